@@ -1,0 +1,1 @@
+//! SeedChip CLI library
