@@ -1,1 +1,77 @@
-//! placeholder
+//! `ip-blocks`: SeedChip's accelerator, described with `rtl-gen`.
+//!
+//! A [`Config`] (TOML, validated) becomes a [`Generated`] design: the systolic matrix
+//! engine of int8 MACs with int32 accumulators and the scratchpad banks, so far. The
+//! DMA, controller, accumulator memory, golden model and tiler arrive with later work.
+//!
+//! ```
+//! use ip_blocks::{generate, Config};
+//! let cfg = Config::preset("ice40").expect("preset");
+//! let generated = generate(&cfg).expect("the preset generates");
+//! let verilog = generated.verilog();
+//! assert!(verilog.file("seedchip_systolic_array").is_some());
+//! ```
+//!
+//! Table of contents:
+//! - [`config`]: the configuration schema, presets and validation.
+//! - [`blocks`]: the PE, the systolic array, the scratchpad bank.
+
+pub mod blocks;
+pub mod config;
+
+pub use config::{Config, ConfigError};
+
+use rtl_gen::emit::verilog::{self, VerilogOutput};
+use rtl_gen::{CheckErrors, Design, ModuleId};
+
+/// The hardware generated from one configuration.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    /// All modules.
+    pub design: Design,
+    /// The systolic array (matrix engine).
+    pub systolic_array: ModuleId,
+    /// One scratchpad bank (instanced `banks` times by the integration that uses it).
+    pub scratchpad_bank: ModuleId,
+}
+
+impl Generated {
+    /// The top-level modules of this generation, in emission order.
+    pub fn roots(&self) -> Vec<ModuleId> {
+        vec![self.systolic_array, self.scratchpad_bank]
+    }
+
+    /// The Verilog of every module, children first, with one `filelist.f`.
+    pub fn verilog(&self) -> VerilogOutput {
+        let mut out = VerilogOutput { module_files: Vec::new(), filelist: String::new() };
+        for root in self.roots() {
+            for f in verilog::emit(&self.design, root).module_files {
+                if out.file(&f.module).is_none() {
+                    out.filelist.push_str(&f.file_name);
+                    out.filelist.push('\n');
+                    out.module_files.push(f);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Build every block a configuration asks for.
+///
+/// The configuration must have been validated (as [`Config::from_toml`] does); a block
+/// that still fails its structural checks is a generator bug, reported with the module
+/// and signal names.
+pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
+    let mut design = Design::new();
+    let systolic_array = blocks::systolic_array::build(&mut design, &cfg.name, &cfg.array)?;
+    let scratchpad_bank = blocks::scratchpad::build(
+        &mut design,
+        &cfg.name,
+        blocks::scratchpad::ScratchpadParams {
+            rows: cfg.scratchpad.rows_per_bank,
+            row_bits: cfg.scratchpad_row_bits(),
+        },
+    )?;
+    Ok(Generated { design, systolic_array, scratchpad_bank })
+}

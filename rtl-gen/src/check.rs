@@ -672,6 +672,8 @@ fn check_unused(cx: &mut Ctx) {
         mark_used(m, e, &mut used, &mut seen);
     }
     let mut exempt: HashSet<SignalId> = m.unused.iter().copied().collect();
+    // A register's next value is read by its always block.
+    exempt.extend(m.registers.iter().map(|r| r.d));
     exempt.extend(m.clock);
     exempt.extend(m.reset);
     for (i, s) in m.signals.iter().enumerate() {

@@ -47,6 +47,9 @@ pub enum SimError {
     /// A poked value has the wrong width.
     #[error("port `{port}` of `{design}` is {expected} bits wide, the value given is {got} bits")]
     WidthMismatch { design: String, port: String, expected: u32, got: u32 },
+    /// Combinational logic feeds back on itself across module boundaries.
+    #[error("design `{design}` has a combinational loop through instances: {path}")]
+    CombLoop { design: String, path: String },
 }
 
 /// A cycle-based simulation of one top module with a single clock `clk_i`.

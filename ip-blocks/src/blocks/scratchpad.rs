@@ -1,0 +1,46 @@
+//! A scratchpad bank: `rows` rows of one `cols`-wide input vector each, with one write
+//! and one read port (simple dual-port, inferred as block RAM).
+
+use rtl_gen::ir::clog2;
+use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
+
+/// Parameters of a scratchpad bank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScratchpadParams {
+    /// Rows in the bank.
+    pub rows: u32,
+    /// Bits per row (`cols` x `input_bits`).
+    pub row_bits: u32,
+}
+
+impl ScratchpadParams {
+    /// Width of a row address.
+    pub fn addr_bits(&self) -> u32 {
+        clog2(self.rows.into()).max(1)
+    }
+}
+
+/// Build the bank module `<prefix>_scratchpad_bank` into `design`.
+pub fn build(design: &mut Design, prefix: &str, p: ScratchpadParams) -> Result<ModuleId, CheckErrors> {
+    let mut m = ModuleBuilder::new(format!("{prefix}_scratchpad_bank"));
+    m.doc(
+        "Scratchpad bank: simple dual-port memory of input vectors. Writes take effect at \
+         the clock edge; a read returns the row one cycle after rd_en_i (the old contents \
+         when the same row is written in that cycle).",
+    );
+    m.param("rows", p.rows);
+    m.param("row_bits", p.row_bits);
+    let aw = p.addr_bits();
+    let wr_en = m.input("wr_en_i", 1);
+    let wr_addr = m.input("wr_addr_i", aw);
+    let wr_data = m.input("wr_data_i", p.row_bits);
+    let rd_en = m.input("rd_en_i", 1);
+    let rd_addr = m.input("rd_addr_i", aw);
+    let rd_data = m.output("rd_data_o", p.row_bits);
+
+    let mem = m.memory("mem", p.row_bits, p.rows);
+    m.mem_write(mem, wr_en, wr_addr, wr_data);
+    let q = m.mem_read(mem, "rd_data", rd_en, rd_addr);
+    m.assign(rd_data, q);
+    design.add(m)
+}

@@ -1,0 +1,239 @@
+//! The accelerator configuration: the TOML schema, the built-in presets, and the
+//! validation that turns a bad value into a message naming the key, the value and the
+//! allowed range.
+
+use rtl_gen::ir::clog2;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+/// A configuration could not be read or is out of range.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration `{path}`: {source}")]
+    Read { path: String, source: std::io::Error },
+    /// The TOML is malformed, has an unknown key, or a value of the wrong type.
+    #[error("configuration `{path}`: {message}")]
+    Parse { path: String, message: String },
+    /// A value is outside what the hardware supports.
+    #[error("configuration `{path}`: `{key}` = {value} is out of range: {allowed}")]
+    Range { path: String, key: String, value: String, allowed: String },
+    /// No preset of that name.
+    #[error("no preset named `{name}`; presets: {known}")]
+    UnknownPreset { name: String, known: String },
+}
+
+/// The systolic array: `rows` x `cols` MAC processing elements.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrayConfig {
+    /// PE rows (the reduction dimension K of one weight tile), 1 to 64.
+    pub rows: u32,
+    /// PE columns (output features N of one weight tile), 1 to 64.
+    pub cols: u32,
+    /// Width of the signed inputs and weights, 4 to 16 bits (int8 by default).
+    #[serde(default = "default_input_bits")]
+    pub input_bits: u32,
+    /// Width of the signed accumulators, 16 to 48 bits (int32 by default).
+    #[serde(default = "default_acc_bits")]
+    pub acc_bits: u32,
+}
+
+fn default_input_bits() -> u32 {
+    8
+}
+
+fn default_acc_bits() -> u32 {
+    32
+}
+
+/// The scratchpad: `banks` banks of `rows_per_bank` rows, each row one vector of `cols`
+/// inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScratchpadConfig {
+    /// Number of banks, 1 to 16.
+    pub banks: u32,
+    /// Rows per bank, 16 to 65536.
+    pub rows_per_bank: u32,
+}
+
+/// A whole accelerator configuration, as written in a `configs/*.toml` file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Prefix of every generated module name (a Verilog identifier, `seedchip` by
+    /// default), so that two configurations can live in one design.
+    #[serde(default = "default_name")]
+    pub name: String,
+    /// The matrix engine.
+    pub array: ArrayConfig,
+    /// The input scratchpad.
+    pub scratchpad: ScratchpadConfig,
+}
+
+fn default_name() -> String {
+    "seedchip".into()
+}
+
+/// The presets shipped with SeedChip: (name, TOML text).
+pub const PRESETS: &[(&str, &str)] = &[
+    ("ice40", include_str!("../../configs/ice40.toml")),
+    ("ecp5", include_str!("../../configs/ecp5.toml")),
+];
+
+impl Config {
+    /// Parse and validate TOML text; `origin` names the file in messages.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            message: e.to_string().trim_end().replace('\n', "\n  "),
+        })?;
+        cfg.validate(origin)?;
+        Ok(cfg)
+    }
+
+    /// Read, parse and validate a configuration file.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: origin.clone(), source })?;
+        Self::from_toml(&text, &origin)
+    }
+
+    /// A built-in preset by name.
+    pub fn preset(name: &str) -> Result<Config, ConfigError> {
+        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            ConfigError::UnknownPreset {
+                name: name.to_string(),
+                known: PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+            }
+        })?;
+        Self::from_toml(text, &format!("configs/{name}.toml"))
+    }
+
+    /// The resolved configuration as TOML (defaults filled in).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Check every value against what the generator supports.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let range = |key: &str, value: u64, lo: u64, hi: u64, why: &str| {
+            if value < lo || value > hi {
+                Err(ConfigError::Range {
+                    path: origin.to_string(),
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    allowed: format!("{lo} to {hi}{why}"),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        if let Some(why) = rtl_gen::check::identifier_problem(&self.name) {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "name".into(),
+                value: format!("{:?}", self.name),
+                allowed: format!("a Verilog identifier is needed ({why})"),
+            });
+        }
+        let a = &self.array;
+        range("array.rows", a.rows.into(), 1, 64, "")?;
+        range("array.cols", a.cols.into(), 1, 64, "")?;
+        range("array.input_bits", a.input_bits.into(), 4, 16, " bits")?;
+        range("array.acc_bits", a.acc_bits.into(), 16, 48, " bits")?;
+        // A column sums `rows` full products; they must not wrap inside one pass.
+        let need = 2 * a.input_bits + clog2(a.rows.into());
+        range(
+            "array.acc_bits",
+            a.acc_bits.into(),
+            need.into(),
+            48,
+            &format!(
+                " bits (a column adds {} products of 2 x {} bits, which needs {need} bits)",
+                a.rows, a.input_bits
+            ),
+        )?;
+        let s = &self.scratchpad;
+        range("scratchpad.banks", s.banks.into(), 1, 16, "")?;
+        range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
+        Ok(())
+    }
+
+    /// Width of one scratchpad row: `cols` inputs.
+    pub fn scratchpad_row_bits(&self) -> u32 {
+        self.array.cols * self.array.input_bits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_parse_and_validate() {
+        for (name, _) in PRESETS {
+            let c = Config::preset(name).expect("preset is valid");
+            assert_eq!(c.array.input_bits, 8);
+        }
+        assert_eq!(Config::preset("ice40").unwrap().array.rows, 4);
+        assert_eq!(Config::preset("ecp5").unwrap().array.cols, 8);
+    }
+
+    fn err(text: &str) -> String {
+        Config::from_toml(text, "test.toml").unwrap_err().to_string()
+    }
+
+    const OK: &str = "[array]\nrows = 2\ncols = 3\n[scratchpad]\nbanks = 1\nrows_per_bank = 32\n";
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::from_toml(OK, "t").unwrap();
+        assert_eq!((c.array.input_bits, c.array.acc_bits, c.name.as_str()), (8, 32, "seedchip"));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err(&OK.replace("cols = 3", "cols = 3\ncolumns = 4"));
+        assert!(e.contains("test.toml") && e.contains("unknown field `columns`"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_named() {
+        let e = err(&OK.replace("rows = 2", "rows = \"two\""));
+        assert!(e.contains("rows") && e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn zero_and_absurd_sizes_name_key_value_and_range() {
+        let e = err(&OK.replace("rows = 2", "rows = 0"));
+        assert!(e.contains("`array.rows` = 0") && e.contains("1 to 64"), "{e}");
+        let e = err(&OK.replace("cols = 3", "cols = 100000"));
+        assert!(e.contains("`array.cols` = 100000"), "{e}");
+        let e = err(&OK.replace("rows_per_bank = 32", "rows_per_bank = 4"));
+        assert!(e.contains("`scratchpad.rows_per_bank` = 4") && e.contains("16 to 65536"), "{e}");
+    }
+
+    #[test]
+    fn unsupported_widths_are_rejected_with_reason() {
+        let e = err(&OK.replace("cols = 3", "cols = 3\ninput_bits = 3"));
+        assert!(e.contains("`array.input_bits` = 3") && e.contains("4 to 16 bits"), "{e}");
+        let e = err(&OK.replace("cols = 3", "cols = 3\ninput_bits = 16\nacc_bits = 24"));
+        assert!(e.contains("`array.acc_bits` = 24") && e.contains("needs 33 bits"), "{e}");
+    }
+
+    #[test]
+    fn bad_name_is_rejected() {
+        let e = err(&format!("name = \"my chip\"\n{OK}"));
+        assert!(e.contains("`name`") && e.contains("identifier"), "{e}");
+    }
+
+    #[test]
+    fn unknown_preset_lists_presets() {
+        let e = Config::preset("vivado").unwrap_err().to_string();
+        assert!(e.contains("ice40") && e.contains("ecp5"), "{e}");
+    }
+}
