@@ -1,1 +1,19 @@
-//! SeedChip CLI library
+//! The `seedchip` command line, as a library: each command is a function here that the
+//! thin `main.rs` calls, so the commands are tested directly.
+//!
+//! - [`gen`]: configuration -> `DIR/rtl/*.v`, `DIR/rtl/filelist.f`, `DIR/manifest.json`,
+//!   written to a temporary folder and moved into place when complete.
+//! - [`lint`]: `verilator --lint-only -Wall` over what `gen` wrote.
+//!
+//! ```
+//! let cfg = ip_blocks::Config::preset("ice40").unwrap();
+//! let dir = tempfile::tempdir().unwrap();
+//! let out = dir.path().join("ice40");
+//! let summary = seedchip::gen::generate_to(&cfg, "preset ice40", &out).unwrap();
+//! assert!(out.join("rtl/filelist.f").exists());
+//! assert!(summary.modules.contains(&"seedchip_pe".to_string()));
+//! ```
+
+pub mod gen;
+pub mod lint;
+pub mod manifest;

@@ -1,1 +1,122 @@
-fn main() {}
+//! `seedchip`: the command line. Parses arguments and calls the library.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use ip_blocks::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "seedchip", version, about = "SeedChip: an open AI-accelerator generator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate the Verilog of a configuration into DIR/rtl, with DIR/manifest.json.
+    Gen(GenArgs),
+    /// Lint what `gen` wrote with `verilator --lint-only -Wall`.
+    Lint(LintArgs),
+}
+
+#[derive(Args)]
+struct GenArgs {
+    /// A configuration file (TOML).
+    #[arg(long, conflicts_with = "preset", required_unless_present = "preset")]
+    config: Option<PathBuf>,
+    /// A built-in configuration: ice40 or ecp5.
+    #[arg(long)]
+    preset: Option<String>,
+    /// The output folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct LintArgs {
+    /// The output folder of `seedchip gen`.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn load_config(args: &GenArgs) -> Result<(Config, String)> {
+    match (&args.config, &args.preset) {
+        (Some(path), _) => Ok((Config::from_file(path)?, path.display().to_string())),
+        (None, Some(name)) => Ok((Config::preset(name)?, format!("preset {name}"))),
+        (None, None) => anyhow::bail!("give --config FILE or --preset NAME"),
+    }
+}
+
+fn gen(args: &GenArgs) -> Result<bool> {
+    let (cfg, source) = load_config(args)?;
+    let summary = seedchip::gen::generate_to(&cfg, &source, &args.out)
+        .with_context(|| format!("generating into `{}`", args.out.display()))?;
+    if args.json {
+        let mut v = serde_json::to_value(&summary)?;
+        v["ok"] = true.into();
+        println!("{}", serde_json::to_string(&v)?);
+    } else {
+        println!(
+            "generated {} modules from {source} into {} in {:.2} ms",
+            summary.modules.len(),
+            summary.out.display(),
+            summary.generation_ms
+        );
+        for f in &summary.files {
+            println!("  {}", summary.out.join(f).display());
+        }
+    }
+    Ok(true)
+}
+
+fn lint(args: &LintArgs) -> Result<bool> {
+    let report = seedchip::lint::lint_dir(&args.out)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for m in &report.modules {
+            if m.messages.is_empty() {
+                println!("{}: clean (verilator --lint-only -Wall)", m.module);
+            } else {
+                println!("{}: {} messages", m.module, m.messages.len());
+                for msg in &m.messages {
+                    println!("  {msg}");
+                }
+            }
+        }
+        println!("{}", if report.clean { "lint clean" } else { "lint FAILED" });
+    }
+    Ok(report.clean)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = match &cli.command {
+        Command::Gen(a) => a.json,
+        Command::Lint(a) => a.json,
+    };
+    let result = match &cli.command {
+        Command::Gen(a) => gen(a),
+        Command::Lint(a) => lint(a),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            let msg = format!("{e:#}");
+            if json {
+                println!("{}", serde_json::json!({ "ok": false, "error": msg }));
+            }
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The `seedchip` binary as a user runs it: gen, lint, and every kind of bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn seedchip(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seedchip")).args(args).output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into(), String::from_utf8_lossy(&o.stderr).into())
+}
+
+fn read_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn gen_twice_gives_identical_bytes() {
+    let tmp = tempfile::tempdir().unwrap();
+    for preset in ["ice40", "ecp5"] {
+        let a = tmp.path().join(format!("{preset}_a"));
+        let b = tmp.path().join(format!("{preset}_b"));
+        for dir in [&a, &b] {
+            let o = seedchip(&["gen", "--preset", preset, "--out", dir.to_str().unwrap()]);
+            assert!(o.status.success(), "{:?}", text(&o));
+        }
+        let (ta, tb) = (read_tree(&a), read_tree(&b));
+        assert!(ta.len() >= 5, "gen wrote {} files", ta.len());
+        assert_eq!(ta, tb, "two runs of gen --preset {preset} differ");
+        // Regenerating into the same folder replaces it in place, byte for byte.
+        let o = seedchip(&["gen", "--preset", preset, "--out", a.to_str().unwrap()]);
+        assert!(o.status.success());
+        assert_eq!(read_tree(&a), tb);
+    }
+}
+
+#[test]
+fn gen_writes_rtl_filelist_and_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ice40");
+    let o = seedchip(&["gen", "--preset", "ice40", "--out", out.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (stdout, _) = text(&o);
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(v["ok"], true);
+    let filelist = std::fs::read_to_string(out.join("rtl/filelist.f")).unwrap();
+    let files: Vec<&str> = filelist.lines().collect();
+    assert_eq!(files, ["seedchip_pe.v", "seedchip_systolic_array.v", "seedchip_scratchpad_bank.v"]);
+    for f in files {
+        let t = std::fs::read_to_string(out.join("rtl").join(f)).unwrap();
+        let module = f.trim_end_matches(".v");
+        assert!(t.contains(&format!("module {module} (")), "{f} holds module {module}");
+        assert!(t.contains("`default_nettype none"));
+    }
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["generator"], "seedchip");
+    assert_eq!(m["config"]["array"]["rows"], 4);
+    assert_eq!(m["roots"][0], "seedchip_systolic_array");
+    assert_eq!(m["modules"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn lint_of_both_presets_is_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    for preset in ["ice40", "ecp5"] {
+        let out = tmp.path().join(preset);
+        assert!(seedchip(&["gen", "--preset", preset, "--out", out.to_str().unwrap()]).status.success());
+        let o = seedchip(&["lint", "--out", out.to_str().unwrap(), "--json"]);
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "lint of {preset} failed:\n{stdout}\n{stderr}");
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(v["clean"], true, "{stdout}");
+        assert_eq!(v["modules"].as_array().unwrap().len(), 2);
+    }
+}
+
+/// Run gen on a bad configuration: it must fail with a message containing every
+/// `needle`, without a panic, and leave nothing behind.
+fn rejects(config: &str, needles: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("bad.toml");
+    std::fs::write(&cfg, config).unwrap();
+    let out = tmp.path().join("out");
+    for json in [false, true] {
+        let mut args = vec!["gen", "--config", cfg.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        if json {
+            args.push("--json");
+        }
+        let o = seedchip(&args);
+        let (stdout, stderr) = text(&o);
+        assert!(!o.status.success(), "accepted:\n{config}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"), "{stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "message lacks `{n}`:\n{stderr}");
+        }
+        if json {
+            let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("JSON error object");
+            assert_eq!(v["ok"], false);
+        }
+        assert!(!out.exists(), "an output folder was left behind");
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 1, "temporary files left behind: {leftovers:?}");
+    }
+}
+
+const GOOD: &str = "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 64\n";
+
+#[test]
+fn gen_rejects_unknown_key() {
+    rejects(&GOOD.replace("cols = 2", "cols = 2\ncolums = 2"), &["bad.toml", "unknown field `colums`", "expected one of"]);
+}
+
+#[test]
+fn gen_rejects_wrong_type() {
+    rejects(&GOOD.replace("rows = 2", "rows = \"4\""), &["bad.toml", "rows", "invalid type"]);
+}
+
+#[test]
+fn gen_rejects_zero_and_absurd_sizes() {
+    rejects(&GOOD.replace("rows = 2", "rows = 0"), &["`array.rows` = 0", "1 to 64"]);
+    rejects(&GOOD.replace("cols = 2", "cols = 4096"), &["`array.cols` = 4096", "1 to 64"]);
+    rejects(&GOOD.replace("banks = 1", "banks = 0"), &["`scratchpad.banks` = 0", "1 to 16"]);
+    rejects(&GOOD.replace("rows_per_bank = 64", "rows_per_bank = 99999999"), &["`scratchpad.rows_per_bank`", "16 to 65536"]);
+}
+
+#[test]
+fn gen_rejects_widths_the_blocks_cannot_support() {
+    rejects(&GOOD.replace("cols = 2", "cols = 2\ninput_bits = 32"), &["`array.input_bits` = 32", "4 to 16 bits"]);
+    rejects(&GOOD.replace("cols = 2", "cols = 2\nacc_bits = 8"), &["`array.acc_bits` = 8", "16 to 48 bits"]);
+    rejects(&GOOD.replace("cols = 2", "cols = 2\ninput_bits = 16\nacc_bits = 32"), &["`array.acc_bits` = 32", "needs 33 bits"]);
+}
+
+#[test]
+fn gen_rejects_malformed_toml_and_missing_section() {
+    rejects("[array\nrows = 2", &["bad.toml"]);
+    rejects("[array]\nrows = 2\ncols = 2\n", &["bad.toml", "missing field `scratchpad`"]);
+}
+
+#[test]
+fn gen_reports_missing_config_file_and_unknown_preset() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = seedchip(&["gen", "--config", "/nonexistent/x.toml", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("cannot read configuration `/nonexistent/x.toml`"));
+    let o = seedchip(&["gen", "--preset", "nope", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("no preset named `nope`; presets: ice40, ecp5"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn gen_refuses_to_replace_a_folder_it_did_not_write() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("mine");
+    std::fs::create_dir(&out).unwrap();
+    std::fs::write(out.join("notes.txt"), "keep me").unwrap();
+    let o = seedchip(&["gen", "--preset", "ice40", "--out", out.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("refusing to replace"));
+    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "keep me");
+}
+
+#[test]
+fn lint_without_gen_output_says_what_to_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = seedchip(&["lint", "--out", tmp.path().to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("run `seedchip gen --out"));
+}
