@@ -38,12 +38,18 @@ pub fn mask64(width: u32) -> u64 {
 impl Bits {
     /// All-zero value of `width` bits.
     pub fn zero(width: u32) -> Self {
-        Bits { width, words: vec![0; words_for(width)] }
+        Bits {
+            width,
+            words: vec![0; words_for(width)],
+        }
     }
 
     /// All-ones value of `width` bits.
     pub fn ones(width: u32) -> Self {
-        let mut b = Bits { width, words: vec![u64::MAX; words_for(width)] };
+        let mut b = Bits {
+            width,
+            words: vec![u64::MAX; words_for(width)],
+        };
         b.normalize();
         b
     }
@@ -171,7 +177,10 @@ mod tests {
         assert_eq!(Bits::from_u64(0x1ff, 8).to_u64(), 0xff);
         assert_eq!(Bits::from_i64(-1, 8).to_u64(), 0xff);
         assert_eq!(Bits::from_i64(-1, 8).to_i64(), -1);
-        assert_eq!(Bits::from_i64(-2, 100).words(), &[u64::MAX - 1, (1 << 36) - 1]);
+        assert_eq!(
+            Bits::from_i64(-2, 100).words(),
+            &[u64::MAX - 1, (1 << 36) - 1]
+        );
         assert_eq!(Bits::from_u64(0x80, 8).to_i64(), -128);
     }
 

@@ -105,7 +105,10 @@ impl ModuleBuilder {
     /// Start a module named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         ModuleBuilder {
-            module: Module { name: name.into(), ..Module::default() },
+            module: Module {
+                name: name.into(),
+                ..Module::default()
+            },
             signal_exprs: HashMap::new(),
             child_ports: HashMap::new(),
         }
@@ -201,14 +204,32 @@ impl ModuleBuilder {
         let q = self.add_signal(format!("{name}_q"), width, SignalKind::Reg);
         let d = self.add_signal(format!("{name}_d"), width, SignalKind::Wire);
         let index = self.module.registers.len();
-        self.module.registers.push(Register { name, q, d, reset: None, enable: None });
-        RegBuilder { m: self, reg: Reg { index, q, d } }
+        self.module.registers.push(Register {
+            name,
+            q,
+            d,
+            reset: None,
+            enable: None,
+        });
+        RegBuilder {
+            m: self,
+            reg: Reg { index, q, d },
+        }
     }
 
     /// Set the next value of a register.
     pub fn next(&mut self, reg: Reg, value: impl IntoExpr) {
         let v = value.into_expr(self);
-        self.module.assigns.push(Assign { target: reg.d, value: v });
+        self.module.assigns.push(Assign {
+            target: reg.d,
+            value: v,
+        });
+    }
+
+    /// Give an already declared register a clock enable (1 bit).
+    pub fn set_enable(&mut self, reg: Reg, en: impl IntoExpr) {
+        let e = en.into_expr(self);
+        self.module.registers[reg.index].enable = Some(e);
     }
 
     /// Drive a wire or output port.
@@ -239,7 +260,11 @@ impl ModuleBuilder {
         addr: impl IntoExpr,
         data: impl IntoExpr,
     ) {
-        let (en, addr, data) = (en.into_expr(self), addr.into_expr(self), data.into_expr(self));
+        let (en, addr, data) = (
+            en.into_expr(self),
+            addr.into_expr(self),
+            data.into_expr(self),
+        );
         self.module.memories[mem.index()].write = Some(MemWrite { en, addr, data });
     }
 
@@ -255,14 +280,21 @@ impl ModuleBuilder {
         let (en, addr) = (en.into_expr(self), addr.into_expr(self));
         let width = self.module.memories[mem.index()].width;
         let data = self.add_signal(format!("{}_q", name.into()), width, SignalKind::Reg);
-        self.module.memories[mem.index()].reads.push(MemRead { en, addr, data });
+        self.module.memories[mem.index()]
+            .reads
+            .push(MemRead { en, addr, data });
         data
     }
 
     /// An instance of `child` (already added to `design`) named `name`. Its clock and
     /// reset are connected to this module's `clk_i`/`rst_i`; connect every other port
     /// with [`ModuleBuilder::connect`].
-    pub fn instance(&mut self, name: impl Into<String>, design: &Design, child: ModuleId) -> InstId {
+    pub fn instance(
+        &mut self,
+        name: impl Into<String>,
+        design: &Design,
+        child: ModuleId,
+    ) -> InstId {
         let cm = design.module(child);
         let id = InstId(self.module.instances.len() as u32);
         self.module.instances.push(Instance {
@@ -273,12 +305,16 @@ impl ModuleBuilder {
         if cm.clock.is_some() {
             let c = self.clock();
             let e = self.sig(c);
-            self.module.instances[id.index()].connections.push(("clk_i".into(), Connection::Input(e)));
+            self.module.instances[id.index()]
+                .connections
+                .push(("clk_i".into(), Connection::Input(e)));
         }
         if cm.reset.is_some() {
             let r = self.reset();
             let e = self.sig(r);
-            self.module.instances[id.index()].connections.push(("rst_i".into(), Connection::Input(e)));
+            self.module.instances[id.index()]
+                .connections
+                .push(("rst_i".into(), Connection::Input(e)));
         }
         let ports = cm
             .ports
@@ -313,7 +349,9 @@ impl ModuleBuilder {
         } else {
             Connection::Input(e)
         };
-        self.module.instances[inst.index()].connections.push((port.to_string(), conn));
+        self.module.instances[inst.index()]
+            .connections
+            .push((port.to_string(), conn));
     }
 
     /// Connect an output port of `inst` to a new wire of this module named `wire`.
@@ -426,7 +464,14 @@ impl ModuleBuilder {
             }
         }
         let width = self.width(t);
-        self.push(ExprKind::Mux { sel, if_true: t, if_false: f }, width)
+        self.push(
+            ExprKind::Mux {
+                sel,
+                if_true: t,
+                if_false: f,
+            },
+            width,
+        )
     }
 
     /// Concatenation, most significant part first.

@@ -20,27 +20,76 @@ pub enum CheckError {
     #[error("module `{module}`: a module of that name is already in the design")]
     DuplicateModule { module: String },
     #[error("module `{module}`: `{name}` is not a usable Verilog identifier ({why})")]
-    BadName { module: String, name: String, why: &'static str },
+    BadName {
+        module: String,
+        name: String,
+        why: &'static str,
+    },
     #[error("module `{module}`: the name `{name}` is declared twice ({first} and {second})")]
-    NameClash { module: String, name: String, first: String, second: String },
+    NameClash {
+        module: String,
+        name: String,
+        first: String,
+        second: String,
+    },
     #[error("module `{module}`: {what} `{name}` has width {width}; widths must be 1 to {max}")]
-    BadWidth { module: String, what: &'static str, name: String, width: u32, max: u32 },
+    BadWidth {
+        module: String,
+        what: &'static str,
+        name: String,
+        width: u32,
+        max: u32,
+    },
     #[error("module `{module}`: in {context}: {detail}")]
-    WidthMismatch { module: String, context: String, detail: String },
+    WidthMismatch {
+        module: String,
+        context: String,
+        detail: String,
+    },
     #[error("module `{module}`: {kind} `{signal}` is never driven{hint}")]
-    Undriven { module: String, kind: String, signal: String, hint: String },
+    Undriven {
+        module: String,
+        kind: String,
+        signal: String,
+        hint: String,
+    },
     #[error("module `{module}`: {kind} `{signal}` has {count} drivers ({drivers}); it must have exactly one")]
-    MultiplyDriven { module: String, kind: String, signal: String, count: usize, drivers: String },
+    MultiplyDriven {
+        module: String,
+        kind: String,
+        signal: String,
+        count: usize,
+        drivers: String,
+    },
     #[error("module `{module}`: {kind} `{signal}` cannot be driven by {by}")]
-    IllegalDriver { module: String, kind: String, signal: String, by: String },
+    IllegalDriver {
+        module: String,
+        kind: String,
+        signal: String,
+        by: String,
+    },
     #[error("module `{module}`: combinational loop: {path}")]
     CombLoop { module: String, path: String },
     #[error("module `{module}`: instance `{instance}` of `{child}`: {detail}")]
-    Connection { module: String, instance: String, child: String, detail: String },
+    Connection {
+        module: String,
+        instance: String,
+        child: String,
+        detail: String,
+    },
     #[error("module `{module}`: {kind} `{signal}` is never read{bits}; use it or mark it with `mark_unused`")]
-    Unused { module: String, kind: String, signal: String, bits: String },
+    Unused {
+        module: String,
+        kind: String,
+        signal: String,
+        bits: String,
+    },
     #[error("module `{module}`: memory `{memory}`: {detail}")]
-    Memory { module: String, memory: String, detail: String },
+    Memory {
+        module: String,
+        memory: String,
+        detail: String,
+    },
 }
 
 /// All problems found in a module, printed one per line.
@@ -77,27 +126,186 @@ impl Design {
 }
 
 const KEYWORDS: &[&str] = &[
-    "always", "and", "assign", "automatic", "begin", "buf", "bufif0", "bufif1", "case", "casex",
-    "casez", "cell", "cmos", "config", "deassign", "default", "defparam", "design", "disable",
-    "edge", "else", "end", "endcase", "endconfig", "endfunction", "endgenerate", "endmodule",
-    "endprimitive", "endspecify", "endtable", "endtask", "event", "for", "force", "forever",
-    "fork", "function", "generate", "genvar", "highz0", "highz1", "if", "ifnone", "incdir",
-    "include", "initial", "inout", "input", "instance", "integer", "join", "large", "liblist",
-    "library", "localparam", "macromodule", "medium", "module", "nand", "negedge", "nmos", "nor",
-    "noshowcancelled", "not", "notif0", "notif1", "or", "output", "parameter", "pmos", "posedge",
-    "primitive", "pull0", "pull1", "pulldown", "pullup", "pulsestyle_onevent",
-    "pulsestyle_ondetect", "rcmos", "real", "realtime", "reg", "release", "repeat", "rnmos",
-    "rpmos", "rtran", "rtranif0", "rtranif1", "scalared", "showcancelled", "signed", "small",
-    "specify", "specparam", "strong0", "strong1", "supply0", "supply1", "table", "task", "time",
-    "tran", "tranif0", "tranif1", "tri", "tri0", "tri1", "triand", "trior", "trireg", "unsigned",
-    "use", "uwire", "vectored", "wait", "wand", "weak0", "weak1", "while", "wire", "wor", "xnor",
+    "always",
+    "and",
+    "assign",
+    "automatic",
+    "begin",
+    "buf",
+    "bufif0",
+    "bufif1",
+    "case",
+    "casex",
+    "casez",
+    "cell",
+    "cmos",
+    "config",
+    "deassign",
+    "default",
+    "defparam",
+    "design",
+    "disable",
+    "edge",
+    "else",
+    "end",
+    "endcase",
+    "endconfig",
+    "endfunction",
+    "endgenerate",
+    "endmodule",
+    "endprimitive",
+    "endspecify",
+    "endtable",
+    "endtask",
+    "event",
+    "for",
+    "force",
+    "forever",
+    "fork",
+    "function",
+    "generate",
+    "genvar",
+    "highz0",
+    "highz1",
+    "if",
+    "ifnone",
+    "incdir",
+    "include",
+    "initial",
+    "inout",
+    "input",
+    "instance",
+    "integer",
+    "join",
+    "large",
+    "liblist",
+    "library",
+    "localparam",
+    "macromodule",
+    "medium",
+    "module",
+    "nand",
+    "negedge",
+    "nmos",
+    "nor",
+    "noshowcancelled",
+    "not",
+    "notif0",
+    "notif1",
+    "or",
+    "output",
+    "parameter",
+    "pmos",
+    "posedge",
+    "primitive",
+    "pull0",
+    "pull1",
+    "pulldown",
+    "pullup",
+    "pulsestyle_onevent",
+    "pulsestyle_ondetect",
+    "rcmos",
+    "real",
+    "realtime",
+    "reg",
+    "release",
+    "repeat",
+    "rnmos",
+    "rpmos",
+    "rtran",
+    "rtranif0",
+    "rtranif1",
+    "scalared",
+    "showcancelled",
+    "signed",
+    "small",
+    "specify",
+    "specparam",
+    "strong0",
+    "strong1",
+    "supply0",
+    "supply1",
+    "table",
+    "task",
+    "time",
+    "tran",
+    "tranif0",
+    "tranif1",
+    "tri",
+    "tri0",
+    "tri1",
+    "triand",
+    "trior",
+    "trireg",
+    "unsigned",
+    "use",
+    "uwire",
+    "vectored",
+    "wait",
+    "wand",
+    "weak0",
+    "weak1",
+    "while",
+    "wire",
+    "wor",
+    "xnor",
     "xor", // SystemVerilog keywords that Verilator rejects as names
-    "logic", "bit", "byte", "int", "shortint", "longint", "interface", "package", "class",
-    "program", "property", "sequence", "assert", "assume", "cover", "final", "type", "string",
-    "const", "var", "void", "return", "break", "continue", "struct", "union", "enum", "typedef",
-    "unique", "priority", "do", "foreach", "bind", "chandle", "clocking", "context", "export",
-    "extends", "import", "inside", "local", "modport", "new", "null", "packed", "protected",
-    "pure", "rand", "randc", "ref", "static", "super", "this", "virtual", "with", "alias",
+    "logic",
+    "bit",
+    "byte",
+    "int",
+    "shortint",
+    "longint",
+    "interface",
+    "package",
+    "class",
+    "program",
+    "property",
+    "sequence",
+    "assert",
+    "assume",
+    "cover",
+    "final",
+    "type",
+    "string",
+    "const",
+    "var",
+    "void",
+    "return",
+    "break",
+    "continue",
+    "struct",
+    "union",
+    "enum",
+    "typedef",
+    "unique",
+    "priority",
+    "do",
+    "foreach",
+    "bind",
+    "chandle",
+    "clocking",
+    "context",
+    "export",
+    "extends",
+    "import",
+    "inside",
+    "local",
+    "modport",
+    "new",
+    "null",
+    "packed",
+    "protected",
+    "pure",
+    "rand",
+    "randc",
+    "ref",
+    "static",
+    "super",
+    "this",
+    "virtual",
+    "with",
+    "alias",
 ];
 
 /// Why `name` is not a usable identifier, if it is not.
@@ -170,14 +378,22 @@ impl Ctx<'_> {
                     );
                 }
             }
-            ExprKind::Mux { sel, if_true, if_false } => {
+            ExprKind::Mux {
+                sel,
+                if_true,
+                if_false,
+            } => {
                 for x in [*sel, *if_true, *if_false] {
                     self.check_expr(x, context, seen);
                 }
                 if w(*sel) != 1 {
                     self.mismatch(
                         context,
-                        format!("mux select {} is {} bits, must be 1", m.describe(*sel), w(*sel)),
+                        format!(
+                            "mux select {} is {} bits, must be 1",
+                            m.describe(*sel),
+                            w(*sel)
+                        ),
                     );
                 }
                 if w(*if_true) != w(*if_false) {
@@ -236,27 +452,44 @@ impl Ctx<'_> {
     fn expect_width(&mut self, e: ExprId, width: u32, context: &str, what: &str) {
         let got = self.m.expr(e).width;
         if got != width {
-            let d = format!("{what} must be {width} bits, {} is {got} bits", self.m.describe(e));
+            let d = format!(
+                "{what} must be {width} bits, {} is {got} bits",
+                self.m.describe(e)
+            );
             self.mismatch(context, d);
         }
     }
 }
 
 fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
-    let mut cx = Ctx { design, m, errors: Vec::new() };
+    let mut cx = Ctx {
+        design,
+        m,
+        errors: Vec::new(),
+    };
     let module = m.name.clone();
 
     // ---- names ------------------------------------------------------------------
     if let Some(why) = identifier_problem(&m.name) {
-        cx.errors.push(CheckError::BadName { module: module.clone(), name: m.name.clone(), why });
+        cx.errors.push(CheckError::BadName {
+            module: module.clone(),
+            name: m.name.clone(),
+            why,
+        });
     }
     if design.find(&m.name).is_some() {
-        cx.errors.push(CheckError::DuplicateModule { module: module.clone() });
+        cx.errors.push(CheckError::DuplicateModule {
+            module: module.clone(),
+        });
     }
     let mut names: HashMap<String, String> = HashMap::new();
     let mut declare = |cx: &mut Ctx, name: &str, what: String| {
         if let Some(why) = identifier_problem(name) {
-            cx.errors.push(CheckError::BadName { module: module.clone(), name: name.into(), why });
+            cx.errors.push(CheckError::BadName {
+                module: module.clone(),
+                name: name.into(),
+                why,
+            });
         }
         if let Some(first) = names.get(name) {
             cx.errors.push(CheckError::NameClash {
@@ -285,7 +518,11 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         declare(&mut cx, &mem.name, "memory".into());
     }
     for inst in &m.instances {
-        declare(&mut cx, &inst.name, format!("instance of `{}`", design.module(inst.module).name));
+        declare(
+            &mut cx,
+            &inst.name,
+            format!("instance of `{}`", design.module(inst.module).name),
+        );
     }
 
     // ---- widths -----------------------------------------------------------------
@@ -305,7 +542,10 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         if let Some(rv) = &r.reset {
             let w = m.signal(r.q).width;
             if rv.width() != w {
-                cx.mismatch(&ctx, format!("reset value is {} bits, register is {w} bits", rv.width()));
+                cx.mismatch(
+                    &ctx,
+                    format!("reset value is {} bits, register is {w} bits", rv.width()),
+                );
             }
         }
     }
@@ -335,9 +575,11 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
                 detail: "has no write port (call mem_write)".into(),
             }),
             Some(wp) => {
-                for (e, width, what) in
-                    [(wp.en, 1, "write enable"), (wp.addr, aw, "write address"), (wp.data, mem.width, "write data")]
-                {
+                for (e, width, what) in [
+                    (wp.en, 1, "write enable"),
+                    (wp.addr, aw, "write address"),
+                    (wp.data, mem.width, "write data"),
+                ] {
                     cx.check_expr(e, &ctx, &mut seen);
                     cx.expect_width(e, width, &ctx, what);
                 }
@@ -372,12 +614,20 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         let mut connected: HashSet<&str> = HashSet::new();
         for (port, conn) in &inst.connections {
             let Some(p) = child.port(port) else {
-                let known: Vec<&str> = child.ports.iter().map(|p| child.signal(*p).name.as_str()).collect();
-                cx.errors.push(conn_err(format!("has no port `{port}` (ports: {})", known.join(", "))));
+                let known: Vec<&str> = child
+                    .ports
+                    .iter()
+                    .map(|p| child.signal(*p).name.as_str())
+                    .collect();
+                cx.errors.push(conn_err(format!(
+                    "has no port `{port}` (ports: {})",
+                    known.join(", ")
+                )));
                 continue;
             };
             if !connected.insert(port.as_str()) {
-                cx.errors.push(conn_err(format!("port `{port}` is connected twice")));
+                cx.errors
+                    .push(conn_err(format!("port `{port}` is connected twice")));
                 continue;
             }
             let ps = child.signal(p);
@@ -437,7 +687,12 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
                     Some(r) => format!(" (register `{}` has no next value: call next)", r.name),
                     None => String::new(),
                 };
-                cx.errors.push(CheckError::Undriven { module: module.clone(), kind, signal: s.name.clone(), hint });
+                cx.errors.push(CheckError::Undriven {
+                    module: module.clone(),
+                    kind,
+                    signal: s.name.clone(),
+                    hint,
+                });
             }
             SignalKind::Output | SignalKind::Wire if d.len() > 1 => {
                 cx.errors.push(CheckError::MultiplyDriven {
@@ -470,14 +725,18 @@ pub(crate) fn signals_read(m: &Module, e: ExprId, out: &mut Vec<SignalId>) {
         match &m.expr(x).kind {
             ExprKind::Const(_) => {}
             ExprKind::Signal(s) => out.push(*s),
-            ExprKind::Unary(_, a) | ExprKind::Slice { value: a, .. } | ExprKind::Ext { value: a, .. } => {
-                stack.push(*a)
-            }
+            ExprKind::Unary(_, a)
+            | ExprKind::Slice { value: a, .. }
+            | ExprKind::Ext { value: a, .. } => stack.push(*a),
             ExprKind::Binary(_, a, b) => {
                 stack.push(*a);
                 stack.push(*b);
             }
-            ExprKind::Mux { sel, if_true, if_false } => stack.extend([*sel, *if_true, *if_false]),
+            ExprKind::Mux {
+                sel,
+                if_true,
+                if_false,
+            } => stack.extend([*sel, *if_true, *if_false]),
             ExprKind::Concat(ps) => stack.extend(ps.iter().copied()),
         }
     }
@@ -542,7 +801,9 @@ fn comb_graph(
         let child = design.module(inst.module);
         let deps = comb_deps_memo(design, inst.module, memo);
         for (port, conn) in &inst.connections {
-            let Connection::Output(target) = conn else { continue };
+            let Connection::Output(target) = conn else {
+                continue;
+            };
             let Some(p) = child.port(port) else { continue };
             for input in deps.get(&p).map(|v| v.as_slice()).unwrap_or(&[]) {
                 let in_name = &child.signal(*input).name;
@@ -586,8 +847,10 @@ fn check_loops(cx: &mut Ctx) {
                     }
                     1 => {
                         let pos = stack.iter().position(|(x, _)| *x == t).unwrap_or(0);
-                        let mut path: Vec<&str> =
-                            stack[pos..].iter().map(|(x, _)| m.signal(*x).name.as_str()).collect();
+                        let mut path: Vec<&str> = stack[pos..]
+                            .iter()
+                            .map(|(x, _)| m.signal(*x).name.as_str())
+                            .collect();
                         path.push(&m.signal(t).name);
                         path.reverse();
                         cx.errors.push(CheckError::CombLoop {
@@ -616,7 +879,11 @@ fn mark_used(m: &Module, e: ExprId, used: &mut [Vec<bool>], seen: &mut HashSet<E
         ExprKind::Slice { value, lo } => {
             if let ExprKind::Signal(s) = m.expr(*value).kind {
                 let w = m.expr(e).width;
-                for b in used[s.index()].iter_mut().skip(*lo as usize).take(w as usize) {
+                for b in used[s.index()]
+                    .iter_mut()
+                    .skip(*lo as usize)
+                    .take(w as usize)
+                {
                     *b = true;
                 }
             } else {
@@ -628,7 +895,11 @@ fn mark_used(m: &Module, e: ExprId, used: &mut [Vec<bool>], seen: &mut HashSet<E
             mark_used(m, *a, used, seen);
             mark_used(m, *b, used, seen);
         }
-        ExprKind::Mux { sel, if_true, if_false } => {
+        ExprKind::Mux {
+            sel,
+            if_true,
+            if_false,
+        } => {
             for x in [*sel, *if_true, *if_false] {
                 mark_used(m, x, used, seen);
             }
@@ -666,7 +937,11 @@ pub(crate) fn roots(m: &Module) -> Vec<ExprId> {
 
 fn check_unused(cx: &mut Ctx) {
     let m = cx.m;
-    let mut used: Vec<Vec<bool>> = m.signals.iter().map(|s| vec![false; s.width as usize]).collect();
+    let mut used: Vec<Vec<bool>> = m
+        .signals
+        .iter()
+        .map(|s| vec![false; s.width as usize])
+        .collect();
     let mut seen = HashSet::new();
     for e in roots(m) {
         mark_used(m, e, &mut used, &mut seen);
@@ -688,8 +963,12 @@ fn check_unused(cx: &mut Ctx) {
         let bits = if u.iter().all(|b| !*b) {
             String::new()
         } else {
-            let missing: Vec<String> =
-                u.iter().enumerate().filter(|(_, b)| !**b).map(|(i, _)| i.to_string()).collect();
+            let missing: Vec<String> = u
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| !**b)
+                .map(|(i, _)| i.to_string())
+                .collect();
             format!(" in bits {}", compress_ranges(&missing))
         };
         cx.errors.push(CheckError::Unused {
@@ -712,7 +991,11 @@ fn compress_ranges(bits: &[String]) -> String {
             i += 1;
             end = nums[i];
         }
-        out.push(if start == end { format!("{start}") } else { format!("{start}..={end}") });
+        out.push(if start == end {
+            format!("{start}")
+        } else {
+            format!("{start}..={end}")
+        });
         i += 1;
     }
     out.join(", ")

@@ -23,7 +23,15 @@ fn width_mismatch_names_operands_and_widths() {
     let y = m.output("y_o", 8);
     let s = m.add(a, b);
     m.assign(y, s);
-    expect(m, &["module `adder`", "assignment to `y_o`", "`a_i` is 8 bits", "`b_i` is 16 bits"]);
+    expect(
+        m,
+        &[
+            "module `adder`",
+            "assignment to `y_o`",
+            "`a_i` is 8 bits",
+            "`b_i` is 16 bits",
+        ],
+    );
 }
 
 #[test]
@@ -32,7 +40,10 @@ fn assignment_width_mismatch_names_target() {
     let a = m.input("a_i", 16);
     let y = m.output("y_o", 8);
     m.assign(y, a);
-    expect(m, &["assignment to `y_o`", "must be 8 bits", "`a_i` is 16 bits"]);
+    expect(
+        m,
+        &["assignment to `y_o`", "must be 8 bits", "`a_i` is 16 bits"],
+    );
 }
 
 #[test]
@@ -42,7 +53,14 @@ fn undriven_output_and_register_without_next() {
     let r = m.reg("state", 2).reset(0).build();
     let o = m.output("s_o", 2);
     m.assign(o, r);
-    expect(m, &["output `y_o` is never driven", "wire `state_d` is never driven", "register `state` has no next value"]);
+    expect(
+        m,
+        &[
+            "output `y_o` is never driven",
+            "wire `state_d` is never driven",
+            "register `state` has no next value",
+        ],
+    );
 }
 
 #[test]
@@ -97,7 +115,10 @@ fn loop_through_an_instance_is_found() {
     p.connect(u, "y_o", w);
     p.assign(y, w);
     let e = d.add(p).unwrap_err().to_string();
-    assert!(e.contains("combinational loop") && e.contains("w -> w"), "{e}");
+    assert!(
+        e.contains("combinational loop") && e.contains("w -> w"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -126,7 +147,10 @@ fn unconnected_and_unknown_instance_ports() {
     p.connect(u, "y_o", y);
     p.connect(u, "b_i", a);
     let e = d.add(p).unwrap_err().to_string();
-    assert!(e.contains("instance `u_buf` of `buf1`: port `a_i` (4 bits) is not connected"), "{e}");
+    assert!(
+        e.contains("instance `u_buf` of `buf1`: port `a_i` (4 bits) is not connected"),
+        "{e}"
+    );
     assert!(e.contains("has no port `b_i` (ports: a_i, y_o)"), "{e}");
 }
 
@@ -145,7 +169,10 @@ fn instance_connection_width_mismatch() {
     p.connect(u, "a_i", a);
     p.connect(u, "y_o", y);
     let e = d.add(p).unwrap_err().to_string();
-    assert!(e.contains("port `a_i` of instance `u_buf`") && e.contains("must be 8 bits"), "{e}");
+    assert!(
+        e.contains("port `a_i` of instance `u_buf`") && e.contains("must be 8 bits"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -160,7 +187,14 @@ fn name_clashes_and_bad_identifiers() {
     let t = m.and(t, k);
     let t = m.and(t, d);
     m.assign(y, t);
-    expect(m, &["the name `a_i` is declared twice", "`module` is not a usable Verilog identifier", "`x$y`"]);
+    expect(
+        m,
+        &[
+            "the name `a_i` is declared twice",
+            "`module` is not a usable Verilog identifier",
+            "`x$y`",
+        ],
+    );
 }
 
 #[test]
@@ -218,7 +252,13 @@ fn memory_port_widths_and_depth() {
     m.mem_write(mem, we, addr, data);
     let q = m.mem_read(mem, "rd", we, addr);
     m.assign(y, q);
-    expect(m, &["memory `mem`", "write address must be 4 bits, `addr_i` is 3 bits"]);
+    expect(
+        m,
+        &[
+            "memory `mem`",
+            "write address must be 4 bits, `addr_i` is 3 bits",
+        ],
+    );
 }
 
 #[test]

@@ -73,7 +73,10 @@ pub fn emit(design: &Design, top: ModuleId) -> VerilogOutput {
         filelist.push_str(&f.file_name);
         filelist.push('\n');
     }
-    VerilogOutput { module_files, filelist }
+    VerilogOutput {
+        module_files,
+        filelist,
+    }
 }
 
 /// `[W-1:0]` for multi-bit values, nothing for one bit.
@@ -201,9 +204,14 @@ impl<'a> ModuleEmitter<'a> {
     /// before multiplying (as an index or a condition it would be too narrow).
     fn signed_product(&self, e: ExprId) -> Option<String> {
         let m = self.m;
-        let ExprKind::Binary(BinaryOp::Mul, a, b) = m.expr(e).kind else { return None };
+        let ExprKind::Binary(BinaryOp::Mul, a, b) = m.expr(e).kind else {
+            return None;
+        };
         let leaf = |x: ExprId| match &m.expr(x).kind {
-            ExprKind::Ext { value, signed: true } => match m.expr(*value).kind {
+            ExprKind::Ext {
+                value,
+                signed: true,
+            } => match m.expr(*value).kind {
                 ExprKind::Signal(s) => Some(m.signal(s).name.clone()),
                 _ => None,
             },
@@ -232,7 +240,9 @@ impl<'a> ModuleEmitter<'a> {
             }
             ExprKind::Binary(op, a, b) => {
                 let signed_mul = *op == BinaryOp::Mul
-                    && [*a, *b].iter().all(|x| matches!(m.expr(*x).kind, ExprKind::Ext { signed: true, .. }));
+                    && [*a, *b]
+                        .iter()
+                        .all(|x| matches!(m.expr(*x).kind, ExprKind::Ext { signed: true, .. }));
                 let (sa, sb) = (self.expr(*a, base), self.expr(*b, base));
                 let o = op.verilog();
                 match op {
@@ -244,7 +254,11 @@ impl<'a> ModuleEmitter<'a> {
                     _ => format!("({sa} {o} {sb})"),
                 }
             }
-            ExprKind::Mux { sel, if_true, if_false } => {
+            ExprKind::Mux {
+                sel,
+                if_true,
+                if_false,
+            } => {
                 let s = self.expr(*sel, base);
                 let t = self.expr(*if_true, base);
                 let f = self.expr(*if_false, base);
@@ -274,7 +288,11 @@ impl<'a> ModuleEmitter<'a> {
                     } else {
                         self.named(*value, base)
                     };
-                    let msb = if wv == 1 { v.clone() } else { format!("{v}[{}]", wv - 1) };
+                    let msb = if wv == 1 {
+                        v.clone()
+                    } else {
+                        format!("{v}[{}]", wv - 1)
+                    };
                     format!("{{{{{k}{{{msb}}}}}, {v}}}")
                 }
             }
@@ -328,12 +346,26 @@ fn emit_module(design: &Design, m: &Module) -> String {
 
     // ---- ports --------------------------------------------------------------------
     let _ = writeln!(out, "module {} (", m.name);
-    let rw = m.ports.iter().map(|p| range(m.signal(*p).width).len()).max().unwrap_or(0);
+    let rw = m
+        .ports
+        .iter()
+        .map(|p| range(m.signal(*p).width).len())
+        .max()
+        .unwrap_or(0);
     for (i, p) in m.ports.iter().enumerate() {
         let s = m.signal(*p);
-        let dir = if s.kind == SignalKind::Input { "input " } else { "output" };
+        let dir = if s.kind == SignalKind::Input {
+            "input "
+        } else {
+            "output"
+        };
         let sep = if i + 1 == m.ports.len() { "" } else { "," };
-        let _ = writeln!(out, "  {dir} wire {}{}{sep}", padded_range(s.width, rw), s.name);
+        let _ = writeln!(
+            out,
+            "  {dir} wire {}{}{sep}",
+            padded_range(s.width, rw),
+            s.name
+        );
     }
     out.push_str(");\n");
 
@@ -354,10 +386,20 @@ fn emit_module(design: &Design, m: &Module) -> String {
     for inst in &m.instances {
         let child = design.module(inst.module);
         let _ = writeln!(instances, "  {} {} (", child.name, inst.name);
-        let pw = child.ports.iter().map(|p| child.signal(*p).name.len()).max().unwrap_or(0);
+        let pw = child
+            .ports
+            .iter()
+            .map(|p| child.signal(*p).name.len())
+            .max()
+            .unwrap_or(0);
         for (i, p) in child.ports.iter().enumerate() {
             let pname = &child.signal(*p).name;
-            let text = match inst.connections.iter().find(|(n, _)| n == pname).map(|(_, c)| c) {
+            let text = match inst
+                .connections
+                .iter()
+                .find(|(n, _)| n == pname)
+                .map(|(_, c)| c)
+            {
                 Some(Connection::Input(e)) => em.expr_top(*e, &format!("{}_{}", inst.name, pname)),
                 Some(Connection::Output(s)) => m.signal(*s).name.clone(),
                 None => String::new(),
@@ -438,10 +480,18 @@ fn emit_module(design: &Design, m: &Module) -> String {
         .iter()
         .filter(|s| matches!(s.kind, SignalKind::Wire | SignalKind::Reg))
         .map(|s| {
-            let kw = if s.kind == SignalKind::Reg { "reg " } else { "wire" };
+            let kw = if s.kind == SignalKind::Reg {
+                "reg "
+            } else {
+                "wire"
+            };
             (kw, range(s.width), s.name.clone())
         })
-        .chain(em.temp_decls.iter().map(|(n, w)| ("wire", range(*w), n.clone())))
+        .chain(
+            em.temp_decls
+                .iter()
+                .map(|(n, w)| ("wire", range(*w), n.clone())),
+        )
         .collect();
     if !decls.is_empty() {
         let rw = decls.iter().map(|(_, r, _)| r.len()).max().unwrap_or(0);
@@ -455,7 +505,8 @@ fn emit_module(design: &Design, m: &Module) -> String {
         body.push_str(&mem_decls);
     }
 
-    let all_assigns: Vec<&(String, String)> = em.temp_assigns.iter().chain(assigns.iter()).collect();
+    let all_assigns: Vec<&(String, String)> =
+        em.temp_assigns.iter().chain(assigns.iter()).collect();
     if !all_assigns.is_empty() {
         body.push('\n');
         for (n, t) in all_assigns {
@@ -474,8 +525,14 @@ fn emit_module(design: &Design, m: &Module) -> String {
         body.push('\n');
     }
     if !m.unused.is_empty() {
-        let names: Vec<&str> = m.unused.iter().map(|s| m.signal(*s).name.as_str()).collect();
-        body.push_str("\n  // Deliberately unread; the name keeps Verilator's UNUSED check quiet.\n");
+        let names: Vec<&str> = m
+            .unused
+            .iter()
+            .map(|s| m.signal(*s).name.as_str())
+            .collect();
+        body.push_str(
+            "\n  // Deliberately unread; the name keeps Verilator's UNUSED check quiet.\n",
+        );
         let _ = writeln!(body, "  wire unused_ok = &{{1'b0, {}}};", names.join(", "));
     }
     out.push_str(&body);
