@@ -74,20 +74,13 @@ pub fn render(cfg: &Config, source: &str) -> Result<Artifacts> {
         filelist: "rtl/filelist.f".into(),
         modules,
     };
-    let mut files: Vec<(String, String)> = verilog
-        .module_files
-        .iter()
-        .map(|f| (format!("rtl/{}", f.file_name), f.text.clone()))
-        .collect();
+    let mut files: Vec<(String, String)> =
+        verilog.module_files.iter().map(|f| (format!("rtl/{}", f.file_name), f.text.clone())).collect();
     files.push(("rtl/filelist.f".into(), verilog.filelist.clone()));
     let mut json = serde_json::to_string_pretty(&manifest)?;
     json.push('\n');
     files.push((MANIFEST.into(), json));
-    Ok(Artifacts {
-        files,
-        modules: verilog.module_files.iter().map(|f| f.module.clone()).collect(),
-        generation_ms,
-    })
+    Ok(Artifacts { files, modules: verilog.module_files.iter().map(|f| f.module.clone()).collect(), generation_ms })
 }
 
 /// Generate `cfg` into the folder `out`.
@@ -128,8 +121,7 @@ pub fn write_atomically(out: &Path, files: &[(String, String)]) -> Result<()> {
             );
         }
     }
-    std::fs::create_dir_all(&parent)
-        .with_context(|| format!("cannot create the folder `{}`", parent.display()))?;
+    std::fs::create_dir_all(&parent).with_context(|| format!("cannot create the folder `{}`", parent.display()))?;
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{leaf}.tmp-"))
         .tempdir_in(&parent)

@@ -4,8 +4,7 @@
 use crate::manifest::{Manifest, MANIFEST};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
 /// Lint result of one top-level module (with everything it instances).
 #[derive(Clone, Debug, Serialize)]
@@ -27,24 +26,6 @@ pub struct LintReport {
     pub modules: Vec<ModuleLint>,
 }
 
-/// The Verilator program: `$SEEDCHIP_VERILATOR`, else `verilator` on the PATH.
-pub fn verilator_program() -> PathBuf {
-    std::env::var_os(testbenches::verilator::VERILATOR_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("verilator"))
-}
-
-fn verilator_version(program: &Path) -> Result<String> {
-    let out = Command::new(program).arg("--version").output().with_context(|| {
-        format!(
-            "Verilator (`{}`) was not found; run `scripts/setup-tools.sh` (or `make test`), \
-             which installs it with apt",
-            program.display()
-        )
-    })?;
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
 /// Read the manifest of a `gen` output folder.
 pub fn read_manifest(out: &Path) -> Result<Manifest> {
     let path = out.join(MANIFEST);
@@ -63,29 +44,10 @@ pub fn lint_dir(out: &Path) -> Result<LintReport> {
             bail!("`{}` is listed in the manifest but missing; run `seedchip gen` again", out.join(f).display());
         }
     }
-    let program = verilator_program();
-    let verilator = verilator_version(&program)?;
+    let verilator = testbenches::verilator::lint::version()?;
     let mut modules = Vec::new();
     for root in &manifest.roots {
-        let output = Command::new(&program)
-            .current_dir(out)
-            .args(["--lint-only", "-Wall", "--top-module", root])
-            .args(&files)
-            .output()
-            .with_context(|| format!("cannot run `{}`", program.display()))?;
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stderr),
-            String::from_utf8_lossy(&output.stdout)
-        );
-        let mut messages: Vec<String> = text
-            .lines()
-            .filter(|l| l.starts_with("%Warning") || l.starts_with("%Error"))
-            .map(str::to_string)
-            .collect();
-        if !output.status.success() && messages.is_empty() {
-            messages.push(format!("verilator exited with {}: {}", output.status, text.trim()));
-        }
+        let messages = testbenches::verilator::lint::lint_files(out, &files, root)?;
         modules.push(ModuleLint { module: root.clone(), messages });
     }
     Ok(LintReport { clean: modules.iter().all(|m| m.messages.is_empty()), verilator, modules })

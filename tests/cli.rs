@@ -122,7 +122,10 @@ const GOOD: &str = "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_p
 
 #[test]
 fn gen_rejects_unknown_key() {
-    rejects(&GOOD.replace("cols = 2", "cols = 2\ncolums = 2"), &["bad.toml", "unknown field `colums`", "expected one of"]);
+    rejects(
+        &GOOD.replace("cols = 2", "cols = 2\ncolums = 2"),
+        &["bad.toml", "unknown field `colums`", "expected one of"],
+    );
 }
 
 #[test]
@@ -135,14 +138,20 @@ fn gen_rejects_zero_and_absurd_sizes() {
     rejects(&GOOD.replace("rows = 2", "rows = 0"), &["`array.rows` = 0", "1 to 64"]);
     rejects(&GOOD.replace("cols = 2", "cols = 4096"), &["`array.cols` = 4096", "1 to 64"]);
     rejects(&GOOD.replace("banks = 1", "banks = 0"), &["`scratchpad.banks` = 0", "1 to 16"]);
-    rejects(&GOOD.replace("rows_per_bank = 64", "rows_per_bank = 99999999"), &["`scratchpad.rows_per_bank`", "16 to 65536"]);
+    rejects(
+        &GOOD.replace("rows_per_bank = 64", "rows_per_bank = 99999999"),
+        &["`scratchpad.rows_per_bank`", "16 to 65536"],
+    );
 }
 
 #[test]
 fn gen_rejects_widths_the_blocks_cannot_support() {
     rejects(&GOOD.replace("cols = 2", "cols = 2\ninput_bits = 32"), &["`array.input_bits` = 32", "4 to 16 bits"]);
     rejects(&GOOD.replace("cols = 2", "cols = 2\nacc_bits = 8"), &["`array.acc_bits` = 8", "16 to 48 bits"]);
-    rejects(&GOOD.replace("cols = 2", "cols = 2\ninput_bits = 16\nacc_bits = 32"), &["`array.acc_bits` = 32", "needs 33 bits"]);
+    rejects(
+        &GOOD.replace("cols = 2", "cols = 2\ninput_bits = 16\nacc_bits = 32"),
+        &["`array.acc_bits` = 32", "needs 33 bits"],
+    );
 }
 
 #[test]

@@ -78,10 +78,8 @@ fn default_name() -> String {
 }
 
 /// The presets shipped with SeedChip: (name, TOML text).
-pub const PRESETS: &[(&str, &str)] = &[
-    ("ice40", include_str!("../../configs/ice40.toml")),
-    ("ecp5", include_str!("../../configs/ecp5.toml")),
-];
+pub const PRESETS: &[(&str, &str)] =
+    &[("ice40", include_str!("../../configs/ice40.toml")), ("ecp5", include_str!("../../configs/ecp5.toml"))];
 
 impl Config {
     /// Parse and validate TOML text; `origin` names the file in messages.
@@ -97,18 +95,16 @@ impl Config {
     /// Read, parse and validate a configuration file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: origin.clone(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: origin.clone(), source })?;
         Self::from_toml(&text, &origin)
     }
 
     /// A built-in preset by name.
     pub fn preset(name: &str) -> Result<Config, ConfigError> {
-        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-            ConfigError::UnknownPreset {
-                name: name.to_string(),
-                known: PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
-            }
+        let (_, text) = PRESETS.iter().find(|(n, _)| *n == name).ok_or_else(|| ConfigError::UnknownPreset {
+            name: name.to_string(),
+            known: PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
         })?;
         Self::from_toml(text, &format!("configs/{name}.toml"))
     }
@@ -152,10 +148,7 @@ impl Config {
             a.acc_bits.into(),
             need.into(),
             48,
-            &format!(
-                " bits (a column adds {} products of 2 x {} bits, which needs {need} bits)",
-                a.rows, a.input_bits
-            ),
+            &format!(" bits (a column adds {} products of 2 x {} bits, which needs {need} bits)", a.rows, a.input_bits),
         )?;
         let s = &self.scratchpad;
         range("scratchpad.banks", s.banks.into(), 1, 16, "")?;

@@ -38,18 +38,12 @@ pub fn mask64(width: u32) -> u64 {
 impl Bits {
     /// All-zero value of `width` bits.
     pub fn zero(width: u32) -> Self {
-        Bits {
-            width,
-            words: vec![0; words_for(width)],
-        }
+        Bits { width, words: vec![0; words_for(width)] }
     }
 
     /// All-ones value of `width` bits.
     pub fn ones(width: u32) -> Self {
-        let mut b = Bits {
-            width,
-            words: vec![u64::MAX; words_for(width)],
-        };
+        let mut b = Bits { width, words: vec![u64::MAX; words_for(width)] };
         b.normalize();
         b
     }
@@ -118,11 +112,7 @@ impl Bits {
 
     /// The value as an unsigned big integer.
     pub fn to_biguint(&self) -> BigUint {
-        let digits: Vec<u32> = self
-            .words
-            .iter()
-            .flat_map(|w| [*w as u32, (*w >> 32) as u32])
-            .collect();
+        let digits: Vec<u32> = self.words.iter().flat_map(|w| [*w as u32, (*w >> 32) as u32]).collect();
         BigUint::from_slice(&digits)
     }
 
@@ -177,10 +167,7 @@ mod tests {
         assert_eq!(Bits::from_u64(0x1ff, 8).to_u64(), 0xff);
         assert_eq!(Bits::from_i64(-1, 8).to_u64(), 0xff);
         assert_eq!(Bits::from_i64(-1, 8).to_i64(), -1);
-        assert_eq!(
-            Bits::from_i64(-2, 100).words(),
-            &[u64::MAX - 1, (1 << 36) - 1]
-        );
+        assert_eq!(Bits::from_i64(-2, 100).words(), &[u64::MAX - 1, (1 << 36) - 1]);
         assert_eq!(Bits::from_u64(0x80, 8).to_i64(), -128);
     }
 

@@ -105,10 +105,7 @@ impl ModuleBuilder {
     /// Start a module named `name`.
     pub fn new(name: impl Into<String>) -> Self {
         ModuleBuilder {
-            module: Module {
-                name: name.into(),
-                ..Module::default()
-            },
+            module: Module { name: name.into(), ..Module::default() },
             signal_exprs: HashMap::new(),
             child_ports: HashMap::new(),
         }
@@ -204,26 +201,14 @@ impl ModuleBuilder {
         let q = self.add_signal(format!("{name}_q"), width, SignalKind::Reg);
         let d = self.add_signal(format!("{name}_d"), width, SignalKind::Wire);
         let index = self.module.registers.len();
-        self.module.registers.push(Register {
-            name,
-            q,
-            d,
-            reset: None,
-            enable: None,
-        });
-        RegBuilder {
-            m: self,
-            reg: Reg { index, q, d },
-        }
+        self.module.registers.push(Register { name, q, d, reset: None, enable: None });
+        RegBuilder { m: self, reg: Reg { index, q, d } }
     }
 
     /// Set the next value of a register.
     pub fn next(&mut self, reg: Reg, value: impl IntoExpr) {
         let v = value.into_expr(self);
-        self.module.assigns.push(Assign {
-            target: reg.d,
-            value: v,
-        });
+        self.module.assigns.push(Assign { target: reg.d, value: v });
     }
 
     /// Give an already declared register a clock enable (1 bit).
@@ -242,29 +227,13 @@ impl ModuleBuilder {
     pub fn memory(&mut self, name: impl Into<String>, width: u32, depth: u32) -> MemId {
         self.clock();
         let id = MemId(self.module.memories.len() as u32);
-        self.module.memories.push(Memory {
-            name: name.into(),
-            width,
-            depth,
-            write: None,
-            reads: Vec::new(),
-        });
+        self.module.memories.push(Memory { name: name.into(), width, depth, write: None, reads: Vec::new() });
         id
     }
 
     /// The write port of `mem`: `if (en) mem[addr] <= data` at each rising edge.
-    pub fn mem_write(
-        &mut self,
-        mem: MemId,
-        en: impl IntoExpr,
-        addr: impl IntoExpr,
-        data: impl IntoExpr,
-    ) {
-        let (en, addr, data) = (
-            en.into_expr(self),
-            addr.into_expr(self),
-            data.into_expr(self),
-        );
+    pub fn mem_write(&mut self, mem: MemId, en: impl IntoExpr, addr: impl IntoExpr, data: impl IntoExpr) {
+        let (en, addr, data) = (en.into_expr(self), addr.into_expr(self), data.into_expr(self));
         self.module.memories[mem.index()].write = Some(MemWrite { en, addr, data });
     }
 
@@ -280,41 +249,26 @@ impl ModuleBuilder {
         let (en, addr) = (en.into_expr(self), addr.into_expr(self));
         let width = self.module.memories[mem.index()].width;
         let data = self.add_signal(format!("{}_q", name.into()), width, SignalKind::Reg);
-        self.module.memories[mem.index()]
-            .reads
-            .push(MemRead { en, addr, data });
+        self.module.memories[mem.index()].reads.push(MemRead { en, addr, data });
         data
     }
 
     /// An instance of `child` (already added to `design`) named `name`. Its clock and
     /// reset are connected to this module's `clk_i`/`rst_i`; connect every other port
     /// with [`ModuleBuilder::connect`].
-    pub fn instance(
-        &mut self,
-        name: impl Into<String>,
-        design: &Design,
-        child: ModuleId,
-    ) -> InstId {
+    pub fn instance(&mut self, name: impl Into<String>, design: &Design, child: ModuleId) -> InstId {
         let cm = design.module(child);
         let id = InstId(self.module.instances.len() as u32);
-        self.module.instances.push(Instance {
-            name: name.into(),
-            module: child,
-            connections: Vec::new(),
-        });
+        self.module.instances.push(Instance { name: name.into(), module: child, connections: Vec::new() });
         if cm.clock.is_some() {
             let c = self.clock();
             let e = self.sig(c);
-            self.module.instances[id.index()]
-                .connections
-                .push(("clk_i".into(), Connection::Input(e)));
+            self.module.instances[id.index()].connections.push(("clk_i".into(), Connection::Input(e)));
         }
         if cm.reset.is_some() {
             let r = self.reset();
             let e = self.sig(r);
-            self.module.instances[id.index()]
-                .connections
-                .push(("rst_i".into(), Connection::Input(e)));
+            self.module.instances[id.index()].connections.push(("rst_i".into(), Connection::Input(e)));
         }
         let ports = cm
             .ports
@@ -349,9 +303,7 @@ impl ModuleBuilder {
         } else {
             Connection::Input(e)
         };
-        self.module.instances[inst.index()]
-            .connections
-            .push((port.to_string(), conn));
+        self.module.instances[inst.index()].connections.push((port.to_string(), conn));
     }
 
     /// Connect an output port of `inst` to a new wire of this module named `wire`.
@@ -432,6 +384,14 @@ impl ModuleBuilder {
             let v = ops::unary(op, c);
             return self.lit_bits(v);
         }
+        // A zero-extended value's reduction is the inner value's (AND is then 0).
+        if let ExprKind::Ext { value, signed: false } = self.module.expr(a).kind {
+            match op {
+                UnaryOp::AndReduce => return self.lit(0, 1),
+                UnaryOp::OrReduce | UnaryOp::XorReduce => return self.unary(op, value),
+                _ => {}
+            }
+        }
         let width = match op {
             UnaryOp::Not | UnaryOp::Neg => self.width(a),
             _ => 1,
@@ -451,8 +411,27 @@ impl ModuleBuilder {
                 return self.lit_bits(v);
             }
         }
+        if let Some(v) = self.constant_compare(op, a, b) {
+            return self.lit(v as u64, 1);
+        }
         let width = if op.is_compare() { 1 } else { wa };
         self.push(ExprKind::Binary(op, a, b), width)
+    }
+
+    /// The value of an unsigned comparison against 0 or all-ones that holds for every
+    /// value of the other operand (`x >= 0`, `x < 0`, `x <= ~0` …): folded, as Verilator
+    /// warns about such constant comparisons.
+    fn constant_compare(&self, op: BinaryOp, a: ExprId, b: ExprId) -> Option<bool> {
+        let is = |e: ExprId, ones: bool| {
+            self.constant(e).is_some_and(|c| if ones { *c == Bits::ones(c.width()) } else { c.is_zero() })
+        };
+        match op {
+            BinaryOp::Lt if is(b, false) || is(a, true) => Some(false),
+            BinaryOp::Ge if is(b, false) || is(a, true) => Some(true),
+            BinaryOp::Gt if is(a, false) || is(b, true) => Some(false),
+            BinaryOp::Le if is(a, false) || is(b, true) => Some(true),
+            _ => None,
+        }
     }
 
     /// `sel ? t : f`.
@@ -464,14 +443,7 @@ impl ModuleBuilder {
             }
         }
         let width = self.width(t);
-        self.push(
-            ExprKind::Mux {
-                sel,
-                if_true: t,
-                if_false: f,
-            },
-            width,
-        )
+        self.push(ExprKind::Mux { sel, if_true: t, if_false: f }, width)
     }
 
     /// Concatenation, most significant part first.

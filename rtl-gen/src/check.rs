@@ -20,76 +20,27 @@ pub enum CheckError {
     #[error("module `{module}`: a module of that name is already in the design")]
     DuplicateModule { module: String },
     #[error("module `{module}`: `{name}` is not a usable Verilog identifier ({why})")]
-    BadName {
-        module: String,
-        name: String,
-        why: &'static str,
-    },
+    BadName { module: String, name: String, why: &'static str },
     #[error("module `{module}`: the name `{name}` is declared twice ({first} and {second})")]
-    NameClash {
-        module: String,
-        name: String,
-        first: String,
-        second: String,
-    },
+    NameClash { module: String, name: String, first: String, second: String },
     #[error("module `{module}`: {what} `{name}` has width {width}; widths must be 1 to {max}")]
-    BadWidth {
-        module: String,
-        what: &'static str,
-        name: String,
-        width: u32,
-        max: u32,
-    },
+    BadWidth { module: String, what: &'static str, name: String, width: u32, max: u32 },
     #[error("module `{module}`: in {context}: {detail}")]
-    WidthMismatch {
-        module: String,
-        context: String,
-        detail: String,
-    },
+    WidthMismatch { module: String, context: String, detail: String },
     #[error("module `{module}`: {kind} `{signal}` is never driven{hint}")]
-    Undriven {
-        module: String,
-        kind: String,
-        signal: String,
-        hint: String,
-    },
+    Undriven { module: String, kind: String, signal: String, hint: String },
     #[error("module `{module}`: {kind} `{signal}` has {count} drivers ({drivers}); it must have exactly one")]
-    MultiplyDriven {
-        module: String,
-        kind: String,
-        signal: String,
-        count: usize,
-        drivers: String,
-    },
+    MultiplyDriven { module: String, kind: String, signal: String, count: usize, drivers: String },
     #[error("module `{module}`: {kind} `{signal}` cannot be driven by {by}")]
-    IllegalDriver {
-        module: String,
-        kind: String,
-        signal: String,
-        by: String,
-    },
+    IllegalDriver { module: String, kind: String, signal: String, by: String },
     #[error("module `{module}`: combinational loop: {path}")]
     CombLoop { module: String, path: String },
     #[error("module `{module}`: instance `{instance}` of `{child}`: {detail}")]
-    Connection {
-        module: String,
-        instance: String,
-        child: String,
-        detail: String,
-    },
+    Connection { module: String, instance: String, child: String, detail: String },
     #[error("module `{module}`: {kind} `{signal}` is never read{bits}; use it or mark it with `mark_unused`")]
-    Unused {
-        module: String,
-        kind: String,
-        signal: String,
-        bits: String,
-    },
+    Unused { module: String, kind: String, signal: String, bits: String },
     #[error("module `{module}`: memory `{memory}`: {detail}")]
-    Memory {
-        module: String,
-        memory: String,
-        detail: String,
-    },
+    Memory { module: String, memory: String, detail: String },
 }
 
 /// All problems found in a module, printed one per line.
@@ -313,9 +264,7 @@ pub fn identifier_problem(name: &str) -> Option<&'static str> {
     let mut chars = name.chars();
     match chars.next() {
         None => return Some("it is empty"),
-        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => {
-            return Some("it must start with a letter or `_`")
-        }
+        Some(c) if !(c.is_ascii_alphabetic() || c == '_') => return Some("it must start with a letter or `_`"),
         _ => {}
     }
     if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
@@ -343,11 +292,7 @@ impl Ctx<'_> {
     }
 
     fn mismatch(&mut self, context: &str, detail: String) {
-        self.errors.push(CheckError::WidthMismatch {
-            module: self.module(),
-            context: context.to_string(),
-            detail,
-        });
+        self.errors.push(CheckError::WidthMismatch { module: self.module(), context: context.to_string(), detail });
     }
 
     /// Check widths of the expression tree under `e`, once per node.
@@ -378,23 +323,12 @@ impl Ctx<'_> {
                     );
                 }
             }
-            ExprKind::Mux {
-                sel,
-                if_true,
-                if_false,
-            } => {
+            ExprKind::Mux { sel, if_true, if_false } => {
                 for x in [*sel, *if_true, *if_false] {
                     self.check_expr(x, context, seen);
                 }
                 if w(*sel) != 1 {
-                    self.mismatch(
-                        context,
-                        format!(
-                            "mux select {} is {} bits, must be 1",
-                            m.describe(*sel),
-                            w(*sel)
-                        ),
-                    );
+                    self.mismatch(context, format!("mux select {} is {} bits, must be 1", m.describe(*sel), w(*sel)));
                 }
                 if w(*if_true) != w(*if_false) {
                     self.mismatch(
@@ -452,44 +386,27 @@ impl Ctx<'_> {
     fn expect_width(&mut self, e: ExprId, width: u32, context: &str, what: &str) {
         let got = self.m.expr(e).width;
         if got != width {
-            let d = format!(
-                "{what} must be {width} bits, {} is {got} bits",
-                self.m.describe(e)
-            );
+            let d = format!("{what} must be {width} bits, {} is {got} bits", self.m.describe(e));
             self.mismatch(context, d);
         }
     }
 }
 
 fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
-    let mut cx = Ctx {
-        design,
-        m,
-        errors: Vec::new(),
-    };
+    let mut cx = Ctx { design, m, errors: Vec::new() };
     let module = m.name.clone();
 
     // ---- names ------------------------------------------------------------------
     if let Some(why) = identifier_problem(&m.name) {
-        cx.errors.push(CheckError::BadName {
-            module: module.clone(),
-            name: m.name.clone(),
-            why,
-        });
+        cx.errors.push(CheckError::BadName { module: module.clone(), name: m.name.clone(), why });
     }
     if design.find(&m.name).is_some() {
-        cx.errors.push(CheckError::DuplicateModule {
-            module: module.clone(),
-        });
+        cx.errors.push(CheckError::DuplicateModule { module: module.clone() });
     }
     let mut names: HashMap<String, String> = HashMap::new();
     let mut declare = |cx: &mut Ctx, name: &str, what: String| {
         if let Some(why) = identifier_problem(name) {
-            cx.errors.push(CheckError::BadName {
-                module: module.clone(),
-                name: name.into(),
-                why,
-            });
+            cx.errors.push(CheckError::BadName { module: module.clone(), name: name.into(), why });
         }
         if let Some(first) = names.get(name) {
             cx.errors.push(CheckError::NameClash {
@@ -518,11 +435,7 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         declare(&mut cx, &mem.name, "memory".into());
     }
     for inst in &m.instances {
-        declare(
-            &mut cx,
-            &inst.name,
-            format!("instance of `{}`", design.module(inst.module).name),
-        );
+        declare(&mut cx, &inst.name, format!("instance of `{}`", design.module(inst.module).name));
     }
 
     // ---- widths -----------------------------------------------------------------
@@ -542,10 +455,7 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         if let Some(rv) = &r.reset {
             let w = m.signal(r.q).width;
             if rv.width() != w {
-                cx.mismatch(
-                    &ctx,
-                    format!("reset value is {} bits, register is {w} bits", rv.width()),
-                );
+                cx.mismatch(&ctx, format!("reset value is {} bits, register is {w} bits", rv.width()));
             }
         }
     }
@@ -575,11 +485,9 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
                 detail: "has no write port (call mem_write)".into(),
             }),
             Some(wp) => {
-                for (e, width, what) in [
-                    (wp.en, 1, "write enable"),
-                    (wp.addr, aw, "write address"),
-                    (wp.data, mem.width, "write data"),
-                ] {
+                for (e, width, what) in
+                    [(wp.en, 1, "write enable"), (wp.addr, aw, "write address"), (wp.data, mem.width, "write data")]
+                {
                     cx.check_expr(e, &ctx, &mut seen);
                     cx.expect_width(e, width, &ctx, what);
                 }
@@ -614,20 +522,12 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         let mut connected: HashSet<&str> = HashSet::new();
         for (port, conn) in &inst.connections {
             let Some(p) = child.port(port) else {
-                let known: Vec<&str> = child
-                    .ports
-                    .iter()
-                    .map(|p| child.signal(*p).name.as_str())
-                    .collect();
-                cx.errors.push(conn_err(format!(
-                    "has no port `{port}` (ports: {})",
-                    known.join(", ")
-                )));
+                let known: Vec<&str> = child.ports.iter().map(|p| child.signal(*p).name.as_str()).collect();
+                cx.errors.push(conn_err(format!("has no port `{port}` (ports: {})", known.join(", "))));
                 continue;
             };
             if !connected.insert(port.as_str()) {
-                cx.errors
-                    .push(conn_err(format!("port `{port}` is connected twice")));
+                cx.errors.push(conn_err(format!("port `{port}` is connected twice")));
                 continue;
             }
             let ps = child.signal(p);
@@ -641,10 +541,7 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
                     drivers[s.index()].push(format!("output `{port}` of instance `{}`", inst.name));
                     let sw = m.signal(*s).width;
                     if sw != ps.width {
-                        cx.mismatch(
-                            &ctx,
-                            format!("port is {} bits, `{}` is {sw} bits", ps.width, m.signal(*s).name),
-                        );
+                        cx.mismatch(&ctx, format!("port is {} bits, `{}` is {sw} bits", ps.width, m.signal(*s).name));
                     }
                 }
                 (SignalKind::Output, Connection::Input(e)) => cx.errors.push(conn_err(format!(
@@ -657,10 +554,7 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
         for p in &child.ports {
             let name = child.signal(*p).name.as_str();
             if !connected.contains(name) {
-                cx.errors.push(conn_err(format!(
-                    "port `{name}` ({} bits) is not connected",
-                    child.signal(*p).width
-                )));
+                cx.errors.push(conn_err(format!("port `{name}` ({} bits) is not connected", child.signal(*p).width)));
             }
         }
     }
@@ -687,12 +581,7 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
                     Some(r) => format!(" (register `{}` has no next value: call next)", r.name),
                     None => String::new(),
                 };
-                cx.errors.push(CheckError::Undriven {
-                    module: module.clone(),
-                    kind,
-                    signal: s.name.clone(),
-                    hint,
-                });
+                cx.errors.push(CheckError::Undriven { module: module.clone(), kind, signal: s.name.clone(), hint });
             }
             SignalKind::Output | SignalKind::Wire if d.len() > 1 => {
                 cx.errors.push(CheckError::MultiplyDriven {
@@ -725,18 +614,12 @@ pub(crate) fn signals_read(m: &Module, e: ExprId, out: &mut Vec<SignalId>) {
         match &m.expr(x).kind {
             ExprKind::Const(_) => {}
             ExprKind::Signal(s) => out.push(*s),
-            ExprKind::Unary(_, a)
-            | ExprKind::Slice { value: a, .. }
-            | ExprKind::Ext { value: a, .. } => stack.push(*a),
+            ExprKind::Unary(_, a) | ExprKind::Slice { value: a, .. } | ExprKind::Ext { value: a, .. } => stack.push(*a),
             ExprKind::Binary(_, a, b) => {
                 stack.push(*a);
                 stack.push(*b);
             }
-            ExprKind::Mux {
-                sel,
-                if_true,
-                if_false,
-            } => stack.extend([*sel, *if_true, *if_false]),
+            ExprKind::Mux { sel, if_true, if_false } => stack.extend([*sel, *if_true, *if_false]),
             ExprKind::Concat(ps) => stack.extend(ps.iter().copied()),
         }
     }
@@ -847,16 +730,11 @@ fn check_loops(cx: &mut Ctx) {
                     }
                     1 => {
                         let pos = stack.iter().position(|(x, _)| *x == t).unwrap_or(0);
-                        let mut path: Vec<&str> = stack[pos..]
-                            .iter()
-                            .map(|(x, _)| m.signal(*x).name.as_str())
-                            .collect();
+                        let mut path: Vec<&str> =
+                            stack[pos..].iter().map(|(x, _)| m.signal(*x).name.as_str()).collect();
                         path.push(&m.signal(t).name);
                         path.reverse();
-                        cx.errors.push(CheckError::CombLoop {
-                            module: m.name.clone(),
-                            path: path.join(" -> "),
-                        });
+                        cx.errors.push(CheckError::CombLoop { module: m.name.clone(), path: path.join(" -> ") });
                         return;
                     }
                     _ => {}
@@ -879,11 +757,7 @@ fn mark_used(m: &Module, e: ExprId, used: &mut [Vec<bool>], seen: &mut HashSet<E
         ExprKind::Slice { value, lo } => {
             if let ExprKind::Signal(s) = m.expr(*value).kind {
                 let w = m.expr(e).width;
-                for b in used[s.index()]
-                    .iter_mut()
-                    .skip(*lo as usize)
-                    .take(w as usize)
-                {
+                for b in used[s.index()].iter_mut().skip(*lo as usize).take(w as usize) {
                     *b = true;
                 }
             } else {
@@ -895,11 +769,7 @@ fn mark_used(m: &Module, e: ExprId, used: &mut [Vec<bool>], seen: &mut HashSet<E
             mark_used(m, *a, used, seen);
             mark_used(m, *b, used, seen);
         }
-        ExprKind::Mux {
-            sel,
-            if_true,
-            if_false,
-        } => {
+        ExprKind::Mux { sel, if_true, if_false } => {
             for x in [*sel, *if_true, *if_false] {
                 mark_used(m, x, used, seen);
             }
@@ -937,11 +807,7 @@ pub(crate) fn roots(m: &Module) -> Vec<ExprId> {
 
 fn check_unused(cx: &mut Ctx) {
     let m = cx.m;
-    let mut used: Vec<Vec<bool>> = m
-        .signals
-        .iter()
-        .map(|s| vec![false; s.width as usize])
-        .collect();
+    let mut used: Vec<Vec<bool>> = m.signals.iter().map(|s| vec![false; s.width as usize]).collect();
     let mut seen = HashSet::new();
     for e in roots(m) {
         mark_used(m, e, &mut used, &mut seen);
@@ -963,12 +829,7 @@ fn check_unused(cx: &mut Ctx) {
         let bits = if u.iter().all(|b| !*b) {
             String::new()
         } else {
-            let missing: Vec<String> = u
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| !**b)
-                .map(|(i, _)| i.to_string())
-                .collect();
+            let missing: Vec<String> = u.iter().enumerate().filter(|(_, b)| !**b).map(|(i, _)| i.to_string()).collect();
             format!(" in bits {}", compress_ranges(&missing))
         };
         cx.errors.push(CheckError::Unused {
@@ -991,11 +852,7 @@ fn compress_ranges(bits: &[String]) -> String {
             i += 1;
             end = nums[i];
         }
-        out.push(if start == end {
-            format!("{start}")
-        } else {
-            format!("{start}..={end}")
-        });
+        out.push(if start == end { format!("{start}") } else { format!("{start}..={end}") });
         i += 1;
     }
     out.join(", ")

@@ -168,11 +168,7 @@ pub enum ExprKind {
     /// A binary operation.
     Binary(BinaryOp, ExprId, ExprId),
     /// `sel ? if_true : if_false`, `sel` 1 bit.
-    Mux {
-        sel: ExprId,
-        if_true: ExprId,
-        if_false: ExprId,
-    },
+    Mux { sel: ExprId, if_true: ExprId, if_false: ExprId },
     /// Concatenation, most significant part first (as in Verilog `{a, b}`).
     Concat(Vec<ExprId>),
     /// Bits `[lo + width - 1 : lo]` of the operand (`width` is the node's width).
@@ -333,17 +329,12 @@ impl Module {
 
     /// Find a port by name.
     pub fn port(&self, name: &str) -> Option<SignalId> {
-        self.ports
-            .iter()
-            .copied()
-            .find(|p| self.signal(*p).name == name)
+        self.ports.iter().copied().find(|p| self.signal(*p).name == name)
     }
 
     /// Find any signal by name.
     pub fn find_signal(&self, name: &str) -> Option<SignalId> {
-        (0..self.signals.len() as u32)
-            .map(SignalId)
-            .find(|s| self.signal(*s).name == name)
+        (0..self.signals.len() as u32).map(SignalId).find(|s| self.signal(*s).name == name)
     }
 
     /// A short human-readable rendering of an expression, for error messages.
@@ -354,24 +345,16 @@ impl Module {
             ExprKind::Signal(s) => format!("`{}`", self.signal(*s).name),
             ExprKind::Unary(op, a) => format!("{op:?}({})", self.describe(*a)),
             ExprKind::Binary(op, a, b) => {
-                format!(
-                    "({} {} {})",
-                    self.describe(*a),
-                    op.verilog(),
-                    self.describe(*b)
-                )
+                format!("({} {} {})", self.describe(*a), op.verilog(), self.describe(*b))
             }
             ExprKind::Mux { sel, .. } => format!("mux on {}", self.describe(*sel)),
             ExprKind::Concat(parts) => format!("concat of {} parts", parts.len()),
             ExprKind::Slice { value, lo } => {
                 format!("{}[{}:{}]", self.describe(*value), lo + e.width - 1, lo)
             }
-            ExprKind::Ext { value, signed } => format!(
-                "{}ext({}, {})",
-                if *signed { "s" } else { "z" },
-                self.describe(*value),
-                e.width
-            ),
+            ExprKind::Ext { value, signed } => {
+                format!("{}ext({}, {})", if *signed { "s" } else { "z" }, self.describe(*value), e.width)
+            }
         }
     }
 }
@@ -396,10 +379,7 @@ impl Design {
 
     /// Find a module by name.
     pub fn find(&self, name: &str) -> Option<ModuleId> {
-        self.modules
-            .iter()
-            .position(|m| m.name == name)
-            .map(|i| ModuleId(i as u32))
+        self.modules.iter().position(|m| m.name == name).map(|i| ModuleId(i as u32))
     }
 
     /// Modules reachable from `top`, children before parents (the order of `filelist.f`).

@@ -84,8 +84,7 @@ pub fn binary(op: BinaryOp, a: &Bits, b: &Bits) -> Bits {
                     let shifted = a.to_biguint() >> amount;
                     if negative {
                         // fill the top `amount` bits with ones
-                        let fill = (Bits::ones(w).to_biguint() >> (w as usize - amount))
-                            << (w as usize - amount);
+                        let fill = (Bits::ones(w).to_biguint() >> (w as usize - amount)) << (w as usize - amount);
                         Bits::from_biguint(&(shifted | fill), w)
                     } else {
                         Bits::from_biguint(&shifted, w)
@@ -160,14 +159,8 @@ mod tests {
         assert_eq!(binary(BinaryOp::LtS, &m1, &one).to_u64(), 1);
         assert_eq!(binary(BinaryOp::Lt, &m1, &one).to_u64(), 0);
         let v = Bits::from_i64(-64, 8);
-        assert_eq!(
-            binary(BinaryOp::Sar, &v, &Bits::from_u64(3, 4)).to_i64(),
-            -8
-        );
-        assert_eq!(
-            binary(BinaryOp::Sar, &v, &Bits::from_u64(15, 4)).to_i64(),
-            -1
-        );
+        assert_eq!(binary(BinaryOp::Sar, &v, &Bits::from_u64(3, 4)).to_i64(), -8);
+        assert_eq!(binary(BinaryOp::Sar, &v, &Bits::from_u64(15, 4)).to_i64(), -1);
         assert_eq!(binary(BinaryOp::Shr, &v, &Bits::from_u64(9, 4)).to_u64(), 0);
     }
 
@@ -178,10 +171,7 @@ mod tests {
         let c = concat(&[&a, &b]);
         assert_eq!(c.width(), 132);
         assert_eq!(slice(&c, 100, 32), a);
-        assert_eq!(
-            ext(&Bits::from_i64(-3, 4), 70, true),
-            Bits::from_i64(-3, 70)
-        );
+        assert_eq!(ext(&Bits::from_i64(-3, 4), 70, true), Bits::from_i64(-3, 70));
         assert_eq!(ext(&Bits::from_i64(-3, 4), 70, false).to_u64(), 13);
         assert_eq!(unary(UnaryOp::AndReduce, &b).to_u64(), 1);
         assert_eq!(unary(UnaryOp::XorReduce, &b).to_u64(), 0);

@@ -23,15 +23,7 @@ fn width_mismatch_names_operands_and_widths() {
     let y = m.output("y_o", 8);
     let s = m.add(a, b);
     m.assign(y, s);
-    expect(
-        m,
-        &[
-            "module `adder`",
-            "assignment to `y_o`",
-            "`a_i` is 8 bits",
-            "`b_i` is 16 bits",
-        ],
-    );
+    expect(m, &["module `adder`", "assignment to `y_o`", "`a_i` is 8 bits", "`b_i` is 16 bits"]);
 }
 
 #[test]
@@ -40,10 +32,7 @@ fn assignment_width_mismatch_names_target() {
     let a = m.input("a_i", 16);
     let y = m.output("y_o", 8);
     m.assign(y, a);
-    expect(
-        m,
-        &["assignment to `y_o`", "must be 8 bits", "`a_i` is 16 bits"],
-    );
+    expect(m, &["assignment to `y_o`", "must be 8 bits", "`a_i` is 16 bits"]);
 }
 
 #[test]
@@ -55,11 +44,7 @@ fn undriven_output_and_register_without_next() {
     m.assign(o, r);
     expect(
         m,
-        &[
-            "output `y_o` is never driven",
-            "wire `state_d` is never driven",
-            "register `state` has no next value",
-        ],
+        &["output `y_o` is never driven", "wire `state_d` is never driven", "register `state` has no next value"],
     );
 }
 
@@ -115,10 +100,7 @@ fn loop_through_an_instance_is_found() {
     p.connect(u, "y_o", w);
     p.assign(y, w);
     let e = d.add(p).unwrap_err().to_string();
-    assert!(
-        e.contains("combinational loop") && e.contains("w -> w"),
-        "{e}"
-    );
+    assert!(e.contains("combinational loop") && e.contains("w -> w"), "{e}");
 }
 
 #[test]
@@ -147,10 +129,7 @@ fn unconnected_and_unknown_instance_ports() {
     p.connect(u, "y_o", y);
     p.connect(u, "b_i", a);
     let e = d.add(p).unwrap_err().to_string();
-    assert!(
-        e.contains("instance `u_buf` of `buf1`: port `a_i` (4 bits) is not connected"),
-        "{e}"
-    );
+    assert!(e.contains("instance `u_buf` of `buf1`: port `a_i` (4 bits) is not connected"), "{e}");
     assert!(e.contains("has no port `b_i` (ports: a_i, y_o)"), "{e}");
 }
 
@@ -169,10 +148,7 @@ fn instance_connection_width_mismatch() {
     p.connect(u, "a_i", a);
     p.connect(u, "y_o", y);
     let e = d.add(p).unwrap_err().to_string();
-    assert!(
-        e.contains("port `a_i` of instance `u_buf`") && e.contains("must be 8 bits"),
-        "{e}"
-    );
+    assert!(e.contains("port `a_i` of instance `u_buf`") && e.contains("must be 8 bits"), "{e}");
 }
 
 #[test]
@@ -187,14 +163,7 @@ fn name_clashes_and_bad_identifiers() {
     let t = m.and(t, k);
     let t = m.and(t, d);
     m.assign(y, t);
-    expect(
-        m,
-        &[
-            "the name `a_i` is declared twice",
-            "`module` is not a usable Verilog identifier",
-            "`x$y`",
-        ],
-    );
+    expect(m, &["the name `a_i` is declared twice", "`module` is not a usable Verilog identifier", "`x$y`"]);
 }
 
 #[test]
@@ -224,7 +193,7 @@ fn zero_width_signal() {
 fn unread_signals_and_bits_are_reported_unless_marked() {
     let mut m = ModuleBuilder::new("waste");
     let a = m.input("a_i", 8);
-    let b = m.input("b_i", 4);
+    let _b = m.input("b_i", 4);
     let y = m.output("y_o", 4);
     let lo = m.slice(a, 0, 4);
     m.assign(y, lo);
@@ -252,13 +221,7 @@ fn memory_port_widths_and_depth() {
     m.mem_write(mem, we, addr, data);
     let q = m.mem_read(mem, "rd", we, addr);
     m.assign(y, q);
-    expect(
-        m,
-        &[
-            "memory `mem`",
-            "write address must be 4 bits, `addr_i` is 3 bits",
-        ],
-    );
+    expect(m, &["memory `mem`", "write address must be 4 bits, `addr_i` is 3 bits"]);
 }
 
 #[test]

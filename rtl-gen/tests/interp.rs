@@ -8,9 +8,7 @@ use rtl_gen::{Bits, Design, ExprId, ModuleBuilder};
 
 fn sim_of(m: ModuleBuilder) -> Interp {
     let mut d = Design::new();
-    let top = d
-        .add(m)
-        .unwrap_or_else(|e| panic!("test module must pass the checks:\n{e}"));
+    let top = d.add(m).unwrap_or_else(|e| panic!("test module must pass the checks:\n{e}"));
     Interp::new(&d, top).expect("simulatable")
 }
 
@@ -79,11 +77,7 @@ fn register_without_reset_starts_at_zero_and_ignores_reset() {
     s.set("d_i", 42);
     s.set("rst_i", 1);
     s.step();
-    assert_eq!(
-        s.get("q_o"),
-        42,
-        "a register without reset value loads d during reset"
-    );
+    assert_eq!(s.get("q_o"), 42, "a register without reset value loads d during reset");
     assert_eq!(s.get("ctl_o"), 1);
     s.set("d_i", 7);
     assert_eq!(s.get("q_o"), 42, "a register changes only at the edge");
@@ -155,11 +149,7 @@ fn memory_write_then_read() {
     s.set("re_i", 0);
     s.set("ra_i", 4);
     s.step();
-    assert_eq!(
-        s.get("qa_o"),
-        0xabc,
-        "read data holds while the read is disabled"
-    );
+    assert_eq!(s.get("qa_o"), 0xabc, "read data holds while the read is disabled");
     assert_eq!(s.peek_mem("mem", 4).map(|b| b.to_u64()), Some(0x123));
 }
 
@@ -320,10 +310,7 @@ fn hierarchy_child_instanced_twice_drives_parent_outputs() {
     let (top, _) = chain(&mut d);
     let mut s = Interp::new(&d, top).expect("simulatable");
     assert_eq!(
-        s.ports()
-            .iter()
-            .map(|p| p.name.as_str())
-            .collect::<Vec<_>>(),
+        s.ports().iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         ["rst_i", "a_i", "y_o", "acc0_o", "acc1_o"]
     );
     s.reset(1);
@@ -354,10 +341,7 @@ fn comb_loop_through_instances_is_reported() {
     let mut d = Design::new();
     let (top, y_expr) = chain(&mut d);
     let conns = &mut d.modules[top.index()].instances[1].connections;
-    let x = conns
-        .iter_mut()
-        .find(|(p, _)| p == "x_i")
-        .expect("connected");
+    let x = conns.iter_mut().find(|(p, _)| p == "x_i").expect("connected");
     x.1 = Connection::Input(y_expr);
     match Interp::new(&d, top) {
         Err(SimError::CombLoop { design, path }) => {
@@ -392,24 +376,13 @@ fn poke_rejects_outputs_and_wrong_widths() {
     let en = s.port("en_i").expect("port");
     assert_eq!(
         s.poke(out, &Bits::from_u64(1, 8)),
-        Err(SimError::NotAnInput {
-            design: "counter".into(),
-            port: "count_o".into()
-        })
+        Err(SimError::NotAnInput { design: "counter".into(), port: "count_o".into() })
     );
     assert_eq!(
         s.poke(en, &Bits::from_u64(1, 2)),
-        Err(SimError::WidthMismatch {
-            design: "counter".into(),
-            port: "en_i".into(),
-            expected: 1,
-            got: 2
-        })
+        Err(SimError::WidthMismatch { design: "counter".into(), port: "en_i".into(), expected: 1, got: 2 })
     );
-    assert!(
-        matches!(s.port("clk_i"), Err(SimError::NoSuchPort { .. })),
-        "the clock is not a port"
-    );
+    assert!(matches!(s.port("clk_i"), Err(SimError::NoSuchPort { .. })), "the clock is not a port");
 }
 
 // ---- speed -----------------------------------------------------------------------
@@ -452,8 +425,7 @@ fn bench_chain_of_64_adders_and_registers() {
     let (zero, one) = (Bits::from_u64(0, 32), Bits::from_u64(1, 32));
     let t0 = std::time::Instant::now();
     for i in 0..n {
-        s.poke(x, if i % 2 == 0 { &zero } else { &one })
-            .expect("poke");
+        s.poke(x, if i % 2 == 0 { &zero } else { &one }).expect("poke");
         acc ^= s.peek(y).to_u64();
     }
     let settles = n as f64 / t0.elapsed().as_secs_f64();

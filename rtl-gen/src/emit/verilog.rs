@@ -61,11 +61,7 @@ pub fn emit(design: &Design, top: ModuleId) -> VerilogOutput {
         .into_iter()
         .map(|id| {
             let m = design.module(id);
-            VerilogFile {
-                module: m.name.clone(),
-                file_name: format!("{}.v", m.name),
-                text: emit_module(design, m),
-            }
+            VerilogFile { module: m.name.clone(), file_name: format!("{}.v", m.name), text: emit_module(design, m) }
         })
         .collect();
     let mut filelist = String::new();
@@ -73,10 +69,7 @@ pub fn emit(design: &Design, top: ModuleId) -> VerilogOutput {
         filelist.push_str(&f.file_name);
         filelist.push('\n');
     }
-    VerilogOutput {
-        module_files,
-        filelist,
-    }
+    VerilogOutput { module_files, filelist }
 }
 
 /// `[W-1:0]` for multi-bit values, nothing for one bit.
@@ -107,6 +100,8 @@ struct ModuleEmitter<'a> {
     /// Declarations and assignments of those wires, in creation order.
     temp_decls: Vec<(String, u32)>,
     temp_assigns: Vec<(String, String)>,
+    /// Which bits of each wire are read; unread bits go to `unused_ok`.
+    temp_used: HashMap<String, Vec<bool>>,
 }
 
 fn op_word(kind: &ExprKind) -> &'static str {
@@ -146,6 +141,7 @@ impl<'a> ModuleEmitter<'a> {
             temps: HashMap::new(),
             temp_decls: Vec::new(),
             temp_assigns: Vec::new(),
+            temp_used: HashMap::new(),
         }
     }
 
@@ -153,10 +149,7 @@ impl<'a> ModuleEmitter<'a> {
         if self.taken.insert(base.to_string()) {
             return base.to_string();
         }
-        (1..)
-            .map(|i| format!("{base}_{i}"))
-            .find(|n| self.taken.insert(n.clone()))
-            .unwrap_or_default()
+        (1..).map(|i| format!("{base}_{i}")).find(|n| self.taken.insert(n.clone())).unwrap_or_default()
     }
 
     fn is_leaf(&self, e: ExprId) -> bool {
@@ -173,10 +166,48 @@ impl<'a> ModuleEmitter<'a> {
         }
         let name = self.fresh(&format!("{base}_{}", op_word(&self.m.expr(e).kind)));
         self.temps.insert(e, name.clone());
-        let text = self.assigned(e, &name);
-        self.temp_decls.push((name.clone(), self.m.expr(e).width));
+        let width = self.m.expr(e).width;
+        self.temp_used.insert(name.clone(), vec![false; width as usize]);
+        let text = self.assigned(e, base);
+        self.temp_decls.push((name.clone(), width));
         self.temp_assigns.push((name.clone(), text));
         name
+    }
+
+    /// Note that bits `[lo + width - 1 : lo]` of wire `name` are read (if it is one of
+    /// the emitter's own wires).
+    fn mark_read(&mut self, name: &str, lo: u32, width: u32) {
+        if let Some(bits) = self.temp_used.get_mut(name) {
+            for b in bits.iter_mut().skip(lo as usize).take(width as usize) {
+                *b = true;
+            }
+        }
+    }
+
+    /// Bit-selects of the emitter's wires that nothing reads, for `unused_ok`.
+    fn unread_parts(&self) -> Vec<String> {
+        let mut parts = Vec::new();
+        for (name, _) in &self.temp_decls {
+            let used = &self.temp_used[name];
+            let mut i = used.len();
+            while i > 0 {
+                if used[i - 1] {
+                    i -= 1;
+                    continue;
+                }
+                let hi = i - 1;
+                while i > 0 && !used[i - 1] {
+                    i -= 1;
+                }
+                let lo = i;
+                parts.push(match (used.len(), hi == lo) {
+                    (1, _) => name.clone(),
+                    (_, true) => format!("{name}[{lo}]"),
+                    _ => format!("{name}[{hi}:{lo}]"),
+                });
+            }
+        }
+        parts
     }
 
     /// An expression at the top of an assignment (no outer parentheses).
@@ -208,10 +239,7 @@ impl<'a> ModuleEmitter<'a> {
             return None;
         };
         let leaf = |x: ExprId| match &m.expr(x).kind {
-            ExprKind::Ext {
-                value,
-                signed: true,
-            } => match m.expr(*value).kind {
+            ExprKind::Ext { value, signed: true } => match m.expr(*value).kind {
                 ExprKind::Signal(s) => Some(m.signal(s).name.clone()),
                 _ => None,
             },
@@ -240,9 +268,7 @@ impl<'a> ModuleEmitter<'a> {
             }
             ExprKind::Binary(op, a, b) => {
                 let signed_mul = *op == BinaryOp::Mul
-                    && [*a, *b]
-                        .iter()
-                        .all(|x| matches!(m.expr(*x).kind, ExprKind::Ext { signed: true, .. }));
+                    && [*a, *b].iter().all(|x| matches!(m.expr(*x).kind, ExprKind::Ext { signed: true, .. }));
                 let (sa, sb) = (self.expr(*a, base), self.expr(*b, base));
                 let o = op.verilog();
                 match op {
@@ -254,11 +280,7 @@ impl<'a> ModuleEmitter<'a> {
                     _ => format!("({sa} {o} {sb})"),
                 }
             }
-            ExprKind::Mux {
-                sel,
-                if_true,
-                if_false,
-            } => {
+            ExprKind::Mux { sel, if_true, if_false } => {
                 let s = self.expr(*sel, base);
                 let t = self.expr(*if_true, base);
                 let f = self.expr(*if_false, base);
@@ -270,6 +292,7 @@ impl<'a> ModuleEmitter<'a> {
             }
             ExprKind::Slice { value, lo } => {
                 let v = self.named(*value, base);
+                self.mark_read(&v, *lo, node.width);
                 if node.width == 1 {
                     format!("{v}[{lo}]")
                 } else {
@@ -286,13 +309,11 @@ impl<'a> ModuleEmitter<'a> {
                     let v = if self.is_leaf(*value) {
                         self.expr(*value, base)
                     } else {
-                        self.named(*value, base)
+                        let v = self.named(*value, base);
+                        self.mark_read(&v, 0, wv);
+                        v
                     };
-                    let msb = if wv == 1 {
-                        v.clone()
-                    } else {
-                        format!("{v}[{}]", wv - 1)
-                    };
+                    let msb = if wv == 1 { v.clone() } else { format!("{v}[{}]", wv - 1) };
                     format!("{{{{{k}{{{msb}}}}}, {v}}}")
                 }
             }
@@ -346,26 +367,12 @@ fn emit_module(design: &Design, m: &Module) -> String {
 
     // ---- ports --------------------------------------------------------------------
     let _ = writeln!(out, "module {} (", m.name);
-    let rw = m
-        .ports
-        .iter()
-        .map(|p| range(m.signal(*p).width).len())
-        .max()
-        .unwrap_or(0);
+    let rw = m.ports.iter().map(|p| range(m.signal(*p).width).len()).max().unwrap_or(0);
     for (i, p) in m.ports.iter().enumerate() {
         let s = m.signal(*p);
-        let dir = if s.kind == SignalKind::Input {
-            "input "
-        } else {
-            "output"
-        };
+        let dir = if s.kind == SignalKind::Input { "input " } else { "output" };
         let sep = if i + 1 == m.ports.len() { "" } else { "," };
-        let _ = writeln!(
-            out,
-            "  {dir} wire {}{}{sep}",
-            padded_range(s.width, rw),
-            s.name
-        );
+        let _ = writeln!(out, "  {dir} wire {}{}{sep}", padded_range(s.width, rw), s.name);
     }
     out.push_str(");\n");
 
@@ -386,20 +393,10 @@ fn emit_module(design: &Design, m: &Module) -> String {
     for inst in &m.instances {
         let child = design.module(inst.module);
         let _ = writeln!(instances, "  {} {} (", child.name, inst.name);
-        let pw = child
-            .ports
-            .iter()
-            .map(|p| child.signal(*p).name.len())
-            .max()
-            .unwrap_or(0);
+        let pw = child.ports.iter().map(|p| child.signal(*p).name.len()).max().unwrap_or(0);
         for (i, p) in child.ports.iter().enumerate() {
             let pname = &child.signal(*p).name;
-            let text = match inst
-                .connections
-                .iter()
-                .find(|(n, _)| n == pname)
-                .map(|(_, c)| c)
-            {
+            let text = match inst.connections.iter().find(|(n, _)| n == pname).map(|(_, c)| c) {
                 Some(Connection::Input(e)) => em.expr_top(*e, &format!("{}_{}", inst.name, pname)),
                 Some(Connection::Output(s)) => m.signal(*s).name.clone(),
                 None => String::new(),
@@ -444,13 +441,8 @@ fn emit_module(design: &Design, m: &Module) -> String {
     let mut mems = String::new();
     let mut mem_decls = String::new();
     for mem in &m.memories {
-        let _ = writeln!(
-            mem_decls,
-            "  (* no_rw_check *)\n  reg {} {} [0:{}];",
-            range(mem.width),
-            mem.name,
-            mem.depth - 1
-        );
+        let _ =
+            writeln!(mem_decls, "  (* no_rw_check *)\n  reg {} {} [0:{}];", range(mem.width), mem.name, mem.depth - 1);
         if let Some(w) = &mem.write {
             let en = em.expr_top(w.en, &format!("{}_we", mem.name));
             let addr = em.expr_top(w.addr, &format!("{}_waddr", mem.name));
@@ -480,18 +472,10 @@ fn emit_module(design: &Design, m: &Module) -> String {
         .iter()
         .filter(|s| matches!(s.kind, SignalKind::Wire | SignalKind::Reg))
         .map(|s| {
-            let kw = if s.kind == SignalKind::Reg {
-                "reg "
-            } else {
-                "wire"
-            };
+            let kw = if s.kind == SignalKind::Reg { "reg " } else { "wire" };
             (kw, range(s.width), s.name.clone())
         })
-        .chain(
-            em.temp_decls
-                .iter()
-                .map(|(n, w)| ("wire", range(*w), n.clone())),
-        )
+        .chain(em.temp_decls.iter().map(|(n, w)| ("wire", range(*w), n.clone())))
         .collect();
     if !decls.is_empty() {
         let rw = decls.iter().map(|(_, r, _)| r.len()).max().unwrap_or(0);
@@ -505,8 +489,7 @@ fn emit_module(design: &Design, m: &Module) -> String {
         body.push_str(&mem_decls);
     }
 
-    let all_assigns: Vec<&(String, String)> =
-        em.temp_assigns.iter().chain(assigns.iter()).collect();
+    let all_assigns: Vec<&(String, String)> = em.temp_assigns.iter().chain(assigns.iter()).collect();
     if !all_assigns.is_empty() {
         body.push('\n');
         for (n, t) in all_assigns {
@@ -524,15 +507,10 @@ fn emit_module(design: &Design, m: &Module) -> String {
         body.push_str(seq_all.trim_end_matches('\n'));
         body.push('\n');
     }
-    if !m.unused.is_empty() {
-        let names: Vec<&str> = m
-            .unused
-            .iter()
-            .map(|s| m.signal(*s).name.as_str())
-            .collect();
-        body.push_str(
-            "\n  // Deliberately unread; the name keeps Verilator's UNUSED check quiet.\n",
-        );
+    let mut names: Vec<String> = m.unused.iter().map(|s| m.signal(*s).name.clone()).collect();
+    names.extend(em.unread_parts());
+    if !names.is_empty() {
+        body.push_str("\n  // Deliberately unread; the name keeps Verilator's UNUSED check quiet.\n");
         let _ = writeln!(body, "  wire unused_ok = &{{1'b0, {}}};", names.join(", "));
     }
     out.push_str(&body);

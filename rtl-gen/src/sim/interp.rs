@@ -64,33 +64,18 @@ impl Interp {
                 continue;
             }
             let s = m.signal(*p);
-            let dir = if s.kind == SignalKind::Input {
-                PortDir::Input
-            } else {
-                PortDir::Output
-            };
-            ports.push(PortInfo {
-                name: s.name.clone(),
-                width: s.width,
-                dir,
-            });
+            let dir = if s.kind == SignalKind::Input { PortDir::Input } else { PortDir::Output };
+            ports.push(PortInfo { name: s.name.clone(), width: s.width, dir });
             port_slots.push(program.slots[flat.sig_class(0, *p) as usize]);
         }
         let mut signals = Vec::new();
         for (i, fi) in flat.insts.iter().enumerate() {
             for (s, sig) in flat.module(i).signals.iter().enumerate() {
                 let class = flat.sig_class(i, crate::SignalId(s as u32));
-                signals.push((
-                    format!("{}{}", fi.prefix, sig.name),
-                    program.slots[class as usize],
-                ));
+                signals.push((format!("{}{}", fi.prefix, sig.name), program.slots[class as usize]));
             }
         }
-        let signal_index = signals
-            .iter()
-            .enumerate()
-            .map(|(i, (n, _))| (n.clone(), i))
-            .collect();
+        let signal_index = signals.iter().enumerate().map(|(i, (n, _))| (n.clone(), i)).collect();
         Ok(Interp {
             name: m.name.clone(),
             ports,
@@ -130,8 +115,7 @@ impl Interp {
     /// memory or the address is beyond its depth.
     pub fn peek_mem(&self, path: &str, addr: usize) -> Option<Bits> {
         let m = self.mems.iter().find(|m| m.name == path)?;
-        (addr < m.depth)
-            .then(|| Bits::from_words(&m.data[addr * m.wpw..(addr + 1) * m.wpw], m.width))
+        (addr < m.depth).then(|| Bits::from_words(&m.data[addr * m.wpw..(addr + 1) * m.wpw], m.width))
     }
 
     /// Number of compiled combinational operations (a measure of simulation cost).
@@ -209,10 +193,7 @@ impl Simulator for Interp {
     fn poke(&mut self, port: PortId, value: &Bits) -> Result<(), SimError> {
         let info = &self.ports[port.0];
         if info.dir != PortDir::Input {
-            return Err(SimError::NotAnInput {
-                design: self.name.clone(),
-                port: info.name.clone(),
-            });
+            return Err(SimError::NotAnInput { design: self.name.clone(), port: info.name.clone() });
         }
         if value.width() != info.width {
             return Err(SimError::WidthMismatch {

@@ -40,22 +40,13 @@ pub struct PortId(pub usize);
 pub enum SimError {
     /// The design has no port of that name.
     #[error("design `{design}` has no port `{port}` (ports: {known})")]
-    NoSuchPort {
-        design: String,
-        port: String,
-        known: String,
-    },
+    NoSuchPort { design: String, port: String, known: String },
     /// A value was poked into an output.
     #[error("port `{port}` of `{design}` is an output and cannot be driven")]
     NotAnInput { design: String, port: String },
     /// A poked value has the wrong width.
     #[error("port `{port}` of `{design}` is {expected} bits wide, the value given is {got} bits")]
-    WidthMismatch {
-        design: String,
-        port: String,
-        expected: u32,
-        got: u32,
-    },
+    WidthMismatch { design: String, port: String, expected: u32, got: u32 },
     /// Combinational logic feeds back on itself across module boundaries.
     #[error("design `{design}` has a combinational loop through instances: {path}")]
     CombLoop { design: String, path: String },
@@ -87,20 +78,11 @@ pub trait Simulator {
 
     /// Look a port up by name.
     fn port(&self, name: &str) -> Result<PortId, SimError> {
-        self.ports()
-            .iter()
-            .position(|p| p.name == name)
-            .map(PortId)
-            .ok_or_else(|| SimError::NoSuchPort {
-                design: self.design_name().to_string(),
-                port: name.to_string(),
-                known: self
-                    .ports()
-                    .iter()
-                    .map(|p| p.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            })
+        self.ports().iter().position(|p| p.name == name).map(PortId).ok_or_else(|| SimError::NoSuchPort {
+            design: self.design_name().to_string(),
+            port: name.to_string(),
+            known: self.ports().iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+        })
     }
 
     /// Drive an input by name with an integer (truncated to the port width; negative
@@ -112,8 +94,7 @@ pub trait Simulator {
     fn set(&mut self, name: &str, value: i64) {
         let id = self.port(name).unwrap_or_else(|e| panic!("{e}"));
         let width = self.ports()[id.0].width;
-        self.poke(id, &Bits::from_i64(value, width))
-            .unwrap_or_else(|e| panic!("{e}"));
+        self.poke(id, &Bits::from_i64(value, width)).unwrap_or_else(|e| panic!("{e}"));
     }
 
     /// Read a port by name, zero-extended (the low 64 bits).

@@ -120,9 +120,7 @@ pub(super) fn compile(flat: &Flat) -> Result<Program, SimError> {
             let update = RegUpdate {
                 q: q.off,
                 d: c.edge_input(flat.sig_class(inst, r.d)),
-                en: r
-                    .enable
-                    .map_or(ONE, |e| c.edge_input(flat.expr_class(inst, e))),
+                en: r.enable.map_or(ONE, |e| c.edge_input(flat.expr_class(inst, e))),
                 rst,
                 rv,
                 words: q.words() as u32,
@@ -163,23 +161,12 @@ pub(super) fn compile(flat: &Flat) -> Result<Program, SimError> {
             });
         }
     }
-    Ok(Program {
-        buf: c.buf,
-        ops: c.ops,
-        snapshots: c.snapshots,
-        narrow_regs,
-        wide_regs,
-        mems,
-        slots: c.slots,
-    })
+    Ok(Program { buf: c.buf, ops: c.ops, snapshots: c.snapshots, narrow_regs, wide_regs, mems, slots: c.slots })
 }
 
 impl Compiler<'_, '_> {
     fn alloc(&mut self, width: u32) -> Slot {
-        let slot = Slot {
-            off: self.buf.len() as u32,
-            width,
-        };
+        let slot = Slot { off: self.buf.len() as u32, width };
         self.buf.resize(self.buf.len() + slot.words(), 0);
         slot
     }
@@ -193,8 +180,7 @@ impl Compiler<'_, '_> {
         }
         if self.snapshot_of[class as usize] == u32::MAX {
             let copy = self.alloc(slot.width);
-            self.snapshots
-                .push((slot.off, copy.off, slot.words() as u32));
+            self.snapshots.push((slot.off, copy.off, slot.words() as u32));
             self.snapshot_of[class as usize] = copy.off;
         }
         self.snapshot_of[class as usize]
@@ -219,9 +205,7 @@ impl Compiler<'_, '_> {
         let mut colour = vec![0u8; n]; // 0 new, 1 on the stack, 2 done
         let mut order = Vec::new();
         for start in 0..n as u32 {
-            if colour[start as usize] != 0
-                || !matches!(self.flat.classes[start as usize].driver, Driver::Op { .. })
-            {
+            if colour[start as usize] != 0 || !matches!(self.flat.classes[start as usize].driver, Driver::Op { .. }) {
                 continue;
             }
             let mut stack: Vec<(u32, Vec<u32>, usize)> = vec![(start, self.deps(start), 0)];
@@ -251,35 +235,16 @@ impl Compiler<'_, '_> {
     }
 
     fn loop_error(&self, stack: &[(u32, Vec<u32>, usize)], back_to: u32) -> SimError {
-        let pos = stack
-            .iter()
-            .position(|(c, _, _)| *c == back_to)
-            .unwrap_or(0);
+        let pos = stack.iter().position(|(c, _, _)| *c == back_to).unwrap_or(0);
         let cycle: Vec<u32> = stack[pos..].iter().map(|(c, _, _)| *c).collect();
         // prefer the named signals on the loop; the stack runs from a value to what it reads
-        let named: Vec<u32> = cycle
-            .iter()
-            .rev()
-            .copied()
-            .filter(|c| self.flat.classes[*c as usize].name.is_some())
-            .collect();
-        let on_path = if named.is_empty() {
-            cycle.iter().rev().copied().collect()
-        } else {
-            named
-        };
+        let named: Vec<u32> =
+            cycle.iter().rev().copied().filter(|c| self.flat.classes[*c as usize].name.is_some()).collect();
+        let on_path = if named.is_empty() { cycle.iter().rev().copied().collect() } else { named };
         let mut labels: Vec<String> = on_path.iter().map(|c| self.flat.class_label(*c)).collect();
-        labels.push(
-            self.flat.classes[on_path[0] as usize]
-                .name
-                .clone()
-                .unwrap_or_else(|| labels[0].clone()),
-        );
+        labels.push(self.flat.classes[on_path[0] as usize].name.clone().unwrap_or_else(|| labels[0].clone()));
         let top = &self.flat.design.module(self.flat.insts[0].module).name;
-        SimError::CombLoop {
-            design: top.clone(),
-            path: labels.join(" -> "),
-        }
+        SimError::CombLoop { design: top.clone(), path: labels.join(" -> ") }
     }
 
     /// Emit the ops computing expression `e` of instance `inst` into `d`.
@@ -309,11 +274,7 @@ impl Compiler<'_, '_> {
                 use BinaryOp::*;
                 let m = mask64(w);
                 let wa = args[0].width;
-                let sign = if matches!(op, LtS | LeS | GtS | GeS) {
-                    1u64 << (wa - 1)
-                } else {
-                    0
-                };
+                let sign = if matches!(op, LtS | LeS | GtS | GeS) { 1u64 << (wa - 1) } else { 0 };
                 match op {
                     Add => Op::Add { d: dd, a, b, m },
                     Sub => Op::Sub { d: dd, a, b, m },
@@ -323,62 +284,23 @@ impl Compiler<'_, '_> {
                     Xor => Op::Xor { d: dd, a, b },
                     Eq => Op::Eq { d: dd, a, b },
                     Ne => Op::Ne { d: dd, a, b },
-                    Lt | LtS => Op::Lt {
-                        d: dd,
-                        a,
-                        b,
-                        k: sign,
-                    },
-                    Le | LeS => Op::Le {
-                        d: dd,
-                        a,
-                        b,
-                        k: sign,
-                    },
-                    Gt | GtS => Op::Lt {
-                        d: dd,
-                        a: b,
-                        b: a,
-                        k: sign,
-                    },
-                    Ge | GeS => Op::Le {
-                        d: dd,
-                        a: b,
-                        b: a,
-                        k: sign,
-                    },
+                    Lt | LtS => Op::Lt { d: dd, a, b, k: sign },
+                    Le | LeS => Op::Le { d: dd, a, b, k: sign },
+                    Gt | GtS => Op::Lt { d: dd, a: b, b: a, k: sign },
+                    Ge | GeS => Op::Le { d: dd, a: b, b: a, k: sign },
                     Shl => Op::Shl { d: dd, a, b, w, m },
                     Shr => Op::Shr { d: dd, a, b, w },
-                    Sar => Op::Sar {
-                        d: dd,
-                        a,
-                        b,
-                        sh: 64 - wa,
-                        m,
-                    },
+                    Sar => Op::Sar { d: dd, a, b, sh: 64 - wa, m },
                 }
             }
-            ExprKind::Mux { .. } if narrow => Op::Mux {
-                d: dd,
-                s: a,
-                t: b,
-                f: args[2].off,
-            },
+            ExprKind::Mux { .. } if narrow => Op::Mux { d: dd, s: a, t: b, f: args[2].off },
             ExprKind::Concat(_) if narrow => {
                 let mut sh = 0;
                 for (i, p) in args.iter().rev().enumerate() {
                     self.ops.push(if i == 0 {
-                        Op::CatFirst {
-                            d: dd,
-                            a: p.off,
-                            sh,
-                        }
+                        Op::CatFirst { d: dd, a: p.off, sh }
                     } else {
-                        Op::CatOr {
-                            d: dd,
-                            a: p.off,
-                            sh,
-                        }
+                        Op::CatOr { d: dd, a: p.off, sh }
                     });
                     sh += p.width;
                 }
@@ -389,28 +311,13 @@ impl Compiler<'_, '_> {
                 let (word, lo) = (lo / 64, lo % 64);
                 let a = a + word;
                 if lo + w <= 64 {
-                    Op::Slice {
-                        d: dd,
-                        a,
-                        lo,
-                        m: mask64(w),
-                    }
+                    Op::Slice { d: dd, a, lo, m: mask64(w) }
                 } else {
-                    Op::Slice2 {
-                        d: dd,
-                        a,
-                        lo,
-                        m: mask64(w),
-                    }
+                    Op::Slice2 { d: dd, a, lo, m: mask64(w) }
                 }
             }
             ExprKind::Ext { signed: false, .. } if narrow => Op::Copy { d: dd, a },
-            ExprKind::Ext { signed: true, .. } if narrow => Op::Sext {
-                d: dd,
-                a,
-                sh: 64 - args[0].width,
-                m: mask64(w),
-            },
+            ExprKind::Ext { signed: true, .. } if narrow => Op::Sext { d: dd, a, sh: 64 - args[0].width, m: mask64(w) },
             _ => {
                 let kind = match kind {
                     ExprKind::Unary(op, _) => WideKind::Unary(*op),

@@ -77,23 +77,11 @@ pub(super) enum Op {
     /// `d = (a ^ k) <= (b ^ k)`.
     Le { d: u32, a: u32, b: u32, k: u64 },
     /// `d = b >= w ? 0 : (a << b) & m`.
-    Shl {
-        d: u32,
-        a: u32,
-        b: u32,
-        w: u32,
-        m: u64,
-    },
+    Shl { d: u32, a: u32, b: u32, w: u32, m: u64 },
     /// `d = b >= w ? 0 : a >> b`.
     Shr { d: u32, a: u32, b: u32, w: u32 },
     /// `d = (sext(a) >> min(b, 63)) & m`, `sh = 64 - width(a)`.
-    Sar {
-        d: u32,
-        a: u32,
-        b: u32,
-        sh: u32,
-        m: u64,
-    },
+    Sar { d: u32, a: u32, b: u32, sh: u32, m: u64 },
     /// `d = s ? t : f`.
     Mux { d: u32, s: u32, t: u32, f: u32 },
     /// `d = (a >> lo) & m`.
@@ -150,61 +138,37 @@ pub(super) fn run(ops: &[Op], buf: &mut [u64]) {
             Op::AndR { d, a, m } => buf[d as usize] = (buf[a as usize] == m) as u64,
             Op::OrR { d, a } => buf[d as usize] = (buf[a as usize] != 0) as u64,
             Op::XorR { d, a } => buf[d as usize] = (buf[a as usize].count_ones() & 1) as u64,
-            Op::Add { d, a, b, m } => {
-                buf[d as usize] = buf[a as usize].wrapping_add(buf[b as usize]) & m
-            }
-            Op::Sub { d, a, b, m } => {
-                buf[d as usize] = buf[a as usize].wrapping_sub(buf[b as usize]) & m
-            }
-            Op::Mul { d, a, b, m } => {
-                buf[d as usize] = buf[a as usize].wrapping_mul(buf[b as usize]) & m
-            }
+            Op::Add { d, a, b, m } => buf[d as usize] = buf[a as usize].wrapping_add(buf[b as usize]) & m,
+            Op::Sub { d, a, b, m } => buf[d as usize] = buf[a as usize].wrapping_sub(buf[b as usize]) & m,
+            Op::Mul { d, a, b, m } => buf[d as usize] = buf[a as usize].wrapping_mul(buf[b as usize]) & m,
             Op::And { d, a, b } => buf[d as usize] = buf[a as usize] & buf[b as usize],
             Op::Or { d, a, b } => buf[d as usize] = buf[a as usize] | buf[b as usize],
             Op::Xor { d, a, b } => buf[d as usize] = buf[a as usize] ^ buf[b as usize],
             Op::Eq { d, a, b } => buf[d as usize] = (buf[a as usize] == buf[b as usize]) as u64,
             Op::Ne { d, a, b } => buf[d as usize] = (buf[a as usize] != buf[b as usize]) as u64,
-            Op::Lt { d, a, b, k } => {
-                buf[d as usize] = ((buf[a as usize] ^ k) < (buf[b as usize] ^ k)) as u64
-            }
-            Op::Le { d, a, b, k } => {
-                buf[d as usize] = ((buf[a as usize] ^ k) <= (buf[b as usize] ^ k)) as u64
-            }
+            Op::Lt { d, a, b, k } => buf[d as usize] = ((buf[a as usize] ^ k) < (buf[b as usize] ^ k)) as u64,
+            Op::Le { d, a, b, k } => buf[d as usize] = ((buf[a as usize] ^ k) <= (buf[b as usize] ^ k)) as u64,
             Op::Shl { d, a, b, w, m } => {
                 let n = buf[b as usize];
-                buf[d as usize] = if n >= w as u64 {
-                    0
-                } else {
-                    (buf[a as usize] << n) & m
-                };
+                buf[d as usize] = if n >= w as u64 { 0 } else { (buf[a as usize] << n) & m };
             }
             Op::Shr { d, a, b, w } => {
                 let n = buf[b as usize];
-                buf[d as usize] = if n >= w as u64 {
-                    0
-                } else {
-                    buf[a as usize] >> n
-                };
+                buf[d as usize] = if n >= w as u64 { 0 } else { buf[a as usize] >> n };
             }
             Op::Sar { d, a, b, sh, m } => {
                 let x = ((buf[a as usize] << sh) as i64) >> sh;
                 buf[d as usize] = (x >> buf[b as usize].min(63)) as u64 & m;
             }
             Op::Mux { d, s, t, f } => {
-                buf[d as usize] = if buf[s as usize] != 0 {
-                    buf[t as usize]
-                } else {
-                    buf[f as usize]
-                }
+                buf[d as usize] = if buf[s as usize] != 0 { buf[t as usize] } else { buf[f as usize] }
             }
             Op::Slice { d, a, lo, m } => buf[d as usize] = (buf[a as usize] >> lo) & m,
             Op::Slice2 { d, a, lo, m } => {
                 let a = a as usize;
                 buf[d as usize] = ((buf[a] >> lo) | (buf[a + 1] << (64 - lo))) & m;
             }
-            Op::Sext { d, a, sh, m } => {
-                buf[d as usize] = ((((buf[a as usize] << sh) as i64) >> sh) as u64) & m
-            }
+            Op::Sext { d, a, sh, m } => buf[d as usize] = ((((buf[a as usize] << sh) as i64) >> sh) as u64) & m,
             Op::Copy { d, a } => buf[d as usize] = buf[a as usize],
             Op::CatFirst { d, a, sh } => buf[d as usize] = buf[a as usize] << sh,
             Op::CatOr { d, a, sh } => buf[d as usize] |= buf[a as usize] << sh,

@@ -18,10 +18,7 @@ struct UnionFind {
 
 impl UnionFind {
     fn new(n: usize) -> Self {
-        UnionFind {
-            parent: (0..n as u32).collect(),
-            size: vec![1; n],
-        }
+        UnionFind { parent: (0..n as u32).collect(), size: vec![1; n] }
     }
 
     fn find(&mut self, mut x: u32) -> u32 {
@@ -124,17 +121,11 @@ fn roots(m: &Module) -> Vec<ExprId> {
 pub(super) fn operands(kind: &ExprKind) -> Vec<ExprId> {
     match kind {
         ExprKind::Const(_) | ExprKind::Signal(_) => Vec::new(),
-        ExprKind::Unary(_, a)
-        | ExprKind::Slice { value: a, .. }
-        | ExprKind::Ext { value: a, .. } => {
+        ExprKind::Unary(_, a) | ExprKind::Slice { value: a, .. } | ExprKind::Ext { value: a, .. } => {
             vec![*a]
         }
         ExprKind::Binary(_, a, b) => vec![*a, *b],
-        ExprKind::Mux {
-            sel,
-            if_true,
-            if_false,
-        } => vec![*sel, *if_true, *if_false],
+        ExprKind::Mux { sel, if_true, if_false } => vec![*sel, *if_true, *if_false],
         ExprKind::Concat(parts) => parts.clone(),
     }
 }
@@ -154,13 +145,8 @@ fn reachable_exprs(m: &Module) -> Vec<bool> {
 impl<'d> Flat<'d> {
     /// Flatten the hierarchy under `top` and merge plainly connected elements.
     pub fn new(design: &'d Design, top: ModuleId) -> Self {
-        let mut flat = Flat {
-            design,
-            insts: Vec::new(),
-            reachable: HashMap::new(),
-            class_of: Vec::new(),
-            classes: Vec::new(),
-        };
+        let mut flat =
+            Flat { design, insts: Vec::new(), reachable: HashMap::new(), class_of: Vec::new(), classes: Vec::new() };
         let mut links = Vec::new();
         let mut next = 0;
         flat.visit(top, String::new(), &mut next, &mut links);
@@ -187,24 +173,12 @@ impl<'d> Flat<'d> {
 
     /// Number the elements of an instance of `module` and of its children; collect the
     /// port connections to merge.
-    fn visit(
-        &mut self,
-        module: ModuleId,
-        prefix: String,
-        next: &mut u32,
-        links: &mut Vec<(u32, u32)>,
-    ) {
+    fn visit(&mut self, module: ModuleId, prefix: String, next: &mut u32, links: &mut Vec<(u32, u32)>) {
         let m = self.design.module(module);
         let me = self.insts.len();
-        self.insts.push(FlatInst {
-            module,
-            prefix: prefix.clone(),
-            base: *next,
-        });
+        self.insts.push(FlatInst { module, prefix: prefix.clone(), base: *next });
         *next += (m.signals.len() + m.exprs.len()) as u32;
-        self.reachable
-            .entry(module)
-            .or_insert_with(|| reachable_exprs(m));
+        self.reachable.entry(module).or_insert_with(|| reachable_exprs(m));
         for inst in &m.instances {
             let child_idx = self.insts.len();
             self.visit(inst.module, format!("{prefix}{}.", inst.name), next, links);
@@ -238,9 +212,7 @@ impl<'d> Flat<'d> {
                 let elem = self.sig_elem(i, SignalId(s as u32));
                 let driver = match sig.kind {
                     SignalKind::Reg => Driver::State,
-                    SignalKind::Input if i == 0 && Some(SignalId(s as u32)) != m.clock => {
-                        Driver::External
-                    }
+                    SignalKind::Input if i == 0 && Some(SignalId(s as u32)) != m.clock => Driver::External,
                     _ => Driver::None,
                 };
                 let name = format!("{}{}", self.insts[i].prefix, sig.name);
@@ -254,10 +226,7 @@ impl<'d> Flat<'d> {
                 let driver = match &node.kind {
                     ExprKind::Signal(_) => Driver::None,
                     ExprKind::Const(b) => Driver::Const(b.clone()),
-                    _ => Driver::Op {
-                        inst: i as u32,
-                        expr: ExprId(e as u32),
-                    },
+                    _ => Driver::Op { inst: i as u32, expr: ExprId(e as u32) },
                 };
                 let elem = self.expr_elem(i, ExprId(e as u32));
                 self.join(uf, &mut root_class, elem, node.width, driver, None);
@@ -278,11 +247,7 @@ impl<'d> Flat<'d> {
         let root = uf.find(elem);
         let classes = &mut self.classes;
         let c = *root_class.entry(root).or_insert_with(|| {
-            classes.push(Class {
-                width,
-                driver: Driver::None,
-                name: None,
-            });
+            classes.push(Class { width, driver: Driver::None, name: None });
             classes.len() as u32 - 1
         });
         self.class_of[elem as usize] = c;
@@ -303,10 +268,7 @@ impl<'d> Flat<'d> {
     /// The class of a reachable expression node `e` of instance `inst`.
     pub fn expr_class(&self, inst: usize, e: ExprId) -> u32 {
         let c = self.class_of[self.expr_elem(inst, e) as usize];
-        assert!(
-            c != NONE,
-            "expression {e:?} of instance {inst} is read but was not found reachable"
-        );
+        assert!(c != NONE, "expression {e:?} of instance {inst} is read but was not found reachable");
         c
     }
 
@@ -330,11 +292,7 @@ impl<'d> Flat<'d> {
             (1, _) => names.swap_remove(0),
             (0, Driver::Op { inst, expr }) => {
                 let fi = &self.insts[*inst as usize];
-                format!(
-                    "{}{}",
-                    fi.prefix,
-                    self.module(*inst as usize).describe(*expr)
-                )
+                format!("{}{}", fi.prefix, self.module(*inst as usize).describe(*expr))
             }
             (0, _) => format!("<value {c}>"),
             _ => format!("{} (also {})", names[0], names[1..].join(", ")),

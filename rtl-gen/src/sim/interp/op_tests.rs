@@ -9,9 +9,7 @@ use rand_chacha::ChaCha8Rng;
 
 fn sim_of(m: ModuleBuilder) -> Interp {
     let mut d = Design::new();
-    let top = d
-        .add(m)
-        .unwrap_or_else(|e| panic!("test module must pass the checks:\n{e}"));
+    let top = d.add(m).unwrap_or_else(|e| panic!("test module must pass the checks:\n{e}"));
     Interp::new(&d, top).expect("simulatable")
 }
 
@@ -47,55 +45,32 @@ fn operator_module(w: u32) -> OpModule {
     let b = m.input("b_i", w);
     let n = m.input("n_i", 8);
     let sel = m.input("sel_i", 1);
-    let mut t = OpModule {
-        m,
-        cases: Vec::new(),
-    };
+    let mut t = OpModule { m, cases: Vec::new() };
     use BinaryOp::*;
-    for op in [
-        Add, Sub, Mul, And, Or, Xor, Eq, Ne, Lt, Le, Gt, Ge, LtS, LeS, GtS, GeS, Shl, Shr, Sar,
-    ] {
+    for op in [Add, Sub, Mul, And, Or, Xor, Eq, Ne, Lt, Le, Gt, Ge, LtS, LeS, GtS, GeS, Shl, Shr, Sar] {
         let e = t.m.binary(op, a, b);
-        t.out(format!("{op:?}").to_lowercase(), e, move |v| {
-            ops::binary(op, &v.a, &v.b)
-        });
+        t.out(format!("{op:?}").to_lowercase(), e, move |v| ops::binary(op, &v.a, &v.b));
         if op.is_shift() {
             let e = t.m.binary(op, a, n);
-            t.out(format!("{op:?}_n").to_lowercase(), e, move |v| {
-                ops::binary(op, &v.a, &v.n)
-            });
+            t.out(format!("{op:?}_n").to_lowercase(), e, move |v| ops::binary(op, &v.a, &v.n));
         }
     }
-    for op in [
-        UnaryOp::Not,
-        UnaryOp::Neg,
-        UnaryOp::AndReduce,
-        UnaryOp::OrReduce,
-        UnaryOp::XorReduce,
-    ] {
+    for op in [UnaryOp::Not, UnaryOp::Neg, UnaryOp::AndReduce, UnaryOp::OrReduce, UnaryOp::XorReduce] {
         let e = t.m.unary(op, a);
-        t.out(format!("{op:?}").to_lowercase(), e, move |v| {
-            ops::unary(op, &v.a)
-        });
+        t.out(format!("{op:?}").to_lowercase(), e, move |v| ops::unary(op, &v.a));
     }
     let e = t.m.mux(sel, a, b);
     t.out("mux".into(), e, |v| ops::mux(&v.sel, &v.a, &v.b));
     let e = t.m.concat([a, b]);
     t.out("cat_ab".into(), e, |v| ops::concat(&[&v.a, &v.b]));
     let e = t.m.concat([n, a, sel, b]);
-    t.out("cat_nasb".into(), e, |v| {
-        ops::concat(&[&v.n, &v.a, &v.sel, &v.b])
-    });
+    t.out("cat_nasb".into(), e, |v| ops::concat(&[&v.n, &v.a, &v.sel, &v.b]));
     let mut tos = vec![w + 1, w + 5, w + 40, 2 * w];
     tos.sort();
     tos.dedup();
     for to in tos {
         for signed in [false, true] {
-            let e = if signed {
-                t.m.sext(a, to)
-            } else {
-                t.m.zext(a, to)
-            };
+            let e = if signed { t.m.sext(a, to) } else { t.m.zext(a, to) };
             let name = format!("{}ext{to}", if signed { "s" } else { "z" });
             t.out(name, e, move |v| ops::ext(&v.a, to, signed));
         }
@@ -111,9 +86,7 @@ fn operator_module(w: u32) -> OpModule {
     }
     for (lo, len) in slices {
         let e = t.m.slice(b, lo, len);
-        t.out(format!("slice_{lo}_{len}"), e, move |v| {
-            ops::slice(&v.b, lo, len)
-        });
+        t.out(format!("slice_{lo}_{len}"), e, move |v| ops::slice(&v.b, lo, len));
     }
     t
 }
@@ -124,11 +97,7 @@ fn random_bits(rng: &mut ChaCha8Rng, w: u32) -> Bits {
         0 => Bits::zero(w),
         1 => Bits::ones(w),
         2 => Bits::from_u64(1, w),
-        3 => ops::binary(
-            BinaryOp::Shl,
-            &Bits::from_u64(1, w),
-            &Bits::from_u64(w as u64 - 1, 32),
-        ),
+        3 => ops::binary(BinaryOp::Shl, &Bits::from_u64(1, w), &Bits::from_u64(w as u64 - 1, 32)),
         4 => Bits::from_u64(rng.gen_range(0..w as u64 + 3), w),
         _ => {
             let words: Vec<u64> = (0..w.div_ceil(64)).map(|_| rng.gen()).collect();
@@ -143,42 +112,18 @@ fn every_operator_matches_reference_at_narrow_and_wide_widths() {
     for w in [1, 7, 8, 31, 32, 33, 63, 64, 65, 100, 128, 130] {
         let t = operator_module(w);
         let mut s = sim_of(t.m);
-        let ids: Vec<PortId> = ["a_i", "b_i", "n_i", "sel_i"]
-            .iter()
-            .map(|p| s.port(p).expect("port"))
-            .collect();
-        let outs: Vec<PortId> = t
-            .cases
-            .iter()
-            .map(|(n, _)| s.port(n).expect("port"))
-            .collect();
+        let ids: Vec<PortId> = ["a_i", "b_i", "n_i", "sel_i"].iter().map(|p| s.port(p).expect("port")).collect();
+        let outs: Vec<PortId> = t.cases.iter().map(|(n, _)| s.port(n).expect("port")).collect();
         for round in 0..300 {
             let a = random_bits(&mut rng, w);
-            let b = if round % 7 == 0 {
-                a.clone()
-            } else {
-                random_bits(&mut rng, w)
-            };
-            let v = Vals {
-                a,
-                b,
-                n: random_bits(&mut rng, 8),
-                sel: random_bits(&mut rng, 1),
-            };
+            let b = if round % 7 == 0 { a.clone() } else { random_bits(&mut rng, w) };
+            let v = Vals { a, b, n: random_bits(&mut rng, 8), sel: random_bits(&mut rng, 1) };
             for (id, val) in ids.iter().zip([&v.a, &v.b, &v.n, &v.sel]) {
                 s.poke(*id, val).expect("poke");
             }
             for ((name, reference), id) in t.cases.iter().zip(&outs) {
                 let want = reference(&v);
-                assert_eq!(
-                    s.peek(*id),
-                    want,
-                    "width {w}, {name}, a={}, b={}, n={}, sel={}",
-                    v.a,
-                    v.b,
-                    v.n,
-                    v.sel
-                );
+                assert_eq!(s.peek(*id), want, "width {w}, {name}, a={}, b={}, n={}, sel={}", v.a, v.b, v.n, v.sel);
             }
         }
     }
