@@ -5,6 +5,8 @@
 #   make demo    setup + build, generate the iCE40 preset's Verilog into out/ice40, lint it
 #   make test    setup, then the whole test suite
 #   make lint    clippy (warnings are errors) and rustfmt check
+#   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
+#   make bench   foundation figures: generation time, interpreter and Verilator speed
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
 SHELL := bash
@@ -19,10 +21,10 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test lint clean distclean
+.PHONY: help setup build demo test slow bench lint clean distclean
 
 help:
-	@sed -n '3,8p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -46,6 +48,12 @@ test: setup
 		echo "$(CARGO) test --workspace --release"; \
 		$(CARGO) test --workspace --release; \
 	fi
+
+slow: setup
+	$(CARGO) test --workspace --release -- --ignored --nocapture
+
+bench: setup
+	$(CARGO) bench -p testbenches --bench foundation
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

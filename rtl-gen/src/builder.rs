@@ -325,6 +325,13 @@ impl ModuleBuilder {
         self.module.unused.push(sig);
     }
 
+    /// Switch off one Verilator warning (`rule`, e.g. `UNSIGNED`) for this module, with
+    /// the reason written next to it in the Verilog. For generated test logic; product
+    /// blocks are expected to be clean without waivers.
+    pub fn waive_lint(&mut self, rule: impl Into<String>, reason: impl Into<String>) {
+        self.module.lint_waivers.push((rule.into(), reason.into()));
+    }
+
     /// Finish: the module, ready for [`Design::add`](crate::Design::add).
     pub fn finish(self) -> Module {
         self.module

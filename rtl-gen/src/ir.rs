@@ -314,6 +314,9 @@ pub struct Module {
     pub instances: Vec<Instance>,
     /// Signals deliberately left (partly) unread, collected for the linter.
     pub unused: Vec<SignalId>,
+    /// Verilator warnings deliberately switched off in this module: (rule, reason).
+    /// Emitted as `lint_off` comments with the reason, so a reader sees why.
+    pub lint_waivers: Vec<(String, String)>,
 }
 
 impl Module {

@@ -378,6 +378,12 @@ fn emit_module(design: &Design, m: &Module) -> String {
 
     // ---- body, built first so temporaries are known before declarations ------------
     let mut body = String::new();
+    if !m.lint_waivers.is_empty() {
+        body.push_str("\n  // Deliberate lint waivers:\n");
+        for (rule, reason) in &m.lint_waivers {
+            let _ = writeln!(body, "  //   {rule}: {reason}\n  /* verilator lint_off {rule} */");
+        }
+    }
 
     let assigns: Vec<(String, String)> = m
         .assigns
@@ -512,6 +518,9 @@ fn emit_module(design: &Design, m: &Module) -> String {
     if !names.is_empty() {
         body.push_str("\n  // Deliberately unread; the name keeps Verilator's UNUSED check quiet.\n");
         let _ = writeln!(body, "  wire unused_ok = &{{1'b0, {}}};", names.join(", "));
+    }
+    for (rule, _) in &m.lint_waivers {
+        let _ = writeln!(body, "  /* verilator lint_on {rule} */");
     }
     out.push_str(&body);
     out.push_str("\nendmodule\n\n`default_nettype wire\n");

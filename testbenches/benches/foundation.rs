@@ -1,0 +1,105 @@
+//! Foundation figures: generation time of whole configurations, IR-interpreter and
+//! Verilator speed on the ice40 (4x4) systolic array, and the Verilator build time.
+//!
+//! `cargo bench -p testbenches --bench foundation` prints a Markdown table. Each figure
+//! is the median of several runs.
+
+use ip_blocks::config::{ArrayConfig, Config};
+use ip_blocks::generate;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rtl_gen::sim::{Interp, Simulator};
+use std::time::Instant;
+use testbenches::ModelCache;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn config(n: u32) -> Config {
+    let mut c = Config::preset("ice40").expect("preset");
+    c.array = ArrayConfig { rows: n, cols: n, input_bits: 8, acc_bits: 32 };
+    c
+}
+
+/// Stream `cycles` random input vectors through the array, poking every input each cycle.
+fn stream(sim: &mut dyn Simulator, rows: u32, cycles: u64) -> f64 {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let ports: Vec<_> = (0..rows).map(|k| sim.port(&format!("a_r{k}_i")).expect("port")).collect();
+    let valid = sim.port("in_valid_i").expect("port");
+    let out = sim.port("c_c0_o").expect("port");
+    sim.reset(2);
+    let t0 = Instant::now();
+    let mut sink = 0u64;
+    for _ in 0..cycles {
+        sim.poke(valid, &rtl_gen::Bits::from_u64(1, 1)).expect("poke");
+        for p in &ports {
+            sim.poke(*p, &rtl_gen::Bits::from_u64(rng.gen::<u8>().into(), 8)).expect("poke");
+        }
+        sim.step();
+        sink ^= sim.peek(out).to_u64();
+    }
+    std::hint::black_box(sink);
+    cycles as f64 / t0.elapsed().as_secs_f64()
+}
+
+fn main() {
+    println!("| figure | value |\n|---|---|");
+    for n in [4, 8, 16] {
+        let cfg = config(n);
+        let times: Vec<f64> = (0..7)
+            .map(|_| {
+                let t0 = Instant::now();
+                let g = generate(&cfg).expect("generates");
+                let v = g.verilog();
+                std::hint::black_box(v.module_files.len());
+                t0.elapsed().as_secs_f64() * 1e3
+            })
+            .collect();
+        println!("| generation, {n}x{n} array + scratchpad (IR, checks, Verilog) | {:.2} ms |", median(times));
+    }
+
+    let cfg = config(4);
+    let g = generate(&cfg).expect("generates");
+    let runs: Vec<f64> = (0..5)
+        .map(|_| {
+            let mut sim = Interp::new(&g.design, g.systolic_array).expect("interp");
+            stream(&mut sim, 4, 100_000)
+        })
+        .collect();
+    println!("| IR interpreter, 4x4 array, poke+step+peek | {:.0} cycles/s |", median(runs));
+
+    let verilog = rtl_gen::emit::verilog::emit(&g.design, g.systolic_array);
+    let files: Vec<(String, String)> =
+        verilog.module_files.iter().map(|f| (f.file_name.clone(), f.text.clone())).collect();
+    let m = g.design.module(g.systolic_array);
+    let ports: Vec<rtl_gen::sim::PortInfo> = m
+        .ports
+        .iter()
+        .map(|p| {
+            let s = m.signal(*p);
+            let dir = if s.kind == rtl_gen::ir::SignalKind::Input {
+                rtl_gen::sim::PortDir::Input
+            } else {
+                rtl_gen::sim::PortDir::Output
+            };
+            rtl_gen::sim::PortInfo { name: s.name.clone(), width: s.width, dir }
+        })
+        .collect();
+    let mut builds = Vec::new();
+    let mut model = None;
+    for _ in 0..3 {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cache = ModelCache::new(dir.path());
+        let t0 = Instant::now();
+        let built = cache.build("seedchip_systolic_array", &files, &ports).unwrap_or_else(|e| panic!("{e}"));
+        builds.push(t0.elapsed().as_secs_f64());
+        model = Some((std::sync::Arc::new(built), dir));
+    }
+    println!("| Verilator build (verilator --build, -O3), 4x4 array | {:.1} s |", median(builds));
+    let (model, _dir) = model.expect("built");
+    let runs: Vec<f64> = (0..5).map(|_| stream(&mut model.instantiate(), 4, 1_000_000)).collect();
+    println!("| Verilator, 4x4 array, poke+step+peek | {:.0} cycles/s |", median(runs));
+    println!("| Verilator version | {} |", testbenches::verilator::lint::version().unwrap_or_default());
+}
