@@ -782,34 +782,11 @@ fn mark_used(m: &Module, e: ExprId, used: &mut [Vec<bool>], seen: &mut HashSet<E
     }
 }
 
-/// The expressions a module reads: assignments, register controls, memory ports and
-/// instance inputs (the roots of everything the emitter writes).
-pub(crate) fn roots(m: &Module) -> Vec<ExprId> {
-    let mut r: Vec<ExprId> = m.assigns.iter().map(|a| a.value).collect();
-    r.extend(m.registers.iter().filter_map(|x| x.enable));
-    for mem in &m.memories {
-        if let Some(w) = &mem.write {
-            r.extend([w.en, w.addr, w.data]);
-        }
-        for rp in &mem.reads {
-            r.extend([rp.en, rp.addr]);
-        }
-    }
-    for inst in &m.instances {
-        for (_, c) in &inst.connections {
-            if let Connection::Input(e) = c {
-                r.push(*e);
-            }
-        }
-    }
-    r
-}
-
 fn check_unused(cx: &mut Ctx) {
     let m = cx.m;
     let mut used: Vec<Vec<bool>> = m.signals.iter().map(|s| vec![false; s.width as usize]).collect();
     let mut seen = HashSet::new();
-    for e in roots(m) {
+    for e in m.expr_roots() {
         mark_used(m, e, &mut used, &mut seen);
     }
     let mut exempt: HashSet<SignalId> = m.unused.iter().copied().collect();

@@ -340,6 +340,29 @@ impl Module {
         (0..self.signals.len() as u32).map(SignalId).find(|s| self.signal(*s).name == name)
     }
 
+    /// The expressions the module reads: assignments, register enables, memory ports
+    /// and instance inputs (the roots of everything emitted or simulated).
+    pub fn expr_roots(&self) -> Vec<ExprId> {
+        let mut r: Vec<ExprId> = self.assigns.iter().map(|a| a.value).collect();
+        r.extend(self.registers.iter().filter_map(|x| x.enable));
+        for mem in &self.memories {
+            if let Some(w) = &mem.write {
+                r.extend([w.en, w.addr, w.data]);
+            }
+            for rp in &mem.reads {
+                r.extend([rp.en, rp.addr]);
+            }
+        }
+        for inst in &self.instances {
+            for (_, c) in &inst.connections {
+                if let Connection::Input(e) = c {
+                    r.push(*e);
+                }
+            }
+        }
+        r
+    }
+
     /// A short human-readable rendering of an expression, for error messages.
     pub fn describe(&self, id: ExprId) -> String {
         let e = self.expr(id);

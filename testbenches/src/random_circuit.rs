@@ -244,16 +244,7 @@ pub fn random_module(
     if let Some(c) = child {
         for k in 0..2 {
             let inst = g.m.instance(format!("u_child{k}"), design, c);
-            let cm = design.module(c);
-            let ports: Vec<(String, u32, bool)> = cm
-                .ports
-                .iter()
-                .map(|p| {
-                    let s = cm.signal(*p);
-                    (s.name.clone(), s.width, s.kind == rtl_gen::ir::SignalKind::Input)
-                })
-                .filter(|(n, _, _)| n != "clk_i" && n != "rst_i")
-                .collect();
+            let ports = data_ports(design, c);
             let mut outs = Vec::new();
             for (pname, w, is_in) in &ports {
                 if *is_in {
@@ -315,6 +306,19 @@ pub fn random_module(
     design.add(m)
 }
 
+/// The ports of `module` other than the clock and reset: (name, width, is input).
+fn data_ports(design: &Design, module: ModuleId) -> Vec<(String, u32, bool)> {
+    let cm = design.module(module);
+    cm.ports
+        .iter()
+        .filter(|p| Some(**p) != cm.clock && Some(**p) != cm.reset)
+        .map(|p| {
+            let s = cm.signal(*p);
+            (s.name.clone(), s.width, s.kind == rtl_gen::ir::SignalKind::Input)
+        })
+        .collect()
+}
+
 /// A design of `count` random circuits (each with a random child instanced twice)
 /// under one top `random_top`, whose ports are the circuits' ports prefixed `c<i>_`.
 pub fn random_design(seed: u64, count: usize, shape: CircuitShape) -> Result<(Design, ModuleId), CheckErrors> {
@@ -331,16 +335,7 @@ pub fn random_design(seed: u64, count: usize, shape: CircuitShape) -> Result<(De
     top.reset();
     for (i, c) in circuits.iter().enumerate() {
         let inst = top.instance(format!("u_rand{i}"), &design, *c);
-        let cm = design.module(*c);
-        let ports: Vec<(String, u32, bool)> = cm
-            .ports
-            .iter()
-            .map(|p| {
-                let s = cm.signal(*p);
-                (s.name.clone(), s.width, s.kind == rtl_gen::ir::SignalKind::Input)
-            })
-            .filter(|(n, _, _)| n != "clk_i" && n != "rst_i")
-            .collect();
+        let ports = data_ports(&design, *c);
         for (pname, w, is_in) in ports {
             if is_in {
                 let s = top.input(format!("c{i}_{pname}"), w);

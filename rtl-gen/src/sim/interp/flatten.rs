@@ -94,29 +94,6 @@ pub(super) struct Flat<'d> {
 
 const NONE: u32 = u32::MAX;
 
-/// The expressions a module reads: assignments, register enables, memory ports and
-/// instance inputs.
-fn roots(m: &Module) -> Vec<ExprId> {
-    let mut r: Vec<ExprId> = m.assigns.iter().map(|a| a.value).collect();
-    r.extend(m.registers.iter().filter_map(|x| x.enable));
-    for mem in &m.memories {
-        if let Some(w) = &mem.write {
-            r.extend([w.en, w.addr, w.data]);
-        }
-        for rp in &mem.reads {
-            r.extend([rp.en, rp.addr]);
-        }
-    }
-    for inst in &m.instances {
-        for (_, c) in &inst.connections {
-            if let Connection::Input(e) = c {
-                r.push(*e);
-            }
-        }
-    }
-    r
-}
-
 /// The operands of an expression node.
 pub(super) fn operands(kind: &ExprKind) -> Vec<ExprId> {
     match kind {
@@ -132,7 +109,7 @@ pub(super) fn operands(kind: &ExprKind) -> Vec<ExprId> {
 
 fn reachable_exprs(m: &Module) -> Vec<bool> {
     let mut seen = vec![false; m.exprs.len()];
-    let mut stack = roots(m);
+    let mut stack = m.expr_roots();
     while let Some(e) = stack.pop() {
         if std::mem::replace(&mut seen[e.index()], true) {
             continue;
