@@ -165,10 +165,12 @@ impl<'a> ModuleEmitter<'a> {
             return n.clone();
         }
         let name = self.fresh(&format!("{base}_{}", op_word(&self.m.expr(e).kind)));
-        self.temps.insert(e, name.clone());
         let width = self.m.expr(e).width;
         self.temp_used.insert(name.clone(), vec![false; width as usize]);
         let text = self.assigned(e, base);
+        // Registered after its own text is written, so that later uses of the same value
+        // read the wire instead of repeating the logic.
+        self.temps.insert(e, name.clone());
         self.temp_decls.push((name.clone(), width));
         self.temp_assigns.push((name.clone(), text));
         name
@@ -252,6 +254,10 @@ impl<'a> ModuleEmitter<'a> {
     fn expr(&mut self, e: ExprId, base: &str) -> String {
         let m = self.m;
         let node = m.expr(e);
+        if let Some(name) = self.temps.get(&e).cloned() {
+            self.mark_read(&name, 0, node.width);
+            return name;
+        }
         match &node.kind {
             ExprKind::Const(b) => literal(b),
             ExprKind::Signal(s) => m.signal(*s).name.clone(),
