@@ -118,7 +118,8 @@ fn rejects(config: &str, needles: &[&str]) {
     }
 }
 
-const GOOD: &str = "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 64\n";
+const GOOD: &str =
+    "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 64\n[accumulator]\nrows = 64\n";
 
 #[test]
 fn gen_rejects_unknown_key() {
@@ -157,7 +158,7 @@ fn gen_rejects_widths_the_blocks_cannot_support() {
 #[test]
 fn gen_rejects_malformed_toml_and_missing_section() {
     rejects("[array\nrows = 2", &["bad.toml"]);
-    rejects("[array]\nrows = 2\ncols = 2\n", &["bad.toml", "missing field `scratchpad`"]);
+    rejects("[array]\nrows = 2\ncols = 2\n[accumulator]\nrows = 64\n", &["bad.toml", "missing field `scratchpad`"]);
 }
 
 #[test]

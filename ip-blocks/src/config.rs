@@ -38,6 +38,59 @@ pub struct ArrayConfig {
     /// Width of the signed accumulators, 16 to 48 bits (int32 by default).
     #[serde(default = "default_acc_bits")]
     pub acc_bits: u32,
+    /// Dataflow of the matrix engine: weight-stationary, output-stationary, or both
+    /// (chosen at run time by the engine's `mode_i` input).
+    #[serde(default)]
+    pub dataflow: Dataflow,
+    /// How many PE multipliers are DSP multiplies (in row-major order); the others are
+    /// soft multipliers built from logic. Default: all of them.
+    #[serde(default)]
+    pub dsp_multipliers: Option<u32>,
+}
+
+/// The dataflows a matrix engine supports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Dataflow {
+    /// Weight-stationary with double-buffered weights.
+    #[default]
+    Ws,
+    /// Output-stationary.
+    Os,
+    /// Both, selected at run time.
+    Both,
+}
+
+impl Dataflow {
+    /// True when weight-stationary operation is built.
+    pub fn has_ws(self) -> bool {
+        self != Dataflow::Os
+    }
+
+    /// True when output-stationary operation is built.
+    pub fn has_os(self) -> bool {
+        self != Dataflow::Ws
+    }
+}
+
+impl ArrayConfig {
+    /// A `rows` x `cols` int8 array with int32 accumulators, weight-stationary, every
+    /// multiplier a DSP multiply.
+    pub fn new(rows: u32, cols: u32) -> Self {
+        ArrayConfig {
+            rows,
+            cols,
+            input_bits: default_input_bits(),
+            acc_bits: default_acc_bits(),
+            dataflow: Dataflow::Ws,
+            dsp_multipliers: None,
+        }
+    }
+
+    /// PE multipliers that are DSP multiplies.
+    pub fn dsp_pes(&self) -> u32 {
+        self.dsp_multipliers.unwrap_or(self.rows * self.cols).min(self.rows * self.cols)
+    }
 }
 
 fn default_input_bits() -> u32 {
@@ -59,6 +112,15 @@ pub struct ScratchpadConfig {
     pub rows_per_bank: u32,
 }
 
+/// The accumulator memory: `rows` rows of `cols` accumulators, with the read-out path
+/// (bias, requantization, activation, saturation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccumulatorConfig {
+    /// Rows, 16 to 65536.
+    pub rows: u32,
+}
+
 /// A whole accelerator configuration, as written in a `configs/*.toml` file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -71,6 +133,8 @@ pub struct Config {
     pub array: ArrayConfig,
     /// The input scratchpad.
     pub scratchpad: ScratchpadConfig,
+    /// The accumulator memory.
+    pub accumulator: AccumulatorConfig,
 }
 
 fn default_name() -> String {
@@ -153,6 +217,16 @@ impl Config {
         let s = &self.scratchpad;
         range("scratchpad.banks", s.banks.into(), 1, 16, "")?;
         range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
+        range("accumulator.rows", self.accumulator.rows.into(), 16, 65536, "")?;
+        if let Some(n) = a.dsp_multipliers {
+            range(
+                "array.dsp_multipliers",
+                n.into(),
+                0,
+                (a.rows * a.cols).into(),
+                &format!(" (the array has {} x {} PEs)", a.rows, a.cols),
+            )?;
+        }
         Ok(())
     }
 
@@ -180,7 +254,8 @@ mod tests {
         Config::from_toml(text, "test.toml").unwrap_err().to_string()
     }
 
-    const OK: &str = "[array]\nrows = 2\ncols = 3\n[scratchpad]\nbanks = 1\nrows_per_bank = 32\n";
+    const OK: &str =
+        "[array]\nrows = 2\ncols = 3\n[scratchpad]\nbanks = 1\nrows_per_bank = 32\n[accumulator]\nrows = 64\n";
 
     #[test]
     fn minimal_config_gets_defaults() {
@@ -216,6 +291,16 @@ mod tests {
         assert!(e.contains("`array.input_bits` = 3") && e.contains("4 to 16 bits"), "{e}");
         let e = err(&OK.replace("cols = 3", "cols = 3\ninput_bits = 16\nacc_bits = 24"));
         assert!(e.contains("`array.acc_bits` = 24") && e.contains("needs 33 bits"), "{e}");
+    }
+
+    #[test]
+    fn dataflow_and_dsp_multipliers_are_checked() {
+        let c = Config::from_toml(&OK.replace("cols = 3", "cols = 3\ndataflow = \"both\""), "t").unwrap();
+        assert_eq!(c.array.dataflow, Dataflow::Both);
+        let e = err(&OK.replace("cols = 3", "cols = 3\ndataflow = \"diagonal\""));
+        assert!(e.contains("unknown variant `diagonal`") && e.contains("`ws`, `os`, `both`"), "{e}");
+        let e = err(&OK.replace("cols = 3", "cols = 3\ndsp_multipliers = 7"));
+        assert!(e.contains("`array.dsp_multipliers` = 7") && e.contains("0 to 6"), "{e}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use rtl_gen::emit::verilog;
 use rtl_gen::Design;
 
 fn small_array() -> ArrayConfig {
-    ArrayConfig { rows: 2, cols: 3, input_bits: 8, acc_bits: 32 }
+    ArrayConfig::new(2, 3)
 }
 
 #[test]

@@ -19,7 +19,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn config(n: u32) -> Config {
     let mut c = Config::preset("ice40").expect("preset");
-    c.array = ArrayConfig { rows: n, cols: n, input_bits: 8, acc_bits: 32 };
+    c.array = ArrayConfig::new(n, n);
     c
 }
 

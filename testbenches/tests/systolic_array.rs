@@ -77,7 +77,7 @@ fn array_matmul_on_verilator_non_square() {
 #[test]
 fn array_matmul_wide_inputs_on_both_engines() {
     // 16-bit inputs, 40-bit accumulators: products of 32 bits summed over 8 rows.
-    let cfg = ArrayConfig { rows: 8, cols: 2, input_bits: 16, acc_bits: 40 };
+    let cfg = ArrayConfig { input_bits: 16, acc_bits: 40, ..ArrayConfig::new(8, 2) };
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     let a: Vec<Vec<i64>> = (0..10).map(|_| (0..8).map(|_| rng.gen_range(-32768..=32767)).collect()).collect();
     let b: Vec<Vec<i64>> = (0..8).map(|_| (0..2).map(|_| rng.gen_range(-32768..=32767)).collect()).collect();

@@ -1,0 +1,1 @@
+//! SeedChip FPGA flow (being written).
