@@ -1,8 +1,9 @@
 //! `ip-blocks`: SeedChip's accelerator, described with `rtl-gen`.
 //!
-//! A [`Config`] (TOML, validated) becomes a [`Generated`] design: the systolic matrix
-//! engine of int8 MACs with int32 accumulators and the scratchpad banks, so far. The
-//! DMA, controller, accumulator memory, golden model and tiler arrive with later work.
+//! A [`Config`] (TOML, validated) becomes a [`Generated`] design: the matrix engine (a
+//! systolic array of int8 MACs with int32 sums, weight- and/or output-stationary, DSP or
+//! soft multipliers per PE) and the banked scratchpad, so far. The DMA, controller,
+//! golden model and tiler arrive with later work.
 //!
 //! ```
 //! use ip_blocks::{generate, Config};
@@ -31,14 +32,14 @@ pub struct Generated {
     pub design: Design,
     /// The systolic array (matrix engine).
     pub systolic_array: ModuleId,
-    /// One scratchpad bank (instanced `banks` times by the integration that uses it).
-    pub scratchpad_bank: ModuleId,
+    /// The banked scratchpad.
+    pub scratchpad: ModuleId,
 }
 
 impl Generated {
     /// The top-level modules of this generation, in emission order.
     pub fn roots(&self) -> Vec<ModuleId> {
-        vec![self.systolic_array, self.scratchpad_bank]
+        vec![self.systolic_array, self.scratchpad]
     }
 
     /// The Verilog of every module, children first, with one `filelist.f`.
@@ -65,13 +66,14 @@ impl Generated {
 pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
     let mut design = Design::new();
     let systolic_array = blocks::systolic_array::build(&mut design, &cfg.name, &cfg.array)?;
-    let scratchpad_bank = blocks::scratchpad::build(
+    let scratchpad = blocks::scratchpad::build_banked(
         &mut design,
         &cfg.name,
+        cfg.scratchpad.banks,
         blocks::scratchpad::ScratchpadParams {
             rows: cfg.scratchpad.rows_per_bank,
             row_bits: cfg.scratchpad_row_bits(),
         },
     )?;
-    Ok(Generated { design, systolic_array, scratchpad_bank })
+    Ok(Generated { design, systolic_array, scratchpad })
 }

@@ -2,29 +2,52 @@
 //! here is a change of the project's face: review the diff like code
 //! (`cargo insta review`).
 
+use ip_blocks::blocks::mul::MulKind;
 use ip_blocks::blocks::{pe, scratchpad, systolic_array};
-use ip_blocks::config::ArrayConfig;
+use ip_blocks::config::{ArrayConfig, Dataflow};
 use rtl_gen::emit::verilog;
 use rtl_gen::Design;
 
-fn small_array() -> ArrayConfig {
-    ArrayConfig::new(2, 3)
+fn small_array(dataflow: Dataflow) -> ArrayConfig {
+    ArrayConfig { dataflow, dsp_multipliers: Some(5), ..ArrayConfig::new(2, 3) }
 }
 
 #[test]
-fn pe_verilog() {
-    let mut d = Design::new();
-    let id = pe::build(&mut d, "sc", pe::PeParams::from(&small_array())).unwrap();
-    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_pe").unwrap().text);
+fn pe_verilog_each_dataflow() {
+    for (dataflow, kind) in
+        [(Dataflow::Ws, MulKind::Dsp), (Dataflow::Os, MulKind::Dsp), (Dataflow::Both, MulKind::Soft)]
+    {
+        let mut d = Design::new();
+        let p = pe::PeParams::new(&small_array(dataflow), kind);
+        let id = pe::build(&mut d, "sc", p).unwrap();
+        let name = pe::module_name("sc", &p);
+        insta::assert_snapshot!(format!("pe_{dataflow:?}"), verilog::emit(&d, id).file(&name).unwrap().text);
+    }
 }
 
 #[test]
-fn systolic_array_verilog() {
-    let mut d = Design::new();
-    let id = systolic_array::build(&mut d, "sc", &small_array()).unwrap();
-    let out = verilog::emit(&d, id);
-    assert_eq!(out.filelist, "sc_pe.v\nsc_systolic_array.v\n");
-    insta::assert_snapshot!(out.file("sc_systolic_array").unwrap().text);
+fn multiplier_verilog() {
+    for kind in [MulKind::Dsp, MulKind::Soft] {
+        let mut d = Design::new();
+        let id = ip_blocks::blocks::mul::build(&mut d, "sc", kind, 4, 4).unwrap();
+        let name = ip_blocks::blocks::mul::module_name("sc", kind, 4, 4);
+        insta::assert_snapshot!(format!("mul_{}", kind.word()), verilog::emit(&d, id).file(&name).unwrap().text);
+    }
+}
+
+#[test]
+fn systolic_array_verilog_each_dataflow() {
+    for dataflow in [Dataflow::Ws, Dataflow::Os, Dataflow::Both] {
+        let mut d = Design::new();
+        let id = systolic_array::build(&mut d, "sc", &small_array(dataflow)).unwrap();
+        let out = verilog::emit(&d, id);
+        assert!(
+            out.filelist.ends_with("sc_pe_dsp.v\nsc_mul_soft_8x8.v\nsc_pe_soft.v\nsc_systolic_array.v\n"),
+            "{}",
+            out.filelist
+        );
+        insta::assert_snapshot!(format!("systolic_array_{dataflow:?}"), out.file("sc_systolic_array").unwrap().text);
+    }
 }
 
 #[test]

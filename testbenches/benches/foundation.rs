@@ -19,7 +19,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 fn config(n: u32) -> Config {
     let mut c = Config::preset("ice40").expect("preset");
-    c.array = ArrayConfig::new(n, n);
+    c.array = ArrayConfig { dsp_multipliers: Some(n * n / 4), ..ArrayConfig::new(n, n) };
     c
 }
 
@@ -30,6 +30,11 @@ fn stream(sim: &mut dyn Simulator, rows: u32, cycles: u64) -> f64 {
     let valid = sim.port("in_valid_i").expect("port");
     let out = sim.port("c_c0_o").expect("port");
     sim.reset(2);
+    // Keep every channel busy: weight rows always offered, outputs always taken.
+    sim.set("out_ready_i", 1);
+    if sim.port("w_valid_i").is_ok() {
+        sim.set("w_valid_i", 1);
+    }
     let t0 = Instant::now();
     let mut sink = 0u64;
     for _ in 0..cycles {
@@ -60,15 +65,23 @@ fn main() {
         println!("| generation, {n}x{n} array + scratchpad (IR, checks, Verilog) | {:.2} ms |", median(times));
     }
 
-    let cfg = config(4);
+    for n in [4, 8] {
+        engine_speed(n);
+    }
+    println!("| Verilator version | {} |", testbenches::verilator::lint::version().unwrap_or_default());
+}
+
+/// Interpreter and Verilator speed of the n x n engine, and its Verilator build time.
+fn engine_speed(n: u32) {
+    let cfg = config(n);
     let g = generate(&cfg).expect("generates");
     let runs: Vec<f64> = (0..5)
         .map(|_| {
             let mut sim = Interp::new(&g.design, g.systolic_array).expect("interp");
-            stream(&mut sim, 4, 100_000)
+            stream(&mut sim, n, 100_000)
         })
         .collect();
-    println!("| IR interpreter, 4x4 array, poke+step+peek | {:.0} cycles/s |", median(runs));
+    println!("| IR interpreter, {n}x{n} engine, poke+step+peek | {:.0} cycles/s |", median(runs));
 
     let verilog = rtl_gen::emit::verilog::emit(&g.design, g.systolic_array);
     let files: Vec<(String, String)> =
@@ -97,9 +110,8 @@ fn main() {
         builds.push(t0.elapsed().as_secs_f64());
         model = Some((std::sync::Arc::new(built), dir));
     }
-    println!("| Verilator build (verilator --build, -O3), 4x4 array | {:.1} s |", median(builds));
+    println!("| Verilator build (verilator --build, -O3), {n}x{n} engine | {:.1} s |", median(builds));
     let (model, _dir) = model.expect("built");
-    let runs: Vec<f64> = (0..5).map(|_| stream(&mut model.instantiate(), 4, 1_000_000)).collect();
-    println!("| Verilator, 4x4 array, poke+step+peek | {:.0} cycles/s |", median(runs));
-    println!("| Verilator version | {} |", testbenches::verilator::lint::version().unwrap_or_default());
+    let runs: Vec<f64> = (0..5).map(|_| stream(&mut model.instantiate(), n, 1_000_000)).collect();
+    println!("| Verilator, {n}x{n} engine, poke+step+peek | {:.0} cycles/s |", median(runs));
 }

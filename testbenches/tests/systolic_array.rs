@@ -1,23 +1,21 @@
-//! The systolic array multiplies random int8 matrices correctly on the IR interpreter
-//! and on Verilator, checked against a plain Rust matmul; its latency is exactly the
-//! documented rows + cols - 1 cycles, with and without bubbles in the input stream.
+//! The matrix engine computes random int8 matmuls in both dataflows, bit-exact against a
+//! plain Rust matmul, on the IR interpreter and on Verilator, with random stalls on every
+//! handshake; corner values (-128 x -128 over the full depth, zeros, alternating signs);
+//! back-to-back weight-stationary tiles leave no bubble.
 
-use ip_blocks::blocks::systolic_array::{self, latency};
-use ip_blocks::config::ArrayConfig;
+use ip_blocks::blocks::systolic_array;
+use ip_blocks::config::{ArrayConfig, Dataflow};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rtl_gen::sim::{Interp, Simulator};
 use rtl_gen::Design;
-use testbenches::systolic::{reference_matmul, run_array};
+use testbenches::systolic::{check_run, random_matrix, run_engine, Stalls, Tile};
 
-fn cfg(rows: u32, cols: u32) -> ArrayConfig {
-    ArrayConfig { rows, cols, input_bits: 8, acc_bits: 32 }
+fn cfg(rows: u32, cols: u32, dataflow: Dataflow) -> ArrayConfig {
+    ArrayConfig { dataflow, ..ArrayConfig::new(rows, cols) }
 }
 
-fn random_matrix(rng: &mut ChaCha8Rng, r: usize, c: usize) -> Vec<Vec<i64>> {
-    (0..r).map(|_| (0..c).map(|_| rng.gen_range(-128..=127)).collect()).collect()
-}
-
+#[derive(Clone, Copy, PartialEq)]
 enum Engine {
     Interp,
     Verilator,
@@ -25,65 +23,152 @@ enum Engine {
 
 fn simulator(cfg: &ArrayConfig, engine: Engine) -> Box<dyn Simulator> {
     let mut d = Design::new();
-    let top = systolic_array::build(&mut d, "sc", cfg).expect("array builds");
-    match engine {
+    let top = systolic_array::build(&mut d, "sc", cfg).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim: Box<dyn Simulator> = match engine {
         Engine::Interp => Box::new(Interp::new(&d, top).expect("interpreter")),
         Engine::Verilator => Box::new(testbenches::verilate(&d, top).unwrap_or_else(|e| panic!("{e}")).instantiate()),
-    }
+    };
+    sim.reset(2);
+    sim
 }
 
-fn check(cfg: ArrayConfig, engine: Engine, seed: u64) {
+fn ws_tiles(rng: &mut ChaCha8Rng, c: &ArrayConfig, n: usize) -> Vec<Tile> {
+    (0..n)
+        .map(|_| {
+            let m = rng.gen_range(1..=12);
+            Tile::Ws {
+                b: random_matrix(rng, c.rows as usize, c.cols as usize, c.input_bits),
+                a: random_matrix(rng, m, c.rows as usize, c.input_bits),
+            }
+        })
+        .collect()
+}
+
+fn os_tiles(rng: &mut ChaCha8Rng, c: &ArrayConfig, n: usize) -> Vec<Tile> {
+    (0..n)
+        .map(|_| {
+            let k = rng.gen_range(1..=12);
+            Tile::Os {
+                a: random_matrix(rng, c.rows as usize, k, c.input_bits),
+                b: random_matrix(rng, k, c.cols as usize, c.input_bits),
+            }
+        })
+        .collect()
+}
+
+const STALLY: Stalls = Stalls { in_valid: 0.7, w_valid: 0.6, out_ready: 0.6 };
+
+fn check(c: ArrayConfig, engine: Engine, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut sim = simulator(&cfg, engine);
-    let m = 24;
-    let a = random_matrix(&mut rng, m, cfg.rows as usize);
-    let b = random_matrix(&mut rng, cfg.rows as usize, cfg.cols as usize);
-    let bubbles: Vec<bool> = (0..m).map(|_| rng.gen_bool(0.25)).collect();
-    let run = run_array(sim.as_mut(), &cfg, &a, &b, &bubbles);
-    assert_eq!(run.c, reference_matmul(&a, &b), "{}x{} array, seed {seed}", cfg.rows, cfg.cols);
-    assert!(run.latencies.iter().all(|l| *l == u64::from(latency(&cfg))), "latencies {:?}", run.latencies);
-
-    // Corners: -128 x -128 over the full depth, zeros, alternating signs, on the same
-    // simulator with a new weight tile.
-    let (r, c) = (cfg.rows as usize, cfg.cols as usize);
-    let min = vec![vec![-128; c]; r];
-    let alt: Vec<Vec<i64>> =
-        (0..r).map(|k| (0..c).map(|n| if (k + n) % 2 == 0 { 127 } else { -128 }).collect()).collect();
-    let a2 =
-        vec![vec![-128; r], vec![0; r], (0..r).map(|k| if k % 2 == 0 { -128 } else { 127 }).collect(), vec![127; r]];
-    for b2 in [&min, &alt] {
-        let run = run_array(sim.as_mut(), &cfg, &a2, b2, &[]);
-        assert_eq!(run.c, reference_matmul(&a2, b2), "corner values on {}x{}", cfg.rows, cfg.cols);
+    let mut sim = simulator(&c, engine);
+    let what = |m: &str| format!("{}x{} {:?} engine, {m}, seed {seed}", c.rows, c.cols, c.dataflow);
+    for round in 0..2 {
+        let stalls = if round == 0 { STALLY } else { Stalls::NONE };
+        if c.dataflow.has_ws() {
+            let tiles = ws_tiles(&mut rng, &c, 4);
+            let run = run_engine(sim.as_mut(), &c, &tiles, stalls, seed + round);
+            check_run(&run, &tiles, &what("weight-stationary"));
+        }
+        if c.dataflow.has_os() {
+            let tiles = os_tiles(&mut rng, &c, 4);
+            let run = run_engine(sim.as_mut(), &c, &tiles, stalls, seed + round);
+            check_run(&run, &tiles, &what("output-stationary"));
+        }
+    }
+    assert_eq!(sim.get("idle_o"), 1, "{}", what("idle after draining"));
+    // Corners: -128 x -128 over the full depth, zeros, alternating signs.
+    let (r, k) = (c.rows as usize, c.cols as usize);
+    let min = -(1i64 << (c.input_bits - 1));
+    let max = (1i64 << (c.input_bits - 1)) - 1;
+    let alt = |i: usize, j: usize| if (i + j) % 2 == 0 { max } else { min };
+    if c.dataflow.has_ws() {
+        let tiles = vec![
+            Tile::Ws { b: vec![vec![min; k]; r], a: vec![vec![min; r], vec![0; r], vec![max; r]] },
+            Tile::Ws {
+                b: (0..r).map(|i| (0..k).map(|j| alt(i, j)).collect()).collect(),
+                a: vec![(0..r).map(|i| alt(i, 1)).collect(); 2],
+            },
+        ];
+        let run = run_engine(sim.as_mut(), &c, &tiles, STALLY, seed);
+        check_run(&run, &tiles, &what("weight-stationary corners"));
+    }
+    if c.dataflow.has_os() {
+        let depth = 40;
+        let tiles = vec![
+            Tile::Os { a: vec![vec![min; depth]; r], b: vec![vec![min; k]; depth] },
+            Tile::Os {
+                a: (0..r).map(|i| (0..depth).map(|j| alt(i, j)).collect()).collect(),
+                b: vec![vec![0; k]; depth],
+            },
+        ];
+        let run = run_engine(sim.as_mut(), &c, &tiles, STALLY, seed);
+        check_run(&run, &tiles, &what("output-stationary corners"));
     }
 }
 
 #[test]
-fn array_matmul_on_interpreter_many_shapes() {
+fn engine_ws_on_interpreter_many_shapes() {
     for (i, (r, c)) in [(1, 1), (1, 5), (5, 1), (2, 3), (4, 4), (8, 8), (3, 7)].into_iter().enumerate() {
-        check(cfg(r, c), Engine::Interp, i as u64);
+        check(cfg(r, c, Dataflow::Ws), Engine::Interp, i as u64);
     }
 }
 
 #[test]
-fn array_matmul_on_verilator_ice40_shape() {
-    check(cfg(4, 4), Engine::Verilator, 10);
+fn engine_os_on_interpreter_many_shapes() {
+    for (i, (r, c)) in [(1, 1), (1, 4), (4, 1), (3, 2), (4, 4), (6, 5)].into_iter().enumerate() {
+        check(cfg(r, c, Dataflow::Os), Engine::Interp, 100 + i as u64);
+    }
 }
 
 #[test]
-fn array_matmul_on_verilator_non_square() {
-    check(cfg(2, 3), Engine::Verilator, 11);
+fn engine_both_dataflows_on_interpreter() {
+    for (i, (r, c)) in [(1, 1), (2, 3), (4, 4), (3, 1)].into_iter().enumerate() {
+        check(cfg(r, c, Dataflow::Both), Engine::Interp, 200 + i as u64);
+    }
 }
 
 #[test]
-fn array_matmul_wide_inputs_on_both_engines() {
-    // 16-bit inputs, 40-bit accumulators: products of 32 bits summed over 8 rows.
-    let cfg = ArrayConfig { input_bits: 16, acc_bits: 40, ..ArrayConfig::new(8, 2) };
-    let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let a: Vec<Vec<i64>> = (0..10).map(|_| (0..8).map(|_| rng.gen_range(-32768..=32767)).collect()).collect();
-    let b: Vec<Vec<i64>> = (0..8).map(|_| (0..2).map(|_| rng.gen_range(-32768..=32767)).collect()).collect();
-    for engine in [Engine::Interp, Engine::Verilator] {
-        let mut sim = simulator(&cfg, engine);
-        let run = run_array(sim.as_mut(), &cfg, &a, &b, &[]);
-        assert_eq!(run.c, reference_matmul(&a, &b));
+fn engine_mixed_dsp_and_soft_multipliers() {
+    let c = ArrayConfig { dsp_multipliers: Some(3), ..cfg(2, 3, Dataflow::Both) };
+    check(c.clone(), Engine::Interp, 300);
+    check(c, Engine::Verilator, 301);
+}
+
+#[test]
+fn engine_ws_on_verilator_ice40_shape() {
+    check(cfg(4, 4, Dataflow::Ws), Engine::Verilator, 10);
+}
+
+#[test]
+fn engine_both_on_verilator_non_square() {
+    check(cfg(3, 2, Dataflow::Both), Engine::Verilator, 11);
+}
+
+#[test]
+fn engine_wide_inputs_on_both_engines() {
+    let c = ArrayConfig { input_bits: 16, acc_bits: 40, ..cfg(4, 2, Dataflow::Both) };
+    check(c.clone(), Engine::Interp, 12);
+    check(c, Engine::Verilator, 12);
+}
+
+#[test]
+fn back_to_back_ws_tiles_leave_no_bubble() {
+    for (r, c) in [(4, 4), (8, 8), (2, 5)] {
+        let conf = cfg(r, c, Dataflow::Ws);
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let m = (r + c) as usize;
+        let tiles: Vec<Tile> = (0..5)
+            .map(|_| Tile::Ws {
+                b: random_matrix(&mut rng, r as usize, c as usize, 8),
+                a: random_matrix(&mut rng, m, r as usize, 8),
+            })
+            .collect();
+        let mut sim = simulator(&conf, Engine::Interp);
+        let run = run_engine(sim.as_mut(), &conf, &tiles, Stalls::NONE, 1);
+        check_run(&run, &tiles, "back to back");
+        // The first tile waits for its `rows` weight rows; after that, no bubble at all.
+        assert_eq!(run.in_stalls, u64::from(r), "{r}x{c}: input stalls");
+        let vectors = 5 * m as u64;
+        assert_eq!(run.cycles, u64::from(r) + vectors + u64::from(systolic_array::latency(&conf)), "{r}x{c}: cycles");
     }
 }

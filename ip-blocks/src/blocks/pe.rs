@@ -1,63 +1,154 @@
-//! The MAC processing element of the weight-stationary systolic array.
+//! The MAC processing element of the matrix engine.
 //!
-//! Each PE holds one weight. Every cycle it multiplies the input arriving from the left
-//! by its weight, adds the partial sum arriving from above, and passes the input to the
-//! right and the sum down, both registered. While `w_load_i` is high the weight register
-//! takes `w_i` and shows it on `w_o`, so a column of PEs loads its weights as a shift
-//! register from the top.
+//! Every PE has one multiplier (a DSP multiply or a soft one, see [`super::mul`]) and
+//! passes its input `a` to the right and a partial sum down, registered, advancing only
+//! while `en_i` is high (the engine's global stall).
+//!
+//! - Weight-stationary: two weight registers (double buffer). `w_we_i` writes `w_i` into
+//!   the bank `w_bank_i` names; each input carries the bank it is to be multiplied with
+//!   (`sel_i`), so a new weight tile loads while the previous one streams.
+//!   `psum_o <= psum_i + a_i * weight[sel_i]`.
+//! - Output-stationary: `b_i` arrives from above with `a_i` and passes down; with `v_i`
+//!   the product accumulates in `acc` (`f_i` starts a new sum). `os_copy_i` loads every
+//!   PE's `acc` into the partial-sum chain at once, which then shifts the results down
+//!   and out of the array, one row per cycle, while the next tile accumulates.
+//! - Both: `mode_i` (0 weight-, 1 output-stationary) chooses, with one shared multiplier.
 
-use crate::config::ArrayConfig;
+use super::mul::{self, MulKind};
+use crate::config::{ArrayConfig, Dataflow};
 use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
 
 /// Parameters of a PE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeParams {
-    /// Width of the signed input and weight.
+    /// Width of the signed input, weight and `b`.
     pub input_bits: u32,
-    /// Width of the signed partial sum.
+    /// Width of the signed partial sum and accumulator.
     pub acc_bits: u32,
+    /// Which dataflows the PE supports.
+    pub dataflow: Dataflow,
+    /// Where its multiplier lives.
+    pub mul: MulKind,
 }
 
-impl From<&ArrayConfig> for PeParams {
-    fn from(a: &ArrayConfig) -> Self {
-        PeParams { input_bits: a.input_bits, acc_bits: a.acc_bits }
+impl PeParams {
+    /// The PE of an array configuration, with multiplier `mul`.
+    pub fn new(a: &ArrayConfig, mul: MulKind) -> Self {
+        PeParams { input_bits: a.input_bits, acc_bits: a.acc_bits, dataflow: a.dataflow, mul }
     }
 }
 
-/// Build the PE module `<prefix>_pe` into `design`.
+/// Name of the PE module for these parameters.
+pub fn module_name(prefix: &str, p: &PeParams) -> String {
+    format!("{prefix}_pe_{}", p.mul.word())
+}
+
+/// Build (once) the PE module `<prefix>_pe_<dsp|soft>` into `design`.
 pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId, CheckErrors> {
-    let mut m = ModuleBuilder::new(format!("{prefix}_pe"));
-    m.doc(
-        "Weight-stationary MAC processing element: psum_o <= psum_i + a_i * weight, \
-         a_o <= a_i; the weight loads from w_i while w_load_i is high and is passed on w_o.",
-    );
-    m.param("input_bits", p.input_bits);
-    m.param("acc_bits", p.acc_bits);
-    let a_i = m.input("a_i", p.input_bits);
-    let psum_i = m.input("psum_i", p.acc_bits);
-    let w_i = m.input("w_i", p.input_bits);
-    let w_load_i = m.input("w_load_i", 1);
-    let a_o = m.output("a_o", p.input_bits);
-    let psum_o = m.output("psum_o", p.acc_bits);
-    let w_o = m.output("w_o", p.input_bits);
+    let name = module_name(prefix, &p);
+    if let Some(id) = design.find(&name) {
+        return Ok(id);
+    }
+    let (ib, ab) = (p.input_bits, p.acc_bits);
+    let mul_id = mul::build(design, prefix, p.mul, ib, ib)?;
+    let (ws, os) = (p.dataflow.has_ws(), p.dataflow.has_os());
 
-    let weight = m.reg("weight", p.input_bits).enable(w_load_i).build();
-    m.next(weight, w_i);
+    let mut m = ModuleBuilder::new(name);
+    m.doc(match p.dataflow {
+        Dataflow::Ws => "Weight-stationary MAC PE with double-buffered weights: psum_o <= psum_i + a_i * weight[sel_i]; a_i and sel_i pass right, registered, while en_i is high.",
+        Dataflow::Os => "Output-stationary MAC PE: acc <= (f_i ? 0 : acc) + a_i * b_i when v_i; a_i, v_i, f_i pass right and b_i down; os_copy_i loads acc into the psum chain, which shifts down.",
+        Dataflow::Both => "MAC PE for both dataflows (mode_i: 0 weight-stationary with double-buffered weights, 1 output-stationary with a copy-and-shift result chain); one multiplier shared.",
+    });
+    m.param("input_bits", ib);
+    m.param("acc_bits", ab);
+    m.param("dataflow", format!("{:?}", p.dataflow).to_lowercase());
+    m.param("multiplier", p.mul.word());
 
-    let prod_bits = 2 * p.input_bits;
-    let prod_value = m.mul_signed_full(a_i, weight);
-    let prod = m.named("prod", prod_value);
-    let prod_ext = m.sext(prod, p.acc_bits);
+    let en = m.input("en_i", 1);
+    let mode = (ws && os).then(|| m.input("mode_i", 1));
+    let a_i = m.input("a_i", ib);
+    let psum_i = m.input("psum_i", ab);
+    let a_o = m.output("a_o", ib);
+    let psum_o = m.output("psum_o", ab);
 
-    let a = m.reg("a", p.input_bits).build();
+    let a = m.reg("a", ib).enable(en).build();
     m.next(a, a_i);
-    let psum = m.reg("psum", p.acc_bits).build();
-    let sum = m.add(psum_i, prod_ext);
-    m.next(psum, sum);
-    debug_assert!(prod_bits <= p.acc_bits);
-
     m.assign(a_o, a);
+
+    // Weight-stationary: the double-buffered weights and the bank select.
+    let mut ws_weight = None;
+    if ws {
+        let sel_i = m.input("sel_i", 1);
+        let w_i = m.input("w_i", ib);
+        let w_we_i = m.input("w_we_i", 1);
+        let w_bank_i = m.input("w_bank_i", 1);
+        let sel_o = m.output("sel_o", 1);
+        let sel = m.reg("sel", 1).enable(en).build();
+        m.next(sel, sel_i);
+        m.assign(sel_o, sel);
+        let nb = m.not(w_bank_i);
+        let we0 = m.and(w_we_i, nb);
+        let we1 = m.and(w_we_i, w_bank_i);
+        let w0 = m.reg("weight0", ib).enable(we0).build();
+        let w1 = m.reg("weight1", ib).enable(we1).build();
+        m.next(w0, w_i);
+        m.next(w1, w_i);
+        let w = m.mux(sel_i, w1, w0);
+        ws_weight = Some(m.named("weight", w));
+    }
+
+    // Output-stationary: b passes down, valid and first pass right.
+    let mut os_ports = None;
+    if os {
+        let b_i = m.input("b_i", ib);
+        let v_i = m.input("v_i", 1);
+        let f_i = m.input("f_i", 1);
+        let copy_i = m.input("os_copy_i", 1);
+        let b_o = m.output("b_o", ib);
+        let v_o = m.output("v_o", 1);
+        let f_o = m.output("f_o", 1);
+        for (name, input, output, width) in [("b", b_i, b_o, ib), ("v", v_i, v_o, 1), ("f", f_i, f_o, 1)] {
+            let r = m.reg(name, width).enable(en).build();
+            m.next(r, input);
+            m.assign(output, r);
+        }
+        os_ports = Some((b_i, v_i, f_i, copy_i));
+    }
+
+    // The multiplier's second operand.
+    let operand = match (ws_weight, os_ports, mode) {
+        (Some(w), Some((b_i, ..)), Some(mode)) => {
+            let x = m.mux(mode, b_i, w);
+            m.named("mul_b", x)
+        }
+        (Some(w), None, _) => w,
+        (None, Some((b_i, ..)), _) => b_i,
+        _ => unreachable!("a PE supports at least one dataflow"),
+    };
+    let mult = m.instance("u_mul", design, mul_id);
+    m.connect(mult, "a_i", a_i);
+    m.connect(mult, "b_i", operand);
+    let prod = m.connect_wire(mult, "p_o", "prod");
+    let prod_ext = m.sext(prod, ab);
+
+    let psum = m.reg("psum", ab).enable(en).build();
+    let ws_next = ws.then(|| m.add(psum_i, prod_ext));
+    let os_next = os_ports.map(|(_, v_i, f_i, copy_i)| {
+        let acc = m.reg("acc", ab).build();
+        let acc_en = m.and(en, v_i);
+        m.set_enable(acc, acc_en);
+        let sum = m.add(acc, prod_ext);
+        let acc_next = m.mux(f_i, prod_ext, sum);
+        m.next(acc, acc_next);
+        m.mux(copy_i, acc, psum_i)
+    });
+    let psum_next = match (ws_next, os_next, mode) {
+        (Some(w), Some(o), Some(mode)) => m.mux(mode, o, w),
+        (Some(w), None, _) => w,
+        (None, Some(o), _) => o,
+        _ => unreachable!("a PE supports at least one dataflow"),
+    };
+    m.next(psum, psum_next);
     m.assign(psum_o, psum);
-    m.assign(w_o, weight);
     design.add(m)
 }

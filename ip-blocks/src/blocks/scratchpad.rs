@@ -44,3 +44,40 @@ pub fn build(design: &mut Design, prefix: &str, p: ScratchpadParams) -> Result<M
     m.assign(rd_data, q);
     design.add(m)
 }
+
+/// Build the scratchpad `<prefix>_scratchpad`: `banks` banks (instances `sp_bank<i>` of
+/// the bank module), each with its own write and read port (`b<i>_` prefixed ports), so
+/// that a DMA write and an engine read of different banks happen in the same cycle.
+pub fn build_banked(
+    design: &mut Design,
+    prefix: &str,
+    banks: u32,
+    p: ScratchpadParams,
+) -> Result<ModuleId, CheckErrors> {
+    let bank = match design.find(&format!("{prefix}_scratchpad_bank")) {
+        Some(id) => id,
+        None => build(design, prefix, p)?,
+    };
+    let mut m = ModuleBuilder::new(format!("{prefix}_scratchpad"));
+    m.doc(format!(
+        "Scratchpad: {banks} banks of {} rows of {} bits, each bank with one write and one read port \
+         (b<i>_ prefixed), read data one cycle after the read enable.",
+        p.rows, p.row_bits
+    ));
+    m.param("banks", banks);
+    m.param("rows_per_bank", p.rows);
+    m.param("row_bits", p.row_bits);
+    let aw = p.addr_bits();
+    for i in 0..banks {
+        let inst = m.instance(format!("sp_bank{i}"), design, bank);
+        for (port, width) in
+            [("wr_en_i", 1), ("wr_addr_i", aw), ("wr_data_i", p.row_bits), ("rd_en_i", 1), ("rd_addr_i", aw)]
+        {
+            let s = m.input(format!("b{i}_{port}"), width);
+            m.connect(inst, port, s);
+        }
+        let out = m.output(format!("b{i}_rd_data_o"), p.row_bits);
+        m.connect(inst, "rd_data_o", out);
+    }
+    design.add(m)
+}

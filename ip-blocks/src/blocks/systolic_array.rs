@@ -1,119 +1,460 @@
-//! The matrix engine: a `rows` x `cols` weight-stationary systolic array of PEs, with
-//! input skew and output de-skew inside, so the interface takes one input vector and
-//! gives one output vector per cycle.
+//! The matrix engine: a `rows` x `cols` systolic array of MAC PEs with input skew and
+//! output de-skew inside, so that its interface takes and gives whole vectors.
 //!
-//! Dataflow: PE (k, n) holds weight B[k][n]. An input vector A[m] (one element per row)
-//! enters on `a_r<k>_i` with `in_valid_i`; row k is delayed k cycles so that partial sums
-//! meet their inputs as they flow down the columns. Column n's sum is delayed
-//! `cols - 1 - n` cycles so the whole output vector C[m] = A[m] x B leaves together on
-//! `c_c<n>_o` with `out_valid_o`, [`latency`] cycles after it entered.
+//! Channels (valid/ready; a beat moves when both are high at a clock edge):
+//! - `in`: `a_r<k>_i` (one element per row), in output-stationary mode also `b_c<n>_i`
+//!   (one per column), and `in_last_i` marking the last beat of a tile.
+//! - `w` (weight-stationary): one weight row per beat on `w_c<n>_i`, rows 0 to
+//!   `rows - 1`; `rows` beats make a tile. Up to two tiles are held (double buffer): the
+//!   next loads while the current streams.
+//! - `out`: `c_c<n>_o` (one partial sum per column) and `out_last_o`.
 //!
-//! Weights load from the top: with `w_load_i` high for `rows` cycles, feeding row
-//! B[rows - 1] first and B[0] last on `w_c<n>_i`, PE (k, n) ends up holding B[k][n].
+//! Weight-stationary (`mode_i` = 0 when both dataflows are built): every `in` beat is a
+//! vector A[m] of the tile; `out` gives C[m] = A[m] x B, where B is the weight tile
+//! loaded for it, [`latency`] cycles later, in order. `in_last_i` ends the tile: the next
+//! beat uses the other weight buffer, which must be loaded (`in_ready_o` waits for it).
+//! A weight row may overwrite the buffer of the tile before only once that tile's last
+//! vector has left the row, which the engine checks, so loading starts `cols` cycles
+//! after the last vector of that tile and no bubble appears when tiles are at least
+//! `rows + cols` vectors long.
+//!
+//! Output-stationary (`mode_i` = 1): beat k of a tile brings column k of A (on `a_r<i>_i`)
+//! and row k of B (on `b_c<j>_i`); PE (i, j) accumulates C[i][j]. After the last beat,
+//! `rows + cols - 1` cycles later, all PEs copy their sums into the result chain, and
+//! `out` gives the rows of C from the last row to the first, while the next tile
+//! accumulates (its first beat is taken from the copy on).
+//!
+//! `out_ready_i` low stalls the whole array (a global clock enable), so nothing is lost
+//! or duplicated. `mode_i` may change only while `idle_o` is high.
 
+use super::mul::MulKind;
 use super::pe::{self, PeParams};
 use crate::config::ArrayConfig;
-use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId, SignalId};
+use rtl_gen::ir::clog2;
+use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
 
-/// Cycles from an input vector entering to its output vector leaving.
+/// Cycles from a weight-stationary input vector entering to its output vector leaving.
 pub fn latency(cfg: &ArrayConfig) -> u32 {
     cfg.rows + cfg.cols - 1
 }
 
-/// Build the array module `<prefix>_systolic_array` (and its PE) into `design`.
-pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<ModuleId, CheckErrors> {
-    let pe = match design.find(&format!("{prefix}_pe")) {
-        Some(id) => id,
-        None => pe::build(design, prefix, PeParams::from(cfg))?,
+/// The multiplier of PE (row, col): the first `dsp_multipliers` PEs in row-major order
+/// get DSP multiplies, the rest soft ones.
+pub fn mul_kind(cfg: &ArrayConfig, row: u32, col: u32) -> MulKind {
+    if row * cfg.cols + col < cfg.dsp_pes() {
+        MulKind::Dsp
+    } else {
+        MulKind::Soft
+    }
+}
+
+/// A chain of `n` registers of `width` bits enabled by `en`, named `<base>_<j>`; returns
+/// the last stage (or `input` when `n` is 0).
+fn delay(m: &mut ModuleBuilder, base: &str, input: SignalId, width: u32, n: u32, en: SignalId) -> SignalId {
+    let mut cur = input;
+    for j in 0..n {
+        let r = m.reg(format!("{base}_{j}"), width).enable(en).build();
+        m.next(r, cur);
+        cur = r.q;
+    }
+    cur
+}
+
+/// A saturating up-counter register helper: `q + 1`, or `q` at `max`.
+fn saturating_inc(m: &mut ModuleBuilder, q: SignalId, max: u64) -> ExprId {
+    let w = m.module().signal(q).width;
+    let at_max = {
+        let lim = m.lit(max, w);
+        m.eq(q, lim)
     };
+    let one = m.lit(1, w);
+    let inc = m.add(q, one);
+    m.mux(at_max, q, inc)
+}
+
+/// Build the engine module `<prefix>_systolic_array` (and its PEs) into `design`.
+pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<ModuleId, CheckErrors> {
     let (rows, cols, ib, ab) = (cfg.rows, cfg.cols, cfg.input_bits, cfg.acc_bits);
+    let (ws, os) = (cfg.dataflow.has_ws(), cfg.dataflow.has_os());
+    let mut pe_ids = Vec::new();
+    for kind in [MulKind::Dsp, MulKind::Soft] {
+        let used = (0..rows).any(|r| (0..cols).any(|c| mul_kind(cfg, r, c) == kind));
+        pe_ids.push(if used { Some(pe::build(design, prefix, PeParams::new(cfg, kind))?) } else { None });
+    }
+
     let mut m = ModuleBuilder::new(format!("{prefix}_systolic_array"));
     m.doc(format!(
-        "Weight-stationary systolic array of {rows} x {cols} MAC PEs with input skew and \
-         output de-skew: c_c<n>_o = sum over k of a_r<k>_i * B[k][n], {} cycles after the \
-         inputs, flagged by out_valid_o. Weights load from w_c<n>_i while w_load_i is high, \
-         last row first.",
-        latency(cfg)
+        "Matrix engine: {rows} x {cols} systolic array of int{ib} MACs with int{ab} sums, dataflow {:?}, \
+         {} DSP and {} soft multipliers. Input skew and output de-skew inside: one vector in and one out \
+         per cycle on valid/ready channels; out_ready_i low stalls the array. See the generator's \
+         documentation (ip-blocks/src/blocks/systolic_array.rs) for the channel protocol.",
+        cfg.dataflow,
+        cfg.dsp_pes(),
+        rows * cols - cfg.dsp_pes()
     ));
     m.param("rows", rows);
     m.param("cols", cols);
     m.param("input_bits", ib);
     m.param("acc_bits", ab);
+    m.param("dataflow", format!("{:?}", cfg.dataflow).to_lowercase());
+    m.param("dsp_multipliers", cfg.dsp_pes());
+    m.reset();
 
+    let mode = (ws && os).then(|| m.input("mode_i", 1));
     let in_valid = m.input("in_valid_i", 1);
+    let in_ready = m.output("in_ready_o", 1);
+    let in_last = m.input("in_last_i", 1);
     let a_in: Vec<SignalId> = (0..rows).map(|k| m.input(format!("a_r{k}_i"), ib)).collect();
-    let w_load = m.input("w_load_i", 1);
-    let w_in: Vec<SignalId> = (0..cols).map(|n| m.input(format!("w_c{n}_i"), ib)).collect();
+    let b_in: Vec<SignalId> = if os { (0..cols).map(|n| m.input(format!("b_c{n}_i"), ib)).collect() } else { vec![] };
+    let w_ports = ws.then(|| {
+        let v = m.input("w_valid_i", 1);
+        let r = m.output("w_ready_o", 1);
+        let d: Vec<SignalId> = (0..cols).map(|n| m.input(format!("w_c{n}_i"), ib)).collect();
+        (v, r, d)
+    });
     let out_valid = m.output("out_valid_o", 1);
+    let out_ready = m.input("out_ready_i", 1);
+    let out_last = m.output("out_last_o", 1);
     let c_out: Vec<SignalId> = (0..cols).map(|n| m.output(format!("c_c{n}_o"), ab)).collect();
+    let idle = m.output("idle_o", 1);
 
-    // Input skew: row k waits k cycles.
-    let skewed: Vec<SignalId> = (0..rows)
-        .map(|k| {
-            let mut cur = a_in[k as usize];
-            for j in 0..k {
-                let r = m.reg(format!("skew_r{k}_{j}"), ib).build();
-                m.next(r, cur);
-                cur = r.q;
-            }
-            cur
+    // The global stall: everything in flight advances unless an output waits.
+    let advance = {
+        let nv = m.not(out_valid);
+        let e = m.or(nv, out_ready);
+        m.named("advance", e)
+    };
+    let in_fire = {
+        let e = m.and(in_valid, in_ready);
+        m.named("in_fire", e)
+    };
+    // Mode of the current beats: weight- (0) or output-stationary (1).
+    let is_os = |m: &mut ModuleBuilder| -> ExprId {
+        match mode {
+            Some(md) => m.sig(md),
+            None => m.lit(os as u64, 1),
+        }
+    };
+    let os_mode = is_os(&mut m);
+    let ws_mode = m.not(os_mode);
+
+    // ---- weight-stationary bookkeeping ------------------------------------------------
+    let sw = clog2(u64::from(rows + cols)).max(1);
+    let since_max = u64::from(rows + cols - 1);
+    let row_bits = clog2(rows.into()).max(1);
+    let mut ws_state = None;
+    if let Some((w_valid, w_ready, _)) = &w_ports {
+        let active = m.reg("active_bank", 1).reset(0).build();
+        let load_bank = m.reg("load_bank", 1).reset(0).build();
+        let load_row = m.reg("load_row", row_bits).reset(0).build();
+        let full = [m.reg("full0", 1).reset(0).build(), m.reg("full1", 1).reset(0).build()];
+        let since = [m.reg("since0", sw).reset(since_max).build(), m.reg("since1", sw).reset(since_max).build()];
+        // w_ready: the bank being loaded is free and its last vector has left this row.
+        let load_full = m.mux(load_bank, full[1], full[0]);
+        let load_since = m.mux(load_bank, since[1], since[0]);
+        let need = {
+            let wide = sw.max(row_bits) + 1;
+            let r = m.zext(load_row, wide);
+            let c = m.lit(u64::from(cols - 1), wide);
+            let n = m.add(r, c);
+            let s = m.zext(load_since, wide);
+            m.ge(s, n)
+        };
+        let nf = m.not(load_full);
+        let ready = m.and(nf, need);
+        m.assign(*w_ready, ready);
+        let w_fire = {
+            let e = m.and(*w_valid, *w_ready);
+            m.named("w_fire", e)
+        };
+        let last_row = {
+            let lim = m.lit(u64::from(rows - 1), row_bits);
+            m.eq(load_row, lim)
+        };
+        let w_done = m.and(w_fire, last_row);
+        // load_row / load_bank advance with each weight row.
+        let one = m.lit(1, row_bits);
+        let inc = m.add(load_row, one);
+        let zero = m.lit(0, row_bits);
+        let next_row = m.mux(last_row, zero, inc);
+        m.set_enable(load_row, w_fire);
+        m.next(load_row, next_row);
+        let flip = m.not(load_bank);
+        m.set_enable(load_bank, w_done);
+        m.next(load_bank, flip);
+        // A weight-stationary beat that ends a tile releases its bank.
+        let ws_fire = m.and(in_fire, ws_mode);
+        let ws_end = {
+            let e = m.and(ws_fire, in_last);
+            m.named("ws_tile_end", e)
+        };
+        let flip_active = m.not(active);
+        m.set_enable(active, ws_end);
+        m.next(active, flip_active);
+        for b in 0..2u64 {
+            let bank_is_b = |m: &mut ModuleBuilder, x: SignalId| {
+                let bb = m.lit(b, 1);
+                m.eq(x, bb)
+            };
+            let set = {
+                let lb = bank_is_b(&mut m, load_bank.q);
+                m.and(w_done, lb)
+            };
+            let clear = {
+                let ab_ = bank_is_b(&mut m, active.q);
+                m.and(ws_end, ab_)
+            };
+            let nclear = m.not(clear);
+            let keep = m.and(full[b as usize], nclear);
+            let nf = m.or(set, keep);
+            m.next(full[b as usize], nf);
+            // Cycles since the last vector that used this bank.
+            let used = {
+                let ab_ = bank_is_b(&mut m, active.q);
+                m.and(ws_fire, ab_)
+            };
+            let z = m.lit(0, sw);
+            let inc = saturating_inc(&mut m, since[b as usize].q, since_max);
+            let advanced = m.mux(advance, inc, since[b as usize]);
+            let nxt = m.mux(used, z, advanced);
+            m.next(since[b as usize], nxt);
+        }
+        let active_full = m.mux(active, full[1], full[0]);
+        ws_state = Some((active, load_bank, load_row, w_fire, active_full));
+    }
+
+    // ---- output-stationary bookkeeping ------------------------------------------------
+    let cw = clog2(u64::from(rows + cols)).max(1);
+    let dw = clog2(u64::from(rows) + 1).max(1);
+    let mut os_state = None;
+    if os {
+        let first = m.reg("os_first", 1).reset(1).build();
+        let copy_cnt = m.reg("os_copy_count", cw).reset(0).build();
+        let drain = m.reg("os_drain_count", dw).reset(0).build();
+        let os_fire = m.and(in_fire, os_mode);
+        let os_end = m.and(os_fire, in_last);
+        // First-beat flag: set after a tile ends, cleared by any other beat.
+        m.set_enable(first, os_fire);
+        m.next(first, in_last);
+        // Count down to the copy: rows + cols - 1 advancing cycles after the last beat.
+        let one_c = m.lit(1, cw);
+        let zero_c = m.lit(0, cw);
+        let is_one = m.eq(copy_cnt, one_c);
+        let copy = {
+            let e = m.and(advance, is_one);
+            m.named("os_copy", e)
+        };
+        let nz = m.ne(copy_cnt, zero_c);
+        let dec = m.sub(copy_cnt, one_c);
+        let counting = m.and(advance, nz);
+        let after = m.mux(counting, dec, copy_cnt);
+        let start = m.lit(u64::from(rows + cols - 1), cw);
+        let cnt_next = m.mux(os_end, start, after);
+        m.next(copy_cnt, cnt_next);
+        // Drain: `rows` result rows leave after the copy.
+        let rows_lit = m.lit(u64::from(rows), dw);
+        let one_d = m.lit(1, dw);
+        let zero_d = m.lit(0, dw);
+        let dnz = m.ne(drain, zero_d);
+        let ddec = m.sub(drain, one_d);
+        let dstep = m.and(advance, dnz);
+        let dafter = m.mux(dstep, ddec, drain);
+        let dnext = m.mux(copy, rows_lit, dafter);
+        m.next(drain, dnext);
+        // A new tile's first beat may enter from the copy on.
+        let le1 = m.le(copy_cnt, one_c);
+        let nfirst = m.not(first);
+        let may = m.or(nfirst, le1);
+        os_state = Some((first, copy_cnt, drain, copy, may, dnz));
+    }
+
+    // ---- in_ready -------------------------------------------------------------------
+    let ws_ok = ws_state.map(|(.., active_full)| active_full);
+    let os_ok = os_state.map(|(.., may, _)| may);
+    let accept = match (ws_ok, os_ok) {
+        (Some(w), Some(o)) => m.mux(os_mode, o, w),
+        (Some(w), None) => w,
+        (None, Some(o)) => o,
+        _ => unreachable!("at least one dataflow"),
+    };
+    let ready = m.and(advance, accept);
+    m.assign(in_ready, ready);
+
+    // ---- input skew -----------------------------------------------------------------
+    // Row k waits k cycles, with the control bits that travel with its elements.
+    let fire_e = m.sig(in_fire);
+    let sel_in = ws_state.map(|(active, ..)| m.named("sel_in", active));
+    let (v_in, f_in) = match os_state {
+        Some((first, ..)) => {
+            let v = m.and(fire_e, os_mode);
+            (Some(m.named("v_in", v)), Some(first.q))
+        }
+        None => (None, None),
+    };
+    struct RowIn {
+        a: SignalId,
+        sel: Option<SignalId>,
+        v: Option<SignalId>,
+        f: Option<SignalId>,
+    }
+    let row_in: Vec<RowIn> = (0..rows)
+        .map(|k| RowIn {
+            a: delay(&mut m, &format!("skew_a_r{k}"), a_in[k as usize], ib, k, advance),
+            sel: sel_in.map(|s| delay(&mut m, &format!("skew_sel_r{k}"), s, 1, k, advance)),
+            v: v_in.map(|s| delay(&mut m, &format!("skew_v_r{k}"), s, 1, k, advance)),
+            f: f_in.map(|s| delay(&mut m, &format!("skew_f_r{k}"), s, 1, k, advance)),
         })
         .collect();
+    let col_b: Vec<SignalId> = b_in
+        .iter()
+        .enumerate()
+        .map(|(n, b)| delay(&mut m, &format!("skew_b_c{n}"), *b, ib, n as u32, advance))
+        .collect();
 
-    // The grid.
-    let mut psum_out = vec![vec![SignalId(0); cols as usize]; rows as usize];
-    let mut a_out = vec![vec![SignalId(0); cols as usize]; rows as usize];
-    let mut w_out = vec![vec![SignalId(0); cols as usize]; rows as usize];
-    for k in 0..rows as usize {
-        for n in 0..cols as usize {
-            let inst = m.instance(format!("pe_r{k}_c{n}"), design, pe);
-            let a_src = if n == 0 { skewed[k] } else { a_out[k][n - 1] };
-            m.connect(inst, "a_i", a_src);
-            if k == 0 {
-                let zero = m.lit(0, ab);
-                m.connect(inst, "psum_i", zero);
-                m.connect(inst, "w_i", w_in[n]);
-            } else {
-                m.connect(inst, "psum_i", psum_out[k - 1][n]);
-                m.connect(inst, "w_i", w_out[k - 1][n]);
+    // ---- the grid -------------------------------------------------------------------
+    let (r_us, c_us) = (rows as usize, cols as usize);
+    let mut psum = vec![vec![None::<SignalId>; c_us]; r_us];
+    let mut east: Vec<Vec<Option<(SignalId, Option<SignalId>, Option<SignalId>, Option<SignalId>)>>> =
+        vec![vec![None; c_us]; r_us];
+    let mut south_b = vec![vec![None::<SignalId>; c_us]; r_us];
+    let row_we: Vec<Option<SignalId>> = (0..rows)
+        .map(|k| {
+            ws_state.map(|(_, _, load_row, w_fire, _)| {
+                let kk = m.lit(u64::from(k), row_bits);
+                let hit = m.eq(load_row, kk);
+                let we = m.and(w_fire, hit);
+                m.named(format!("w_we_r{k}"), we)
+            })
+        })
+        .collect();
+    for k in 0..r_us {
+        for n in 0..c_us {
+            let kind = mul_kind(cfg, k as u32, n as u32);
+            let id = pe_ids[(kind == MulKind::Soft) as usize].expect("PE kind in use");
+            let inst = m.instance(format!("pe_r{k}_c{n}"), design, id);
+            m.connect(inst, "en_i", advance);
+            if let Some(md) = mode {
+                m.connect(inst, "mode_i", md);
             }
-            m.connect(inst, "w_load_i", w_load);
-            a_out[k][n] = m.connect_wire(inst, "a_o", format!("a_r{k}_c{n}"));
-            psum_out[k][n] = m.connect_wire(inst, "psum_o", format!("psum_r{k}_c{n}"));
-            w_out[k][n] = m.connect_wire(inst, "w_o", format!("w_r{k}_c{n}"));
+            let (a_src, sel_src, v_src, f_src) = if n == 0 {
+                let r = &row_in[k];
+                (r.a, r.sel, r.v, r.f)
+            } else {
+                east[k][n - 1].expect("west neighbour built first")
+            };
+            m.connect(inst, "a_i", a_src);
+            let zero = m.lit(0, ab);
+            match psum.get(k.wrapping_sub(1)).and_then(|row| row[n]) {
+                Some(p) => m.connect(inst, "psum_i", p),
+                None => m.connect(inst, "psum_i", zero),
+            }
+            let a_o = m.connect_wire(inst, "a_o", format!("a_r{k}_c{n}"));
+            psum[k][n] = Some(m.connect_wire(inst, "psum_o", format!("psum_r{k}_c{n}")));
+            let mut sel_o = None;
+            if let (Some(sel), Some((_, load_bank, ..)), Some((_, _, w))) = (sel_src, ws_state, &w_ports) {
+                m.connect(inst, "sel_i", sel);
+                m.connect(inst, "w_i", w[n]);
+                m.connect(inst, "w_we_i", row_we[k].expect("weight-stationary"));
+                m.connect(inst, "w_bank_i", load_bank);
+                sel_o = Some(m.connect_wire(inst, "sel_o", format!("sel_r{k}_c{n}")));
+            }
+            let (mut v_o, mut f_o) = (None, None);
+            if let (Some(v), Some(f), Some((.., copy, _, _))) = (v_src, f_src, os_state) {
+                let b_src = if k == 0 { col_b[n] } else { south_b[k - 1][n].expect("north neighbour") };
+                m.connect(inst, "b_i", b_src);
+                m.connect(inst, "v_i", v);
+                m.connect(inst, "f_i", f);
+                m.connect(inst, "os_copy_i", copy);
+                south_b[k][n] = Some(m.connect_wire(inst, "b_o", format!("b_r{k}_c{n}")));
+                v_o = Some(m.connect_wire(inst, "v_o", format!("v_r{k}_c{n}")));
+                f_o = Some(m.connect_wire(inst, "f_o", format!("f_r{k}_c{n}")));
+            }
+            east[k][n] = Some((a_o, sel_o, v_o, f_o));
         }
     }
-    // The last column's inputs and the bottom row's weights go nowhere.
-    for row in &a_out {
-        m.mark_unused(row[cols as usize - 1]);
-    }
-    for w in &w_out[rows as usize - 1] {
-        m.mark_unused(*w);
-    }
-
-    // Output de-skew: column n waits cols - 1 - n cycles.
-    for n in 0..cols {
-        let mut cur = psum_out[rows as usize - 1][n as usize];
-        for j in 0..cols - 1 - n {
-            let r = m.reg(format!("deskew_c{n}_{j}"), ab).build();
-            m.next(r, cur);
-            cur = r.q;
+    // What leaves the last column and the bottom row goes nowhere.
+    for row in &east {
+        let (a, sel, v, f) = row[c_us - 1].expect("built");
+        for s in [Some(a), sel, v, f].into_iter().flatten() {
+            m.mark_unused(s);
         }
-        m.assign(c_out[n as usize], cur);
+    }
+    for b in south_b[r_us - 1].iter().flatten() {
+        m.mark_unused(*b);
     }
 
-    // Valid travels beside the data.
+    // ---- outputs ----------------------------------------------------------------------
+    let bottom: Vec<SignalId> = (0..c_us).map(|n| psum[r_us - 1][n].expect("built")).collect();
     let lat = latency(cfg);
-    let valid = m.reg("valid_pipe", lat).reset(0).build();
-    let shifted = if lat == 1 {
-        m.sig(in_valid)
-    } else {
-        let low = m.trunc(valid, lat - 1);
-        let iv = m.sig(in_valid);
-        m.concat([low, iv])
+    let ws_out = ws.then(|| {
+        // Valid and last travel beside the data; column n waits cols - 1 - n cycles.
+        let ws_fire = m.and(in_fire, ws_mode);
+        let v = delay_bit(&mut m, "ws_valid_pipe", ws_fire, lat, advance);
+        let l = {
+            let fl = m.and(ws_fire, in_last);
+            delay_bit(&mut m, "ws_last_pipe", fl, lat, advance)
+        };
+        let cols_out: Vec<SignalId> = (0..cols)
+            .map(|n| delay(&mut m, &format!("deskew_c{n}"), bottom[n as usize], ab, cols - 1 - n, advance))
+            .collect();
+        (v, l, cols_out)
+    });
+    let os_out = os_state.map(|(_, _, drain, ..)| {
+        let one = m.lit(1, dw);
+        let is_last = m.eq(drain, one);
+        let zero = m.lit(0, dw);
+        let valid = m.ne(drain, zero);
+        (valid, is_last)
+    });
+    let (valid, last, cvals): (ExprId, ExprId, Vec<ExprId>) = match (ws_out, os_out) {
+        (Some((wv, wl, wc)), Some((ov, ol))) => {
+            let v = m.mux(os_mode, ov, wv);
+            let l = m.mux(os_mode, ol, wl);
+            let c = (0..c_us).map(|n| m.mux(os_mode, bottom[n], wc[n])).collect();
+            (v, l, c)
+        }
+        (Some((wv, wl, wc)), None) => {
+            let (v, l) = (m.sig(wv), m.sig(wl));
+            (v, l, wc.iter().map(|s| m.sig(*s)).collect())
+        }
+        (None, Some((ov, ol))) => (ov, ol, bottom.iter().map(|s| m.sig(*s)).collect()),
+        _ => unreachable!("at least one dataflow"),
     };
-    m.next(valid, shifted);
-    let top_bit = m.bit(valid, lat - 1);
-    m.assign(out_valid, top_bit);
+    m.assign(out_valid, valid);
+    m.assign(out_last, last);
+    for (o, v) in c_out.iter().zip(cvals) {
+        m.assign(*o, v);
+    }
+
+    // Idle: nothing in flight that will still produce an output.
+    let mut busy: Vec<ExprId> = Vec::new();
+    if ws {
+        let pipe = m.module().find_signal("ws_valid_pipe_q").expect("built above");
+        busy.push(m.any(pipe));
+    }
+    if let Some((first, copy_cnt, _, _, _, draining)) = os_state {
+        let z = m.lit(0, cw);
+        busy.push(m.ne(copy_cnt, z));
+        busy.push(draining);
+        busy.push(m.not(first));
+    }
+    let any_busy = busy.into_iter().reduce(|a, b| m.or(a, b)).expect("at least one dataflow");
+    let idle_e = m.not(any_busy);
+    m.assign(idle, idle_e);
     design.add(m)
+}
+
+/// A `len`-stage shift register of one bit (one register `<name>_q`, `len` bits wide),
+/// enabled by `en`; returns a wire with its last stage.
+fn delay_bit(m: &mut ModuleBuilder, name: &str, input: ExprId, len: u32, en: SignalId) -> SignalId {
+    let r = m.reg(name, len).reset(0).enable(en).build();
+    let next = if len == 1 {
+        input
+    } else {
+        let low = m.trunc(r, len - 1);
+        m.concat([low, input])
+    };
+    m.next(r, next);
+    let top = m.bit(r, len - 1);
+    m.named(format!("{name}_out"), top)
 }
