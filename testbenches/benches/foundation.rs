@@ -68,6 +68,9 @@ fn main() {
     for n in [4, 8] {
         engine_speed(n);
     }
+    for n in [4, 8] {
+        tile_timing(n);
+    }
     println!("| Verilator version | {} |", testbenches::verilator::lint::version().unwrap_or_default());
 }
 
@@ -114,4 +117,41 @@ fn engine_speed(n: u32) {
     let (model, _dir) = model.expect("built");
     let runs: Vec<f64> = (0..5).map(|_| stream(&mut model.instantiate(), n, 1_000_000)).collect();
     println!("| Verilator, {n}x{n} engine, poke+step+peek | {:.0} cycles/s |", median(runs));
+}
+
+/// Cycles per tile and the bubble between back-to-back tiles, in each dataflow, from the
+/// interpreter (cycle counts are exact, no randomness).
+fn tile_timing(n: u32) {
+    use testbenches::systolic::{random_matrix, run_engine, Stalls, Tile};
+    let cfg = ArrayConfig { dataflow: ip_blocks::config::Dataflow::Both, ..ArrayConfig::new(n, n) };
+    let mut d = rtl_gen::Design::new();
+    let top = ip_blocks::blocks::systolic_array::build(&mut d, "sc", &cfg).expect("builds");
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for len in [n, 2 * n, 32] {
+        let ws = |rng: &mut ChaCha8Rng| Tile::Ws {
+            b: random_matrix(rng, n as usize, n as usize, 8),
+            a: random_matrix(rng, len as usize, n as usize, 8),
+        };
+        let os = |rng: &mut ChaCha8Rng| Tile::Os {
+            a: random_matrix(rng, n as usize, len as usize, 8),
+            b: random_matrix(rng, len as usize, n as usize, 8),
+        };
+        for (name, make) in [("weight-stationary", &ws as &dyn Fn(&mut ChaCha8Rng) -> Tile), ("output-stationary", &os)]
+        {
+            let mut sim = Interp::new(&d, top).expect("interp");
+            sim.reset(2);
+            let one = run_engine(&mut sim, &cfg, &[make(&mut rng)], Stalls::NONE, 1);
+            let mut sim = Interp::new(&d, top).expect("interp");
+            sim.reset(2);
+            let tiles: Vec<Tile> = (0..8).map(|_| make(&mut rng)).collect();
+            let many = run_engine(&mut sim, &cfg, &tiles, Stalls::NONE, 1);
+            let per_tile = (many.cycles - one.cycles) as f64 / 7.0;
+            let first_wait = if name == "weight-stationary" { u64::from(n) } else { 0 };
+            let bubble = (many.in_stalls - first_wait) as f64 / 7.0;
+            println!(
+                "| {n}x{n} {name}, tiles of {len} beats | one tile {} cycles; back to back {per_tile:.1} cycles/tile, bubble {bubble:.1} cycles/tile |",
+                one.cycles
+            );
+        }
+    }
 }
