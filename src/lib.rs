@@ -11,7 +11,7 @@
 //! let out = dir.path().join("ice40");
 //! let summary = seedchip::gen::generate_to(&cfg, "preset ice40", &out).unwrap();
 //! assert!(out.join("rtl/filelist.f").exists());
-//! assert!(summary.modules.contains(&"seedchip_pe".to_string()));
+//! assert!(summary.modules.contains(&"seedchip_systolic_array".to_string()));
 //! ```
 
 pub mod gen;

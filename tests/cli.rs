@@ -90,7 +90,7 @@ fn lint_of_both_presets_is_clean() {
         assert!(o.status.success(), "lint of {preset} failed:\n{stdout}\n{stderr}");
         let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
         assert_eq!(v["clean"], true, "{stdout}");
-        assert_eq!(v["modules"].as_array().unwrap().len(), 2);
+        assert_eq!(v["modules"].as_array().unwrap().len(), 3);
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! A [`Config`] (TOML, validated) becomes a [`Generated`] design: the matrix engine (a
 //! systolic array of int8 MACs with int32 sums, weight- and/or output-stationary, DSP or
-//! soft multipliers per PE) and the banked scratchpad, so far. The DMA, controller,
-//! golden model and tiler arrive with later work.
+//! soft multipliers per PE), the banked scratchpad and the accumulator memory with its
+//! requantizing read-out ([`quant`] is the reference of that arithmetic). The DMA,
+//! controller, golden model and tiler arrive with later work.
 //!
 //! ```
 //! use ip_blocks::{generate, Config};
@@ -19,6 +20,7 @@
 
 pub mod blocks;
 pub mod config;
+pub mod quant;
 
 pub use config::{Config, ConfigError};
 
@@ -34,12 +36,14 @@ pub struct Generated {
     pub systolic_array: ModuleId,
     /// The banked scratchpad.
     pub scratchpad: ModuleId,
+    /// The accumulator memory with its requantizing read-out.
+    pub accumulator: ModuleId,
 }
 
 impl Generated {
     /// The top-level modules of this generation, in emission order.
     pub fn roots(&self) -> Vec<ModuleId> {
-        vec![self.systolic_array, self.scratchpad]
+        vec![self.systolic_array, self.scratchpad, self.accumulator]
     }
 
     /// The Verilog of every module, children first, with one `filelist.f`.
@@ -75,5 +79,15 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
             row_bits: cfg.scratchpad_row_bits(),
         },
     )?;
-    Ok(Generated { design, systolic_array, scratchpad })
+    let accumulator = blocks::accumulator::build(
+        &mut design,
+        &cfg.name,
+        blocks::accumulator::AccumulatorParams {
+            rows: cfg.accumulator.rows,
+            cols: cfg.array.cols,
+            acc_bits: cfg.array.acc_bits,
+            out_bits: cfg.array.input_bits,
+        },
+    )?;
+    Ok(Generated { design, systolic_array, scratchpad, accumulator })
 }

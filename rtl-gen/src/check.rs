@@ -41,6 +41,9 @@ pub enum CheckError {
     Unused { module: String, kind: String, signal: String, bits: String },
     #[error("module `{module}`: memory `{memory}`: {detail}")]
     Memory { module: String, memory: String, detail: String },
+    /// A generator parameter of a block is outside what the block supports.
+    #[error("module `{module}`: parameter `{parameter}`: {value} is out of range: {allowed}")]
+    Parameter { module: String, parameter: String, value: String, allowed: String },
 }
 
 /// All problems found in a module, printed one per line.

@@ -35,6 +35,7 @@
 //! - [`verilator`]: the harness ([`VerilatorModel`], [`VerilatorSim`], [`ModelCache`],
 //!   [`verilate`], [`HarnessError`]): C++ shim generation, build cache, Rust driver.
 
+pub mod accumulator;
 pub mod lockstep;
 pub mod random_circuit;
 pub mod systolic;

@@ -1,0 +1,216 @@
+//! The accumulator memory against its Rust model (rows of accumulators, read-out through
+//! `ip_blocks::quant::requantize`) on the IR interpreter and on Verilator: random
+//! writes and accumulates (same-row back to back included), raw and requantized reads
+//! with random stalls on both channels, random and edge requantization parameters; the
+//! documented hazards, latencies and throughput; and the two engines cycle by cycle.
+
+use ip_blocks::blocks::accumulator::{self, requant_latency, AccumulatorParams, RAW_LATENCY};
+use ip_blocks::quant::{wrap, Activation, RequantParams};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rtl_gen::sim::{Interp, Simulator};
+use rtl_gen::Design;
+use testbenches::accumulator::{fill, random_value, run_random, AccBench, ReadReq, Readout, Traffic, WriteBeat};
+use testbenches::lockstep::run_lockstep;
+
+const CONFIGS: [AccumulatorParams; 4] = [
+    AccumulatorParams { rows: 16, cols: 4, acc_bits: 32, out_bits: 8 },
+    AccumulatorParams { rows: 16, cols: 3, acc_bits: 20, out_bits: 6 },
+    // Wider than int32 (saturation before the multiply), rows not a power of two.
+    AccumulatorParams { rows: 20, cols: 2, acc_bits: 40, out_bits: 16 },
+    // The corners: one column (no column counters), 64-bit accumulators, 32-bit outputs.
+    AccumulatorParams { rows: 2, cols: 1, acc_bits: 64, out_bits: 32 },
+];
+
+#[derive(Clone, Copy, Debug)]
+enum Engine {
+    Interp,
+    Verilator,
+}
+
+fn simulator(p: AccumulatorParams, engine: Engine) -> Box<dyn Simulator> {
+    let mut d = Design::new();
+    let top = accumulator::build(&mut d, "sc", p).unwrap_or_else(|e| panic!("{e}"));
+    match engine {
+        Engine::Interp => Box::new(Interp::new(&d, top).expect("interpreter")),
+        Engine::Verilator => Box::new(testbenches::verilate(&d, top).unwrap_or_else(|e| panic!("{e}")).instantiate()),
+    }
+}
+
+fn out_max(p: &AccumulatorParams) -> i32 {
+    ((1i64 << (p.out_bits - 1)) - 1) as i32
+}
+
+/// Edge read-outs: every extreme multiplier with shifts 0, 1 and 31, each activation,
+/// and bias rows at the accumulator's extremes.
+fn edge_readouts(p: &AccumulatorParams, rng: &mut ChaCha8Rng) -> Vec<Readout> {
+    let multipliers = [i32::MIN, i32::MAX, 1 << 30, -(1 << 30), -1, 1, 0, 0x6000_0001];
+    let shifts = [0, 31, 1];
+    let activations = [Activation::None, Activation::Relu, Activation::Relu6];
+    let amax = if p.acc_bits >= 64 { i64::MAX } else { (1i64 << (p.acc_bits - 1)) - 1 };
+    let biases = [vec![0; p.cols as usize], vec![amax; p.cols as usize], vec![-amax - 1; p.cols as usize]];
+    let mut out = Vec::new();
+    for (i, m) in multipliers.iter().enumerate() {
+        for (j, s) in shifts.iter().enumerate() {
+            let activation = activations[(i + j) % 3];
+            let relu6_max = match (i + j) % 4 {
+                0 => 0,
+                1 => out_max(p),
+                _ => rng.gen_range(0..=out_max(p)),
+            };
+            let requant = RequantParams { multiplier: *m, shift: *s, activation, relu6_max };
+            out.push(Readout { requant, bias: biases[(i + 2 * j) % 3].clone() });
+        }
+    }
+    out
+}
+
+fn random_readout(p: &AccumulatorParams, rng: &mut ChaCha8Rng) -> Readout {
+    let activation = [Activation::None, Activation::Relu, Activation::Relu6][rng.gen_range(0..3)];
+    // Now and then a negative ReLU6 clamp: invalid, but the hardware must still agree.
+    let relu6_max = if rng.gen_bool(0.1) { rng.gen_range(-out_max(p) - 1..0) } else { rng.gen_range(0..=out_max(p)) };
+    let requant = RequantParams {
+        multiplier: if rng.gen_bool(0.5) { rng.gen() } else { rng.gen_range(1 << 30..=i32::MAX) },
+        shift: rng.gen_range(0..=31),
+        activation,
+        relu6_max,
+    };
+    let bias = (0..p.cols)
+        .map(|_| if rng.gen_bool(0.5) { random_value(rng, p.acc_bits) } else { rng.gen_range(-1000..1000) })
+        .collect();
+    Readout { requant, bias }
+}
+
+/// Every edge read-out and `random` random ones, each with a burst of random traffic.
+fn check(sim: &mut dyn Simulator, p: AccumulatorParams, seed: u64, random: usize) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut bench = AccBench::new(sim, p);
+    let ctx = |e: Box<testbenches::accumulator::Failure>| panic!("{p:?}, seed {seed}: {e}");
+    fill(&mut bench, &mut rng).unwrap_or_else(ctx);
+    let mut readouts = edge_readouts(&p, &mut rng);
+    readouts.extend((0..random).map(|_| random_readout(&p, &mut rng)));
+    for ro in readouts {
+        bench.set_readout(ro);
+        run_random(&mut bench, &mut rng, 200, &Traffic::BUSY).unwrap_or_else(ctx);
+        bench.drain(&mut rng, 0.8, 0.6, 2000).unwrap_or_else(ctx);
+    }
+    let s = bench.stats;
+    assert!(s.raw_beats > 100 && s.q_beats > 100 && s.rd_stalls > 50, "too little traffic: {s:?}");
+}
+
+#[test]
+fn accumulator_matches_model_on_interpreter() {
+    for (i, p) in CONFIGS.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Interp), p, i as u64, 150);
+    }
+}
+
+#[test]
+fn accumulator_matches_model_on_verilator() {
+    for (i, p) in CONFIGS.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Verilator), p, 100 + i as u64, 150);
+    }
+}
+
+/// Back-to-back accumulates to one row, a read right behind them (stalled while the
+/// last write is in flight), and a read in the same cycle as a write to its row (which
+/// returns the old contents).
+fn same_row_hazards(engine: Engine) {
+    let p = CONFIGS[0];
+    let mut sim = simulator(p, engine);
+    let mut bench = AccBench::new(&mut *sim, p);
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let ok = |r: Result<(), Box<testbenches::accumulator::Failure>>| r.unwrap_or_else(|e| panic!("{engine:?}: {e}"));
+    ok(fill(&mut bench, &mut rng));
+    let row = |v: i64| vec![v, -v, i64::from(i32::MAX), i64::from(i32::MIN)];
+    let w = |addr, accumulate, v| WriteBeat { addr, accumulate, data: row(v) };
+    ok(bench.cycle(Some(&w(5, false, 1000)), false, true));
+    ok(bench.cycle(Some(&w(5, true, 20)), false, true));
+    ok(bench.cycle(Some(&w(5, true, 3)), false, true));
+    // The read is offered behind each write to its row: no acceptance while one is in
+    // flight, then it sees 1000 + 20 + 3 + 400 (and the wrapped extremes).
+    bench.queue_read(ReadReq { addr: 5, raw: true });
+    ok(bench.cycle(Some(&w(5, true, 400)), true, true));
+    ok(bench.cycle(None, true, true));
+    assert_eq!(bench.stats.rd_stalls, 2, "{engine:?}: the read waits for the write in flight");
+    ok(bench.cycle(None, true, true));
+    assert_eq!(bench.stats.reads, 1);
+    assert_eq!(bench.model.row(5), [1423, -1423, wrap(4 * i64::from(i32::MAX), 32), 0]);
+    // Same cycle: the read is accepted at once and returns the old row 6.
+    bench.queue_read(ReadReq { addr: 6, raw: true });
+    let old6 = bench.model.row(6).to_vec();
+    ok(bench.cycle(Some(&w(6, false, 77)), true, true));
+    assert_eq!((bench.stats.reads, bench.stats.rd_stalls), (2, 2));
+    // And requantized reads of both rows after everything settled.
+    bench.queue_read(ReadReq { addr: 5, raw: false });
+    bench.queue_read(ReadReq { addr: 6, raw: false });
+    ok(bench.drain(&mut rng, 1.0, 1.0, 100));
+    assert_eq!((bench.stats.raw_beats, bench.stats.q_beats), (2, 2));
+    assert_ne!(old6, bench.model.row(6));
+}
+
+#[test]
+fn same_row_back_to_back_accumulates_and_reads_on_interpreter() {
+    same_row_hazards(Engine::Interp);
+}
+
+#[test]
+fn same_row_back_to_back_accumulates_and_reads_on_verilator() {
+    same_row_hazards(Engine::Verilator);
+}
+
+/// Raw rows leave one per cycle, `RAW_LATENCY` after their read; requantized rows one
+/// every `cols` cycles, the first `requant_latency` after its read.
+fn throughput_and_latency(engine: Engine) {
+    for p in CONFIGS {
+        let mut sim = simulator(p, engine);
+        let mut bench = AccBench::new(&mut *sim, p);
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        fill(&mut bench, &mut rng).unwrap_or_else(|e| panic!("{e}"));
+        let n = 8;
+        for raw in [true, false] {
+            let first = bench.beat_cycles.len();
+            for i in 0..n {
+                bench.queue_read(ReadReq { addr: (3 * i) % p.rows, raw });
+            }
+            bench.drain(&mut rng, 1.0, 1.0, 500).unwrap_or_else(|e| panic!("{e}"));
+            let lat = &bench.latencies[first..];
+            let cycles = &bench.beat_cycles[first..];
+            let (want_lat, gap) = if raw { (RAW_LATENCY, 1) } else { (requant_latency(&p), p.cols) };
+            assert_eq!(lat[0].1, u64::from(want_lat), "{engine:?} {p:?} raw={raw}: first beat latency");
+            let gaps: Vec<u64> = cycles.windows(2).map(|w| w[1] - w[0]).collect();
+            assert!(gaps.iter().all(|g| *g == u64::from(gap)), "{engine:?} {p:?} raw={raw}: beat gaps {gaps:?}");
+        }
+    }
+}
+
+#[test]
+fn readout_throughput_and_latency_on_interpreter() {
+    throughput_and_latency(Engine::Interp);
+}
+
+#[test]
+fn readout_throughput_and_latency_on_verilator() {
+    throughput_and_latency(Engine::Verilator);
+}
+
+#[test]
+fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
+    for (i, p) in CONFIGS.into_iter().enumerate() {
+        let mut a = simulator(p, Engine::Interp);
+        let mut b = simulator(p, Engine::Verilator);
+        run_lockstep(&mut *a, &mut *b, ("interpreter", "verilator"), 3000, 40 + i as u64)
+            .unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    }
+}
+
+#[test]
+fn bad_parameters_name_the_parameter_and_range() {
+    let mut d = Design::new();
+    let bad = AccumulatorParams { rows: 1, cols: 0, acc_bits: 65, out_bits: 40 };
+    let e = accumulator::build(&mut d, "sc", bad).unwrap_err().to_string();
+    for want in ["`rows`", "1 is out of range: 2 to 65536", "`cols`", "`acc_bits`", "65", "`out_bits`", "2 to 32"] {
+        assert!(e.contains(want), "missing {want:?} in:\n{e}");
+    }
+    assert!(e.contains("sc_accumulator"), "{e}");
+}
