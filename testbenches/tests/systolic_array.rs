@@ -80,7 +80,7 @@ fn check(c: ArrayConfig, engine: Engine, seed: u64) {
     let (r, k) = (c.rows as usize, c.cols as usize);
     let min = -(1i64 << (c.input_bits - 1));
     let max = (1i64 << (c.input_bits - 1)) - 1;
-    let alt = |i: usize, j: usize| if (i + j) % 2 == 0 { max } else { min };
+    let alt = |i: usize, j: usize| if (i + j).is_multiple_of(2) { max } else { min };
     if c.dataflow.has_ws() {
         let tiles = vec![
             Tile::Ws { b: vec![vec![min; k]; r], a: vec![vec![min; r], vec![0; r], vec![max; r]] },

@@ -48,6 +48,16 @@ pub fn mul_kind(cfg: &ArrayConfig, row: u32, col: u32) -> MulKind {
     }
 }
 
+/// What travels along a row of PEs: the input element and its control bits
+/// (weight-buffer select; output-stationary valid and first-of-tile).
+#[derive(Clone, Copy, Debug)]
+struct Lane {
+    a: SignalId,
+    sel: Option<SignalId>,
+    v: Option<SignalId>,
+    f: Option<SignalId>,
+}
+
 /// A chain of `n` registers of `width` bits enabled by `en`, named `<base>_<j>`; returns
 /// the last stage (or `input` when `n` is 0).
 fn delay(m: &mut ModuleBuilder, base: &str, input: SignalId, width: u32, n: u32, en: SignalId) -> SignalId {
@@ -291,14 +301,8 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
         }
         None => (None, None),
     };
-    struct RowIn {
-        a: SignalId,
-        sel: Option<SignalId>,
-        v: Option<SignalId>,
-        f: Option<SignalId>,
-    }
-    let row_in: Vec<RowIn> = (0..rows)
-        .map(|k| RowIn {
+    let row_in: Vec<Lane> = (0..rows)
+        .map(|k| Lane {
             a: delay(&mut m, &format!("skew_a_r{k}"), a_in[k as usize], ib, k, advance),
             sel: sel_in.map(|s| delay(&mut m, &format!("skew_sel_r{k}"), s, 1, k, advance)),
             v: v_in.map(|s| delay(&mut m, &format!("skew_v_r{k}"), s, 1, k, advance)),
@@ -314,8 +318,7 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
     // ---- the grid -------------------------------------------------------------------
     let (r_us, c_us) = (rows as usize, cols as usize);
     let mut psum = vec![vec![None::<SignalId>; c_us]; r_us];
-    let mut east: Vec<Vec<Option<(SignalId, Option<SignalId>, Option<SignalId>, Option<SignalId>)>>> =
-        vec![vec![None; c_us]; r_us];
+    let mut east: Vec<Vec<Option<Lane>>> = vec![vec![None; c_us]; r_us];
     let mut south_b = vec![vec![None::<SignalId>; c_us]; r_us];
     let row_we: Vec<Option<SignalId>> = (0..rows)
         .map(|k| {
@@ -336,12 +339,8 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
             if let Some(md) = mode {
                 m.connect(inst, "mode_i", md);
             }
-            let (a_src, sel_src, v_src, f_src) = if n == 0 {
-                let r = &row_in[k];
-                (r.a, r.sel, r.v, r.f)
-            } else {
-                east[k][n - 1].expect("west neighbour built first")
-            };
+            let west = if n == 0 { row_in[k] } else { east[k][n - 1].expect("west neighbour built first") };
+            let Lane { a: a_src, sel: sel_src, v: v_src, f: f_src } = west;
             m.connect(inst, "a_i", a_src);
             let zero = m.lit(0, ab);
             match psum.get(k.wrapping_sub(1)).and_then(|row| row[n]) {
@@ -369,12 +368,12 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
                 v_o = Some(m.connect_wire(inst, "v_o", format!("v_r{k}_c{n}")));
                 f_o = Some(m.connect_wire(inst, "f_o", format!("f_r{k}_c{n}")));
             }
-            east[k][n] = Some((a_o, sel_o, v_o, f_o));
+            east[k][n] = Some(Lane { a: a_o, sel: sel_o, v: v_o, f: f_o });
         }
     }
     // What leaves the last column and the bottom row goes nowhere.
     for row in &east {
-        let (a, sel, v, f) = row[c_us - 1].expect("built");
+        let Lane { a, sel, v, f } = row[c_us - 1].expect("built");
         for s in [Some(a), sel, v, f].into_iter().flatten() {
             m.mark_unused(s);
         }
