@@ -6,6 +6,7 @@
 #   make test    setup, then the whole test suite
 #   make lint    clippy (warnings are errors) and rustfmt check
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
+#   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
 #   make bench   foundation figures: generation time, interpreter and Verilator speed
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
@@ -21,10 +22,10 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test slow bench lint clean distclean
+.PHONY: help setup build demo test slow synth bench lint clean distclean
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -51,6 +52,11 @@ test: setup
 
 slow: setup
 	$(CARGO) test --workspace --release -- --ignored --nocapture
+
+# Every synthesis test of the fpga crate, the #[ignore]d whole-block runs included; the
+# cell counts and Yosys run times are printed.
+synth: setup
+	$(CARGO) test --release -p fpga -- --include-ignored --nocapture
 
 bench: setup
 	$(CARGO) bench -p testbenches --bench foundation

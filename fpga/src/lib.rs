@@ -1,1 +1,42 @@
-//! SeedChip FPGA flow (being written).
+//! `fpga`: SeedChip's FPGA flow. It plans the hard blocks a configuration will use
+//! before any tool runs, synthesizes the generated Verilog with Yosys (YoWASP's build in
+//! the project's `.venv`) and reports the cells used, per device family.
+//!
+//! The plan rules answer "how many DSPs and block RAMs will this take?" from sizes alone,
+//! matching what Yosys 0.70 does, so that the generator can budget a device (DESIGN
+//! decision 9) and a test can check synthesis against the plan:
+//!
+//! ```
+//! use fpga::{plan, Family};
+//!
+//! // The iCE40 preset: 4x4 int8 PEs, scratchpad banks of 512 rows x 32 bits.
+//! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 8, 8), 1); // one SB_MAC16 per PE
+//! assert_eq!(plan::bram_for_memory(Family::Ice40, 32, 512), 4); // SB_RAM40_4K per bank
+//! // A 32x32 product needs four DSPs on both families.
+//! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 32, 32), 4);
+//! assert_eq!(plan::dsp_for_multiply(Family::Ecp5, 32, 32), 4);
+//! ```
+//!
+//! Synthesis needs Yosys; a missing Yosys is an error that says how to install it
+//! (`scripts/setup-tools.sh`), never a skipped step. The first run after installing
+//! compiles Yosys to machine code, about 70 s, once.
+//!
+//! ```no_run
+//! use fpga::{yosys, Family};
+//! let verilog = "module inv(input wire a_i, output wire y_o); assign y_o = ~a_i; endmodule\n";
+//! let report = yosys::synthesize(&[("inv.v".into(), verilog.into())], "inv", Family::Ice40, false)?;
+//! println!("{report}"); // ice40 `inv`: 1 LUT, 0 carry, 0 FF, 0 DSP (SB_MAC16), 0 BRAM ...
+//! # Ok::<(), yosys::FlowError>(())
+//! ```
+//!
+//! Table of contents:
+//! - [`Family`]: the device families (iCE40, ECP5) and their hard-block names.
+//! - [`plan`]: DSP and block-RAM counts computed from sizes, before any tool runs.
+//! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
+//!   of cells used, and [`yosys::FlowError`].
+
+pub mod family;
+pub mod plan;
+pub mod yosys;
+
+pub use family::Family;
