@@ -321,3 +321,50 @@ mod tests {
         assert_eq!(slices(36, 18), [18, 18]);
     }
 }
+
+/// The hard blocks of a configuration's datapath, block by block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatapathPlan {
+    /// DSP blocks of the matrix engine: its DSP PEs' multipliers.
+    pub engine_dsp: u64,
+    /// DSP blocks of the accumulator's requantizer (one 32x32 signed product).
+    pub accumulator_dsp: u64,
+    /// Block RAMs of the scratchpad (every bank).
+    pub scratchpad_bram: u64,
+    /// Block RAMs of the accumulator memory (twice the memory: one copy per read port).
+    pub accumulator_bram: u64,
+}
+
+impl DatapathPlan {
+    /// All DSP blocks.
+    pub fn dsp(&self) -> u64 {
+        self.engine_dsp + self.accumulator_dsp
+    }
+
+    /// All block RAMs.
+    pub fn bram(&self) -> u64 {
+        self.scratchpad_bram + self.accumulator_bram
+    }
+}
+
+/// The planned hard blocks of `cfg`'s datapath on `family`, before any tool runs.
+///
+/// ```
+/// use fpga::{plan::datapath, Family};
+/// let cfg = ip_blocks::Config::preset("ice40").unwrap();
+/// let p = datapath(&cfg, Family::Ice40);
+/// // 4 PE multipliers and the requantizer's 32x32 product: the UP5K's 8 SB_MAC16.
+/// assert_eq!((p.engine_dsp, p.accumulator_dsp), (4, 4));
+/// assert!(p.bram() <= 30);
+/// ```
+pub fn datapath(cfg: &ip_blocks::Config, family: Family) -> DatapathPlan {
+    let a = &cfg.array;
+    let acc_row = a.cols * a.acc_bits;
+    DatapathPlan {
+        engine_dsp: u64::from(a.dsp_pes()) * dsp_for_multiply(family, a.input_bits, a.input_bits),
+        accumulator_dsp: dsp_for_multiply(family, 32, 32),
+        scratchpad_bram: u64::from(cfg.scratchpad.banks)
+            * bram_for_memory(family, cfg.scratchpad_row_bits(), cfg.scratchpad.rows_per_bank),
+        accumulator_bram: 2 * bram_for_memory(family, acc_row, cfg.accumulator.rows),
+    }
+}

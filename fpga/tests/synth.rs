@@ -156,11 +156,43 @@ fn preset_array_takes_one_dsp_per_dsp_pe(family: Family, preset: &str) {
     let r = synth(&g.design, g.systolic_array, family, true);
     let bits = cfg.array.input_bits;
     let planned = u64::from(cfg.array.dsp_pes()) * plan::dsp_for_multiply(family, bits, bits);
+    assert_eq!(planned, plan::datapath(&cfg, family).engine_dsp);
     assert_eq!(r.dsp, planned, "{preset} array on {family}: {r}");
+    assert_eq!(r.bram + r.lutram, 0, "the array has no memory: {r}");
+}
+
+/// The accumulator of a preset: the requantizer's product in DSPs, the memory (one copy
+/// per read port) in block RAM, nothing left in LUTs.
+fn preset_accumulator_takes_the_planned_blocks(family: Family, preset: &str) {
+    let cfg = Config::preset(preset).unwrap_or_else(|e| panic!("{e}"));
+    let g = generate(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let r = synth(&g.design, g.accumulator, family, true);
+    let p = plan::datapath(&cfg, family);
+    assert_eq!(r.dsp, p.accumulator_dsp, "{preset} accumulator on {family}: {r}");
+    assert_eq!(r.bram, p.accumulator_bram, "{preset} accumulator on {family}: {r}");
+    assert_eq!(r.lutram, 0, "no memory left in LUTs: {r}");
+}
+
+#[test]
+fn ice40_preset_accumulator_takes_the_planned_sb_mac16_and_block_rams() {
+    preset_accumulator_takes_the_planned_blocks(Family::Ice40, "ice40");
 }
 
 #[test]
 #[ignore = "longer synthesis: run with `make synth`"]
+fn ecp5_preset_accumulator_takes_the_planned_mult18x18d_and_block_rams() {
+    preset_accumulator_takes_the_planned_blocks(Family::Ecp5, "ecp5");
+}
+
+#[test]
+fn ice40_preset_plan_fits_the_up5k() {
+    // iCEBreaker's UP5K: 8 SB_MAC16, 30 SB_RAM40_4K.
+    let p = plan::datapath(&Config::preset("ice40").unwrap(), Family::Ice40);
+    assert_eq!(p.dsp(), 8, "{p:?}");
+    assert!(p.bram() <= 30, "{p:?}");
+}
+
+#[test]
 fn ice40_preset_array_takes_one_sb_mac16_per_pe() {
     preset_array_takes_one_dsp_per_dsp_pe(Family::Ice40, "ice40");
 }
