@@ -57,3 +57,19 @@ fn scratchpad_bank_verilog() {
     let id = scratchpad::build(&mut d, "sc", p).unwrap();
     insta::assert_snapshot!(verilog::emit(&d, id).file("sc_scratchpad_bank").unwrap().text);
 }
+
+#[test]
+fn banked_scratchpad_verilog() {
+    let mut d = Design::new();
+    let p = scratchpad::ScratchpadParams { rows: 16, row_bits: 24 };
+    let id = scratchpad::build_banked(&mut d, "sc", 2, p).unwrap();
+    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_scratchpad").unwrap().text);
+}
+
+#[test]
+fn accumulator_verilog() {
+    let mut d = Design::new();
+    let p = ip_blocks::blocks::accumulator::AccumulatorParams { rows: 16, cols: 2, acc_bits: 32, out_bits: 8 };
+    let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
+    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
+}
