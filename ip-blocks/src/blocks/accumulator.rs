@@ -57,6 +57,7 @@
 //! gives 4 SB_MAC16, 16 SB_RAM40_4K, 944 SB_LUT4, 481 flip-flops; `synth_ecp5` gives 4
 //! MULT18X18D, 8 DP16KD, 1260 LUT4. Addresses must be below `rows`.
 
+use super::util::wrapping_counter;
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckError, CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, SignalId};
 
@@ -158,26 +159,6 @@ fn select(m: &mut ModuleBuilder, sel: SignalId, items: Vec<ExprId>) -> ExprId {
         bit += 1;
     }
     level[0]
-}
-
-/// A counter over `0..n` advancing when `en` is high, if `n > 1`: (counter, `en` and at
-/// the last value). For `n == 1` there is no counter and the second value is `en`.
-fn column_counter(m: &mut ModuleBuilder, name: &str, n: u32, en: impl IntoExpr) -> (Option<SignalId>, ExprId) {
-    let en = en.into_expr(m);
-    if n == 1 {
-        return (None, en);
-    }
-    let w = clog2(n.into()).max(1);
-    let cnt = m.reg(name, w).reset(0).enable(en).build();
-    let last_value = m.lit(u64::from(n - 1), w);
-    let at_last = m.eq(cnt, last_value);
-    let one = m.lit(1, w);
-    let inc = m.add(cnt, one);
-    let zero = m.lit(0, w);
-    let next = m.mux(at_last, zero, inc);
-    m.next(cnt, next);
-    let wrap = m.and(en, at_last);
-    (Some(cnt.q), wrap)
 }
 
 /// Build the accumulator memory module `<prefix>_accumulator` into `design`.
@@ -285,7 +266,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let q_row = m.and(row_valid, not_raw);
     let issue = m.and(q_row, advance);
     let issue = m.named("rq_issue", issue);
-    let (col, issue_last) = column_counter(&mut m, "col", cols, issue);
+    let (col, issue_last) = wrapping_counter(&mut m, "col", cols, issue);
     let release = m.or(raw_taken, issue_last);
     let release = m.named("row_release", release);
     let empty = m.not(row_valid);
@@ -394,7 +375,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let q_value = m.named("q_value", q_value);
     let land = m.and(advance, valids[valids.len() - 1]);
     let land = m.named("rq_land", land);
-    let (wcol, land_last) = column_counter(&mut m, "q_col", cols, land);
+    let (wcol, land_last) = wrapping_counter(&mut m, "q_col", cols, land);
     for c in 0..cols {
         let en = match wcol {
             Some(w) => {
@@ -418,6 +399,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
 
 #[cfg(test)]
 mod tests {
+    use super::util::wrapping_counter;
     use super::*;
     use rtl_gen::emit::verilog;
 

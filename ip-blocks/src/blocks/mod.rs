@@ -7,3 +7,4 @@ pub mod pe;
 pub mod scratchpad;
 pub mod soft_mul;
 pub mod systolic_array;
+pub mod util;

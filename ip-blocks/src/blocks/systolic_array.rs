@@ -29,6 +29,7 @@
 
 use super::mul::MulKind;
 use super::pe::{self, PeParams};
+use super::util::wrapping_counter;
 use crate::config::ArrayConfig;
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
@@ -156,7 +157,9 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
     if let Some((w_valid, w_ready, _)) = &w_ports {
         let active = m.reg("active_bank", 1).reset(0).build();
         let load_bank = m.reg("load_bank", 1).reset(0).build();
-        let load_row = m.reg("load_row", row_bits).reset(0).build();
+        let w_fire = m.wire("w_fire", 1);
+        // The weight row the next beat writes, and whether it is the tile's last.
+        let (load_row, w_done) = wrapping_counter(&mut m, "load_row", rows, w_fire);
         let full = [m.reg("full0", 1).reset(0).build(), m.reg("full1", 1).reset(0).build()];
         let since = [m.reg("since0", sw).reset(since_max).build(), m.reg("since1", sw).reset(since_max).build()];
         // w_ready: the bank being loaded is free and its last vector has left this row.
@@ -164,7 +167,10 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
         let load_since = m.mux(load_bank, since[1], since[0]);
         let need = {
             let wide = sw.max(row_bits) + 1;
-            let r = m.zext(load_row, wide);
+            let r = match load_row {
+                Some(r) => m.zext(r, wide),
+                None => m.lit(0, wide),
+            };
             let c = m.lit(u64::from(cols - 1), wide);
             let n = m.add(r, c);
             let s = m.zext(load_since, wide);
@@ -173,22 +179,8 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
         let nf = m.not(load_full);
         let ready = m.and(nf, need);
         m.assign(*w_ready, ready);
-        let w_fire = {
-            let e = m.and(*w_valid, *w_ready);
-            m.named("w_fire", e)
-        };
-        let last_row = {
-            let lim = m.lit(u64::from(rows - 1), row_bits);
-            m.eq(load_row, lim)
-        };
-        let w_done = m.and(w_fire, last_row);
-        // load_row / load_bank advance with each weight row.
-        let one = m.lit(1, row_bits);
-        let inc = m.add(load_row, one);
-        let zero = m.lit(0, row_bits);
-        let next_row = m.mux(last_row, zero, inc);
-        m.set_enable(load_row, w_fire);
-        m.next(load_row, next_row);
+        let fire = m.and(*w_valid, *w_ready);
+        m.assign(w_fire, fire);
         let flip = m.not(load_bank);
         m.set_enable(load_bank, w_done);
         m.next(load_bank, flip);
@@ -323,9 +315,14 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
     let row_we: Vec<Option<SignalId>> = (0..rows)
         .map(|k| {
             ws_state.map(|(_, _, load_row, w_fire, _)| {
-                let kk = m.lit(u64::from(k), row_bits);
-                let hit = m.eq(load_row, kk);
-                let we = m.and(w_fire, hit);
+                let we = match load_row {
+                    Some(r) => {
+                        let kk = m.lit(u64::from(k), row_bits);
+                        let hit = m.eq(r, kk);
+                        m.and(w_fire, hit)
+                    }
+                    None => m.sig(w_fire),
+                };
                 m.named(format!("w_we_r{k}"), we)
             })
         })
