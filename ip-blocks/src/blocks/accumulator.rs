@@ -399,7 +399,6 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::util::wrapping_counter;
     use super::*;
     use rtl_gen::emit::verilog;
 
