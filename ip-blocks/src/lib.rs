@@ -16,10 +16,14 @@
 //!
 //! Table of contents:
 //! - [`config`]: the configuration schema, presets and validation.
-//! - [`blocks`]: the PE, the systolic array, the scratchpad bank.
+//! - [`isa`]: the instruction set (encoding, decoding, assembly); `docs/isa.md`.
+//! - [`quant`]: the reference of the accumulator's requantizing read-out.
+//! - [`blocks`]: the PE and multipliers, the matrix engine, the scratchpad, the
+//!   accumulator memory.
 
 pub mod blocks;
 pub mod config;
+pub mod isa;
 pub mod quant;
 
 pub use config::{Config, ConfigError};

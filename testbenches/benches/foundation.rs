@@ -62,7 +62,10 @@ fn main() {
                 t0.elapsed().as_secs_f64() * 1e3
             })
             .collect();
-        println!("| generation, {n}x{n} datapath: engine, scratchpad, accumulator (IR, checks, Verilog) | {:.2} ms |", median(times));
+        println!(
+            "| generation, {n}x{n} datapath: engine, scratchpad, accumulator (IR, checks, Verilog) | {:.2} ms |",
+            median(times)
+        );
     }
 
     for n in [4, 8] {
