@@ -3,7 +3,7 @@
 use crate::manifest::{Manifest, ModuleEntry, PortEntry, MANIFEST};
 use anyhow::{bail, Context, Result};
 use ip_blocks::Config;
-use rtl_gen::ir::SignalKind;
+use rtl_gen::sim::PortDir;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -50,16 +50,12 @@ pub fn render(cfg: &Config, source: &str) -> Result<Artifacts> {
             ModuleEntry {
                 name: f.module.clone(),
                 file: format!("rtl/{}", f.file_name),
-                ports: m
-                    .ports
-                    .iter()
-                    .map(|p| {
-                        let s = m.signal(*p);
-                        PortEntry {
-                            name: s.name.clone(),
-                            dir: if s.kind == SignalKind::Input { "input" } else { "output" }.into(),
-                            width: s.width,
-                        }
+                ports: rtl_gen::sim::PortInfo::of_module(m)
+                    .into_iter()
+                    .map(|p| PortEntry {
+                        dir: if p.dir == PortDir::Input { "input" } else { "output" }.into(),
+                        name: p.name,
+                        width: p.width,
                     })
                     .collect(),
             }

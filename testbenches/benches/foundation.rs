@@ -89,23 +89,8 @@ fn engine_speed(n: u32) {
         .collect();
     println!("| IR interpreter, {n}x{n} engine, poke+step+peek | {:.0} cycles/s |", median(runs));
 
-    let verilog = rtl_gen::emit::verilog::emit(&g.design, g.systolic_array);
-    let files: Vec<(String, String)> =
-        verilog.module_files.iter().map(|f| (f.file_name.clone(), f.text.clone())).collect();
-    let m = g.design.module(g.systolic_array);
-    let ports: Vec<rtl_gen::sim::PortInfo> = m
-        .ports
-        .iter()
-        .map(|p| {
-            let s = m.signal(*p);
-            let dir = if s.kind == rtl_gen::ir::SignalKind::Input {
-                rtl_gen::sim::PortDir::Input
-            } else {
-                rtl_gen::sim::PortDir::Output
-            };
-            rtl_gen::sim::PortInfo { name: s.name.clone(), width: s.width, dir }
-        })
-        .collect();
+    let files = rtl_gen::emit::verilog::emit(&g.design, g.systolic_array).sources();
+    let ports = rtl_gen::sim::PortInfo::of_module(g.design.module(g.systolic_array));
     let mut builds = Vec::new();
     let mut model = None;
     for _ in 0..3 {

@@ -26,8 +26,7 @@ fn random_circuits_agree_on_interpreter_and_verilator() {
 #[test]
 fn random_circuits_are_lint_clean() {
     let (design, top) = random_design(1, 16, CircuitShape::default()).unwrap();
-    let out = rtl_gen::emit::verilog::emit(&design, top);
-    let files: Vec<(String, String)> = out.module_files.iter().map(|f| (f.file_name.clone(), f.text.clone())).collect();
+    let files = rtl_gen::emit::verilog::emit(&design, top).sources();
     let messages = testbenches::verilator::lint::lint_verilog(&files, "random_top").unwrap_or_else(|e| panic!("{e}"));
     assert!(messages.is_empty(), "verilator -Wall on the random circuits:\n{}", messages.join("\n"));
 }

@@ -170,8 +170,7 @@ pub fn synthesize(files: &[(String, String)], top: &str, family: Family, dsp: bo
 /// Synthesize module `top` of `design` (emitted with `rtl_gen`'s Verilog emitter, the
 /// module and everything under it) for `family`, as [`synthesize`] does.
 pub fn synthesize_module(design: &Design, top: ModuleId, family: Family, dsp: bool) -> Result<SynthReport, FlowError> {
-    let files: Vec<(String, String)> =
-        rtl_gen::emit::verilog::emit(design, top).module_files.into_iter().map(|f| (f.file_name, f.text)).collect();
+    let files = rtl_gen::emit::verilog::emit(design, top).sources();
     synthesize(&files, &design.module(top).name, family, dsp)
 }
 

@@ -45,6 +45,12 @@ impl VerilogOutput {
         self.module_files.iter().find(|f| f.module == name)
     }
 
+    /// (file name, text) of every module file, in dependency order: what simulators and
+    /// synthesis read.
+    pub fn sources(&self) -> Vec<(String, String)> {
+        self.module_files.iter().map(|f| (f.file_name.clone(), f.text.clone())).collect()
+    }
+
     /// Write every file and `filelist.f` into `dir` (which must exist).
     pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
         for f in &self.module_files {

@@ -19,7 +19,7 @@ mod flatten;
 mod op_tests;
 
 use super::{PortDir, PortId, PortInfo, SimError, Simulator};
-use crate::ir::{Design, ModuleId, SignalKind};
+use crate::ir::{Design, ModuleId};
 use crate::Bits;
 use compile::{MemState, RegUpdate};
 use exec::{Op, Slot};
@@ -59,14 +59,11 @@ impl Interp {
         let m = design.module(top);
         let mut ports = Vec::new();
         let mut port_slots = Vec::new();
-        for p in &m.ports {
-            if Some(*p) == m.clock {
-                continue;
+        for (p, info) in m.ports.iter().zip(PortInfo::of_module(m)) {
+            if Some(*p) != m.clock {
+                ports.push(info);
+                port_slots.push(program.slots[flat.sig_class(0, *p) as usize]);
             }
-            let s = m.signal(*p);
-            let dir = if s.kind == SignalKind::Input { PortDir::Input } else { PortDir::Output };
-            ports.push(PortInfo { name: s.name.clone(), width: s.width, dir });
-            port_slots.push(program.slots[flat.sig_class(0, *p) as usize]);
         }
         let mut signals = Vec::new();
         for (i, fi) in flat.insts.iter().enumerate() {

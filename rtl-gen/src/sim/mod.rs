@@ -31,6 +31,20 @@ pub struct PortInfo {
     pub dir: PortDir,
 }
 
+impl PortInfo {
+    /// Every port of `m`, clock included, in declaration order.
+    pub fn of_module(m: &crate::ir::Module) -> Vec<PortInfo> {
+        m.ports
+            .iter()
+            .map(|p| {
+                let s = m.signal(*p);
+                let dir = if s.kind == crate::ir::SignalKind::Input { PortDir::Input } else { PortDir::Output };
+                PortInfo { name: s.name.clone(), width: s.width, dir }
+            })
+            .collect()
+    }
+}
+
 /// Index of a port in [`Simulator::ports`]; look it up once with [`Simulator::port`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PortId(pub usize);

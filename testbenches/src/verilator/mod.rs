@@ -26,8 +26,7 @@ pub use build::{CACHE_ENV, VERILATOR_ENV};
 pub use model::{ModelCache, VerilatorModel};
 pub use sim::VerilatorSim;
 
-use rtl_gen::ir::SignalKind;
-use rtl_gen::sim::{PortDir, PortInfo};
+use rtl_gen::sim::PortInfo;
 use rtl_gen::{Design, ModuleId};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -106,23 +105,7 @@ impl HarnessError {
 
 /// Emit the Verilog of `top` in `design` and build (or fetch) its Verilator model.
 pub fn verilate(design: &Design, top: ModuleId) -> Result<Arc<VerilatorModel>, HarnessError> {
-    let output = rtl_gen::emit::verilog::emit(design, top);
-    let files: Vec<(String, String)> = output.module_files.into_iter().map(|f| (f.file_name, f.text)).collect();
+    let files = rtl_gen::emit::verilog::emit(design, top).sources();
     let module = design.module(top);
-    let mut ports = Vec::with_capacity(module.ports.len());
-    for &id in &module.ports {
-        let signal = module.signal(id);
-        let dir = match signal.kind {
-            SignalKind::Input => PortDir::Input,
-            SignalKind::Output => PortDir::Output,
-            other => {
-                return Err(HarnessError::BadInput {
-                    top: module.name.clone(),
-                    what: format!("port `{}` is declared as {other:?}, not as an input or output", signal.name),
-                })
-            }
-        };
-        ports.push(PortInfo { name: signal.name.clone(), width: signal.width, dir });
-    }
-    VerilatorModel::build(&module.name, &files, &ports)
+    VerilatorModel::build(&module.name, &files, &PortInfo::of_module(module))
 }
