@@ -140,13 +140,10 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
         m.named("in_fire", e)
     };
     // Mode of the current beats: weight- (0) or output-stationary (1).
-    let is_os = |m: &mut ModuleBuilder| -> ExprId {
-        match mode {
-            Some(md) => m.sig(md),
-            None => m.lit(os as u64, 1),
-        }
+    let os_mode = match mode {
+        Some(md) => m.sig(md),
+        None => m.lit(os as u64, 1),
     };
-    let os_mode = is_os(&mut m);
     let ws_mode = m.not(os_mode);
 
     // ---- weight-stationary bookkeeping ------------------------------------------------
