@@ -121,6 +121,32 @@ pub struct AccumulatorConfig {
     pub rows: u32,
 }
 
+/// The DMA engine: an AXI4 master to main memory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DmaConfig {
+    /// Width of the AXI4 data bus in bits: 32, 64, 128 or 256.
+    #[serde(default = "default_dma_data_bits")]
+    pub data_bits: u32,
+    /// Read bursts in flight at once (hides main-memory latency), 1 to 64.
+    #[serde(default = "default_dma_outstanding")]
+    pub outstanding: u32,
+}
+
+impl Default for DmaConfig {
+    fn default() -> Self {
+        DmaConfig { data_bits: default_dma_data_bits(), outstanding: default_dma_outstanding() }
+    }
+}
+
+fn default_dma_data_bits() -> u32 {
+    64
+}
+
+fn default_dma_outstanding() -> u32 {
+    16
+}
+
 /// A whole accelerator configuration, as written in a `configs/*.toml` file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,6 +161,9 @@ pub struct Config {
     pub scratchpad: ScratchpadConfig,
     /// The accumulator memory.
     pub accumulator: AccumulatorConfig,
+    /// The DMA engine (defaults: 64-bit data, 16 read bursts in flight).
+    #[serde(default)]
+    pub dma: DmaConfig,
 }
 
 fn default_name() -> String {
@@ -218,6 +247,16 @@ impl Config {
         range("scratchpad.banks", s.banks.into(), 1, 16, "")?;
         range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
         range("accumulator.rows", self.accumulator.rows.into(), 16, 65536, "")?;
+        let d = &self.dma;
+        if ![32, 64, 128, 256].contains(&d.data_bits) {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "dma.data_bits".into(),
+                value: d.data_bits.to_string(),
+                allowed: "32, 64, 128 or 256 (an AXI4 data width)".into(),
+            });
+        }
+        range("dma.outstanding", d.outstanding.into(), 1, 64, "")?;
         if let Some(n) = a.dsp_multipliers {
             range(
                 "array.dsp_multipliers",
@@ -230,9 +269,14 @@ impl Config {
         Ok(())
     }
 
-    /// Width of one scratchpad row: `cols` inputs.
+    /// Width of one scratchpad row: `max(rows, cols)` inputs (see [`crate::geometry`]).
     pub fn scratchpad_row_bits(&self) -> u32 {
-        self.array.cols * self.array.input_bits
+        crate::geometry::Geometry::of(self).sp_row_bits()
+    }
+
+    /// The sizes every part of the machine derives from this configuration.
+    pub fn geometry(&self) -> crate::geometry::Geometry {
+        crate::geometry::Geometry::of(self)
     }
 }
 

@@ -151,6 +151,94 @@ pub enum Instr {
     Fence,
 }
 
+/// Why the machine stopped: the code in the `ERROR` register, the same in the golden
+/// model. The command that raised it, and every command after it, had no effect; every
+/// command before it completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ErrorCode {
+    /// No error.
+    None = 0,
+    /// The four words are not an instruction: illegal opcode, reserved bit set, or a
+    /// field out of range ([`Instr::decode`] fails).
+    IllegalCommand = 1,
+    /// A local row range runs past the end of its memory (scratchpad or accumulator).
+    LocalRange = 2,
+    /// `cols` is more than a local row holds (`mvin`/`mvout`), `rows` more than the
+    /// array has (`preload` of weights), or `relu6_max` outside 0 to the largest input.
+    Size = 3,
+    /// A `mvin`/`mvout` touches main memory outside the DMA window.
+    DmaWindow = 4,
+    /// A `mvin`/`mvout` address or stride is not a multiple of the element size.
+    DmaAlign = 5,
+    /// Weight-stationary `preload` and `compute` must alternate: a `compute` with no
+    /// weights preloaded for it, or a `preload` while the previous one is unused.
+    Sequence = 6,
+    /// `config_ex` asks for a dataflow the engine was not built with, or a scratchpad
+    /// `preload` comes in output-stationary mode.
+    Mode = 7,
+}
+
+impl ErrorCode {
+    /// Every code, in numeric order.
+    pub const ALL: [ErrorCode; 8] = [
+        ErrorCode::None,
+        ErrorCode::IllegalCommand,
+        ErrorCode::LocalRange,
+        ErrorCode::Size,
+        ErrorCode::DmaWindow,
+        ErrorCode::DmaAlign,
+        ErrorCode::Sequence,
+        ErrorCode::Mode,
+    ];
+
+    /// The register value.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The error of a register value.
+    pub fn from_code(code: u8) -> Option<ErrorCode> {
+        Self::ALL.get(usize::from(code)).copied()
+    }
+
+    /// Short name, as in `docs/registers.md` and the C header (`SEEDCHIP_ERR_<NAME>`).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::None => "none",
+            ErrorCode::IllegalCommand => "illegal_command",
+            ErrorCode::LocalRange => "local_range",
+            ErrorCode::Size => "size",
+            ErrorCode::DmaWindow => "dma_window",
+            ErrorCode::DmaAlign => "dma_align",
+            ErrorCode::Sequence => "sequence",
+            ErrorCode::Mode => "mode",
+        }
+    }
+
+    /// One-line meaning.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ErrorCode::None => "no error",
+            ErrorCode::IllegalCommand => "illegal opcode, reserved bit set, or a field out of range",
+            ErrorCode::LocalRange => "a local row range runs past the end of the scratchpad or accumulator",
+            ErrorCode::Size => {
+                "cols wider than a local row, more weight rows than the array has, or relu6_max too large"
+            }
+            ErrorCode::DmaWindow => "mvin/mvout touches main memory outside the DMA window",
+            ErrorCode::DmaAlign => "mvin/mvout address or stride not a multiple of the element size",
+            ErrorCode::Sequence => "weight-stationary compute without its preload, or a preload while one is unused",
+            ErrorCode::Mode => "a dataflow the engine was not built with",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): {}", self.name(), self.code(), self.meaning())
+    }
+}
+
 /// Why four words are not an instruction.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
 pub enum DecodeError {

@@ -16,6 +16,7 @@
 //!
 //! Table of contents:
 //! - [`config`]: the configuration schema, presets and validation.
+//! - [`geometry`]: the sizes and row formats derived from a configuration.
 //! - [`isa`]: the instruction set (encoding, decoding, assembly); `docs/isa.md`.
 //! - [`quant`]: the reference of the accumulator's requantizing read-out.
 //! - [`blocks`]: the PE and multipliers, the matrix engine, the scratchpad, the
@@ -23,6 +24,7 @@
 
 pub mod blocks;
 pub mod config;
+pub mod geometry;
 pub mod isa;
 pub mod quant;
 
