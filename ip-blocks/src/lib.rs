@@ -44,12 +44,14 @@ pub struct Generated {
     pub scratchpad: ModuleId,
     /// The accumulator memory with its requantizing read-out.
     pub accumulator: ModuleId,
+    /// The controller (instances the engine, the scratchpad and the accumulator).
+    pub controller: ModuleId,
 }
 
 impl Generated {
     /// The top-level modules of this generation, in emission order.
     pub fn roots(&self) -> Vec<ModuleId> {
-        vec![self.systolic_array, self.scratchpad, self.accumulator]
+        vec![self.controller]
     }
 
     /// The Verilog of every module, children first, with one `filelist.f`.
@@ -95,5 +97,10 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
             out_bits: cfg.array.input_bits,
         },
     )?;
-    Ok(Generated { design, systolic_array, scratchpad, accumulator })
+    let controller = blocks::controller::build(
+        &mut design,
+        cfg,
+        blocks::controller::Datapath { engine: systolic_array, scratchpad, accumulator },
+    )?;
+    Ok(Generated { design, systolic_array, scratchpad, accumulator, controller })
 }

@@ -43,6 +43,13 @@ impl IntoExpr for SignalId {
     }
 }
 
+/// A constant of its own width.
+impl IntoExpr for Bits {
+    fn into_expr(self, m: &mut ModuleBuilder) -> ExprId {
+        m.lit_bits(self)
+    }
+}
+
 impl IntoExpr for Reg {
     fn into_expr(self, m: &mut ModuleBuilder) -> ExprId {
         m.sig(self.q)
@@ -280,6 +287,17 @@ impl ModuleBuilder {
             .collect();
         self.child_ports.insert(id, ports);
         id
+    }
+
+    /// Drive the reset of instance `inst` from `rst` instead of this module's `rst_i`
+    /// (for a block that a soft reset clears as well).
+    pub fn connect_reset(&mut self, inst: InstId, rst: impl IntoExpr) {
+        let e = rst.into_expr(self);
+        for (name, conn) in &mut self.module.instances[inst.index()].connections {
+            if name == "rst_i" {
+                *conn = Connection::Input(e);
+            }
+        }
     }
 
     /// Connect port `port` of instance `inst`: an input port takes an expression of

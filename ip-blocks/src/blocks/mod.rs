@@ -2,6 +2,8 @@
 //! parameters and builds its module into a [`rtl_gen::Design`].
 
 pub mod accumulator;
+pub mod controller;
+pub mod decoder;
 pub mod mul;
 pub mod pe;
 pub mod scratchpad;
