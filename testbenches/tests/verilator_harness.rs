@@ -108,6 +108,18 @@ fn counter_counts_enabled_edges_and_resets() {
 }
 
 #[test]
+fn seeded_instances_power_up_with_random_registers_until_reset() {
+    let m = model("counter", COUNTER_V, &counter_ports());
+    assert_eq!(m.instantiate().get("count_o"), 0, "a plain instance starts from zeros");
+    let values: Vec<u64> = (0..8).map(|seed| m.instantiate_seeded(seed).get("count_o")).collect();
+    assert!(values.iter().any(|v| *v != values[0]), "8 seeds gave the same power-up value {values:?}");
+    assert_eq!(m.instantiate_seeded(3).get("count_o"), values[3], "the same seed gives the same power-up");
+    let mut sim = m.instantiate_seeded(5);
+    sim.reset(1);
+    assert_eq!(sim.get("count_o"), 0, "the reset defines the register");
+}
+
+#[test]
 fn instances_of_one_model_are_independent() {
     let model = model("counter", COUNTER_V, &counter_ports());
     let mut a = model.instantiate();

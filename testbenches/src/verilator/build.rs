@@ -24,8 +24,15 @@ pub const CACHE_ENV: &str = "SEEDCHIP_VERILATOR_CACHE";
 /// model's hot code (2.5 to 4x faster); no `-O` goes into `-CFLAGS`, because Verilator
 /// 5.048 puts `CFLAGS` after `OPT_FAST` and would override it (measured: half the speed).
 /// `-Bsymbolic` keeps each loaded model bound to its own copy of the Verilator runtime.
+/// `--x-assign unique --x-initial unique` let an instance start from random register and
+/// memory contents ([`super::VerilatorModel::instantiate_seeded`]); a plain instance
+/// starts from zeros.
 pub(crate) const FLAGS: &[&str] = &[
     "--cc",
+    "--x-assign",
+    "unique",
+    "--x-initial",
+    "unique",
     "--exe",
     "--build",
     "-Wall",

@@ -18,6 +18,7 @@ pub(crate) const CLOCK: &str = "clk_i";
 #[derive(Clone, Copy)]
 pub(crate) struct Abi {
     pub(crate) create: unsafe extern "C" fn() -> *mut c_void,
+    pub(crate) create_seeded: unsafe extern "C" fn(u64) -> *mut c_void,
     pub(crate) destroy: unsafe extern "C" fn(*mut c_void),
     pub(crate) eval: unsafe extern "C" fn(*mut c_void),
     pub(crate) poke: unsafe extern "C" fn(*mut c_void, u32, *const u64),
@@ -81,7 +82,14 @@ impl VerilatorModel {
 
     /// A new running instance: registers at zero, inputs at zero, cycle 0.
     pub fn instantiate(self: &Arc<Self>) -> VerilatorSim {
-        VerilatorSim::new(Arc::clone(self))
+        VerilatorSim::new(Arc::clone(self), None)
+    }
+
+    /// A new running instance whose registers and memories start from random values
+    /// drawn from `seed` (Verilator's `--x-initial unique`), as on a real power-up; a
+    /// design must reach a defined state through its reset.
+    pub fn instantiate_seeded(self: &Arc<Self>, seed: u64) -> VerilatorSim {
+        VerilatorSim::new(Arc::clone(self), Some(seed))
     }
 
     /// Name of the top module.
@@ -274,6 +282,7 @@ fn load(plan: Plan, lib_path: &Path, was_cached: bool) -> Result<VerilatorModel,
         let port_count = *lib.get::<unsafe extern "C" fn() -> u32>(b"seedchip_port_count").map_err(load_err)?;
         let abi = Abi {
             create: *lib.get(b"seedchip_create").map_err(load_err)?,
+            create_seeded: *lib.get(b"seedchip_create_seeded").map_err(load_err)?,
             destroy: *lib.get(b"seedchip_destroy").map_err(load_err)?,
             eval: *lib.get(b"seedchip_eval").map_err(load_err)?,
             poke: *lib.get(b"seedchip_poke").map_err(load_err)?,

@@ -11,7 +11,7 @@ use rtl_gen::sim::PortInfo;
 use std::fmt::Write;
 
 /// Version of the shim's symbol set; bump it when a signature below changes.
-pub(crate) const SHIM_ABI: u32 = 1;
+pub(crate) const SHIM_ABI: u32 = 2;
 
 /// The C++ type Verilator uses for a port of `width` bits, when it fits a scalar.
 fn scalar_type(width: u32) -> Option<&'static str> {
@@ -64,6 +64,18 @@ pub(crate) fn source(top: &str, ports: &[PortInfo]) -> String {
     w("    SeedchipModel* m = new SeedchipModel;");
     w("    m->ctx = new VerilatedContext;");
     w("    m->ctx->randReset(0);");
+    w("    m->top = new Vdut(m->ctx, \"dut\");");
+    w("    m->top->eval();");
+    w("    return m;");
+    w("}");
+    w("");
+    w("// A new instance whose registers and memories start from values drawn from `seed`");
+    w("// (the model is built with --x-initial unique), as a chip's flip-flops power up.");
+    w("void* seedchip_create_seeded(uint64_t seed) {");
+    w("    SeedchipModel* m = new SeedchipModel;");
+    w("    m->ctx = new VerilatedContext;");
+    w("    m->ctx->randReset(2);");
+    w("    m->ctx->randSeed(static_cast<int>(seed & 0x7fffffff));");
     w("    m->top = new Vdut(m->ctx, \"dut\");");
     w("    m->top->eval();");
     w("    return m;");

@@ -28,10 +28,15 @@ unsafe impl Send for VerilatorSim {}
 
 impl VerilatorSim {
     /// A new instance of `model` (called through [`VerilatorModel::instantiate`]).
-    pub(crate) fn new(model: Arc<VerilatorModel>) -> Self {
-        // SAFETY: `create` is the shim's constructor; the library stays loaded while
-        // `model` (held by the instance) lives.
-        let raw = unsafe { (model.abi.create)() };
+    pub(crate) fn new(model: Arc<VerilatorModel>, seed: Option<u64>) -> Self {
+        // SAFETY: `create`/`create_seeded` are the shim's constructors; the library stays
+        // loaded while `model` (held by the instance) lives.
+        let raw = unsafe {
+            match seed {
+                None => (model.abi.create)(),
+                Some(s) => (model.abi.create_seeded)(s),
+            }
+        };
         let handle = NonNull::new(raw)
             .unwrap_or_else(|| panic!("the Verilator model of `{}` returned no instance", model.top()));
         let widest = model.ports().iter().map(|p| words_for(p.width)).max().unwrap_or(1);
