@@ -27,6 +27,7 @@ pub mod config;
 pub mod geometry;
 pub mod isa;
 pub mod quant;
+pub mod regmap;
 
 pub use config::{Config, ConfigError};
 

@@ -4,9 +4,11 @@
 pub mod accumulator;
 pub mod controller;
 pub mod decoder;
+pub mod host;
 pub mod mul;
 pub mod pe;
 pub mod scratchpad;
 pub mod soft_mul;
 pub mod systolic_array;
+pub mod top;
 pub mod util;

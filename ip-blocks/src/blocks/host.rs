@@ -1,0 +1,355 @@
+//! The host interface `<prefix>_host`: an AXI4-Lite slave (12-bit byte addresses, 32-bit
+//! data) built from a [`RegMap`], so that every register in `docs/registers.md` and the
+//! C header is exactly what this block decodes.
+//!
+//! Ports (`clk_i` and `rst_i` first):
+//!
+//! | port | width | meaning |
+//! |---|---|---|
+//! | `s_axil_aw{valid_i,ready_o,addr_i,prot_i}` | 1, 1, 12, 3 | write address (`prot` unused) |
+//! | `s_axil_w{valid_i,ready_o,data_i,strb_i}` | 1, 1, 32, 4 | write data |
+//! | `s_axil_b{valid_o,ready_i,resp_o}` | 1, 1, 2 | write response |
+//! | `s_axil_ar{valid_i,ready_o,addr_i,prot_i}` | 1, 1, 12, 3 | read address (`prot` unused) |
+//! | `s_axil_r{valid_o,ready_i,data_o,resp_o}` | 1, 1, 32, 2 | read data |
+//! | `cmd_valid_o`, `cmd_ready_i` | 1 | command channel to the controller's queue |
+//! | `cmd_data_o` | 128 | `{w3, w2, w1, w0}` |
+//! | `<reg>_i` | 32 | a read-only register fed by the controller (`status_i`, …) |
+//! | `<reg>_o` | 32 | a read-write register's value, or a pulse register's one-cycle 1-bits |
+//! | `<counter>_i` | 64 | a performance counter, read through its `_LO`/`_HI` pair |
+//!
+//! Behaviour:
+//! - **Writes.** AW and W are taken together: `awready` and `wready` rise in the cycle in
+//!   which both valids are high and the write can complete, so a write whose AW and W
+//!   arrive together is accepted in that cycle, and one that arrives in pieces (either
+//!   first) is accepted when the second piece comes. The response is registered: BVALID
+//!   rises the cycle after acceptance. Responses wait in a two-entry queue, so acceptance
+//!   never depends on BREADY in the same cycle and writes go at one per cycle while
+//!   BREADY is high.
+//! - **Command push.** A `CMD3` write presents `cmd_valid_o` with
+//!   `cmd_data_o = {strobed WDATA, w2, w1, w0}` while AW and W wait, and is accepted in
+//!   exactly the cycle `cmd_ready_i` takes the command: while the queue is full the write
+//!   is held (AWREADY/WREADY low), never dropped, and the command is pushed once.
+//!   `cmd_valid_o` and the top word of `cmd_data_o` come combinationally from the write
+//!   channels; `w0` to `w2` are registers.
+//! - **Reads.** One per cycle while RREADY is high: ARREADY is high when the read-data
+//!   register is empty or being taken; RDATA and RRESP are registered. Reading a
+//!   counter's low word copies its high word into that counter's snapshot, which the high
+//!   word returns.
+//! - **Errors.** An unmapped offset, a write to a read-only register and a read of a
+//!   write-only one answer SLVERR and change nothing (a read answers data 0). The low two
+//!   address bits are ignored.
+//! - No combinational path leads from a ready input (`bready`, `rready`, `cmd_ready_i`)
+//!   to a valid output; `cmd_ready_i` reaches only AWREADY and WREADY, `rready` ARREADY.
+
+use crate::regmap::{Access, Kind, RegMap, Register, ADDR_BITS, DATA_BITS};
+use rtl_gen::sim::PortDir;
+use rtl_gen::{CheckError, CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, SignalId};
+
+/// The AXI4-Lite slave's port prefix.
+pub const AXIL_PREFIX: &str = "s_axil_";
+
+/// AXI response OKAY.
+pub const RESP_OKAY: u64 = 0b00;
+
+/// AXI response SLVERR.
+pub const RESP_SLVERR: u64 = 0b10;
+
+/// Width of `cmd_data_o`.
+pub const CMD_BITS: u32 = 4 * DATA_BITS;
+
+/// Bits of a word address (the byte address without its low two bits).
+const WORD_BITS: u32 = ADDR_BITS - 2;
+
+/// OR of `terms` as a balanced tree (`zero` when there are none).
+fn or_all(m: &mut ModuleBuilder, terms: &[ExprId], zero: ExprId) -> ExprId {
+    match terms {
+        [] => zero,
+        [t] => *t,
+        _ => {
+            let (a, b) = terms.split_at(terms.len() / 2);
+            let (a, b) = (or_all(m, a, zero), or_all(m, b, zero));
+            m.or(a, b)
+        }
+    }
+}
+
+/// `old` with the strobed bytes replaced: `(old & ~mask) | data`, where `data` is
+/// already masked.
+fn merge(m: &mut ModuleBuilder, old: impl IntoExpr, mask: impl IntoExpr, data: impl IntoExpr) -> ExprId {
+    let keep = m.not(mask);
+    let kept = m.and(old, keep);
+    m.or(kept, data)
+}
+
+/// The select of the register at `offset`: `word == offset / 4`.
+fn select(m: &mut ModuleBuilder, name: String, word: SignalId, offset: u32) -> SignalId {
+    let at = m.lit(u64::from(offset >> 2), WORD_BITS);
+    let hit = m.eq(word, at);
+    m.named(name, hit)
+}
+
+/// Build `<prefix>_host` from `map` into `design`. A map with problems
+/// ([`RegMap::problems`]) is refused with every problem listed.
+pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId, CheckErrors> {
+    let name = format!("{prefix}_host");
+    let problems = map.problems();
+    if !problems.is_empty() {
+        return Err(CheckErrors(
+            problems
+                .into_iter()
+                .map(|p| CheckError::Parameter {
+                    module: name.clone(),
+                    parameter: "map".into(),
+                    value: p.subject,
+                    allowed: p.rule,
+                })
+                .collect(),
+        ));
+    }
+    let mut m = ModuleBuilder::new(&name);
+    m.doc(
+        "Host interface: AXI4-Lite slave of the register map in docs/registers.md. A write is \
+         accepted when AW and W are both valid (one per cycle while BREADY is high); a CMD3 \
+         write pushes {w3, w2, w1, w0} on the command channel and waits while cmd_ready_i is \
+         low. Unmapped offsets, writes to read-only and reads of write-only registers answer \
+         SLVERR and change nothing.",
+    );
+    m.param("registers", map.registers.len());
+    m.param("address_bits", ADDR_BITS);
+    m.param("data_bits", DATA_BITS);
+
+    let p = AXIL_PREFIX;
+    let awvalid = m.input(format!("{p}awvalid_i"), 1);
+    let awready = m.output(format!("{p}awready_o"), 1);
+    let awaddr = m.input(format!("{p}awaddr_i"), ADDR_BITS);
+    let awprot = m.input(format!("{p}awprot_i"), 3);
+    let wvalid = m.input(format!("{p}wvalid_i"), 1);
+    let wready = m.output(format!("{p}wready_o"), 1);
+    let wdata = m.input(format!("{p}wdata_i"), DATA_BITS);
+    let wstrb = m.input(format!("{p}wstrb_i"), DATA_BITS / 8);
+    let bvalid = m.output(format!("{p}bvalid_o"), 1);
+    let bready = m.input(format!("{p}bready_i"), 1);
+    let bresp = m.output(format!("{p}bresp_o"), 2);
+    let arvalid = m.input(format!("{p}arvalid_i"), 1);
+    let arready = m.output(format!("{p}arready_o"), 1);
+    let araddr = m.input(format!("{p}araddr_i"), ADDR_BITS);
+    let arprot = m.input(format!("{p}arprot_i"), 3);
+    let rvalid = m.output(format!("{p}rvalid_o"), 1);
+    let rready = m.input(format!("{p}rready_i"), 1);
+    let rdata = m.output(format!("{p}rdata_o"), DATA_BITS);
+    let rresp = m.output(format!("{p}rresp_o"), 2);
+    let cmd_valid = m.output("cmd_valid_o", 1);
+    let cmd_ready = m.input("cmd_ready_i", 1);
+    let cmd_data = m.output("cmd_data_o", CMD_BITS);
+    let ports: Vec<Option<SignalId>> = map
+        .registers
+        .iter()
+        .map(|r| {
+            r.port().map(|pi| match pi.dir {
+                PortDir::Input => m.input(pi.name, pi.width),
+                PortDir::Output => m.output(pi.name, pi.width),
+            })
+        })
+        .collect();
+    // Protection is not used; a byte address selects its word.
+    m.mark_unused(awprot);
+    m.mark_unused(arprot);
+    m.mark_unused(awaddr);
+    m.mark_unused(araddr);
+
+    let lower = |r: &Register| r.name.to_lowercase();
+    let okay = m.lit(RESP_OKAY, 2);
+    let slverr = m.lit(RESP_SLVERR, 2);
+
+    // ---- write: decode, acceptance, command push ----------------------------------
+    let wr_word_e = m.slice(awaddr, 2, WORD_BITS);
+    let wr_word = m.named("wr_word", wr_word_e);
+    let wr_req_e = m.and(awvalid, wvalid);
+    let wr_req = m.named("wr_req", wr_req_e);
+    let (ones, zeros) = (m.lit(0xFF, 8), m.lit(0, 8));
+    let bytes: Vec<ExprId> = (0..DATA_BITS / 8)
+        .rev()
+        .map(|i| {
+            let b = m.bit(wstrb, i);
+            m.mux(b, ones, zeros)
+        })
+        .collect();
+    let wr_mask_e = m.concat(bytes);
+    let wr_mask = m.named("wr_mask", wr_mask_e);
+    let wr_bytes_e = m.and(wdata, wr_mask);
+    let wr_bytes = m.named("wr_bytes", wr_bytes_e);
+    let wr_sel: Vec<Option<SignalId>> = map
+        .registers
+        .iter()
+        .map(|r| r.access.writable().then(|| select(&mut m, format!("wr_sel_{}", lower(r)), wr_word, r.offset)))
+        .collect();
+    let sels: Vec<ExprId> = wr_sel.iter().flatten().map(|s| m.sig(*s)).collect();
+    let no = m.lit(0, 1);
+    let wr_okay_e = or_all(&mut m, &sels, no);
+    let wr_okay = m.named("wr_okay", wr_okay_e);
+    let cmd3 = map.registers.iter().position(|r| r.kind == Kind::CommandWord(3)).and_then(|i| wr_sel[i]);
+    let wr_push = match cmd3 {
+        Some(s) => m.sig(s),
+        None => no,
+    };
+
+    // Write responses wait in a two-entry queue: b (on the bus) and b_skid behind it.
+    let b_valid = m.reg("b_valid", 1).reset(0).build();
+    let b_resp = m.reg("b_resp", 2).build();
+    let b_skid_valid = m.reg("b_skid_valid", 1).reset(0).build();
+    let b_skid_resp = m.reg("b_skid_resp", 2).build();
+    let wr_room_e = m.not(b_skid_valid);
+    let wr_room = m.named("wr_room", wr_room_e);
+    let push_offer = m.and(wr_req, wr_push);
+    let cmd_valid_e = m.and(push_offer, wr_room);
+    m.assign(cmd_valid, cmd_valid_e);
+    let no_push = m.not(wr_push);
+    let cmd_ok = m.or(no_push, cmd_ready);
+    let req_room = m.and(wr_req, wr_room);
+    let wr_accept_e = m.and(req_room, cmd_ok);
+    let wr_accept = m.named("wr_accept", wr_accept_e);
+    m.assign(awready, wr_accept);
+    m.assign(wready, wr_accept);
+
+    // Stored words: read-write registers (by register index) and command words 0 to 2.
+    let mut stored: Vec<Option<SignalId>> = vec![None; map.registers.len()];
+    let mut held_words: [Option<SignalId>; 3] = [None; 3];
+    for (i, (r, sel)) in map.registers.iter().zip(&wr_sel).enumerate() {
+        let Some(sel) = *sel else { continue };
+        // Word 3 is not stored: it goes straight out with the push.
+        if r.kind == Kind::CommandWord(3) {
+            continue;
+        }
+        let en_e = m.and(wr_accept, sel);
+        let en = m.named(format!("wr_en_{}", lower(r)), en_e);
+        match r.kind {
+            Kind::Plain | Kind::CommandWord(0..=2) => {
+                let name = match r.kind {
+                    Kind::CommandWord(n) => format!("cmd_w{n}"),
+                    _ => lower(r),
+                };
+                let q = m.reg(name, DATA_BITS).reset(r.reset.into()).enable(en).build();
+                let d = merge(&mut m, q, wr_mask, wr_bytes);
+                m.next(q, d);
+                match (r.kind, ports[i]) {
+                    (Kind::CommandWord(n), _) => held_words[usize::from(n)] = Some(q.q),
+                    (_, Some(port)) => m.assign(port, q),
+                    (_, None) => unreachable!("a stored plain register has an output"),
+                }
+                stored[i] = Some(q.q);
+            }
+            Kind::Pulse => {
+                let q = m.reg(lower(r), DATA_BITS).reset(0).build();
+                let zero = m.lit(0, DATA_BITS);
+                let d = m.mux(en, wr_bytes, zero);
+                m.next(q, d);
+                m.assign(ports[i].expect("a pulse register has an output"), q);
+            }
+            Kind::CommandWord(_) | Kind::Constant | Kind::CounterLo(_) | Kind::CounterHi(_) => {
+                unreachable!("RegMap::problems refuses writable {:?} registers", r.kind)
+            }
+        }
+    }
+    let [Some(w0), Some(w1), Some(w2)] = held_words else {
+        unreachable!("RegMap::problems requires command words 0 to 2")
+    };
+    let cmd_e = m.concat([wr_bytes, w2, w1, w0]);
+    m.assign(cmd_data, cmd_e);
+
+    // Response queue next state. `b_free`: the bus slot is empty or being taken.
+    let wr_resp_e = m.mux(wr_okay, okay, slverr);
+    let wr_resp = m.named("wr_resp", wr_resp_e);
+    let not_bready = m.not(bready);
+    let b_kept = m.and(b_valid, not_bready);
+    let b_valid_or_skid = m.or(b_kept, b_skid_valid);
+    let b_valid_d = m.or(b_valid_or_skid, wr_accept);
+    m.next(b_valid, b_valid_d);
+    let b_empty = m.not(b_valid);
+    let b_free_e = m.or(b_empty, bready);
+    let b_free = m.named("b_free", b_free_e);
+    let from_skid = m.and(b_skid_valid, bready);
+    let from_write = m.and(wr_accept, b_free);
+    let b_load_e = m.or(from_skid, from_write);
+    let b_load = m.named("b_load", b_load_e);
+    m.set_enable(b_resp, b_load);
+    let b_resp_d = m.mux(b_skid_valid, b_skid_resp, wr_resp);
+    m.next(b_resp, b_resp_d);
+    let b_busy = m.not(b_free);
+    let to_skid_e = m.and(wr_accept, b_busy);
+    let to_skid = m.named("b_to_skid", to_skid_e);
+    let skid_kept = m.and(b_skid_valid, not_bready);
+    let b_skid_valid_d = m.or(skid_kept, to_skid);
+    m.next(b_skid_valid, b_skid_valid_d);
+    m.set_enable(b_skid_resp, to_skid);
+    m.next(b_skid_resp, wr_resp);
+    m.assign(bvalid, b_valid);
+    m.assign(bresp, b_resp);
+
+    // ---- read: decode, snapshots, registered data ---------------------------------
+    let r_valid = m.reg("r_valid", 1).reset(0).build();
+    let rd_word_e = m.slice(araddr, 2, WORD_BITS);
+    let rd_word = m.named("rd_word", rd_word_e);
+    let r_empty = m.not(r_valid);
+    let rd_room_e = m.or(r_empty, rready);
+    let rd_room = m.named("rd_room", rd_room_e);
+    m.assign(arready, rd_room);
+    let rd_accept_e = m.and(arvalid, rd_room);
+    let rd_accept = m.named("rd_accept", rd_accept_e);
+    let rd_sel: Vec<Option<SignalId>> = map
+        .registers
+        .iter()
+        .map(|r| r.access.readable().then(|| select(&mut m, format!("rd_sel_{}", lower(r)), rd_word, r.offset)))
+        .collect();
+    // Counter snapshots, filled by reads of the low words.
+    let mut snapshots: Vec<(&str, SignalId)> = Vec::new();
+    for ((r, sel), port) in map.registers.iter().zip(&rd_sel).zip(&ports) {
+        if let (Kind::CounterLo(c), Some(sel), Some(port)) = (r.kind, sel, port) {
+            let en_e = m.and(rd_accept, *sel);
+            let en = m.named(format!("rd_en_{}", lower(r)), en_e);
+            let snap = m.reg(format!("{}_hi", c.to_lowercase()), DATA_BITS).reset(0).enable(en).build();
+            let hi = m.slice(*port, DATA_BITS, DATA_BITS);
+            m.next(snap, hi);
+            snapshots.push((c, snap.q));
+        }
+    }
+    let zero = m.lit(0, DATA_BITS);
+    let mut terms = Vec::new();
+    let mut hits = Vec::new();
+    for (i, (r, sel)) in map.registers.iter().zip(&rd_sel).enumerate() {
+        let Some(sel) = *sel else { continue };
+        let value = match (r.kind, r.access, ports[i], stored[i]) {
+            (Kind::Constant, ..) => m.lit(r.reset.into(), DATA_BITS),
+            (Kind::Plain, Access::Ro, Some(port), _) => m.sig(port),
+            (Kind::Plain, _, _, Some(q)) => m.sig(q),
+            (Kind::CounterLo(_), _, Some(port), _) => m.slice(port, 0, DATA_BITS),
+            (Kind::CounterHi(c), ..) => {
+                let snap = snapshots.iter().find(|(n, _)| *n == c).expect("every counter has a low word").1;
+                m.sig(snap)
+            }
+            _ => unreachable!("RegMap::problems refuses a readable {:?} {:?} register", r.access, r.kind),
+        };
+        let term = m.mux(sel, value, zero);
+        let term = m.named(format!("rd_{}", lower(r)), term);
+        terms.push(m.sig(term));
+        hits.push(m.sig(sel));
+    }
+    let rd_data_e = or_all(&mut m, &terms, zero);
+    let rd_data = m.named("rd_data", rd_data_e);
+    let rd_okay_e = or_all(&mut m, &hits, no);
+    let rd_okay = m.named("rd_okay", rd_okay_e);
+    let r_kept = {
+        let not_rready = m.not(rready);
+        m.and(r_valid, not_rready)
+    };
+    let r_valid_d = m.or(rd_accept, r_kept);
+    m.next(r_valid, r_valid_d);
+    let r_data = m.reg("r_data", DATA_BITS).enable(rd_accept).build();
+    m.next(r_data, rd_data);
+    let r_resp = m.reg("r_resp", 2).enable(rd_accept).build();
+    let r_resp_d = m.mux(rd_okay, okay, slverr);
+    m.next(r_resp, r_resp_d);
+    m.assign(rvalid, r_valid);
+    m.assign(rdata, r_data);
+    m.assign(rresp, r_resp);
+    design.add(m)
+}
