@@ -73,6 +73,11 @@ pub fn render(cfg: &Config, source: &str) -> Result<Artifacts> {
     let mut files: Vec<(String, String)> =
         verilog.module_files.iter().map(|f| (format!("rtl/{}", f.file_name), f.text.clone())).collect();
     files.push(("rtl/filelist.f".into(), verilog.filelist.clone()));
+    // The register map, from the same description the host block was built from: a C
+    // header next to the Verilog and its manual.
+    let map = ip_blocks::regmap::regmap(&cfg.geometry(), cfg.array.dataflow);
+    files.push((format!("rtl/{}_regs.h", cfg.name), map.c_header(&cfg.name)));
+    files.push(("docs/registers.md".into(), map.markdown()));
     let mut json = serde_json::to_string_pretty(&manifest)?;
     json.push('\n');
     files.push((MANIFEST.into(), json));

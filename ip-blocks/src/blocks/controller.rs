@@ -1628,8 +1628,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         }
 
         // Idle and status.
+        // Idle: nothing queued or running; after an error, nothing left running (the
+        // commands behind the failing one stay queued until a soft reset).
         let cq_empty = m.not(cq_valid);
-        let idle = and_all(&mut m, [x(cq_empty), x(all_idle)]);
+        let drained = m.or(cq_empty, has_error);
+        let idle = and_all(&mut m, [x(drained), x(all_idle)]);
         let nidle = m.not(idle);
         m.assign(busy, nidle);
         m.assign(idle_o, idle);
