@@ -2,6 +2,7 @@
 //! parameters and builds its module into a [`rtl_gen::Design`].
 
 pub mod accumulator;
+pub mod dma;
 pub mod mul;
 pub mod pe;
 pub mod scratchpad;
