@@ -36,6 +36,7 @@
 //!   [`verilate`], [`HarnessError`]): C++ shim generation, build cache, Rust driver.
 
 pub mod accumulator;
+pub mod axi;
 pub mod lockstep;
 pub mod random_circuit;
 pub mod systolic;
