@@ -384,6 +384,12 @@ impl Fifo {
             Some(rp) => select(m, rp, entries),
             None => entries[0],
         };
+        let head_word = if fields.len() > 1 {
+            let named = m.named(format!("{name}_head"), head_word);
+            m.sig(named)
+        } else {
+            head_word
+        };
         let mut lo = 0;
         let head = fields
             .iter()
