@@ -389,7 +389,7 @@ impl AxiMemory {
         r: Request,
     ) -> Result<(u32, u32), AxiError> {
         let fail = |signal: &str, expected: String, got: String| {
-            Err(AxiError { cycle, channel, signal: format!("{prefix}{signal}"), expected, got })
+            Err(AxiError { cycle, channel, signal: format!("{prefix}{signal}_o"), expected, got })
         };
         let size_bits = self.beat_bytes.trailing_zeros();
         if r.size != u64::from(size_bits) {
@@ -596,4 +596,180 @@ pub fn bytes_to_bits(bytes: &[u8], width: u32) -> Bits {
 pub fn bits_to_bytes(value: &Bits, n: u32) -> Vec<u8> {
     let words = value.words();
     (0..n as usize).map(|i| words.get(i / 8).map_or(0, |w| (w >> (8 * (i % 8))) as u8)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtl_gen::sim::Interp;
+    use rtl_gen::{Design, ModuleBuilder};
+
+    /// A "master" whose AXI4 outputs are its inputs `drive_<signal>_i`, so that a test
+    /// can play any master, legal or not; the slave's outputs come back as `see_*_o`.
+    fn puppet(data_bits: u32) -> Interp {
+        let b = data_bits / 8;
+        let outputs = [
+            ("arvalid", 1),
+            ("araddr", 32),
+            ("arlen", 8),
+            ("arsize", 3),
+            ("arburst", 2),
+            ("rready", 1),
+            ("awvalid", 1),
+            ("awaddr", 32),
+            ("awlen", 8),
+            ("awsize", 3),
+            ("awburst", 2),
+            ("wvalid", 1),
+            ("wdata", data_bits),
+            ("wstrb", b),
+            ("wlast", 1),
+            ("bready", 1),
+        ];
+        let inputs = [
+            ("arready", 1),
+            ("rvalid", 1),
+            ("rdata", data_bits),
+            ("rresp", 2),
+            ("rlast", 1),
+            ("awready", 1),
+            ("wready", 1),
+            ("bvalid", 1),
+            ("bresp", 2),
+        ];
+        let mut m = ModuleBuilder::new("puppet");
+        for (name, width) in outputs {
+            let drive = m.input(format!("drive_{name}_i"), width);
+            let out = m.output(format!("m_axi_{name}_o"), width);
+            m.assign(out, drive);
+        }
+        for (name, width) in inputs {
+            let from = m.input(format!("m_axi_{name}_i"), width);
+            let see = m.output(format!("see_{name}_o"), width);
+            m.assign(see, from);
+        }
+        let mut d = Design::new();
+        let top = d.add(m).expect("a well-formed puppet");
+        Interp::new(&d, top).expect("interpreter")
+    }
+
+    const BASE: u32 = 0x1000;
+
+    fn memory(sim: &Interp, cfg: AxiConfig) -> AxiMemory {
+        let image = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+        AxiMemory::new(sim, "m_axi_", BASE, image, cfg).expect("the puppet has every port")
+    }
+
+    /// One cycle: drive the memory, set the puppet's outputs, sample, step.
+    fn cycle(sim: &mut Interp, mem: &mut AxiMemory, set: &[(&str, u64)]) -> Result<(), AxiError> {
+        mem.drive(sim);
+        for (name, value) in set {
+            sim.set(&format!("drive_{name}_i"), *value as i64);
+        }
+        let r = mem.sample(sim);
+        sim.step();
+        r
+    }
+
+    fn ar(addr: u64, len: u64) -> Vec<(&'static str, u64)> {
+        vec![("arvalid", 1), ("araddr", addr), ("arlen", len), ("arsize", 2), ("arburst", 1)]
+    }
+
+    #[test]
+    fn reads_arrive_after_the_latency_in_order_with_rlast() {
+        let mut sim = puppet(32);
+        let mut mem = memory(&sim, AxiConfig::ideal(3));
+        let mut beats = Vec::new();
+        cycle(&mut sim, &mut mem, &ar(0x1ff0, 1)).unwrap(); // cycle 0: AR taken
+        for _ in 0..6 {
+            mem.drive(&mut sim);
+            sim.set("drive_arvalid_i", 0);
+            sim.set("drive_rready_i", 1);
+            if sim.get("see_rvalid_o") == 1 {
+                beats.push((sim.cycle(), sim.get("see_rdata_o"), sim.get("see_rlast_o")));
+            }
+            mem.sample(&mut sim).unwrap();
+            sim.step();
+        }
+        let word = |a: u32| u64::from(u32::from_le_bytes(mem.read(a, 4).try_into().unwrap()));
+        assert_eq!(beats, vec![(3, word(0x1ff0), 0), (4, word(0x1ff4), 1)]);
+        assert_eq!((mem.stats.ar_bursts, mem.stats.r_beats, mem.stats.r_span), (1, 2, Some((3, 4))));
+        assert!(mem.idle());
+    }
+
+    #[test]
+    fn writes_follow_the_strobes_and_answer_after_the_latency() {
+        let mut sim = puppet(64);
+        let mut mem = memory(&sim, AxiConfig::ideal(2));
+        let aw = [("awvalid", 1), ("awaddr", 0x1008), ("awlen", 1), ("awsize", 3), ("awburst", 1), ("bready", 1)];
+        cycle(&mut sim, &mut mem, &aw).unwrap();
+        let w =
+            |data: u64, strb, last| [("awvalid", 0), ("wvalid", 1), ("wdata", data), ("wstrb", strb), ("wlast", last)];
+        cycle(&mut sim, &mut mem, &w(0x1122_3344_5566_7788, 0x0f, 0)).unwrap();
+        cycle(&mut sim, &mut mem, &w(0x99aa_bbcc_ddee_ff00, 0x81, 1)).unwrap();
+        let mut b_seen = None;
+        for _ in 0..4 {
+            mem.drive(&mut sim);
+            sim.set("drive_wvalid_i", 0);
+            if sim.get("see_bvalid_o") == 1 && b_seen.is_none() {
+                b_seen = Some(sim.cycle());
+            }
+            mem.sample(&mut sim).unwrap();
+            sim.step();
+        }
+        assert_eq!(b_seen, Some(4), "B two cycles after the last W beat (cycle 2)");
+        assert_eq!(mem.read(0x1008, 4), [0x88, 0x77, 0x66, 0x55]);
+        assert_eq!(mem.read(0x1010, 1), [0x00]);
+        assert_eq!(mem.read(0x1017, 1), [0x99]);
+        assert_eq!(mem.stats.bytes_written, 6);
+    }
+
+    fn first_error(data_bits: u32, cfg: AxiConfig, cycles: &[Vec<(&'static str, u64)>]) -> AxiError {
+        let mut sim = puppet(data_bits);
+        let mut mem = memory(&sim, cfg);
+        for set in cycles {
+            if let Err(e) = cycle(&mut sim, &mut mem, set) {
+                return e;
+            }
+        }
+        panic!("no protocol error found");
+    }
+
+    #[test]
+    fn bad_bursts_are_named() {
+        let e = first_error(32, AxiConfig::ideal(1), &[ar(0x1ffc, 1)]);
+        assert_eq!((e.cycle, e.channel, e.signal.as_str()), (0, "AR", "m_axi_araddr_o"), "{e}");
+        assert!(e.to_string().contains("4 KB"), "{e}");
+        let mut wrong_size = ar(0x1000, 0);
+        wrong_size[3].1 = 3;
+        let e = first_error(32, AxiConfig::ideal(1), &[wrong_size]);
+        assert_eq!((e.signal.as_str(), e.got.as_str()), ("m_axi_arsize_o", "3"), "{e}");
+        let mut fixed = ar(0x1000, 0);
+        fixed[4].1 = 0;
+        let e = first_error(32, AxiConfig::ideal(1), &[fixed]);
+        assert_eq!(e.signal, "m_axi_arburst_o", "{e}");
+        let e = first_error(32, AxiConfig::ideal(1), &[ar(0x3000, 0)]);
+        assert!(e.expected.contains("inside the image"), "{e}");
+    }
+
+    #[test]
+    fn valid_and_payload_are_held_until_ready() {
+        let mut never = AxiConfig::ideal(1);
+        never.ar_stall = 1.0;
+        let e = first_error(32, never.clone(), &[ar(0x1000, 0), vec![("arvalid", 0)]]);
+        assert_eq!((e.cycle, e.signal.as_str(), e.got.as_str()), (1, "m_axi_arvalid_o", "0"), "{e}");
+        let e = first_error(32, never, &[ar(0x1000, 0), ar(0x1004, 0)]);
+        assert_eq!((e.cycle, e.signal.as_str()), (1, "AR payload"), "{e}");
+    }
+
+    #[test]
+    fn wlast_and_strobes_are_checked() {
+        let aw = vec![("awvalid", 1), ("awaddr", 0x1002), ("awlen", 1), ("awsize", 2), ("awburst", 1)];
+        let w = |strb, last| vec![("awvalid", 0), ("wvalid", 1), ("wstrb", strb), ("wlast", last)];
+        let e = first_error(32, AxiConfig::ideal(1), &[aw.clone(), w(0xc, 1)]);
+        assert_eq!((e.cycle, e.channel, e.signal.as_str(), e.got.as_str()), (1, "W", "m_axi_wlast_o", "1"), "{e}");
+        let e = first_error(32, AxiConfig::ideal(1), &[aw, w(0xe, 0)]);
+        assert_eq!(e.signal, "m_axi_wstrb_o", "{e}");
+        assert!(e.expected.contains("before the burst's start 0x1002"), "{e}");
+    }
 }
