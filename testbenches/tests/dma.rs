@@ -15,6 +15,7 @@ use rtl_gen::sim::{Interp, PortId, Simulator};
 use rtl_gen::{Bits, Design};
 use std::collections::VecDeque;
 use testbenches::axi::{bits_to_bytes, bytes_to_bits, AxiConfig, AxiMemory};
+use testbenches::lockstep::run_lockstep;
 
 /// A geometry with 64 local rows (`LB` = 6) and the given DMA and row sizes.
 fn geometry(data_bits: u32, outstanding: u32, rows: u32, cols: u32, input_bits: u32, acc_bits: u32) -> Geometry {
@@ -68,7 +69,7 @@ fn simulator(g: &Geometry, engine: Engine) -> Box<dyn Simulator> {
 }
 
 /// A load or store command.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Cmd {
     dram: u32,
     stride: u32,
@@ -78,6 +79,14 @@ struct Cmd {
     /// `accumulate` for a load, `raw` for a store.
     flag: bool,
     row: u32,
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Cmd { dram, stride, rows, bytes, acc, flag, row } = self;
+        let stride = *stride as i32;
+        write!(f, "{{dram {dram:#x} stride {stride} rows {rows} bytes {bytes} acc {acc} flag {flag} row {row}}}")
+    }
 }
 
 impl Cmd {
@@ -123,7 +132,18 @@ struct Knobs {
 }
 
 const CALM: Knobs = Knobs { cmd_valid: 1.0, lw_ready: 1.0, lr_ready: 1.0, lrd_delay: (1, 1) };
-const BUSY: Knobs = Knobs { cmd_valid: 0.5, lw_ready: 0.6, lr_ready: 0.6, lrd_delay: (1, 7) };
+impl Knobs {
+    /// Random willingness (30% to 100%) and local read delays: short, mixed, or long
+    /// enough that the store's row credits run out.
+    fn random(rng: &mut ChaCha8Rng) -> Knobs {
+        Knobs {
+            cmd_valid: rng.gen_range(0.3..=1.0),
+            lw_ready: rng.gen_range(0.3..=1.0),
+            lr_ready: rng.gen_range(0.3..=1.0),
+            lrd_delay: [(1, 1), (1, 7), (6, 12)][rng.gen_range(0..3)],
+        }
+    }
+}
 
 struct Ports {
     ld: [PortId; 8],
@@ -232,6 +252,8 @@ struct Bench {
     st_count: usize,
     st_bursts: u64,
     expected: Vec<u8>,
+    /// The store and row that last wrote each byte of `expected`.
+    writer: Vec<Option<(usize, u32)>>,
     want: Totals,
     seen: Totals,
     /// (accept cycle, done cycle) of each load and each store.
@@ -280,6 +302,7 @@ impl Bench {
             st_count: 0,
             st_bursts: 0,
             expected: image,
+            writer: vec![None; IMAGE as usize],
             want: Totals::default(),
             seen: Totals::default(),
             ld_times: Vec::new(),
@@ -367,6 +390,7 @@ impl Bench {
             let data = local_row(self.salt, c.acc, c.flag, row, r_bytes);
             let at = (addr - BASE) as usize;
             self.expected[at..at + c.bytes as usize].copy_from_slice(&data[..c.bytes as usize]);
+            self.writer[at..at + c.bytes as usize].fill(Some((index, r)));
             let (bursts, beats) = row_traffic(addr, c.bytes, b);
             self.want.aw_bursts += bursts;
             self.want.w_beats += beats;
@@ -583,9 +607,13 @@ impl Bench {
         if self.check_image {
             if let Some(i) = (0..self.expected.len()).find(|i| self.expected[*i] != self.mem.bytes[*i]) {
                 let addr = BASE + i as u32;
+                let source = match self.writer[i] {
+                    Some((store, row)) => format!("row {row} of store {store}"),
+                    None => "the initial image: no store writes it".into(),
+                };
                 return Err(self.fail(
                     &format!("main memory byte {addr:#x}"),
-                    format!("{:#04x}", self.expected[i]),
+                    format!("{:#04x} (from {source})", self.expected[i]),
                     format!("{:#04x}", self.mem.bytes[i]),
                 ));
             }
@@ -602,6 +630,15 @@ impl Bench {
             }
         }
         Ok(())
+    }
+
+    /// Run `loads` and `stores` to completion, then check `resp_error_o`.
+    fn run_expecting_error(&mut self, loads: &[Cmd], stores: &[Cmd], error: bool) {
+        self.loads.extend(loads);
+        self.stores.extend(stores);
+        self.finish(2000).unwrap_or_else(|e| panic!("{e}"));
+        let got = self.get(self.p.resp_error);
+        assert_eq!(got, u64::from(error), "cycle {}: `resp_error_o` after {loads:?} {stores:?}", self.sim.cycle());
     }
 }
 
@@ -651,9 +688,10 @@ fn random_cmd(rng: &mut ChaCha8Rng, s: &DmaSizes, region: (u32, u32)) -> Cmd {
 /// `commands` random loads and as many random stores, concurrently, every byte checked.
 fn random_traffic(g: &Geometry, engine: Engine, seed: u64, commands: usize) -> testbenches::axi::AxiStats {
     let axi = AxiConfig::random(seed);
-    let mut bench = Bench::new(g, engine, axi.clone(), BUSY, seed);
-    let s = bench.s;
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(31));
+    let knobs = Knobs::random(&mut rng);
+    let mut bench = Bench::new(g, engine, axi.clone(), knobs, seed);
+    let s = bench.s;
     for _ in 0..commands {
         bench.loads.push_back(random_cmd(&mut rng, &s, LOAD_REGION));
         bench.stores.push_back(random_cmd(&mut rng, &s, STORE_REGION));
@@ -671,7 +709,7 @@ fn random_traffic(g: &Geometry, engine: Engine, seed: u64, commands: usize) -> t
         .chain(&commands_given.1)
         .any(|c| (0..c.rows).any(|r| row_traffic(c.addr(r), c.bytes, s.beat_bytes).0 == 2));
     assert!(crossing, "seed {seed}: no row crossed a 4 KB boundary");
-    eprintln!("W {} seed {seed}: {} cycles, {:?}", s.data_bits, bench.sim.cycle(), bench.mem.stats);
+    eprintln!("W {} seed {seed}: {} cycles, {knobs:?}, {:?}", s.data_bits, bench.sim.cycle(), bench.mem.stats);
     bench.mem.stats
 }
 
@@ -682,8 +720,8 @@ fn random_traffic_all(engine: Engine) {
     }
     let (mut ar_waits, mut w_waits, mut r_waits) = (0, 0, 0);
     for (g, seed0) in configs {
-        for seed in seed0..seed0 + 3 {
-            let st = random_traffic(&g, engine, seed, 12);
+        for seed in seed0..seed0 + 4 {
+            let st = random_traffic(&g, engine, seed, 40);
             (ar_waits, w_waits, r_waits) = (ar_waits + st.ar_waits, w_waits + st.w_waits, r_waits + st.r_waits);
         }
     }
@@ -743,4 +781,41 @@ fn single_beat_rows_stream_at_one_per_cycle_on_interpreter() {
 #[test]
 fn single_beat_rows_stream_at_one_per_cycle_on_verilator() {
     single_beat_rows_stream(Engine::Verilator);
+}
+
+/// SLVERR on a read or a write response sets `resp_error_o`, which stays set through
+/// later clean commands until reset. The transfers still complete.
+fn response_errors(engine: Engine) {
+    // SLVERR for the last 256 bytes of the load region and the first 256 of the stores'.
+    let mut axi = AxiConfig::ideal(3);
+    axi.error_window = Some((LOAD_REGION.1 - 256, STORE_REGION.0 + 256));
+    let mut bench = Bench::new(&w32(), engine, axi, CALM, 9);
+    bench.check_image = false; // writes answered with SLVERR change nothing
+    let cmd = |dram| Cmd { dram, stride: 16, rows: 4, bytes: 16, acc: false, flag: false, row: 0 };
+    bench.run_expecting_error(&[cmd(LOAD_REGION.0)], &[cmd(STORE_REGION.1 - 64)], false);
+    bench.run_expecting_error(&[cmd(LOAD_REGION.1 - 64)], &[], true);
+    bench.run_expecting_error(&[cmd(LOAD_REGION.0)], &[cmd(STORE_REGION.1 - 64)], true);
+    bench.sim.reset(2);
+    bench.run_expecting_error(&[], &[], false);
+    bench.run_expecting_error(&[cmd(LOAD_REGION.0)], &[cmd(STORE_REGION.0)], true);
+}
+
+#[test]
+fn response_errors_are_sticky_until_reset_on_interpreter() {
+    response_errors(Engine::Interp);
+}
+
+#[test]
+fn response_errors_are_sticky_until_reset_on_verilator() {
+    response_errors(Engine::Verilator);
+}
+
+#[test]
+fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
+    for (i, g) in [w32(), w128()].iter().enumerate() {
+        let mut a = simulator(g, Engine::Interp);
+        let mut b = simulator(g, Engine::Verilator);
+        run_lockstep(&mut *a, &mut *b, ("interpreter", "verilator"), 4000, 70 + i as u64)
+            .unwrap_or_else(|e| panic!("W = {}: {e}", g.dma_data_bits));
+    }
 }
