@@ -45,16 +45,28 @@
 //! | `idle_o` | 1 | no command in progress and nothing in flight |
 //!
 //! Rules: row `r` of a command is the `bytes` bytes at `dram + r * stride` (32-bit
-//! wrapping), at any byte alignment. It travels as one INCR burst from the address
-//! aligned down to `B`, or as two where it crosses a 4 KB boundary. Commands of one
-//! direction complete in order; the next command of a direction is taken the cycle after
-//! the previous one issued its last burst, while its data is still in flight.
+//! wrapping, so a negative stride works too), at any byte alignment. It travels as one
+//! INCR burst from the address aligned down to `B`, or as two where it crosses a 4 KB
+//! boundary. Commands of one direction complete in order. `ld_ready_o` / `st_ready_o` are
+//! high while that engine has no command: the next command is taken the cycle after the
+//! previous one issued its last burst (one cycle without a burst between commands),
+//! while the previous one's data is still in flight. `rows` = 0, `bytes` = 0 or above
+//! `R` are illegal (the controller never sends them); the bits of `*_bytes_i` above
+//! `clog2(R + 1)` are ignored. Response errors do not stop a transfer: the data moves
+//! anyway and only `resp_error_o` records them.
 //!
-//! Timing and resources: see [`load`] and [`store`]. No `*ready` input reaches a `*valid`
-//! output of its own channel combinationally: every valid is a register. `lrd_ready_o`
-//! comes from registers only. Combinational paths that do exist: `lw_ready_i` to
-//! `m_axi_rready_o` and `ld_bytes_done_o`, `m_axi_rlast_i` to `m_axi_rready_o`,
-//! `m_axi_wready_i` to `st_bytes_done_o`.
+//! Handshakes: no `*ready` input reaches a `*valid` output combinationally; every valid
+//! (`m_axi_arvalid_o`, `m_axi_awvalid_o`, `m_axi_wvalid_o`, `lw_valid_o`, `lr_valid_o`)
+//! is a register whose payload stays put until taken. `lrd_ready_o` comes from registers
+//! only, and is low only while the row buffer is full, when no response can be pending
+//! (requests are issued against free places). `m_axi_bready_o` is always high. The
+//! combinational paths from inputs to outputs are `lw_ready_i` to `m_axi_rready_o` and
+//! `ld_bytes_done_o`, `m_axi_rlast_i` to `m_axi_rready_o`, and `m_axi_wready_i` to
+//! `st_bytes_done_o`.
+//!
+//! Structure, timing and resources of each engine: [`load`] and [`store`]. Register bits
+//! for the presets: `ice40` (W = 32, R = 16, 16 bursts in flight) 768 in the load engine,
+//! 892 in the store engine; `ecp5` (W = 64, R = 32) 1094 and 1454.
 
 pub mod load;
 pub mod store;

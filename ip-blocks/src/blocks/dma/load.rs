@@ -13,7 +13,7 @@
 //! Structure, one pipeline:
 //! 1. **Command registers** (`cmd_*`): taken when `ld_ready_o` (= not busy); the current
 //!    row's address advances by the stride as its last burst issues. The burst
-//!    arithmetic ([`super::RowBursts`]) works from these registers.
+//!    arithmetic (`RowBursts` in [`super`]) works from these registers.
 //! 2. **AR register** (`ar_*`): one burst per cycle while it is free (empty, or taken in
 //!    this cycle) and the burst FIFO has room. A row crossing a 4 KB boundary takes two
 //!    cycles (`split_q`).
