@@ -29,9 +29,11 @@
 //!    double buffer, so single-beat rows flow at one per cycle. `m_axi_rready_o` is low
 //!    only for a row's last beat while the local write register is full and not taken.
 //!
-//! Timing with no backpressure: the first AR leaves one cycle after the command is
-//! taken; a row's local write is valid the cycle after its last R beat; `ld_done_o`
-//! pulses the cycle after the last local write is taken.
+//! Timing with no backpressure: `m_axi_arvalid_o` rises two cycles after the cycle in
+//! which the command is taken (the command registers, then the AR register); a row's
+//! local write is valid the cycle after its last R beat; `ld_done_o` pulses the cycle
+//! after the last local write is taken. 64 single-beat rows with a memory latency of 10
+//! take 77 cycles from the command's handshake to `ld_done_o`.
 
 use super::{drive_burst_attributes, equals, DmaSizes, Fifo, RowBursts};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};

@@ -34,8 +34,11 @@
 //!    a command's count is reached.
 //!
 //! Timing with no backpressure and a local read latency of one cycle: the first local
-//! read request and AW leave one cycle after the command is taken; the row's first W beat
-//! two cycles after its response; single-beat rows flow at one per cycle.
+//! read request and AW are valid two cycles after the cycle in which the command is
+//! taken; a row's first W beat two cycles after its response; single-beat rows flow at
+//! one per cycle (the row credits cover local read latencies up to 2). 64 single-beat
+//! rows with a write-response latency of 10 take 79 cycles from the command's handshake
+//! to `st_done_o`.
 
 use super::{drive_burst_attributes, select, DmaSizes, Fifo, RowBursts, STORE_COMMANDS, STORE_ROWS};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
