@@ -36,10 +36,13 @@
 //!   [`verilate`], [`HarnessError`]): C++ shim generation, build cache, Rust driver.
 
 pub mod accumulator;
+pub mod axi;
 pub mod axil;
+pub mod cosim;
 pub mod lockstep;
 pub mod random_circuit;
 pub mod systolic;
+pub mod vcd;
 pub mod verilator;
 
 pub use verilator::{verilate, HarnessError, ModelCache, VerilatorModel, VerilatorSim};

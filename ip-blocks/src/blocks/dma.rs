@@ -1,0 +1,557 @@
+//! The DMA: an AXI4 master that moves 2-D strided blocks of rows between main memory and
+//! the local memories (scratchpad, accumulator). Loads (`mvin`) read main memory and
+//! write whole local rows; stores (`mvout`) read local rows and write main memory. The
+//! two directions are independent engines ([`load`] and [`store`]) that run at the same
+//! time; this module wires them to one AXI4 port and adds the sticky error flag.
+//!
+//! `W` = `dma_data_bits`, `B = W / 8` bytes per beat, `R` = [`Geometry::dma_row_bytes`]
+//! (the largest row), `LB` = [`Geometry::local_row_bits`]. Ports (`clk_i` and `rst_i`
+//! first; commands arrive already checked, so every command is legal):
+//!
+//! | port | width | meaning |
+//! |---|---|---|
+//! | `m_axi_arvalid_o`, `m_axi_arready_i` | 1 | AXI4 read address channel |
+//! | `m_axi_araddr_o`, `m_axi_arlen_o` | 32, 8 | burst start (aligned down to `B`), beats - 1 |
+//! | `m_axi_arsize_o`, `m_axi_arburst_o` | 3, 2 | `log2 B`, `2'b01` (INCR): constants |
+//! | `m_axi_rvalid_i`, `m_axi_rready_o` | 1 | AXI4 read data channel (one ID: in order) |
+//! | `m_axi_rdata_i`, `m_axi_rresp_i`, `m_axi_rlast_i` | W, 2, 1 | read beat |
+//! | `m_axi_awvalid_o`, `m_axi_awready_i` | 1 | AXI4 write address channel |
+//! | `m_axi_awaddr_o`, `m_axi_awlen_o` | 32, 8 | burst start (aligned down to `B`), beats - 1 |
+//! | `m_axi_awsize_o`, `m_axi_awburst_o` | 3, 2 | `log2 B`, `2'b01` (INCR): constants |
+//! | `m_axi_wvalid_o`, `m_axi_wready_i` | 1 | AXI4 write data channel |
+//! | `m_axi_wdata_o`, `m_axi_wstrb_o`, `m_axi_wlast_o` | W, B, 1 | write beat; strobes exactly on the row's bytes |
+//! | `m_axi_bvalid_i`, `m_axi_bready_o`, `m_axi_bresp_i` | 1, 1, 2 | write response (`bready` is always high) |
+//! | `resp_error_o` | 1 | sticky: some RRESP or BRESP was not OKAY (cleared by reset) |
+//! | `ld_valid_i`, `ld_ready_o` | 1 | load command channel |
+//! | `ld_dram_i`, `ld_stride_i` | 32 | main-memory address of row 0, bytes between rows |
+//! | `ld_rows_i`, `ld_bytes_i` | 16 | rows (1..65535), bytes per row (1..R) |
+//! | `ld_acc_i`, `ld_accumulate_i` | 1 | to the accumulator; add instead of overwrite |
+//! | `ld_row_i` | LB | first local row |
+//! | `ld_done_o` | 1 | pulse: the last local write of a load command was accepted at the previous edge |
+//! | `lw_valid_o`, `lw_ready_i` | 1 | local write channel (loads) |
+//! | `lw_acc_o`, `lw_accumulate_o`, `lw_row_o` | 1, 1, LB | where the row goes |
+//! | `lw_data_o` | 8R | the row, byte `i` at bits `[8i +: 8]`; bytes past the command's `bytes` are zero |
+//! | `st_valid_i`, `st_ready_o` | 1 | store command channel |
+//! | `st_dram_i`, `st_stride_i` | 32 | main-memory address of row 0, bytes between rows |
+//! | `st_rows_i`, `st_bytes_i` | 16 | rows (1..65535), bytes per row (1..R) |
+//! | `st_acc_i`, `st_raw_i`, `st_row_i` | 1, 1, LB | local source: accumulator, raw, first row |
+//! | `st_done_o` | 1 | pulse: the last B response of a store command arrived at the previous edge |
+//! | `lr_valid_o`, `lr_ready_i` | 1 | local read requests (stores), one per row |
+//! | `lr_acc_o`, `lr_raw_o`, `lr_row_o` | 1, 1, LB | the row to read |
+//! | `lrd_valid_i`, `lrd_ready_o` | 1 | local read responses, in request order, any latency |
+//! | `lrd_data_i` | 8R | the row's bytes in main-memory order (formatted by the controller) |
+//! | `ld_bytes_done_o` | 16 | payload bytes of the local row written in this cycle (0 when none) |
+//! | `st_bytes_done_o` | 16 | payload bytes of the row whose last W beat is accepted in this cycle |
+//! | `idle_o` | 1 | no command in progress and nothing in flight |
+//!
+//! Rules: row `r` of a command is the `bytes` bytes at `dram + r * stride` (32-bit
+//! wrapping, so a negative stride works too), at any byte alignment. It travels as one
+//! INCR burst from the address aligned down to `B`, or as two where it crosses a 4 KB
+//! boundary. Commands of one direction complete in order. `ld_ready_o` / `st_ready_o` are
+//! high while that engine has no command: the next command is taken the cycle after the
+//! previous one issued its last burst (one cycle without a burst between commands),
+//! while the previous one's data is still in flight. `rows` = 0, `bytes` = 0 or above
+//! `R` are illegal (the controller never sends them); the bits of `*_bytes_i` above
+//! `clog2(R + 1)` are ignored. Response errors do not stop a transfer: the data moves
+//! anyway and only `resp_error_o` records them.
+//!
+//! Handshakes: no `*ready` input reaches a `*valid` output combinationally; every valid
+//! (`m_axi_arvalid_o`, `m_axi_awvalid_o`, `m_axi_wvalid_o`, `lw_valid_o`, `lr_valid_o`)
+//! is a register whose payload stays put until taken. `lrd_ready_o` comes from registers
+//! only, and is low only while the row buffer is full, when no response can be pending
+//! (requests are issued against free places). `m_axi_bready_o` is always high. The
+//! combinational paths from inputs to outputs are `lw_ready_i` to `m_axi_rready_o` and
+//! `ld_bytes_done_o`, `m_axi_rlast_i` to `m_axi_rready_o`, and `m_axi_wready_i` to
+//! `st_bytes_done_o`.
+//!
+//! Structure, timing and resources of each engine: [`load`] and [`store`]. Register bits
+//! for the presets: `ice40` (W = 32, R = 16, 16 bursts in flight) 768 in the load engine,
+//! 892 in the store engine; `ecp5` (W = 64, R = 32) 1094 and 1454.
+
+pub mod load;
+pub mod store;
+
+use crate::geometry::Geometry;
+use rtl_gen::ir::clog2;
+use rtl_gen::{CheckError, CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, SignalId};
+
+/// The sizes the DMA is built with, derived from a [`Geometry`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DmaSizes {
+    /// `W`: AXI4 data bits.
+    pub data_bits: u32,
+    /// `B`: bytes per beat.
+    pub beat_bytes: u32,
+    /// `log2 B`: bits of a byte lane number (and `arsize`).
+    pub lane_bits: u32,
+    /// `R`: bytes of the largest row.
+    pub row_bytes: u32,
+    /// Bits of a row's byte count (`0..=R`).
+    pub bytes_bits: u32,
+    /// `LB`: bits of a local row number.
+    pub local_row_bits: u32,
+    /// Read bursts in flight at most (depth of the load's burst FIFO).
+    pub outstanding: u32,
+}
+
+/// Rows a store buffers between its local read requests and the W channel (requests in
+/// flight included): enough for one row per cycle with local read latencies up to 2.
+pub const STORE_ROWS: u32 = 4;
+
+/// Store commands whose B responses may be outstanding at once.
+pub const STORE_COMMANDS: u32 = 4;
+
+impl DmaSizes {
+    /// The sizes of `g`'s DMA.
+    pub fn of(g: &Geometry) -> DmaSizes {
+        let beat_bytes = g.dma_data_bits / 8;
+        let row_bytes = g.dma_row_bytes();
+        DmaSizes {
+            data_bits: g.dma_data_bits,
+            beat_bytes,
+            lane_bits: clog2(beat_bytes.max(1).into()),
+            row_bytes,
+            bytes_bits: clog2(u64::from(row_bytes) + 1).max(1),
+            local_row_bits: g.local_row_bits(),
+            outstanding: g.dma_outstanding,
+        }
+    }
+
+    /// Beats of the longest row at the worst alignment: `ceil((B - 1 + R) / B)`.
+    pub fn max_row_beats(&self) -> u32 {
+        (self.beat_bytes - 1 + self.row_bytes).div_ceil(self.beat_bytes)
+    }
+
+    /// Beat-sized chunks of a row: `ceil(R / B)`.
+    pub fn chunks(&self) -> u32 {
+        self.row_bytes.div_ceil(self.beat_bytes)
+    }
+
+    /// Bits of a beat index within a row.
+    pub fn beat_index_bits(&self) -> u32 {
+        clog2(self.max_row_beats().into()).max(1)
+    }
+
+    /// Check every size; the error names the module, the parameter, its value and the
+    /// allowed range.
+    pub fn check(&self, module: &str) -> Result<(), CheckErrors> {
+        let mut errors = Vec::new();
+        let mut bad = |parameter: &str, value: u32, allowed: String| {
+            errors.push(CheckError::Parameter {
+                module: module.to_string(),
+                parameter: parameter.to_string(),
+                value: value.to_string(),
+                allowed,
+            })
+        };
+        if ![32, 64, 128, 256].contains(&self.data_bits) {
+            bad("dma_data_bits", self.data_bits, "32, 64, 128 or 256 (an AXI4 data width)".into());
+        } else if self.row_bytes == 0 || self.row_bytes > 4096 || self.max_row_beats() > 256 {
+            bad(
+                "dma_row_bytes",
+                self.row_bytes,
+                format!(
+                    "1 to 4096 with at most 256 beats of {} bytes per row (one 4 KB crossing, one AXI4 burst length)",
+                    self.beat_bytes
+                ),
+            );
+        }
+        if !(1..=64).contains(&self.outstanding) {
+            bad("dma_outstanding", self.outstanding, "1 to 64".into());
+        }
+        if !(1..=20).contains(&self.local_row_bits) {
+            bad("local_row_bits", self.local_row_bits, "1 to 20".into());
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(CheckErrors(errors))
+        }
+    }
+}
+
+/// The ports of `<prefix>_dma` in order (after `clk_i`, `rst_i`). `resp_error_o` and
+/// `idle_o` are the top's own; every other port belongs to the load or the store engine.
+const PORT_ORDER: &[&str] = &[
+    "m_axi_arvalid_o",
+    "m_axi_arready_i",
+    "m_axi_araddr_o",
+    "m_axi_arlen_o",
+    "m_axi_arsize_o",
+    "m_axi_arburst_o",
+    "m_axi_rvalid_i",
+    "m_axi_rready_o",
+    "m_axi_rdata_i",
+    "m_axi_rresp_i",
+    "m_axi_rlast_i",
+    "m_axi_awvalid_o",
+    "m_axi_awready_i",
+    "m_axi_awaddr_o",
+    "m_axi_awlen_o",
+    "m_axi_awsize_o",
+    "m_axi_awburst_o",
+    "m_axi_wvalid_o",
+    "m_axi_wready_i",
+    "m_axi_wdata_o",
+    "m_axi_wstrb_o",
+    "m_axi_wlast_o",
+    "m_axi_bvalid_i",
+    "m_axi_bready_o",
+    "m_axi_bresp_i",
+    "resp_error_o",
+    "ld_valid_i",
+    "ld_ready_o",
+    "ld_dram_i",
+    "ld_stride_i",
+    "ld_rows_i",
+    "ld_bytes_i",
+    "ld_acc_i",
+    "ld_accumulate_i",
+    "ld_row_i",
+    "ld_done_o",
+    "lw_valid_o",
+    "lw_ready_i",
+    "lw_acc_o",
+    "lw_accumulate_o",
+    "lw_row_o",
+    "lw_data_o",
+    "st_valid_i",
+    "st_ready_o",
+    "st_dram_i",
+    "st_stride_i",
+    "st_rows_i",
+    "st_bytes_i",
+    "st_acc_i",
+    "st_raw_i",
+    "st_row_i",
+    "st_done_o",
+    "lr_valid_o",
+    "lr_ready_i",
+    "lr_acc_o",
+    "lr_raw_o",
+    "lr_row_o",
+    "lrd_valid_i",
+    "lrd_ready_o",
+    "lrd_data_i",
+    "ld_bytes_done_o",
+    "st_bytes_done_o",
+    "idle_o",
+];
+
+/// Build the DMA `<prefix>_dma` (with its engines `<prefix>_dma_load` and
+/// `<prefix>_dma_store`) into `design`.
+pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId, CheckErrors> {
+    let name = format!("{prefix}_dma");
+    let s = DmaSizes::of(g);
+    s.check(&name)?;
+    let load = match design.find(&format!("{prefix}_dma_load")) {
+        Some(id) => id,
+        None => load::build(design, prefix, &s)?,
+    };
+    let store = match design.find(&format!("{prefix}_dma_store")) {
+        Some(id) => id,
+        None => store::build(design, prefix, &s)?,
+    };
+    let mut m = ModuleBuilder::new(name);
+    m.doc(format!(
+        "DMA: AXI4 master ({} data bits, INCR bursts split at 4 KB boundaries, up to {} read \
+         bursts in flight) moving 2-D strided blocks of rows of up to {} bytes at any byte \
+         alignment between main memory and the local memories. Loads (ld_*, local writes \
+         lw_*) and stores (st_*, local reads lr_*/lrd_*) run concurrently in the engines \
+         dma_load and dma_store; resp_error_o is sticky once a response is not OKAY.",
+        s.data_bits, s.outstanding, s.row_bytes
+    ));
+    m.param("data_bits", s.data_bits);
+    m.param("row_bytes", s.row_bytes);
+    m.param("local_row_bits", s.local_row_bits);
+    m.param("outstanding", s.outstanding);
+
+    let load_inst = m.instance("load", design, load);
+    let store_inst = m.instance("store", design, store);
+    let mut top_ports: Vec<(&str, SignalId)> = Vec::new();
+    for port in PORT_ORDER {
+        let own = ["resp_error_o", "idle_o"].contains(port);
+        let found = [(load_inst, load), (store_inst, store)].into_iter().filter(|_| !own).find_map(|(inst, child)| {
+            let cm = design.module(child);
+            let sig = cm.find_signal(port).filter(|s| cm.ports.contains(s))?;
+            Some((inst, cm.signal(sig).width))
+        });
+        match found {
+            Some((inst, width)) if port.ends_with("_i") => {
+                let sig = m.input(*port, width);
+                m.connect(inst, port, sig);
+            }
+            Some((inst, width)) => {
+                let sig = m.output(*port, width);
+                m.connect(inst, port, sig);
+            }
+            None => {
+                let sig = m.output(*port, 1);
+                top_ports.push((port, sig));
+            }
+        }
+    }
+    let top = |name: &str| top_ports.iter().find(|(n, _)| *n == name).map(|(_, s)| *s).expect("a top port");
+    let load_error = m.connect_wire(load_inst, "resp_error_o", "load_resp_error");
+    let store_error = m.connect_wire(store_inst, "resp_error_o", "store_resp_error");
+    let load_idle = m.connect_wire(load_inst, "idle_o", "load_idle");
+    let store_idle = m.connect_wire(store_inst, "idle_o", "store_idle");
+
+    let resp_error = m.reg("resp_error", 1).reset(0).build();
+    let new_error = m.or(load_error, store_error);
+    let sticky = m.or(resp_error, new_error);
+    m.next(resp_error, sticky);
+    m.assign(top("resp_error_o"), resp_error);
+    let idle = m.and(load_idle, store_idle);
+    m.assign(top("idle_o"), idle);
+    design.add(m)
+}
+
+/// `items[sel]`, as a tree of 2:1 multiplexers on the bits of `sel` (an index past the
+/// end selects the last item).
+fn select(m: &mut ModuleBuilder, sel: impl IntoExpr, items: Vec<ExprId>) -> ExprId {
+    let sel = sel.into_expr(m);
+    let mut level = items;
+    let mut bit = 0;
+    while level.len() > 1 {
+        let s = m.bit(sel, bit);
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        for pair in level.chunks(2) {
+            next.push(if pair.len() == 2 { m.mux(s, pair[1], pair[0]) } else { pair[0] });
+        }
+        level = next;
+        bit += 1;
+    }
+    level[0]
+}
+
+/// `value == constant`, false when `constant` is above `max` (the largest value `value`
+/// ever takes), so that no comparison with an unreachable constant is emitted.
+fn equals(m: &mut ModuleBuilder, value: impl IntoExpr, constant: u32, max: u32) -> ExprId {
+    let value = value.into_expr(m);
+    if constant > max {
+        return m.lit(0, 1);
+    }
+    let width = m.width(value);
+    let c = m.lit(constant.into(), width);
+    m.eq(value, c)
+}
+
+/// A first-in first-out queue of `depth` entries in registers (`<name><i>_q`, one word
+/// per entry), the head always visible. Push and pop are wires the caller drives
+/// (pushing into a full queue or popping an empty one is the caller's bug).
+struct Fifo {
+    /// Entries held (`<name>_count_q`).
+    count: SignalId,
+    /// The head entry's fields, in the order given, as wires `<name>_<field>`.
+    head: Vec<SignalId>,
+    /// Drive high to add an entry at the edge.
+    push: SignalId,
+    /// Drive high to drop the head at the edge.
+    pop: SignalId,
+}
+
+impl Fifo {
+    /// Build the queue; `fields` are (name, value pushed), packed into one word.
+    fn new(m: &mut ModuleBuilder, name: &str, depth: u32, fields: &[(&str, ExprId)]) -> Fifo {
+        let push = m.wire(format!("{name}_push"), 1);
+        let pop = m.wire(format!("{name}_pop"), 1);
+        let cw = clog2(u64::from(depth) + 1);
+        let count = m.reg(format!("{name}_count"), cw).reset(0).build();
+        let one = m.lit(1, cw);
+        let up = m.add(count, one);
+        let down = m.sub(count, one);
+        let not_pop = m.not(pop);
+        let not_push = m.not(push);
+        let grows = m.and(push, not_pop);
+        let shrinks = m.and(pop, not_push);
+        let after_pop = m.mux(shrinks, down, count);
+        let next = m.mux(grows, up, after_pop);
+        m.next(count, next);
+        let (write_ptr, _) = super::util::wrapping_counter(m, &format!("{name}_wr"), depth, push);
+        let (read_ptr, _) = super::util::wrapping_counter(m, &format!("{name}_rd"), depth, pop);
+        let word = m.concat(fields.iter().rev().map(|(_, v)| *v));
+        let word = if fields.len() > 1 {
+            let named = m.named(format!("{name}_in"), word);
+            m.sig(named)
+        } else {
+            word
+        };
+        let width = m.width(word);
+        let entries: Vec<ExprId> = (0..depth)
+            .map(|i| {
+                let en = match write_ptr {
+                    Some(wp) => {
+                        let here = equals(m, wp, i, depth - 1);
+                        m.and(push, here)
+                    }
+                    None => m.sig(push),
+                };
+                let entry = m.reg(format!("{name}{i}"), width).enable(en).build();
+                m.next(entry, word);
+                m.sig(entry.q)
+            })
+            .collect();
+        let head_word = match read_ptr {
+            Some(rp) => select(m, rp, entries),
+            None => entries[0],
+        };
+        let head_word = if fields.len() > 1 {
+            let named = m.named(format!("{name}_head"), head_word);
+            m.sig(named)
+        } else {
+            head_word
+        };
+        let mut lo = 0;
+        let head = fields
+            .iter()
+            .map(|(field, v)| {
+                let w = m.width(*v);
+                let value = m.slice(head_word, lo, w);
+                lo += w;
+                m.named(format!("{name}_{field}"), value)
+            })
+            .collect();
+        Fifo { count: count.q, head, push, pop }
+    }
+
+    /// 1 when the queue holds an entry.
+    fn nonempty(&self, m: &mut ModuleBuilder) -> ExprId {
+        m.any(self.count)
+    }
+
+    /// 1 when the queue holds `depth` entries.
+    fn full(&self, m: &mut ModuleBuilder, depth: u32) -> ExprId {
+        let width = m.module().signal(self.count).width;
+        let d = m.lit(depth.into(), width);
+        m.eq(self.count, d)
+    }
+}
+
+/// How one row at `addr` of `bytes` bytes travels: one burst, or two where it crosses a
+/// 4 KB boundary (a row is at most 4096 bytes, so it crosses at most once).
+struct RowBursts {
+    /// `addr % B`: the lane of the row's first byte.
+    off: ExprId,
+    /// The row crosses a 4 KB boundary: two bursts.
+    cross: ExprId,
+    /// Start of the first burst: `addr` aligned down to `B`.
+    first_addr: ExprId,
+    /// `arlen`/`awlen` of the first burst (the whole row when it does not cross).
+    first_len: ExprId,
+    /// Start of the second burst: the 4 KB boundary.
+    second_addr: ExprId,
+    /// `arlen`/`awlen` of the second burst.
+    second_len: ExprId,
+    /// Index of the row's last beat.
+    last_beat: ExprId,
+    /// Index of the first burst's last beat when the row crosses.
+    split_beat: ExprId,
+}
+
+impl RowBursts {
+    /// The bursts of the row at `addr` (32 bits) of `bytes` (`bytes_bits`, 1..=R) bytes.
+    fn new(m: &mut ModuleBuilder, s: &DmaSizes, addr: SignalId, bytes: SignalId) -> RowBursts {
+        let lb = s.lane_bits;
+        let b = s.beat_bytes;
+        let off = m.slice(addr, 0, lb);
+        let off = m.named("row_off", off);
+        let high = m.slice(addr, lb, 32 - lb);
+        let zeros = m.lit(0, lb);
+        let first_addr = m.concat([high, zeros]);
+        // Beats of the row: ceil((off + bytes) / B), counted in `nw` bits.
+        let cw = clog2(u64::from(2 * b + s.row_bytes));
+        let off_c = m.zext(off, cw);
+        let bytes_c = m.zext(bytes, cw);
+        let end = m.add(off_c, bytes_c);
+        let round = m.lit(u64::from(b - 1), cw);
+        let rounded = m.add(end, round);
+        let beats = m.slice(rounded, lb, cw - lb);
+        let nw = (cw - lb).max(9);
+        let beats = m.zext(beats, nw);
+        let beats = m.named("row_beats", beats);
+        // Beats up to the 4 KB boundary: 2^(12 - lb) - addr[11:lb].
+        let pw = 13 - lb;
+        let page_beats = m.lit(1 << (12 - lb), pw);
+        let in_page = m.slice(addr, lb, 12 - lb);
+        let in_page = m.zext(in_page, pw);
+        let to_boundary = m.sub(page_beats, in_page);
+        let to_boundary = m.resize(to_boundary, nw, false);
+        let to_boundary = m.named("row_beats_to_4k", to_boundary);
+        // The row crosses when its last byte is in the next page: addr[11:0] + bytes > 4096.
+        let page_off = m.slice(addr, 0, 12);
+        let page_off = m.zext(page_off, 14);
+        let bytes14 = m.zext(bytes, 14);
+        let row_end = m.add(page_off, bytes14);
+        let page = m.lit(4096, 14);
+        let cross = m.gt(row_end, page);
+        let cross = m.named("row_crosses_4k", cross);
+        let one = m.lit(1, nw);
+        let first_beats = m.mux(cross, to_boundary, beats);
+        let first_len = m.sub(first_beats, one);
+        let first_len = m.trunc(first_len, 8);
+        let first_len = m.named("row_first_len", first_len);
+        let second_beats = m.sub(beats, to_boundary);
+        let second_len = m.sub(second_beats, one);
+        let second_len = m.trunc(second_len, 8);
+        let second_len = m.named("row_second_len", second_len);
+        let page_hi = m.slice(addr, 12, 20);
+        let one20 = m.lit(1, 20);
+        let next_page = m.add(page_hi, one20);
+        let zeros12 = m.lit(0, 12);
+        let second_addr = m.concat([next_page, zeros12]);
+        let kw = s.beat_index_bits();
+        let last_beat = m.sub(beats, one);
+        let last_beat = m.trunc(last_beat, kw);
+        let split_beat = m.sub(to_boundary, one);
+        let split_beat = m.trunc(split_beat, kw);
+        let off = m.sig(off);
+        let cross = m.sig(cross);
+        let (first_len, second_len) = (m.sig(first_len), m.sig(second_len));
+        RowBursts { off, cross, first_addr, first_len, second_addr, second_len, last_beat, split_beat }
+    }
+}
+
+/// The constant AXI4 burst attributes: `size` = log2 B, `burst` = INCR.
+fn drive_burst_attributes(m: &mut ModuleBuilder, s: &DmaSizes, size: SignalId, burst: SignalId) {
+    let size_value = m.lit(s.lane_bits.into(), 3);
+    m.assign(size, size_value);
+    let incr = m.lit(1, 2);
+    m.assign(burst, incr);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    #[test]
+    fn presets_build() {
+        for preset in ["ice40", "ecp5"] {
+            let g = Config::preset(preset).unwrap().geometry();
+            let mut d = Design::new();
+            build(&mut d, "sc", &g).unwrap_or_else(|e| panic!("{preset}: {e}"));
+        }
+    }
+
+    #[test]
+    fn widest_rows_build() {
+        let text = "[array]\nrows = 64\ncols = 64\ninput_bits = 16\nacc_bits = 48\n\
+                    [scratchpad]\nbanks = 1\nrows_per_bank = 64\n[accumulator]\nrows = 64\n\
+                    [dma]\ndata_bits = 32\noutstanding = 1\n";
+        let g = Config::from_toml(text, "t").unwrap().geometry();
+        let s = DmaSizes::of(&g);
+        assert_eq!((s.row_bytes, s.max_row_beats()), (512, 129));
+        let mut d = Design::new();
+        build(&mut d, "sc", &g).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn bad_sizes_are_named() {
+        let mut g = Config::preset("ice40").unwrap().geometry();
+        g.dma_data_bits = 48;
+        g.dma_outstanding = 0;
+        let e = build(&mut Design::new(), "sc", &g).unwrap_err().to_string();
+        assert!(e.contains("sc_dma") && e.contains("`dma_data_bits`: 48") && e.contains("`dma_outstanding`: 0"), "{e}");
+    }
+}

@@ -1,0 +1,31 @@
+//! Snapshots of the emitted Verilog of a small DMA (32-bit bus, rows of up to 8 bytes,
+//! 2 read bursts in flight, 16 local rows): the top and its load and store engines. A
+//! change here is a change of the project's face: review the diff like code
+//! (`cargo insta review`).
+
+use ip_blocks::blocks::dma;
+use ip_blocks::geometry::Geometry;
+use rtl_gen::emit::verilog;
+use rtl_gen::Design;
+
+#[test]
+fn dma_verilog() {
+    let g = Geometry {
+        rows: 2,
+        cols: 2,
+        input_bits: 8,
+        acc_bits: 32,
+        sp_banks: 1,
+        sp_rows_per_bank: 16,
+        acc_rows: 16,
+        dma_data_bits: 32,
+        dma_outstanding: 2,
+    };
+    let mut d = Design::new();
+    let id = dma::build(&mut d, "sc", &g).unwrap_or_else(|e| panic!("{e}"));
+    let out = verilog::emit(&d, id);
+    assert_eq!(out.filelist, "sc_dma_load.v\nsc_dma_store.v\nsc_dma.v\n");
+    for module in ["sc_dma", "sc_dma_load", "sc_dma_store"] {
+        insta::assert_snapshot!(module, out.file(module).unwrap().text);
+    }
+}
