@@ -19,6 +19,7 @@
 //! - [`geometry`]: the sizes and row formats derived from a configuration.
 //! - [`isa`]: the instruction set (encoding, decoding, assembly); `docs/isa.md`.
 //! - [`quant`]: the reference of the accumulator's requantizing read-out.
+//! - [`model`]: the golden model, the executable meaning of the instruction set.
 //! - [`blocks`]: the PE and multipliers, the matrix engine, the scratchpad, the
 //!   accumulator memory.
 
@@ -26,6 +27,7 @@ pub mod blocks;
 pub mod config;
 pub mod geometry;
 pub mod isa;
+pub mod model;
 pub mod quant;
 
 pub use config::{Config, ConfigError};
