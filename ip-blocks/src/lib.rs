@@ -20,6 +20,7 @@
 //! - [`isa`]: the instruction set (encoding, decoding, assembly); `docs/isa.md`.
 //! - [`quant`]: the reference of the accumulator's requantizing read-out.
 //! - [`model`]: the golden model, the executable meaning of the instruction set.
+//! - [`tiler`]: matrix multiplications of any shape as memory images and programs.
 //! - [`blocks`]: the PE and multipliers, the matrix engine, the scratchpad, the
 //!   accumulator memory.
 
@@ -29,6 +30,7 @@ pub mod geometry;
 pub mod isa;
 pub mod model;
 pub mod quant;
+pub mod tiler;
 
 pub use config::{Config, ConfigError};
 
