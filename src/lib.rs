@@ -17,3 +17,4 @@
 pub mod gen;
 pub mod lint;
 pub mod manifest;
+pub mod sim;

@@ -8,7 +8,7 @@ use ip_blocks::quant::{quantize_scale, Activation, RequantParams};
 use ip_blocks::tiler::{random_matmul, reference_matmul, tile_matmul, MatmulSpec};
 use ip_blocks::Config;
 use serde::Serialize;
-use testbenches::axi::AxiTiming;
+use testbenches::axi::AxiConfig;
 use testbenches::cosim::{self, CosimOptions, Engine};
 
 /// A workload named on the command line.
@@ -146,7 +146,7 @@ pub fn run(cfg: &Config, workload: Workload, seed: u64, engine: SimEngine) -> Re
         SimEngine::Verilator | SimEngine::Interp => {
             let opts = CosimOptions {
                 engine: if engine == SimEngine::Verilator { Engine::Verilator } else { Engine::Interp },
-                timing: AxiTiming::default(),
+                timing: AxiConfig::ideal(cosim::DEFAULT_LATENCY),
                 ..CosimOptions::default()
             };
             let r = cosim::run(cfg, &program, &mem, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -19,15 +19,22 @@
 //! - [`geometry`]: the sizes and row formats derived from a configuration.
 //! - [`isa`]: the instruction set (encoding, decoding, assembly); `docs/isa.md`.
 //! - [`quant`]: the reference of the accumulator's requantizing read-out.
+//! - [`model`]: the golden model, the executable meaning of the instruction set.
+//! - [`tiler`]: matrix multiplications of any shape as memory images and programs.
+//! - [`regmap`]: the host interface's register map, described once (Verilog, C header,
+//!   `docs/registers.md`).
 //! - [`blocks`]: the PE and multipliers, the matrix engine, the scratchpad, the
-//!   accumulator memory.
+//!   accumulator memory, the DMA, the decoder and controller, the host interface and the
+//!   top `<name>_top`.
 
 pub mod blocks;
 pub mod config;
 pub mod geometry;
 pub mod isa;
+pub mod model;
 pub mod quant;
 pub mod regmap;
+pub mod tiler;
 
 pub use config::{Config, ConfigError};
 
@@ -47,12 +54,18 @@ pub struct Generated {
     pub accumulator: ModuleId,
     /// The controller (instances the engine, the scratchpad and the accumulator).
     pub controller: ModuleId,
+    /// The DMA engine (AXI4 master).
+    pub dma: ModuleId,
+    /// The AXI4-Lite host interface.
+    pub host: ModuleId,
+    /// The whole accelerator, `<name>_top`.
+    pub top: ModuleId,
 }
 
 impl Generated {
     /// The top-level modules of this generation, in emission order.
     pub fn roots(&self) -> Vec<ModuleId> {
-        vec![self.controller]
+        vec![self.top]
     }
 
     /// The Verilog of every module, children first, with one `filelist.f`.
@@ -103,5 +116,9 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
         cfg,
         blocks::controller::Datapath { engine: systolic_array, scratchpad, accumulator },
     )?;
-    Ok(Generated { design, systolic_array, scratchpad, accumulator, controller })
+    let g = cfg.geometry();
+    let dma = blocks::dma::build(&mut design, &cfg.name, &g)?;
+    let host = blocks::host::build(&mut design, &cfg.name, &regmap::regmap(&g, cfg.array.dataflow))?;
+    let top = blocks::top::build(&mut design, &cfg.name, blocks::top::TopParts { host, controller, dma })?;
+    Ok(Generated { design, systolic_array, scratchpad, accumulator, controller, dma, host, top })
 }

@@ -11,7 +11,7 @@
 //! byte and the instruction that wrote it in the model, and a VCD of the top's ports is
 //! written (the run is repeated with recording on).
 
-use crate::axi::{AxiMemory, AxiTiming};
+use crate::axi::{AxiConfig, AxiMemory};
 use crate::axil::{AxilDriver, AxilOptions};
 use crate::vcd::Vcd;
 use ip_blocks::isa::{ErrorCode, Instr, Space};
@@ -22,6 +22,10 @@ use rtl_gen::sim::{Interp, Simulator};
 use rtl_gen::Bits;
 use std::fmt;
 use std::path::PathBuf;
+
+/// Main memory's latency in cycles when none is given: a typical on-chip SRAM or DDR
+/// controller hit.
+pub const DEFAULT_LATENCY: u32 = 10;
 
 /// Which simulator runs the RTL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,7 +52,7 @@ pub struct CosimOptions {
     /// The simulator.
     pub engine: Engine,
     /// Main memory's latency and backpressure.
-    pub timing: AxiTiming,
+    pub timing: AxiConfig,
     /// Verilator only: start from random register and memory contents drawn from this
     /// seed (`--x-initial unique`) instead of zeros.
     pub power_up_seed: Option<u64>,
@@ -64,7 +68,7 @@ impl Default for CosimOptions {
     fn default() -> Self {
         CosimOptions {
             engine: Engine::Verilator,
-            timing: AxiTiming::default(),
+            timing: AxiConfig::ideal(DEFAULT_LATENCY),
             power_up_seed: None,
             window: None,
             max_cycles: 50_000_000,
@@ -260,7 +264,8 @@ fn run_rtl(
 ) -> Result<RtlRun, CosimError> {
     let map = regmap(&cfg.geometry(), cfg.array.dataflow);
     let mut sim = make_sim(cfg, opts)?;
-    let mut axi = AxiMemory::new(mem.base, mem.bytes.clone(), opts.timing.clone(), "m_axi_");
+    let mut axi = AxiMemory::new(sim.as_ref(), "m_axi_", mem.base, mem.bytes.clone(), opts.timing.clone())
+        .map_err(|e| CosimError::Simulator(e.to_string()))?;
     let mut host = AxilDriver::new(sim.as_ref(), AxilOptions::default()).map_err(|e| CosimError::Simulator(e.to_string()))?;
     let idle_port = sim.port("idle_o").map_err(|e| CosimError::Simulator(e.to_string()))?;
     let ports: Vec<_> = (0..sim.ports().len()).map(rtl_gen::sim::PortId).collect();
@@ -366,7 +371,7 @@ fn run_rtl(
         (Some(s), Some(e)) => e.saturating_sub(s) + 1,
         _ => 0,
     };
-    Ok(RtlRun { memory: Memory { base: mem.base, bytes: axi.bytes().to_vec() }, cycles, counters, error, hang })
+    Ok(RtlRun { memory: Memory { base: mem.base, bytes: axi.bytes.clone() }, cycles, counters, error, hang })
 }
 
 /// Run `program` on `mem` in the RTL and in the golden model and compare.

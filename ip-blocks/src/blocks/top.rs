@@ -6,7 +6,8 @@
 //! registers, `docs/registers.md`), the AXI4 master `m_axi_*` (main memory), and
 //! `idle_o` / `error_o` (the STATUS bits, for an interrupt or a board LED).
 
-use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId, SignalKind};
+use rtl_gen::ir::{InstId, SignalKind};
+use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
 
 /// The blocks the top instances.
 #[derive(Clone, Copy, Debug)]
@@ -21,7 +22,7 @@ pub struct TopParts {
 
 /// Every port of `child` whose name starts with `prefix` becomes a port of the top with
 /// the same name and direction, connected straight through.
-fn pass_through(m: &mut ModuleBuilder, design: &Design, inst: rtl_gen::InstId, child: ModuleId, prefix: &str) {
+fn pass_through(m: &mut ModuleBuilder, design: &Design, inst: InstId, child: ModuleId, prefix: &str) {
     let cm = design.module(child);
     let ports: Vec<(String, u32, SignalKind)> = cm
         .ports
@@ -79,7 +80,8 @@ pub fn build(design: &mut Design, prefix: &str, parts: TopParts) -> Result<Modul
     let full = m.connect_wire(ctl, "cmd_full_o", "ctl_cmd_full");
     let status = {
         let z = m.lit(0, 29);
-        m.concat([z, m.sig(full), m.sig(error), m.sig(idle)])
+        let (f, e, i) = (m.sig(full), m.sig(error), m.sig(idle));
+        m.concat([z, f, e, i])
     };
     m.connect(host, "status_i", status);
     m.assign(idle_o, idle);
