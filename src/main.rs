@@ -19,6 +19,31 @@ enum Command {
     Gen(GenArgs),
     /// Lint what `gen` wrote with `verilator --lint-only -Wall`.
     Lint(LintArgs),
+    /// Run a workload on the RTL (or the golden model) and check it against the golden
+    /// model and an independent reference.
+    Sim(SimArgs),
+}
+
+#[derive(Args)]
+struct SimArgs {
+    /// A configuration file (TOML).
+    #[arg(long, conflicts_with = "preset", required_unless_present = "preset")]
+    config: Option<PathBuf>,
+    /// A built-in configuration: ice40 or ecp5.
+    #[arg(long)]
+    preset: Option<String>,
+    /// The workload: matmul:MxKxN (random int8 A, B and int32 bias, requantized, ReLU).
+    #[arg(long)]
+    workload: seedchip::sim::Workload,
+    /// Seed of the random inputs.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where it runs: verilator, interp (the RTL, checked against the golden model) or model.
+    #[arg(long, default_value = "verilator")]
+    engine: seedchip::sim::SimEngine,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -48,7 +73,11 @@ struct LintArgs {
 }
 
 fn load_config(args: &GenArgs) -> Result<(Config, String)> {
-    match (&args.config, &args.preset) {
+    config_from(&args.config, &args.preset)
+}
+
+fn config_from(config: &Option<PathBuf>, preset: &Option<String>) -> Result<(Config, String)> {
+    match (config, preset) {
         (Some(path), _) => Ok((Config::from_file(path)?, path.display().to_string())),
         (None, Some(name)) => Ok((Config::preset(name)?, format!("preset {name}"))),
         (None, None) => anyhow::bail!("give --config FILE or --preset NAME"),
@@ -97,15 +126,40 @@ fn lint(args: &LintArgs) -> Result<bool> {
     Ok(report.clean)
 }
 
+fn sim(args: &SimArgs) -> Result<bool> {
+    let (cfg, source) = config_from(&args.config, &args.preset)?;
+    let r = seedchip::sim::run(&cfg, args.workload, args.seed, args.engine)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!("{} on {source}, engine {}, seed {}: {}", r.workload, r.engine, r.seed, if r.pass { "PASS" } else { "FAIL" });
+        println!("  instructions: {}", r.instructions);
+        println!("  MACs: {}", r.macs);
+        if let (Some(c), Some(u)) = (r.cycles, r.utilization) {
+            println!("  cycles: {c} (first command to last store)");
+            println!("  MAC utilization: {:.2}%", 100.0 * u);
+        }
+        if let Some(c) = &r.counters {
+            println!("  counters: {c}");
+        }
+        if let Some(f) = &r.failure {
+            println!("  failure: {f}");
+        }
+    }
+    Ok(r.pass)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
         Command::Gen(a) => a.json,
         Command::Lint(a) => a.json,
+        Command::Sim(a) => a.json,
     };
     let result = match &cli.command {
         Command::Gen(a) => gen(a),
         Command::Lint(a) => lint(a),
+        Command::Sim(a) => sim(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
