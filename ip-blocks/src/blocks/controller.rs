@@ -1192,13 +1192,22 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let r = m.zext(w_r, 16);
         m.ge(r, pr_n)
     };
-    let w_credit = {
-        let l = m.zext(wq_count_w, 3);
-        let i = m.zext(w_inflight, 3);
+    // Each read queue holds two rows. A read may issue while the queue has room for its
+    // row one cycle later: fewer than two rows queued or in flight, or a row leaving in
+    // this cycle (without the latter, reads would stall every third cycle).
+    let credit = |m: &mut ModuleBuilder, level: SignalId, infl: Reg, pop: SignalId| {
+        let l = m.zext(level, 3);
+        let i = m.zext(infl, 3);
         let s = m.add(l, i);
         let two = m.lit(2, 3);
-        m.lt(s, two)
+        let room = m.lt(s, two);
+        m.or(room, pop)
     };
+    let wq_pop = m.wire("wq_pop", 1);
+    let aq_pop = m.wire("aq_pop", 1);
+    let bq_pop = m.wire("bq_pop", 1);
+    let sq_pop = m.wire("sq_pop", 1);
+    let w_credit = credit(&mut m, wq_count_w, w_inflight, wq_pop);
     let w_want_any = {
         let e = and_all(&mut m, [x(pr_active), x(w_credit)]);
         if has_ws {
@@ -1228,15 +1237,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let a_inflight_bank = m.reg("if_a_inflight_bank", g.sp_banks).build();
     let b_inflight = m.reg("if_b_inflight", 1).reset(0).build();
     let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
-    let credit = |m: &mut ModuleBuilder, level: SignalId, infl: Reg| {
-        let l = m.zext(level, 3);
-        let i = m.zext(infl, 3);
-        let s = m.add(l, i);
-        let two = m.lit(2, 3);
-        m.lt(s, two)
-    };
-    let a_credit = credit(&mut m, aq_level, a_inflight);
-    let b_credit = credit(&mut m, bq_level, b_inflight);
+    let a_credit = credit(&mut m, aq_level, a_inflight, aq_pop);
+    let b_credit = credit(&mut m, bq_level, b_inflight, bq_pop);
     let a_want = {
         let nd = m.not(a_done);
         let e = and_all(&mut m, [x(cp_pend), x(nd), x(a_credit)]);
@@ -1266,7 +1268,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let sq_level = m.wire("sq_level", 2);
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
-    let s_credit = credit(&mut m, sq_level, s_inflight);
+    let s_credit = credit(&mut m, sq_level, s_inflight, sq_pop);
     let s_want = {
         let na = m.not(lr_acc_i);
         let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
@@ -1378,9 +1380,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let data = bank_data(&mut m, w_inflight_bank);
         let z = m.lit(0, sp_bits);
         let v = m.mux(w_inflight_zero, z, data);
-        let pop = m.wire("wq_pop", 1);
-        let f = fifo2(&mut m, "wq", sp_bits, soft, x(w_inflight.q), v, x(pop));
-        (f, pop)
+        let f = fifo2(&mut m, "wq", sp_bits, soft, x(w_inflight.q), v, x(wq_pop));
+        (f, wq_pop)
     };
     m.assign(wq_count_w, wq.0.count);
     {
@@ -1461,6 +1462,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
         // A and B queues into the engine's `in` channel.
         let in_fire = m.wire("eng_in_fire", 1);
+        m.assign(aq_pop, in_fire);
         let a_pop = m.sig(in_fire);
         let a_data = {
             let dta = bank_data(&mut m, a_inflight_bank);
@@ -1471,11 +1473,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.assign(aq_level, aq.count);
         let b_pop = {
             let e = m.and(in_fire, mode_os);
-            if has_os {
-                e
-            } else {
-                m.lit(0, 1)
-            }
+            let e = if has_os { e } else { m.lit(0, 1) };
+            m.assign(bq_pop, e);
+            m.sig(bq_pop)
         };
         let b_data = bank_data(&mut m, b_inflight_bank);
         let bq = fifo2(&mut m, "bq", sp_bits, soft, x(b_inflight.q), b_data, b_pop);
@@ -1667,7 +1667,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sh = hits_vec(&mut m, &s_hit);
         m.next(s_inflight_bank, sh);
         let sdata = bank_data(&mut m, s_inflight_bank);
-        let sq_pop = m.wire("sq_pop", 1);
         let sq = fifo2(&mut m, "sq", sp_bits, soft, x(s_inflight.q), sdata, x(sq_pop));
         m.assign(sq_level, sq.count);
         // Accumulator read port: the bias unit when active, else DMA reads.
