@@ -40,6 +40,7 @@ pub mod axi;
 pub mod axil;
 pub mod cosim;
 pub mod lockstep;
+pub mod programs;
 pub mod random_circuit;
 pub mod systolic;
 pub mod vcd;
