@@ -234,9 +234,9 @@ pub(crate) fn plan(
             if room == 0 {
                 return Err(too_small("scratchpad", 2, g.sp_rows(), "A and B need a row each".into()));
             }
-            if 2 * r > acc_free {
-                let why = format!("two output tiles of {r} rows and the bias");
-                return Err(too_small("accumulator", u64::from(2 * r + bias_rows), g.acc_rows, why));
+            if r > acc_free {
+                let why = format!("an output tile of {r} rows and the bias");
+                return Err(too_small("accumulator", u64::from(r + bias_rows), g.acc_rows, why));
             }
             // k rows per compute: all of k if two chunks fit in each region, else half
             // a region.
@@ -250,7 +250,8 @@ pub(crate) fn plan(
             s.k_chunk = kc;
             s.a = Region { first_row: 0, slot_rows: kc, slots: a_space / kc };
             s.b = Region { first_row: a_space, slot_rows: kc, slots: b_space / kc };
-            s.acc = Region { first_row: bias_rows, slot_rows: r, slots: 2 };
+            // Two output tiles (one reads out while the next accumulates) when they fit.
+            s.acc = Region { first_row: bias_rows, slot_rows: r, slots: (acc_free / r).min(2) };
             p.unit_cycles = kc;
             p.output_stationary(s.a, s.b, s.acc, kc, k_chunks);
         }
@@ -284,7 +285,7 @@ impl Plan<'_> {
                 let nc = c.min(spec.n - nb * c);
                 let tile = self.tile_first_unit.len();
                 self.tile_first_unit.push(self.units.len());
-                let acc_row = acc.first_row + (tile as u32 % 2) * mt;
+                let acc_row = acc.first_row + (tile as u32 % acc.slots) * mt;
                 let last = ci + 1 == chunks && nb + 1 == n_blocks;
                 let pieces = if last { tail_split(mlen, (r + c).max(TAIL_MIN_ROWS)) } else { vec![mlen] };
                 if last {
@@ -342,7 +343,7 @@ impl Plan<'_> {
                 let nc = c.min(spec.n - nb * c);
                 let tile = self.tile_first_unit.len();
                 self.tile_first_unit.push(self.units.len());
-                let acc_row = acc.first_row + (tile as u32 % 2) * r;
+                let acc_row = acc.first_row + (tile as u32 % acc.slots) * r;
                 for kci in 0..k_chunks {
                     let u = self.units.len();
                     let k0 = kci * kc;
@@ -443,7 +444,7 @@ impl Plan<'_> {
         let mut prev_slot = 0;
         let mut bias_nb = None;
         for o in &self.outputs {
-            let hi = self.tile_first_unit.get(o.tile + 2).copied().unwrap_or(units);
+            let hi = self.tile_first_unit.get(o.tile + s.acc.slots as usize).copied().unwrap_or(units);
             let lo = (o.last + 1).max(prev_slot);
             let slot = slots.take(o.last + 1 + STORE_LAG, lo, hi, false, 0);
             prev_slot = slot;
