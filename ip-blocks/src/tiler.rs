@@ -22,6 +22,7 @@
 
 mod plan;
 mod schedule;
+mod slots;
 pub mod timing;
 
 use crate::isa::{Instr, Mode};

@@ -22,6 +22,7 @@
 //! reordering the scoreboard allows.
 
 use super::schedule::{count, Counts, Region, Schedule};
+use super::slots::Slots;
 use super::{MatmulLayout, MatmulSpec, TileError};
 use crate::geometry::Geometry;
 use crate::isa::{Instr, LocalAddr, Mode};
@@ -33,8 +34,6 @@ const LOAD_LAG: usize = 2;
 const STORE_LAG: usize = 3;
 /// Units of margin before the first use of a load into a never-used slot.
 const LOAD_LEAD: usize = 2;
-/// Cycles the controller takes to dispatch a `mvin` or `mvout` (its window check).
-const DMA_DISPATCH_CYCLES: u32 = 17;
 /// The last accumulator tile is split (halving) down to pieces of this many rows (at
 /// least `rows + cols`), so that the read-out after the last compute is short.
 const TAIL_MIN_ROWS: u32 = 16;
@@ -416,12 +415,7 @@ impl Plan<'_> {
     fn emit(mut self, mode: Mode, s: &mut Schedule) -> Vec<Instr> {
         let (g, spec, l) = (self.g, self.spec, *self.l);
         let units = self.units.len();
-        let mut slots = Slots {
-            used: vec![0; units + 1],
-            budget: (self.unit_cycles / DMA_DISPATCH_CYCLES).max(1),
-            beats: vec![0; units + 1],
-            capacity: u64::from(self.unit_cycles),
-        };
+        let mut slots = Slots::new(units, self.unit_cycles);
         // The stores first, in order (a bias preload changes the read-out for the mvouts
         // after it). The bias rows: all n-blocks' once, a ring of two, or one zero row.
         let (ab, c) = (g.acc_elem_bytes(), g.cols);
@@ -548,76 +542,6 @@ impl Plan<'_> {
         s.rows_out = self.outputs.iter().map(|o| u64::from(o.rows)).sum();
         s.counts = count(&program);
         program
-    }
-}
-
-/// What the placement has put in each slot so far.
-struct Slots {
-    /// DMA commands per slot.
-    used: Vec<u32>,
-    /// DMA commands a slot takes: each takes about [`DMA_DISPATCH_CYCLES`] to dispatch,
-    /// and the execute queue only covers a couple of units meanwhile. Slot 0 takes any
-    /// number: before the first unit nothing can starve.
-    budget: u32,
-    /// Main-memory beats read during each slot's unit (loads fill the bus from their slot
-    /// on, in order).
-    beats: Vec<u64>,
-    /// Beats the bus moves during one unit (one per cycle).
-    capacity: u64,
-}
-
-impl Slots {
-    fn has_room(&self, s: usize) -> bool {
-        s == 0 || self.used[s] < self.budget
-    }
-
-    /// True when the bus is free to read `beats` from slot `s` on, without a full slot in
-    /// between, before unit `hi` starts.
-    fn bus_fits(&self, s: usize, hi: usize, beats: u64) -> bool {
-        if beats == 0 {
-            return true;
-        }
-        let mut rest = beats;
-        for b in &self.beats[s..hi] {
-            let free = self.capacity.saturating_sub(*b);
-            if free == 0 {
-                return false;
-            }
-            rest = rest.saturating_sub(free);
-            if rest == 0 {
-                return true;
-            }
-        }
-        beats == 0
-    }
-
-    /// A slot in `lo..=hi` for a DMA command reading `beats`: the first from `pref` on
-    /// (from `pref` back when `early`) with a free dispatch place and room on the bus
-    /// before `hi`; failing that, the nearest with a free dispatch place.
-    fn take(&mut self, pref: usize, lo: usize, hi: usize, early: bool, beats: u64) -> usize {
-        let pref = pref.clamp(lo, hi);
-        let order: Vec<usize> = if early {
-            (lo..=pref).rev().chain(pref + 1..=hi).collect()
-        } else {
-            (pref..=hi).chain((lo..pref).rev()).collect()
-        };
-        let slot = order
-            .iter()
-            .copied()
-            .find(|&x| self.has_room(x) && self.bus_fits(x, hi, beats))
-            .or_else(|| order.iter().copied().find(|&x| self.has_room(x)))
-            .unwrap_or(pref);
-        self.used[slot] += 1;
-        let mut rest = beats;
-        for b in &mut self.beats[slot..] {
-            let add = rest.min(self.capacity.saturating_sub(*b));
-            *b += add;
-            rest -= add;
-            if rest == 0 {
-                break;
-            }
-        }
-        slot
     }
 }
 
