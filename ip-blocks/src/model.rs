@@ -49,13 +49,34 @@ pub enum ModelError {
         "the DMA window [{window_base:#010x}, {window_limit:#010x}] is not inside the memory image \
          [{base:#010x}, {end:#x}): give the model an image covering the whole window"
     )]
-    WindowOutsideMemory { window_base: u32, window_limit: u32, base: u32, end: u64 },
+    WindowOutsideMemory {
+        /// First byte of the window.
+        window_base: u32,
+        /// Last byte of the window.
+        window_limit: u32,
+        /// First byte of the image.
+        base: u32,
+        /// One past the last byte of the image.
+        end: u64,
+    },
     /// An access outside the memory image.
     #[error("main-memory bytes [{addr:#x}, {addr:#x} + {len}) are outside the memory image [{base:#010x}, {end:#x})")]
-    OutsideMemory { addr: u64, len: u64, base: u32, end: u64 },
+    OutsideMemory {
+        /// First byte of the access.
+        addr: u64,
+        /// Bytes accessed.
+        len: u64,
+        /// First byte of the image.
+        base: u32,
+        /// One past the last byte of the image.
+        end: u64,
+    },
     /// An integer size other than 1, 2, 4 or 8 bytes.
     #[error("{nbytes}-byte integers are not supported: 1, 2, 4 or 8 bytes")]
-    IntSize { nbytes: u32 },
+    IntSize {
+        /// The size asked for.
+        nbytes: u32,
+    },
 }
 
 /// What [`Model::run`] did.

@@ -22,6 +22,7 @@
 
 mod plan;
 mod schedule;
+mod slots;
 pub mod timing;
 
 use crate::isa::{Instr, Mode};
@@ -103,7 +104,14 @@ pub struct TiledMatmul {
 pub enum TileError {
     /// A dimension is 0.
     #[error("matmul {m}x{k}x{n}: every dimension must be at least 1")]
-    Empty { m: u32, k: u32, n: u32 },
+    Empty {
+        /// Rows of A and C.
+        m: u32,
+        /// The reduction.
+        k: u32,
+        /// Columns of B and C.
+        n: u32,
+    },
     /// The requantization parameters do not fit the configuration.
     #[error("matmul requantization: {0}")]
     Requant(#[from] QuantError),
@@ -112,10 +120,24 @@ pub enum TileError {
     Dataflow(Mode),
     /// A local memory is too small for the smallest tiles.
     #[error("{memory} too small: {need} rows needed, {have} available ({why})")]
-    LocalMemory { memory: &'static str, need: u64, have: u64, why: String },
+    LocalMemory {
+        /// `scratchpad` or `accumulator`.
+        memory: &'static str,
+        /// Rows the smallest tiling needs.
+        need: u64,
+        /// Rows the memory has.
+        have: u64,
+        /// What the rows are for.
+        why: String,
+    },
     /// The layout does not fit below 2^32.
     #[error("the layout needs {bytes} bytes from {base:#010x}, past the 32-bit address space")]
-    AddressSpace { base: u32, bytes: u64 },
+    AddressSpace {
+        /// Where the layout starts.
+        base: u32,
+        /// Bytes it needs.
+        bytes: u64,
+    },
 }
 
 /// Tile `spec` for `cfg` with its layout at `base`: weight-stationary when the engine has

@@ -22,6 +22,7 @@
 //! reordering the scoreboard allows.
 
 use super::schedule::{count, Counts, Region, Schedule};
+use super::slots::Slots;
 use super::{MatmulLayout, MatmulSpec, TileError};
 use crate::geometry::Geometry;
 use crate::isa::{Instr, LocalAddr, Mode};
@@ -33,8 +34,6 @@ const LOAD_LAG: usize = 2;
 const STORE_LAG: usize = 3;
 /// Units of margin before the first use of a load into a never-used slot.
 const LOAD_LEAD: usize = 2;
-/// Cycles the controller takes to dispatch a `mvin` or `mvout` (its window check).
-const DMA_DISPATCH_CYCLES: u32 = 17;
 /// The last accumulator tile is split (halving) down to pieces of this many rows (at
 /// least `rows + cols`), so that the read-out after the last compute is short.
 const TAIL_MIN_ROWS: u32 = 16;
@@ -234,9 +233,9 @@ pub(crate) fn plan(
             if room == 0 {
                 return Err(too_small("scratchpad", 2, g.sp_rows(), "A and B need a row each".into()));
             }
-            if 2 * r > acc_free {
-                let why = format!("two output tiles of {r} rows and the bias");
-                return Err(too_small("accumulator", u64::from(2 * r + bias_rows), g.acc_rows, why));
+            if r > acc_free {
+                let why = format!("an output tile of {r} rows and the bias");
+                return Err(too_small("accumulator", u64::from(r + bias_rows), g.acc_rows, why));
             }
             // k rows per compute: all of k if two chunks fit in each region, else half
             // a region.
@@ -250,7 +249,8 @@ pub(crate) fn plan(
             s.k_chunk = kc;
             s.a = Region { first_row: 0, slot_rows: kc, slots: a_space / kc };
             s.b = Region { first_row: a_space, slot_rows: kc, slots: b_space / kc };
-            s.acc = Region { first_row: bias_rows, slot_rows: r, slots: 2 };
+            // Two output tiles (one reads out while the next accumulates) when they fit.
+            s.acc = Region { first_row: bias_rows, slot_rows: r, slots: (acc_free / r).min(2) };
             p.unit_cycles = kc;
             p.output_stationary(s.a, s.b, s.acc, kc, k_chunks);
         }
@@ -284,7 +284,7 @@ impl Plan<'_> {
                 let nc = c.min(spec.n - nb * c);
                 let tile = self.tile_first_unit.len();
                 self.tile_first_unit.push(self.units.len());
-                let acc_row = acc.first_row + (tile as u32 % 2) * mt;
+                let acc_row = acc.first_row + (tile as u32 % acc.slots) * mt;
                 let last = ci + 1 == chunks && nb + 1 == n_blocks;
                 let pieces = if last { tail_split(mlen, (r + c).max(TAIL_MIN_ROWS)) } else { vec![mlen] };
                 if last {
@@ -342,7 +342,7 @@ impl Plan<'_> {
                 let nc = c.min(spec.n - nb * c);
                 let tile = self.tile_first_unit.len();
                 self.tile_first_unit.push(self.units.len());
-                let acc_row = acc.first_row + (tile as u32 % 2) * r;
+                let acc_row = acc.first_row + (tile as u32 % acc.slots) * r;
                 for kci in 0..k_chunks {
                     let u = self.units.len();
                     let k0 = kci * kc;
@@ -415,12 +415,7 @@ impl Plan<'_> {
     fn emit(mut self, mode: Mode, s: &mut Schedule) -> Vec<Instr> {
         let (g, spec, l) = (self.g, self.spec, *self.l);
         let units = self.units.len();
-        let mut slots = Slots {
-            used: vec![0; units + 1],
-            budget: (self.unit_cycles / DMA_DISPATCH_CYCLES).max(1),
-            beats: vec![0; units + 1],
-            capacity: u64::from(self.unit_cycles),
-        };
+        let mut slots = Slots::new(units, self.unit_cycles);
         // The stores first, in order (a bias preload changes the read-out for the mvouts
         // after it). The bias rows: all n-blocks' once, a ring of two, or one zero row.
         let (ab, c) = (g.acc_elem_bytes(), g.cols);
@@ -443,7 +438,7 @@ impl Plan<'_> {
         let mut prev_slot = 0;
         let mut bias_nb = None;
         for o in &self.outputs {
-            let hi = self.tile_first_unit.get(o.tile + 2).copied().unwrap_or(units);
+            let hi = self.tile_first_unit.get(o.tile + s.acc.slots as usize).copied().unwrap_or(units);
             let lo = (o.last + 1).max(prev_slot);
             let slot = slots.take(o.last + 1 + STORE_LAG, lo, hi, false, 0);
             prev_slot = slot;
@@ -547,76 +542,6 @@ impl Plan<'_> {
         s.rows_out = self.outputs.iter().map(|o| u64::from(o.rows)).sum();
         s.counts = count(&program);
         program
-    }
-}
-
-/// What the placement has put in each slot so far.
-struct Slots {
-    /// DMA commands per slot.
-    used: Vec<u32>,
-    /// DMA commands a slot takes: each takes about [`DMA_DISPATCH_CYCLES`] to dispatch,
-    /// and the execute queue only covers a couple of units meanwhile. Slot 0 takes any
-    /// number: before the first unit nothing can starve.
-    budget: u32,
-    /// Main-memory beats read during each slot's unit (loads fill the bus from their slot
-    /// on, in order).
-    beats: Vec<u64>,
-    /// Beats the bus moves during one unit (one per cycle).
-    capacity: u64,
-}
-
-impl Slots {
-    fn has_room(&self, s: usize) -> bool {
-        s == 0 || self.used[s] < self.budget
-    }
-
-    /// True when the bus is free to read `beats` from slot `s` on, without a full slot in
-    /// between, before unit `hi` starts.
-    fn bus_fits(&self, s: usize, hi: usize, beats: u64) -> bool {
-        if beats == 0 {
-            return true;
-        }
-        let mut rest = beats;
-        for b in &self.beats[s..hi] {
-            let free = self.capacity.saturating_sub(*b);
-            if free == 0 {
-                return false;
-            }
-            rest = rest.saturating_sub(free);
-            if rest == 0 {
-                return true;
-            }
-        }
-        beats == 0
-    }
-
-    /// A slot in `lo..=hi` for a DMA command reading `beats`: the first from `pref` on
-    /// (from `pref` back when `early`) with a free dispatch place and room on the bus
-    /// before `hi`; failing that, the nearest with a free dispatch place.
-    fn take(&mut self, pref: usize, lo: usize, hi: usize, early: bool, beats: u64) -> usize {
-        let pref = pref.clamp(lo, hi);
-        let order: Vec<usize> = if early {
-            (lo..=pref).rev().chain(pref + 1..=hi).collect()
-        } else {
-            (pref..=hi).chain((lo..pref).rev()).collect()
-        };
-        let slot = order
-            .iter()
-            .copied()
-            .find(|&x| self.has_room(x) && self.bus_fits(x, hi, beats))
-            .or_else(|| order.iter().copied().find(|&x| self.has_room(x)))
-            .unwrap_or(pref);
-        self.used[slot] += 1;
-        let mut rest = beats;
-        for b in &mut self.beats[slot..] {
-            let add = rest.min(self.capacity.saturating_sub(*b));
-            *b += add;
-            rest -= add;
-            if rest == 0 {
-                break;
-            }
-        }
-        slot
     }
 }
 

@@ -223,3 +223,56 @@ fn memory_image_places_operands_and_zero_pads() {
     assert_eq!(mem.read_ints(os.layout.a, 1, 2).unwrap(), [1, 4]);
     assert_eq!(mem.read_ints(os.layout.a + os.layout.a_stride, 1, 2).unwrap(), [2, 5]);
 }
+
+#[test]
+fn random_shapes_on_random_configurations_match_the_reference() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(21);
+    let (mut tiled, mut refused) = (0, 0);
+    for case in 0..300 {
+        let (rows, cols) = (rng.gen_range(1..=8), rng.gen_range(1..=8));
+        let input_bits = [4, 8, 12, 16][rng.gen_range(0..4)];
+        let acc_bits = (2 * input_bits + 3 + rng.gen_range(0..8)).clamp(16, 48);
+        let dataflow = ["ws", "os", "both"][rng.gen_range(0..3)];
+        let cfg = config(&format!(
+            "[array]\nrows = {rows}\ncols = {cols}\ninput_bits = {input_bits}\nacc_bits = {acc_bits}\n\
+             dataflow = \"{dataflow}\"\n[scratchpad]\nbanks = {}\nrows_per_bank = {}\n\
+             [accumulator]\nrows = {}\n[dma]\ndata_bits = {}\n",
+            rng.gen_range(1..=4),
+            rng.gen_range(16..=96),
+            rng.gen_range(16..=64),
+            [32, 64, 128][rng.gen_range(0..3)],
+        ));
+        let activation = [Activation::None, Activation::Relu, Activation::Relu6][rng.gen_range(0..3)];
+        let max_out = (1 << (input_bits - 1)) - 1;
+        let requant = RequantParams {
+            multiplier: rng.gen_range(1 << 29..i32::MAX),
+            shift: rng.gen_range(0..12),
+            activation,
+            relu6_max: rng.gen_range(0..=max_out),
+        };
+        let spec = MatmulSpec {
+            m: rng.gen_range(1..=40),
+            k: rng.gen_range(1..=60),
+            n: rng.gen_range(1..=40),
+            bias: rng.gen(),
+            requant,
+        };
+        let modes: &[Mode] = match dataflow {
+            "ws" => &[Mode::Ws],
+            "os" => &[Mode::Os],
+            _ => &[Mode::Ws, Mode::Os],
+        };
+        for &mode in modes {
+            match tile_matmul_with(&cfg, &spec, 0, mode) {
+                Ok(_) => {
+                    check(&cfg, &spec, mode, case);
+                    tiled += 1;
+                }
+                Err(TileError::LocalMemory { .. }) => refused += 1,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+    assert!(tiled > 300 && refused < 10, "tiled {tiled}, refused {refused}");
+}
