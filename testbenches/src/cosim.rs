@@ -191,7 +191,9 @@ pub enum CosimError {
 
 /// Every byte the model's `mvout`s write, with the instruction index, by running the
 /// program one instruction at a time.
-fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -> (Memory, Vec<Option<usize>>, Option<(usize, ErrorCode)>, u64) {
+type ModelRun = (Memory, Vec<Option<usize>>, Option<(usize, ErrorCode)>, u64, Vec<String>);
+
+fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -> ModelRun {
     let g = cfg.geometry();
     let mut model = Model::new(cfg);
     let mut m = mem.clone();
@@ -224,7 +226,8 @@ fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -
         }
     }
     let macs = model.macs();
-    (m, writer, error, macs)
+    let undefined = model.undefined_reads().to_vec();
+    (m, writer, error, macs, undefined)
 }
 
 struct RtlRun {
@@ -376,6 +379,18 @@ fn run_rtl(
 
 /// Run `program` on `mem` in the RTL and in the golden model and compare.
 pub fn run(cfg: &Config, program: &[[u32; 4]], mem: &Memory, opts: &CosimOptions) -> Result<CosimReport, CosimError> {
+    run_against(cfg, program, program, mem, opts)
+}
+
+/// Like [`run`], but the RTL runs `rtl_program` while the model runs `program`: a
+/// stand-in for a broken RTL, to test that differences are caught and reported.
+pub fn run_against(
+    cfg: &Config,
+    program: &[[u32; 4]],
+    rtl_program: &[[u32; 4]],
+    mem: &Memory,
+    opts: &CosimOptions,
+) -> Result<CosimReport, CosimError> {
     if mem.bytes.is_empty() {
         return Err(CosimError::Setup("the memory image is empty".into()));
     }
@@ -387,8 +402,14 @@ pub fn run(cfg: &Config, program: &[[u32; 4]], mem: &Memory, opts: &CosimOptions
             window.base, window.limit, image_window.base, image_window.limit
         )));
     }
-    let (expected, writer, model_error, macs) = run_model(cfg, program, mem, window);
-    let rtl = run_rtl(cfg, program, mem, window, opts, None)?;
+    let (expected, writer, model_error, macs, undefined) = run_model(cfg, program, mem, window);
+    if !undefined.is_empty() {
+        return Err(CosimError::Setup(format!(
+            "the program reads local rows it never wrote, so its result is undefined:\n  {}",
+            undefined.iter().take(8).cloned().collect::<Vec<_>>().join("\n  ")
+        )));
+    }
+    let rtl = run_rtl(cfg, rtl_program, mem, window, opts, None)?;
     let mut mismatches = Vec::new();
     let mut count = 0;
     for (i, (e, g)) in expected.bytes.iter().zip(&rtl.memory.bytes).enumerate() {
@@ -427,7 +448,7 @@ pub fn run(cfg: &Config, program: &[[u32; 4]], mem: &Memory, opts: &CosimOptions
             ports = sim.ports().iter().map(|p| (p.name.clone(), p.width)).collect();
         }
         let mut vcd = Vcd::new(&format!("{}_top", cfg.name), &ports);
-        if run_rtl(cfg, program, mem, window, opts, Some(&mut vcd)).is_ok() {
+        if run_rtl(cfg, rtl_program, mem, window, opts, Some(&mut vcd)).is_ok() {
             let dir = opts.waveform_dir.clone().unwrap_or_else(std::env::temp_dir);
             let path = dir.join(format!("seedchip-cosim-{}-{}.vcd", opts.engine.name(), std::process::id()));
             if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, vcd.finish()).is_ok() {
