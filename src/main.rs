@@ -132,7 +132,13 @@ fn sim(args: &SimArgs) -> Result<bool> {
     if args.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
-        println!("{} on {source}, engine {}, seed {}: {}", r.workload, r.engine, r.seed, if r.pass { "PASS" } else { "FAIL" });
+        println!(
+            "{} on {source}, engine {}, seed {}: {}",
+            r.workload,
+            r.engine,
+            r.seed,
+            if r.pass { "PASS" } else { "FAIL" }
+        );
         println!("  instructions: {}", r.instructions);
         println!("  MACs: {}", r.macs);
         if let (Some(c), Some(u)) = (r.cycles, r.utilization) {

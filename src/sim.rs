@@ -32,7 +32,11 @@ impl std::str::FromStr for Workload {
         }
         let mut v = [0u32; 3];
         for (slot, p) in v.iter_mut().zip(&parts) {
-            *slot = p.parse().ok().filter(|x| (1..=65535).contains(x)).ok_or_else(|| format!("workload `{s}`: `{p}` is not a size; {help}"))?;
+            *slot = p
+                .parse()
+                .ok()
+                .filter(|x| (1..=65535).contains(x))
+                .ok_or_else(|| format!("workload `{s}`: `{p}` is not a size; {help}"))?;
         }
         Ok(Workload::Matmul { m: v[0], k: v[1], n: v[2] })
     }
@@ -169,11 +173,8 @@ pub fn run(cfg: &Config, workload: Workload, seed: u64, engine: SimEngine) -> Re
     let got = tiled.read_c(&final_mem);
     if report.failure.is_none() {
         if let Some((i, (g, w))) = got.iter().zip(&want).enumerate().find(|(_, (g, w))| g != w) {
-            report.failure = Some(format!(
-                "C[{}][{}] = {g}, the independent reference gives {w}",
-                i / n as usize,
-                i % n as usize
-            ));
+            report.failure =
+                Some(format!("C[{}][{}] = {g}, the independent reference gives {w}", i / n as usize, i % n as usize));
         }
     }
     report.pass = report.failure.is_none();

@@ -241,7 +241,9 @@ struct RtlRun {
 fn make_sim(cfg: &Config, opts: &CosimOptions) -> Result<Box<dyn Simulator>, CosimError> {
     let gen = ip_blocks::generate(cfg).map_err(|e| CosimError::Generate(e.to_string()))?;
     Ok(match opts.engine {
-        Engine::Interp => Box::new(Interp::new(&gen.design, gen.top).map_err(|e| CosimError::Simulator(e.to_string()))?),
+        Engine::Interp => {
+            Box::new(Interp::new(&gen.design, gen.top).map_err(|e| CosimError::Simulator(e.to_string()))?)
+        }
         Engine::Verilator => {
             let model = crate::verilate(&gen.design, gen.top).map_err(|e| CosimError::Simulator(e.to_string()))?;
             match opts.power_up_seed {
@@ -269,7 +271,8 @@ fn run_rtl(
     let mut sim = make_sim(cfg, opts)?;
     let mut axi = AxiMemory::new(sim.as_ref(), "m_axi_", mem.base, mem.bytes.clone(), opts.timing.clone())
         .map_err(|e| CosimError::Simulator(e.to_string()))?;
-    let mut host = AxilDriver::new(sim.as_ref(), AxilOptions::default()).map_err(|e| CosimError::Simulator(e.to_string()))?;
+    let mut host =
+        AxilDriver::new(sim.as_ref(), AxilOptions::default()).map_err(|e| CosimError::Simulator(e.to_string()))?;
     let idle_port = sim.port("idle_o").map_err(|e| CosimError::Simulator(e.to_string()))?;
     let ports: Vec<_> = (0..sim.ports().len()).map(rtl_gen::sim::PortId).collect();
     sim.reset(4);

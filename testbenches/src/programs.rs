@@ -197,7 +197,9 @@ impl Gen {
         if self.mode != Mode::Ws {
             self.config_ex(Some(Mode::Ws));
         }
-        let Some((w, n)) = self.defined_run(Space::Scratchpad, self.g.rows) else { return self.mvin(Space::Scratchpad) };
+        let Some((w, n)) = self.defined_run(Space::Scratchpad, self.g.rows) else {
+            return self.mvin(Space::Scratchpad);
+        };
         let Some((a, count)) = self.defined_run(Space::Scratchpad, 12) else { return self.mvin(Space::Scratchpad) };
         let (c, acc) = self.out_rows(count);
         self.emit(Instr::Preload { local: self.addr(Space::Scratchpad, w), rows: n as u16 });
@@ -304,7 +306,12 @@ pub fn random_program(cfg: &Config, seed: u64, len: usize, kinds: &[Kind]) -> Ve
     gen.g.acc_rows = acc_used;
     gen.g.sp_banks = 1;
     gen.g.sp_rows_per_bank = sp_used;
-    while gen.out.len() < len {
+    // A kind the configuration lacks (output-stationary compute on a weight-stationary
+    // engine) emits nothing: bound the attempts.
+    for _ in 0..len * 50 {
+        if gen.out.len() >= len {
+            break;
+        }
         let k = kinds[gen.rng.gen_range(0..kinds.len())];
         gen.step(k);
     }
@@ -345,13 +352,16 @@ pub fn with_fault(cfg: &Config, program: &[Instr], at: usize, fault: Fault, wind
             Instr::Mvin { dram: window.0, local: LocalAddr::scratchpad(0), rows: 1, cols: 2 }.encode(),
             Instr::Mvout { dram: window.1, local: LocalAddr::scratchpad(0), rows: 1, cols: 2 }.encode(),
         ],
-        Fault::WindowLoad => vec![Instr::Mvin { dram: window.0 - 1, local: LocalAddr::scratchpad(0), rows: 1, cols: 1 }.encode()],
+        Fault::WindowLoad => {
+            vec![Instr::Mvin { dram: window.0 - 1, local: LocalAddr::scratchpad(0), rows: 1, cols: 1 }.encode()]
+        }
         Fault::Misaligned => {
             vec![Instr::Mvin { dram: window.0 + 2, local: LocalAddr::accumulator(0), rows: 1, cols: 1 }.encode()]
         }
         Fault::IllegalOpcode => vec![[0x7f, 0, 0, 0]],
         Fault::LocalRange => {
-            vec![Instr::Mvin { dram: window.0, local: LocalAddr::scratchpad(g.sp_rows() - 1), rows: 2, cols: 1 }.encode()]
+            vec![Instr::Mvin { dram: window.0, local: LocalAddr::scratchpad(g.sp_rows() - 1), rows: 2, cols: 1 }
+                .encode()]
         }
     };
     let at = at.min(words.len());

@@ -43,7 +43,13 @@ fn wide() -> Config {
 
 fn check(cfg: &Config, what: &str, program: &[[u32; 4]], mem: &Memory, opts: &CosimOptions) -> CosimReport {
     let r = cosim::run(cfg, program, mem, opts).unwrap_or_else(|e| panic!("{}: {what}: {e}", cfg.name));
-    assert!(r.pass, "{} ({}): {what}: RTL differs from the golden model\n{}", cfg.name, r.engine.name(), r.failure_text());
+    assert!(
+        r.pass,
+        "{} ({}): {what}: RTL differs from the golden model\n{}",
+        cfg.name,
+        r.engine.name(),
+        r.failure_text()
+    );
     r
 }
 
@@ -94,7 +100,12 @@ fn matmul(cfg: &Config, m: u32, k: u32, n: u32, activation: Activation, seed: u6
 
 #[test]
 fn tiled_matmuls_of_awkward_shapes() {
-    let shapes = [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6), (1, 1, 1, Activation::None), (33, 17, 20, Activation::Relu)];
+    let shapes = [
+        (17, 33, 9, Activation::Relu),
+        (5, 7, 3, Activation::Relu6),
+        (1, 1, 1, Activation::None),
+        (33, 17, 20, Activation::Relu),
+    ];
     for cfg in [preset("ice40"), preset("ecp5"), odd(), wide()] {
         for (i, (m, k, n, act)) in shapes.iter().enumerate() {
             matmul(&cfg, *m, *k, *n, *act, i as u64, &CosimOptions::default());
@@ -143,7 +154,11 @@ fn faults_write_nothing_and_report_the_documented_code() {
             assert!(idx as usize >= at, "{}: {fault:?}: error index {idx}", cfg.name);
             let n = r.memory.bytes.len();
             let outside = r.memory.bytes[..pad as usize].iter().chain(&r.memory.bytes[n - pad as usize..]);
-            assert!(outside.into_iter().all(|b| *b == 0xa5), "{}: {fault:?}: a byte outside the window changed", cfg.name);
+            assert!(
+                outside.into_iter().all(|b| *b == 0xa5),
+                "{}: {fault:?}: a byte outside the window changed",
+                cfg.name
+            );
         }
     }
 }

@@ -1213,6 +1213,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         if has_ws {
             e
         } else {
+            // No weight-stationary engine: the weight feeder never runs (dispatch refuses
+            // scratchpad preloads in output-stationary mode).
+            m.mark_unused(pr_active);
+            m.mark_unused(wq_count_w);
             m.lit(0, 1)
         }
     };
