@@ -7,7 +7,7 @@
 #   make lint    clippy (warnings are errors) and rustfmt check
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
-#   make bench   foundation figures: generation time, interpreter and Verilator speed
+#   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
 SHELL := bash
@@ -58,8 +58,11 @@ slow: setup
 synth: setup
 	$(CARGO) test --release -p fpga -- --include-ignored --nocapture
 
-bench: setup
+bench: setup build
 	$(CARGO) bench -p testbenches --bench foundation
+	@echo "MAC utilization, 128x128x128 int8 matmul on Verilator (target: 95%):"
+	$(SEEDCHIP) sim --preset ice40 --workload matmul:128x128x128
+	$(SEEDCHIP) sim --preset ecp5 --workload matmul:128x128x128
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -199,3 +199,44 @@ fn lint_without_gen_output_says_what_to_run() {
     assert!(!o.status.success());
     assert!(text(&o).1.contains("run `seedchip gen --out"));
 }
+
+#[test]
+fn sim_runs_a_matmul_on_verilator_and_reports_json() {
+    let o = seedchip(&["sim", "--preset", "ice40", "--workload", "matmul:17x33x9", "--seed", "5", "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "sim failed:\n{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["pass"], true, "{stdout}");
+    assert_eq!(v["engine"], "verilator");
+    assert_eq!(v["macs"], 17 * 33 * 9);
+    let cycles = v["cycles"].as_u64().unwrap();
+    let util = v["utilization"].as_f64().unwrap();
+    assert!(cycles > 0 && util > 0.0 && util <= 1.0, "{stdout}");
+    assert!((util - (17.0 * 33.0 * 9.0) / (16.0 * cycles as f64)).abs() < 1e-9, "utilization = macs / (16 x cycles)");
+    assert!(v["counters"]["engine_busy"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn sim_on_the_model_and_the_interpreter() {
+    for engine in ["model", "interp"] {
+        let o = seedchip(&["sim", "--preset", "ecp5", "--workload", "matmul:5x7x3", "--engine", engine, "--json"]);
+        let (stdout, stderr) = text(&o);
+        assert!(o.status.success(), "{engine}: {stdout}\n{stderr}");
+        let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!((v["pass"].as_bool(), v["engine"].as_str()), (Some(true), Some(engine)), "{stdout}");
+    }
+}
+
+#[test]
+fn sim_rejects_a_bad_workload_or_engine_with_the_fix() {
+    let o = seedchip(&["sim", "--preset", "ice40", "--workload", "matmul:4x4"]);
+    let (_, stderr) = text(&o);
+    assert!(!o.status.success() && stderr.contains("matmul:MxKxN"), "{stderr}");
+    let o = seedchip(&["sim", "--preset", "ice40", "--workload", "matmul:0x4x4"]);
+    let (_, stderr) = text(&o);
+    assert!(!o.status.success() && stderr.contains("`0` is not a size"), "{stderr}");
+    let o = seedchip(&["sim", "--preset", "ice40", "--workload", "matmul:4x4x4", "--engine", "modelsim"]);
+    let (_, stderr) = text(&o);
+    assert!(!o.status.success() && stderr.contains("verilator, interp or model"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -149,7 +149,7 @@ impl Gen {
         let g = self.g;
         let (eb, max_cols) =
             if space == Space::Scratchpad { (g.sp_elem_bytes(), g.sp_elems()) } else { (g.acc_elem_bytes(), g.cols) };
-        if self.ld_stride % eb != 0 {
+        if !self.ld_stride.is_multiple_of(eb) {
             self.set_stride(true, eb);
         }
         let rows = self.rng.gen_range(1..=8u32.min(self.local_rows(space)));
@@ -177,7 +177,7 @@ impl Gen {
             Space::Accumulator if raw => (g.acc_elem_bytes(), g.cols),
             Space::Accumulator => (g.sp_elem_bytes(), g.cols),
         };
-        if self.st_stride % eb != 0 {
+        if !self.st_stride.is_multiple_of(eb) {
             return self.set_stride(false, eb);
         }
         let Some((row, rows)) = self.defined_run(space, 8) else { return self.mvin(space) };
