@@ -2,7 +2,8 @@
 #
 #   make setup   install the simulators and the YoWASP FPGA tools (scripts/setup-tools.sh)
 #   make build   build the seedchip CLI (release)
-#   make demo    setup + build, generate the iCE40 preset's Verilog into out/ice40, lint it
+#   make demo    setup + build, generate the iCE40 preset's Verilog into out/ice40, lint it,
+#                run a 64x64x64 matmul on it in Verilator against the golden model
 #   make test    setup, then the whole test suite
 #   make lint    clippy (warnings are errors) and rustfmt check
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
@@ -36,6 +37,7 @@ build:
 demo: setup build
 	$(SEEDCHIP) gen --preset ice40 --out out/ice40
 	$(SEEDCHIP) lint --out out/ice40
+	$(SEEDCHIP) sim --preset ice40 --workload matmul:64x64x64
 
 # nextest does not run doctests, so `cargo test --doc` runs them first; nextest goes last
 # so that its summary line closes the output.

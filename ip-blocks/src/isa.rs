@@ -177,11 +177,14 @@ pub enum ErrorCode {
     /// `config_ex` asks for a dataflow the engine was not built with, or a scratchpad
     /// `preload` comes in output-stationary mode.
     Mode = 7,
+    /// Main memory answered a DMA burst with SLVERR or DECERR. Raised by the RTL only
+    /// (the golden model has no bus); the burst's data are not trustworthy.
+    BusError = 8,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 8] = [
+    pub const ALL: [ErrorCode; 9] = [
         ErrorCode::None,
         ErrorCode::IllegalCommand,
         ErrorCode::LocalRange,
@@ -190,6 +193,7 @@ impl ErrorCode {
         ErrorCode::DmaAlign,
         ErrorCode::Sequence,
         ErrorCode::Mode,
+        ErrorCode::BusError,
     ];
 
     /// The register value.
@@ -213,6 +217,7 @@ impl ErrorCode {
             ErrorCode::DmaAlign => "dma_align",
             ErrorCode::Sequence => "sequence",
             ErrorCode::Mode => "mode",
+            ErrorCode::BusError => "bus_error",
         }
     }
 
@@ -229,6 +234,7 @@ impl ErrorCode {
             ErrorCode::DmaAlign => "mvin/mvout address or stride not a multiple of the element size",
             ErrorCode::Sequence => "weight-stationary compute without its preload, or a preload while one is unused",
             ErrorCode::Mode => "a dataflow the engine was not built with",
+            ErrorCode::BusError => "main memory answered a DMA burst with an error response (SLVERR/DECERR)",
         }
     }
 }

@@ -222,3 +222,23 @@ fn a_broken_machine_is_reported_with_address_instruction_and_waveform() {
     assert!(dump.contains("$enddefinitions") && dump.contains("m_axi_wvalid_o"), "a VCD of the top's ports");
     assert!(text.contains(&vcd.display().to_string()), "the report names the waveform: {text}");
 }
+
+#[test]
+fn an_error_response_from_main_memory_stops_the_machine_with_bus_error() {
+    let cfg = preset("ice40");
+    let mem = random_memory(5);
+    let base = mem.base;
+    let program = words(&[
+        Instr::ConfigLd { stride: 4 },
+        Instr::Mvin { dram: base + 0x100, local: ip_blocks::isa::LocalAddr::scratchpad(0), rows: 4, cols: 4 },
+        Instr::Mvin { dram: base + 0x200, local: ip_blocks::isa::LocalAddr::scratchpad(8), rows: 4, cols: 4 },
+    ]);
+    let mut timing = AxiConfig::ideal(cosim::DEFAULT_LATENCY);
+    timing.error_window = Some((base + 0x100, base + 0x110));
+    let opts = CosimOptions { timing, ..CosimOptions::default() };
+    let r = cosim::run(&cfg, &program, &mem, &opts).unwrap_or_else(|e| panic!("{e}"));
+    let (_, code) = r.rtl_error.expect("the RTL reports the bus error");
+    assert_eq!(code, ErrorCode::BusError.code());
+    // The golden model has no bus: the outcomes differ and the report says how.
+    assert!(!r.pass && r.failure_text().contains("bus_error"), "{}", r.failure_text());
+}

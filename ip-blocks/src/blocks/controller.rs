@@ -462,6 +462,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let ld_bytes_done_i = m.input("ld_bytes_done_i", 16);
     let st_bytes_done_i = m.input("st_bytes_done_i", 16);
     let dma_idle_i = m.input("dma_idle_i", 1);
+    let bus_error_i = m.input("bus_error_i", 1);
     // The raw flag of a local read only matters to the accumulator.
     m.mark_unused(lr_raw_i);
 
@@ -1031,8 +1032,18 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let k = code(&mut m, c);
             v = m.mux(cond, k, v);
         }
-        soft_next(&mut m, error_code, soft, x(err_now), v, 0);
-        soft_next(&mut m, error_index, soft, x(err_now), x(dispatched.q), 0);
+        // A bus error (sticky in the DMA) stops the machine too, unless an error is
+        // already recorded; a dispatch error of the same cycle wins.
+        let bus = {
+            let ne = m.not(has_error);
+            let e = m.and(bus_error_i, ne);
+            m.named("bus_error_new", e)
+        };
+        let bus_code = code(&mut m, E::BusError);
+        let v = m.mux(err_now, v, bus_code);
+        let latch = m.or(err_now, bus);
+        soft_next(&mut m, error_code, soft, latch, v, 0);
+        soft_next(&mut m, error_index, soft, latch, x(dispatched.q), 0);
         let dv = inc(&mut m, dispatched);
         soft_next(&mut m, dispatched, soft, x(dispatch_go), dv, 0);
         m.assign(error_code_o, error_code);

@@ -147,6 +147,6 @@ pub fn build(design: &mut Design, prefix: &str, parts: TopParts) -> Result<Modul
         m.connect(dma, to_dma, w);
     }
     let resp_error = m.connect_wire(dma, "resp_error_o", "dma_resp_error");
-    m.mark_unused(resp_error);
+    m.connect(ctl, "bus_error_i", resp_error);
     design.add(m)
 }
