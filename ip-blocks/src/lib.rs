@@ -1,16 +1,20 @@
 //! `ip-blocks`: SeedChip's accelerator, described with `rtl-gen`.
 //!
-//! A [`Config`] (TOML, validated) becomes a [`Generated`] design: the matrix engine (a
-//! systolic array of int8 MACs with int32 sums, weight- and/or output-stationary, DSP or
-//! soft multipliers per PE), the banked scratchpad and the accumulator memory with its
-//! requantizing read-out ([`quant`] is the reference of that arithmetic). The DMA,
-//! controller, golden model and tiler arrive with later work.
+//! A [`Config`] (TOML, validated) becomes a [`Generated`] design, the whole accelerator
+//! `<name>_top`: the matrix engine (a systolic array of int8 MACs with int32 sums,
+//! weight- and/or output-stationary, DSP or soft multipliers per PE), the banked
+//! scratchpad, the accumulator memory with its requantizing read-out ([`quant`] is the
+//! reference of that arithmetic), the controller that runs the instruction set
+//! ([`isa`]), the DMA engine (AXI4 master) and the AXI4-Lite host interface
+//! ([`regmap`]). The [`model`] is the golden model of the instruction set and the
+//! [`tiler`] turns matmuls into programs for it.
 //!
 //! ```
 //! use ip_blocks::{generate, Config};
 //! let cfg = Config::preset("ice40").expect("preset");
 //! let generated = generate(&cfg).expect("the preset generates");
 //! let verilog = generated.verilog();
+//! assert!(verilog.file("seedchip_top").is_some());
 //! assert!(verilog.file("seedchip_systolic_array").is_some());
 //! ```
 //!

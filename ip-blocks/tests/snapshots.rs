@@ -73,3 +73,14 @@ fn accumulator_verilog() {
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
     insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
 }
+
+#[test]
+fn decoder_and_top_verilog() {
+    let text = "name = \"sc\"\n[array]\nrows = 2\ncols = 3\ndataflow = \"both\"\n\
+                [scratchpad]\nbanks = 2\nrows_per_bank = 16\n[accumulator]\nrows = 16\n[dma]\ndata_bits = 32\n";
+    let cfg = ip_blocks::Config::from_toml(text, "snapshot").unwrap();
+    let g = ip_blocks::generate(&cfg).unwrap();
+    let v = g.verilog();
+    insta::assert_snapshot!("decoder", v.file("sc_decoder").unwrap().text);
+    insta::assert_snapshot!("top", v.file("sc_top").unwrap().text);
+}
