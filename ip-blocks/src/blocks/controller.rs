@@ -532,22 +532,39 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         [op[0], op[1], op[2], op[3], op[4], op[5], op[6], op[7]];
     let is_illegal = m.connect_wire(dinst, "illegal_o", "is_illegal");
 
-    let w0 = decoder::word(&mut m, head, 0);
-    let w1 = decoder::word(&mut m, head, 1);
-    let w2 = decoder::word(&mut m, head, 2);
-    let w3 = decoder::word(&mut m, head, 3);
+    let words: Vec<ExprId> = (0..4)
+        .map(|i| {
+            let w = decoder::word(&mut m, head, i);
+            let s = m.named(format!("head_w{i}"), w);
+            if i == 0 {
+                // The opcode byte is the decoder's.
+                m.mark_unused(s);
+            }
+            m.sig(s)
+        })
+        .collect();
+    let (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3]);
     let loc_acc = {
         let e = m.bit(w2, 31);
         m.named("loc_acc", e)
     };
     let loc_accumulate = m.bit(w2, 30);
     let loc_raw = m.bit(w2, 29);
-    let loc_row29 = m.slice(w2, 0, 29);
-    let n16 = m.slice(w3, 0, 16); // rows / count
-    let cols16 = m.slice(w3, 16, 16);
-    let dram = w1;
-    let a29 = m.slice(w1, 0, 29);
-    let b24 = m.slice(w0, 8, 24);
+    let named = |m: &mut ModuleBuilder, name: &str, e: ExprId| {
+        let s = m.named(name, e);
+        m.sig(s)
+    };
+    let e = m.slice(w2, 0, 29);
+    let loc_row29 = named(&mut m, "cmd_row", e);
+    let e = m.slice(w3, 0, 16);
+    let n16 = named(&mut m, "cmd_rows", e); // rows, or a compute's count
+    let e = m.slice(w3, 16, 16);
+    let cols16 = named(&mut m, "cmd_cols", e);
+    let dram = named(&mut m, "cmd_dram", w1);
+    let e = m.slice(w1, 0, 29);
+    let a29 = named(&mut m, "cmd_a_row", e);
+    let e = m.slice(w0, 8, 24);
+    let b24 = named(&mut m, "cmd_b_row", e);
 
     // ---- Architectural state of dispatch ---------------------------------------------
     let mode_os = m.reg("mode_os", 1).reset(u64::from(!has_ws)).build(); // 1: output-stationary
@@ -892,7 +909,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let new_w = {
         let valid = m.or(is_mvin, is_compute);
         let space = m.mux(is_compute, one1, x(loc_acc));
-        let lo = m.mux(is_compute, row_rb, row_rb);
+        let lo = row_rb;
         let hi = m.mux(is_compute, c_whi, mv_hi);
         Range { valid, space, lo, hi }
     };
