@@ -779,8 +779,9 @@ fn random_programs_never_panic_and_stop_at_their_first_error() {
         }
         assert_eq!(out.macs, model.macs());
     }
-    // Every code is reached by some random program.
-    for code in &ErrorCode::ALL[1..] {
+    // Every code of the instruction set is reached by some random program (bus errors
+    // come from main memory, which the model does not have).
+    for code in ErrorCode::ALL[1..].iter().filter(|c| **c != ErrorCode::BusError) {
         assert!(errors.get(code).copied().unwrap_or(0) > 0, "{code} never raised: {errors:?}");
     }
 }

@@ -57,7 +57,7 @@
 //! gives 4 SB_MAC16, 16 SB_RAM40_4K, 944 SB_LUT4, 481 flip-flops; `synth_ecp5` gives 4
 //! MULT18X18D, 8 DP16KD, 1260 LUT4. Addresses must be below `rows`.
 
-use super::util::wrapping_counter;
+use super::util::{select, wrapping_counter};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckError, CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, SignalId};
 
@@ -142,23 +142,6 @@ fn saturate(m: &mut ModuleBuilder, x: impl IntoExpr, to: u32) -> ExprId {
     let limit = m.mux(sign, min, max);
     let low = m.trunc(x, to);
     m.mux(in_range, low, limit)
-}
-
-/// `items[sel]`, as a tree of 2:1 multiplexers on the bits of `sel` (an index past the
-/// end selects the last item).
-fn select(m: &mut ModuleBuilder, sel: SignalId, items: Vec<ExprId>) -> ExprId {
-    let mut level = items;
-    let mut bit = 0;
-    while level.len() > 1 {
-        let s = m.bit(sel, bit);
-        let mut next = Vec::with_capacity(level.len().div_ceil(2));
-        for pair in level.chunks(2) {
-            next.push(if pair.len() == 2 { m.mux(s, pair[1], pair[0]) } else { pair[0] });
-        }
-        level = next;
-        bit += 1;
-    }
-    level[0]
 }
 
 /// Build the accumulator memory module `<prefix>_accumulator` into `design`.

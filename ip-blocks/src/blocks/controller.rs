@@ -210,12 +210,8 @@ impl Ring {
     /// Field `f` of the entry a pointer names.
     fn at(&self, m: &mut ModuleBuilder, ptr: Reg, f: &str) -> ExprId {
         let k = self.field_index(f);
-        let mut v = m.sig(self.entries[0][k].q);
-        for i in 1..QUEUE_DEPTH {
-            let hit = eq_const(m, ptr, i.into());
-            v = m.mux(hit, self.entries[i as usize][k], v);
-        }
-        v
+        let items: Vec<ExprId> = self.entries.iter().map(|e| m.sig(e[k].q)).collect();
+        super::util::select(m, ptr, items)
     }
 
     fn full(&self, m: &mut ModuleBuilder) -> ExprId {

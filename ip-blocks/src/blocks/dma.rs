@@ -71,6 +71,7 @@
 pub mod load;
 pub mod store;
 
+use super::util::select;
 use crate::geometry::Geometry;
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckError, CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, SignalId};
@@ -305,24 +306,6 @@ pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId
     let idle = m.and(load_idle, store_idle);
     m.assign(top("idle_o"), idle);
     design.add(m)
-}
-
-/// `items[sel]`, as a tree of 2:1 multiplexers on the bits of `sel` (an index past the
-/// end selects the last item).
-fn select(m: &mut ModuleBuilder, sel: impl IntoExpr, items: Vec<ExprId>) -> ExprId {
-    let sel = sel.into_expr(m);
-    let mut level = items;
-    let mut bit = 0;
-    while level.len() > 1 {
-        let s = m.bit(sel, bit);
-        let mut next = Vec::with_capacity(level.len().div_ceil(2));
-        for pair in level.chunks(2) {
-            next.push(if pair.len() == 2 { m.mux(s, pair[1], pair[0]) } else { pair[0] });
-        }
-        level = next;
-        bit += 1;
-    }
-    level[0]
 }
 
 /// `value == constant`, false when `constant` is above `max` (the largest value `value`

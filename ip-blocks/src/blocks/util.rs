@@ -22,3 +22,21 @@ pub fn wrapping_counter(m: &mut ModuleBuilder, name: &str, n: u32, en: impl Into
     let wrap = m.and(en, at_last);
     (Some(cnt.q), wrap)
 }
+
+/// `items[sel]`, as a tree of 2:1 multiplexers on the bits of `sel` (an index past the
+/// end selects the last item).
+pub fn select(m: &mut ModuleBuilder, sel: impl IntoExpr, items: Vec<ExprId>) -> ExprId {
+    let sel = sel.into_expr(m);
+    let mut level = items;
+    let mut bit = 0;
+    while level.len() > 1 {
+        let s = m.bit(sel, bit);
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        for pair in level.chunks(2) {
+            next.push(if pair.len() == 2 { m.mux(s, pair[1], pair[0]) } else { pair[0] });
+        }
+        level = next;
+        bit += 1;
+    }
+    level[0]
+}
