@@ -147,6 +147,27 @@ fn default_dma_outstanding() -> u32 {
     16
 }
 
+/// The controller.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControllerConfig {
+    /// Commands each of the four trackers (load, preload, compute, store) holds from
+    /// dispatch to completion: 2, 4, 8 or 16. Deeper lets more loads and stores run
+    /// ahead of compute; each entry costs about 100 flip-flops and its comparators.
+    #[serde(default = "default_queue_depth")]
+    pub queue_depth: u32,
+}
+
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig { queue_depth: default_queue_depth() }
+    }
+}
+
+fn default_queue_depth() -> u32 {
+    4
+}
+
 /// A whole accelerator configuration, as written in a `configs/*.toml` file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -164,6 +185,9 @@ pub struct Config {
     /// The DMA engine (defaults: 64-bit data, 16 read bursts in flight).
     #[serde(default)]
     pub dma: DmaConfig,
+    /// The controller (default: trackers of 4 commands).
+    #[serde(default)]
+    pub controller: ControllerConfig,
 }
 
 fn default_name() -> String {
@@ -257,6 +281,15 @@ impl Config {
             });
         }
         range("dma.outstanding", d.outstanding.into(), 1, 64, "")?;
+        let q = self.controller.queue_depth;
+        if ![2, 4, 8, 16].contains(&q) {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "controller.queue_depth".into(),
+                value: q.to_string(),
+                allowed: "2, 4, 8 or 16 (a power of two)".into(),
+            });
+        }
         if let Some(n) = a.dsp_multipliers {
             range(
                 "array.dsp_multipliers",
@@ -345,6 +378,16 @@ mod tests {
         assert!(e.contains("unknown variant `diagonal`") && e.contains("`ws`, `os`, `both`"), "{e}");
         let e = err(&OK.replace("cols = 3", "cols = 3\ndsp_multipliers = 7"));
         assert!(e.contains("`array.dsp_multipliers` = 7") && e.contains("0 to 6"), "{e}");
+    }
+
+    #[test]
+    fn dma_and_controller_sizes_are_checked() {
+        let e = err(&format!("{OK}[dma]\ndata_bits = 48\n"));
+        assert!(e.contains("`dma.data_bits` = 48") && e.contains("32, 64, 128 or 256"), "{e}");
+        let e = err(&format!("{OK}[controller]\nqueue_depth = 3\n"));
+        assert!(e.contains("`controller.queue_depth` = 3") && e.contains("power of two"), "{e}");
+        let c = Config::from_toml(&format!("{OK}[controller]\nqueue_depth = 8\n"), "t").unwrap();
+        assert_eq!((c.controller.queue_depth, c.dma.data_bits), (8, 64));
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
 //!    mode and the requantization registers. A `fence` waits until everything is idle.
 //!    An error stops dispatch: the failing command and every later one have no effect.
-//! 3. **Four in-order trackers** of [`QUEUE_DEPTH`] commands each: load (`mvin`),
+//! 3. **Four in-order trackers** of `controller.queue_depth` commands each (a power of
+//!    two, [`crate::config::ControllerConfig`]): load (`mvin`),
 //!    preload (weights), compute and store (`mvout`, bias preload). A tracker keeps a
 //!    command from dispatch until it has completed, with the local rows it reads and
 //!    writes. A command whose rows overlap those of an incomplete command of another
@@ -36,8 +37,6 @@ use rtl_gen::{CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, Re
 
 /// Commands held between the host and dispatch.
 pub const CMD_QUEUE_DEPTH: u32 = 2;
-/// Commands each tracker (load, preload, compute, store) holds.
-pub const QUEUE_DEPTH: u32 = 4;
 
 /// The blocks the controller instances.
 #[derive(Clone, Copy, Debug)]
@@ -163,10 +162,11 @@ fn overlap(m: &mut ModuleBuilder, a: Range, b: Range) -> ExprId {
     and_all(m, [a.valid, b.valid, same, c1, c2])
 }
 
-/// An in-order ring of `QUEUE_DEPTH` commands: pushed at dispatch (tail), handed to its
+/// An in-order ring of `depth` commands (a power of two): pushed at dispatch (tail), handed to its
 /// unit (issue pointer), removed when complete (head).
 struct Ring {
     name: String,
+    depth: u32,
     fields: Vec<(String, u32)>,
     entries: Vec<Vec<Reg>>,
     valid: Vec<Reg>,
@@ -178,15 +178,16 @@ struct Ring {
 }
 
 impl Ring {
-    fn new(m: &mut ModuleBuilder, name: &str, fields: &[(&str, u32)]) -> Ring {
-        let pw = clog2(QUEUE_DEPTH.into()).max(1);
-        let cw = clog2(u64::from(QUEUE_DEPTH) + 1);
-        let entries = (0..QUEUE_DEPTH)
+    fn new(m: &mut ModuleBuilder, name: &str, depth: u32, fields: &[(&str, u32)]) -> Ring {
+        let pw = clog2(depth.into()).max(1);
+        let cw = clog2(u64::from(depth) + 1);
+        let entries = (0..depth)
             .map(|i| fields.iter().map(|(f, w)| m.reg(format!("{name}{i}_{f}"), *w).build()).collect())
             .collect();
-        let valid = (0..QUEUE_DEPTH).map(|i| m.reg(format!("{name}{i}_valid"), 1).reset(0).build()).collect();
+        let valid = (0..depth).map(|i| m.reg(format!("{name}{i}_valid"), 1).reset(0).build()).collect();
         Ring {
             name: name.to_string(),
+            depth,
             fields: fields.iter().map(|(f, w)| (f.to_string(), *w)).collect(),
             entries,
             valid,
@@ -215,7 +216,7 @@ impl Ring {
     }
 
     fn full(&self, m: &mut ModuleBuilder) -> ExprId {
-        eq_const(m, self.count, QUEUE_DEPTH.into())
+        eq_const(m, self.count, self.depth.into())
     }
 
     fn empty(&self, m: &mut ModuleBuilder) -> ExprId {
@@ -239,7 +240,7 @@ impl Ring {
         let (push, issue, retire) = (push.into_expr(m), issue.into_expr(m), retire.into_expr(m));
         let data: Vec<ExprId> = data.iter().map(|d| d.into_expr(m)).collect();
         assert_eq!(data.len(), self.fields.len(), "{}: data for every field", self.name);
-        for i in 0..QUEUE_DEPTH {
+        for i in 0..self.depth {
             let at_tail = eq_const(m, self.tail, i.into());
             let we = m.and(push, at_tail);
             for (k, d) in data.iter().enumerate() {
@@ -387,7 +388,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let sp_bits = g.sp_row_bits();
     let acc_aw = clog2(g.acc_rows.into()).max(1);
     let (seb, aeb) = (g.sp_elem_bytes(), g.acc_elem_bytes());
-    let d = QUEUE_DEPTH;
+    let d = cfg.controller.queue_depth;
 
     let mut m = ModuleBuilder::new(format!("{prefix}_controller"));
     m.doc(format!(
@@ -828,6 +829,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let ldr = Ring::new(
         &mut m,
         "ldq",
+        d,
         &[
             ("dram", 32),
             ("stride", 32),
@@ -843,6 +845,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let str_ = Ring::new(
         &mut m,
         "stq",
+        d,
         &[
             ("bias", 1),
             ("dram", 32),
@@ -856,10 +859,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             ("hi", rb),
         ],
     );
-    let prr = Ring::new(&mut m, "prq", &[("row", lb), ("n", 16), ("lo", rb), ("hi", rb)]);
+    let prr = Ring::new(&mut m, "prq", d, &[("row", lb), ("n", 16), ("lo", rb), ("hi", rb)]);
     let cpr = Ring::new(
         &mut m,
         "cpq",
+        d,
         &[
             ("a", lb),
             ("b", lb),
