@@ -1,0 +1,340 @@
+//! Small pieces the controller is built from: an operand type for inline lists, register
+//! helpers with the soft reset, local row ranges and their overlap test, the in-order
+//! command rings of the trackers, two-entry register FIFOs, and scratchpad bank
+//! selection.
+
+use crate::geometry::Geometry;
+use rtl_gen::ir::clog2;
+use rtl_gen::{ExprId, IntoExpr, ModuleBuilder, Reg, SignalId};
+
+/// An operand of either kind, so that lists of signals and expressions can be written
+/// inline.
+#[derive(Clone, Copy)]
+pub(super) enum Ex {
+    S(SignalId),
+    E(ExprId),
+    R(Reg),
+}
+
+impl IntoExpr for Ex {
+    fn into_expr(self, m: &mut ModuleBuilder) -> ExprId {
+        match self {
+            Ex::S(s) => m.sig(s),
+            Ex::E(e) => e,
+            Ex::R(r) => m.sig(r.q),
+        }
+    }
+}
+
+impl From<SignalId> for Ex {
+    fn from(s: SignalId) -> Self {
+        Ex::S(s)
+    }
+}
+
+impl From<ExprId> for Ex {
+    fn from(e: ExprId) -> Self {
+        Ex::E(e)
+    }
+}
+
+impl From<Reg> for Ex {
+    fn from(r: Reg) -> Self {
+        Ex::R(r)
+    }
+}
+
+pub(super) fn x(v: impl Into<Ex>) -> Ex {
+    v.into()
+}
+
+pub(super) fn width_of(m: &ModuleBuilder, e: ExprId) -> u32 {
+    m.width(e)
+}
+
+pub(super) fn and_all<T: Into<Ex>>(m: &mut ModuleBuilder, xs: impl IntoIterator<Item = T>) -> ExprId {
+    let es: Vec<ExprId> = xs.into_iter().map(|v| v.into().into_expr(m)).collect();
+    es.into_iter().reduce(|a, b| m.and(a, b)).unwrap_or_else(|| m.lit(1, 1))
+}
+
+pub(super) fn or_all<T: Into<Ex>>(m: &mut ModuleBuilder, xs: impl IntoIterator<Item = T>) -> ExprId {
+    let es: Vec<ExprId> = xs.into_iter().map(|v| v.into().into_expr(m)).collect();
+    es.into_iter().reduce(|a, b| m.or(a, b)).unwrap_or_else(|| m.lit(0, 1))
+}
+
+/// `x + 1` at its own width.
+pub(super) fn inc(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
+    let x = x.into_expr(m);
+    let w = width_of(m, x);
+    let one = m.lit(1, w);
+    m.add(x, one)
+}
+
+pub(super) fn dec(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
+    let x = x.into_expr(m);
+    let w = width_of(m, x);
+    let one = m.lit(1, w);
+    m.sub(x, one)
+}
+
+pub(super) fn is_zero(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
+    let x = x.into_expr(m);
+    let a = m.any(x);
+    m.not(a)
+}
+
+pub(super) fn eq_const(m: &mut ModuleBuilder, x: impl IntoExpr, v: u64) -> ExprId {
+    let x = x.into_expr(m);
+    let w = width_of(m, x);
+    let k = m.lit(v, w);
+    m.eq(x, k)
+}
+
+/// A register cleared by the soft reset as by `rst_i`: `en` loads `value`, `soft`
+/// loads `reset`.
+pub(super) fn soft_next(
+    m: &mut ModuleBuilder,
+    r: Reg,
+    soft: SignalId,
+    en: impl IntoExpr,
+    value: impl IntoExpr,
+    reset: u64,
+) {
+    let en = en.into_expr(m);
+    let value = value.into_expr(m);
+    let w = m.module().signal(r.q).width;
+    let rv = m.lit(reset, w);
+    let v = m.mux(soft, rv, value);
+    m.next(r, v);
+    let e = m.or(en, soft);
+    m.set_enable(r, e);
+}
+
+/// A local row range `[lo, hi)` in one memory (`space`: 0 scratchpad, 1 accumulator),
+/// `valid` when the command has one.
+#[derive(Clone, Copy)]
+pub(super) struct Range {
+    pub(super) valid: ExprId,
+    pub(super) space: ExprId,
+    pub(super) lo: ExprId,
+    pub(super) hi: ExprId,
+}
+
+pub(super) fn overlap(m: &mut ModuleBuilder, a: Range, b: Range) -> ExprId {
+    let same = m.eq(a.space, b.space);
+    let c1 = m.lt(a.lo, b.hi);
+    let c2 = m.lt(b.lo, a.hi);
+    and_all(m, [a.valid, b.valid, same, c1, c2])
+}
+
+/// An in-order ring of `depth` commands (a power of two): pushed at dispatch (tail), handed to its
+/// unit (issue pointer), removed when complete (head).
+pub(super) struct Ring {
+    pub(super) name: String,
+    pub(super) depth: u32,
+    pub(super) fields: Vec<(String, u32)>,
+    pub(super) entries: Vec<Vec<Reg>>,
+    pub(super) valid: Vec<Reg>,
+    pub(super) head: Reg,
+    pub(super) tail: Reg,
+    pub(super) issue: Reg,
+    pub(super) count: Reg,
+    pub(super) pending: Reg,
+}
+
+impl Ring {
+    pub(super) fn new(m: &mut ModuleBuilder, name: &str, depth: u32, fields: &[(&str, u32)]) -> Ring {
+        let pw = clog2(depth.into()).max(1);
+        let cw = clog2(u64::from(depth) + 1);
+        let entries = (0..depth)
+            .map(|i| fields.iter().map(|(f, w)| m.reg(format!("{name}{i}_{f}"), *w).build()).collect())
+            .collect();
+        let valid = (0..depth).map(|i| m.reg(format!("{name}{i}_valid"), 1).reset(0).build()).collect();
+        Ring {
+            name: name.to_string(),
+            depth,
+            fields: fields.iter().map(|(f, w)| (f.to_string(), *w)).collect(),
+            entries,
+            valid,
+            head: m.reg(format!("{name}_head"), pw).reset(0).build(),
+            tail: m.reg(format!("{name}_tail"), pw).reset(0).build(),
+            issue: m.reg(format!("{name}_issue"), pw).reset(0).build(),
+            count: m.reg(format!("{name}_count"), cw).reset(0).build(),
+            pending: m.reg(format!("{name}_pending"), cw).reset(0).build(),
+        }
+    }
+
+    pub(super) fn field_index(&self, f: &str) -> usize {
+        self.fields.iter().position(|(n, _)| n == f).unwrap_or_else(|| panic!("{}: no field {f}", self.name))
+    }
+
+    /// Field `f` of entry `i`.
+    pub(super) fn entry(&self, i: u32, f: &str) -> Reg {
+        self.entries[i as usize][self.field_index(f)]
+    }
+
+    /// Field `f` of the entry a pointer names.
+    pub(super) fn at(&self, m: &mut ModuleBuilder, ptr: Reg, f: &str) -> ExprId {
+        let k = self.field_index(f);
+        let items: Vec<ExprId> = self.entries.iter().map(|e| m.sig(e[k].q)).collect();
+        crate::blocks::util::select(m, ptr, items)
+    }
+
+    pub(super) fn full(&self, m: &mut ModuleBuilder) -> ExprId {
+        eq_const(m, self.count, self.depth.into())
+    }
+
+    pub(super) fn empty(&self, m: &mut ModuleBuilder) -> ExprId {
+        is_zero(m, self.count)
+    }
+
+    pub(super) fn has_pending(&self, m: &mut ModuleBuilder) -> ExprId {
+        m.any(self.pending)
+    }
+
+    /// Wire up pointers, counts and entries. `data` gives every field in order.
+    pub(super) fn connect(
+        &self,
+        m: &mut ModuleBuilder,
+        soft: SignalId,
+        push: impl IntoExpr,
+        data: &[Ex],
+        issue: impl IntoExpr,
+        retire: impl IntoExpr,
+    ) {
+        let (push, issue, retire) = (push.into_expr(m), issue.into_expr(m), retire.into_expr(m));
+        let data: Vec<ExprId> = data.iter().map(|d| d.into_expr(m)).collect();
+        assert_eq!(data.len(), self.fields.len(), "{}: data for every field", self.name);
+        for i in 0..self.depth {
+            let at_tail = eq_const(m, self.tail, i.into());
+            let we = m.and(push, at_tail);
+            for (k, d) in data.iter().enumerate() {
+                let r = self.entries[i as usize][k];
+                m.next(r, *d);
+                m.set_enable(r, we);
+            }
+            let at_head = eq_const(m, self.head, i.into());
+            let gone = m.and(retire, at_head);
+            let keep = {
+                let ng = m.not(gone);
+                m.and(self.valid[i as usize], ng)
+            };
+            let v = m.or(we, keep);
+            let one = m.lit(1, 1);
+            soft_next(m, self.valid[i as usize], soft, one, v, 0);
+        }
+        let t = inc(m, self.tail);
+        soft_next(m, self.tail, soft, push, t, 0);
+        let h = inc(m, self.head);
+        soft_next(m, self.head, soft, retire, h, 0);
+        let is = inc(m, self.issue);
+        soft_next(m, self.issue, soft, issue, is, 0);
+        for (r, up, down) in [(self.count, push, retire), (self.pending, push, issue)] {
+            let plus = inc(m, r);
+            let minus = dec(m, r);
+            let only_up = {
+                let nd = m.not(down);
+                m.and(up, nd)
+            };
+            let only_down = {
+                let nu = m.not(up);
+                m.and(down, nu)
+            };
+            let v = m.mux(only_up, plus, minus);
+            let en = m.or(only_up, only_down);
+            soft_next(m, r, soft, en, v, 0);
+        }
+    }
+}
+
+/// A two-entry FIFO of registers (`width` bits): returns (not empty, head data, count).
+/// Pushed with `push`/`data`, popped with `pop`.
+pub(super) struct Fifo2 {
+    pub(super) count: Reg,
+    pub(super) head: ExprId,
+}
+
+pub(super) fn fifo2(
+    m: &mut ModuleBuilder,
+    name: &str,
+    width: u32,
+    soft: SignalId,
+    push: impl IntoExpr,
+    data: impl IntoExpr,
+    pop: impl IntoExpr,
+) -> Fifo2 {
+    let (push, data, pop) = (push.into_expr(m), data.into_expr(m), pop.into_expr(m));
+    let e0 = m.reg(format!("{name}_e0"), width).build();
+    let e1 = m.reg(format!("{name}_e1"), width).build();
+    let count = m.reg(format!("{name}_count"), 2).reset(0).build();
+    // e0 is the head. Pop shifts e1 into e0; push writes the first free slot after it.
+    let c0 = eq_const(m, count, 0);
+    let c1 = eq_const(m, count, 1);
+    let c2 = eq_const(m, count, 2);
+    // e0 loads: push into an empty FIFO, or pop+push with one entry, or pop with two.
+    let e0_from_data = {
+        let a = m.and(push, c0);
+        let pp = m.and(push, pop);
+        let b = m.and(pp, c1);
+        m.or(a, b)
+    };
+    let e0_from_e1 = m.and(pop, c2);
+    let e0_en = m.or(e0_from_data, e0_from_e1);
+    let e0_v = m.mux(e0_from_e1, e1, data);
+    m.next(e0, e0_v);
+    m.set_enable(e0, e0_en);
+    // e1 loads: push with one entry and no pop, or push with two entries and a pop.
+    let e1_en = {
+        let np = m.not(pop);
+        let a = {
+            let t = m.and(push, c1);
+            m.and(t, np)
+        };
+        let b = {
+            let t = m.and(push, c2);
+            m.and(t, pop)
+        };
+        m.or(a, b)
+    };
+    m.next(e1, data);
+    m.set_enable(e1, e1_en);
+    let plus = inc(m, count);
+    let minus = dec(m, count);
+    let only_push = {
+        let np = m.not(pop);
+        m.and(push, np)
+    };
+    let only_pop = {
+        let np = m.not(push);
+        m.and(pop, np)
+    };
+    let v = m.mux(only_push, plus, minus);
+    let en = m.or(only_push, only_pop);
+    soft_next(m, count, soft, en, v, 0);
+    let head = m.sig(e0.q);
+    Fifo2 { count, head }
+}
+
+/// Bank of a scratchpad row: one-hot `in_bank` per bank and the row within each bank.
+pub(super) fn bank_select(m: &mut ModuleBuilder, g: &Geometry, row: ExprId) -> (Vec<ExprId>, Vec<ExprId>) {
+    let lb = width_of(m, row);
+    let aw = clog2(g.sp_rows_per_bank.into()).max(1);
+    let mut hits = Vec::new();
+    let mut addrs = Vec::new();
+    for i in 0..g.sp_banks {
+        let lo = u64::from(i * g.sp_rows_per_bank);
+        let hi = u64::from((i + 1) * g.sp_rows_per_bank);
+        let ge = if lo == 0 { m.lit(1, 1) } else { m.ge(row, m_lit(lo, lb)) };
+        let lt = if hi >= (1u64 << lb) { m.lit(1, 1) } else { m.lt(row, m_lit(hi, lb)) };
+        hits.push(m.and(ge, lt));
+        let off = m.lit(lo, lb);
+        let rel = m.sub(row, off);
+        addrs.push(m.resize(rel, aw, false));
+    }
+    (hits, addrs)
+}
+
+/// A literal usable where the builder is already mutably borrowed by the call.
+pub(super) fn m_lit(v: u64, w: u32) -> rtl_gen::bits::Bits {
+    rtl_gen::bits::Bits::from_u64(v, w)
+}
