@@ -240,3 +240,18 @@ fn sim_rejects_a_bad_workload_or_engine_with_the_fix() {
     assert!(!o.status.success() && stderr.contains("verilator, interp or model"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn the_c_driver_example_compiles_against_the_generated_header() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ice40");
+    assert!(seedchip(&["gen", "--preset", "ice40", "--out", out.to_str().unwrap()]).status.success());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/c/seedchip_run.c");
+    let o = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-fsyntax-only", "-I"])
+        .arg(out.join("rtl"))
+        .arg(&example)
+        .output()
+        .expect("cc runs (build-essential is installed by scripts/setup-tools.sh)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
