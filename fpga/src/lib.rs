@@ -35,8 +35,11 @@
 //! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
 //!   of cells used, and [`yosys::FlowError`].
 
+pub mod board_top;
 pub mod family;
 pub mod plan;
+pub mod protocol;
+pub mod runtime;
 pub mod yosys;
 
 pub use family::Family;
