@@ -13,10 +13,10 @@
 //!   stop bit, so a transmitter up to half a bit fast per character is still followed.
 //!
 //! Transmitter (ports `clk_i`, `rst_i`, `valid_i`, `data_i[7:0]`, `ready_o`, `tx_o`):
-//! `ready_o` is high while idle; a byte taken with `valid_i` is sent as a start bit,
-//! eight data bits (least significant first) and a stop bit, `divider` cycles each, from
-//! the register `tx_q` (no glitches on the pin). The next byte is taken the cycle after
-//! the stop bit ends: back to back, a character is exactly `10 x divider` cycles.
+//! `ready_o` is high while idle and in the last cycle of a stop bit; a byte taken with
+//! `valid_i` is sent as a start bit, eight data bits (least significant first) and a
+//! stop bit, `divider` cycles each, from the register `tx_q` (no glitches on the pin).
+//! Back to back, a character is exactly `10 x divider` cycles.
 
 use super::util::{bits_for, dec, eq_const, inc};
 use super::BoardError;
@@ -167,7 +167,7 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     m.doc(format!(
         "UART transmitter, 8N1, {divider} clock cycles per bit: a byte taken while ready_o is high \
          leaves as start bit, eight data bits (least significant first) and stop bit from the \
-         register tx_q; ready_o rises again when the stop bit ends."
+         register tx_q; ready_o is high again in the stop bit's last cycle (back to back)."
     ));
     m.param("divider", divider);
     let valid_i = m.input("valid_i", 1);
@@ -185,13 +185,17 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let tx = m.reg("tx", 1).reset(1).build();
 
     let idle = m.not(busy);
-    let take = m.and(valid_i, idle);
-    let take = m.named("take", take);
     let at_zero = eq_const(&mut m, count, 0);
     let bit_end = m.and(busy, at_zero);
     let bit_end = m.named("bit_end", bit_end);
     let none_left = eq_const(&mut m, left, 0);
     let done = m.and(bit_end, none_left);
+    let done = m.named("done", done);
+    // Ready while idle and in the last cycle of a stop bit: characters back to back.
+    let ready = m.or(idle, done);
+    let ready = m.named("ready", ready);
+    let take = m.and(valid_i, ready);
+    let take = m.named("take", take);
     let next_bit = {
         let more = m.not(none_left);
         m.and(bit_end, more)
@@ -227,7 +231,7 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let tx_d = m.mux(take, zero, tx_idle);
     m.next(tx, tx_d);
     m.assign(tx_o, tx);
-    m.assign(ready_o, idle);
+    m.assign(ready_o, ready);
     design.add(m)
 }
 
