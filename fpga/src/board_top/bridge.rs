@@ -163,7 +163,12 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         })
         .collect();
     let is = |n: &str| s[st(n) as usize];
-    let lit = |m: &mut ModuleBuilder, name: &str| m.lit(st(name), 5);
+    // Each state's number as a named constant wire (`st_hunt` ...), so that the next-state
+    // logic reads with names.
+    let lit = |m: &mut ModuleBuilder, name: &str| {
+        let c = m.lit(st(name), 5);
+        nm(m, format!("st_{}", name.to_lowercase()), c)
+    };
 
     // Fields, little-endian: addr or offset from field0, len after addr, value after offset.
     let f: Vec<ExprId> = fields.iter().map(|r| m.sig(r.q)).collect();
@@ -186,8 +191,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
 
     // ---- receiving -----------------------------------------------------------------
     let byte = m.sig(rx_data);
-    let crc_next = crc8_step(&mut m, crc, byte);
-    let crc_next = nm(&mut m, "crc_next", crc_next);
+    let crc_next = crc8_step(&mut m, "rx_crc", crc, byte);
+    let crc_next = nm(&mut m, "rx_crc_next", crc_next);
     let receiving = {
         let t: Vec<ExprId> = ["OPCODE", "FIELDS", "PAYLOAD", "CRC", "DISCARD"].iter().map(|n| m.sig(is(n))).collect();
         or_all(&mut m, &t)
@@ -214,6 +219,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let g = got(&mut m, "HUNT");
         m.and(g, is_sync)
     };
+    let hunt_sync = nm(&mut m, "hunt_sync", hunt_sync);
     let got_opcode = got(&mut m, "OPCODE");
     let got_field = got(&mut m, "FIELDS");
     let got_payload = got(&mut m, "PAYLOAD");
@@ -480,9 +486,13 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         m.and(sent, i)
     };
     let sent_sync = sent_in(&mut m, "TX_SYNC");
+    let sent_sync = nm(&mut m, "sent_sync", sent_sync);
     let sent_status = sent_in(&mut m, "TX_STATUS");
+    let sent_status = nm(&mut m, "sent_status", sent_status);
     let sent_payload = sent_in(&mut m, "TX_PAYLOAD");
+    let sent_payload = nm(&mut m, "sent_payload", sent_payload);
     let sent_crc = sent_in(&mut m, "TX_CRC");
+    let sent_crc = nm(&mut m, "sent_crc", sent_crc);
     let in_tx_wait = m.sig(is("TX_WAIT"));
     m.set_enable(fetched, in_tx_wait);
     m.next(fetched, mem_rdata);
@@ -523,27 +533,34 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let f = m.mux(no_fields, s_crc, s_fields);
         m.mux(known, f, s_discard)
     };
+    let after_opcode = nm(&mut m, "after_opcode", after_opcode);
     // After the last field: the payload of a non-empty write, else the CRC.
     let after_fields = {
         let nz = m.not(len_zero_rx);
         let wp = m.and(is_write_mem, nz);
         m.mux(wp, s_payload, s_crc)
     };
+    let after_fields = nm(&mut m, "after_fields", after_fields);
     let after_crc = m.mux(crc_ok, s_exec, s_discard);
+    let after_crc = nm(&mut m, "after_crc", after_crc);
     let after_exec = {
         let work =
             pick(&mut m, s_tx_sync, &[(is_write_mem, s_commit_read), (is_reg, s_reg_request), (is_reset, s_reset)]);
         m.mux(range_ok, work, s_tx_sync)
     };
+    let after_exec = nm(&mut m, "after_exec", after_exec);
     let after_commit = m.mux(payload_last, s_tx_sync, s_commit_read);
+    let after_commit = nm(&mut m, "after_commit", after_commit);
     let after_status = {
         let p2 = m.mux(is_read_mem, s_tx_fetch, s_tx_payload);
         m.mux(has_payload, p2, s_tx_crc)
     };
+    let after_status = nm(&mut m, "after_status", after_status);
     let after_payload = {
         let more = m.mux(is_read_mem, s_tx_fetch, s_tx_payload);
         m.mux(payload_end, s_tx_crc, more)
     };
+    let after_payload = nm(&mut m, "after_payload", after_payload);
     let frame_open = {
         let t: Vec<ExprId> = ["OPCODE", "FIELDS", "PAYLOAD", "CRC"].iter().map(|n| m.sig(is(n))).collect();
         or_all(&mut m, &t)
@@ -558,10 +575,15 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let d = m.sig(is("DISCARD"));
         and_all(&mut m, &[d, timed_out, nv])
     };
+    let discard_end = nm(&mut m, "discard_end", discard_end);
     let commit_step = m.and(in_commit_write, granted);
+    let commit_step = nm(&mut m, "commit_step", commit_step);
     let fetch_step = m.and(in_tx_fetch, granted);
+    let fetch_step = nm(&mut m, "fetch_step", fetch_step);
     let field_done = m.and(got_field, field_last);
+    let field_done = nm(&mut m, "field_done", field_done);
     let payload_done = m.and(got_payload, payload_last);
+    let payload_done = nm(&mut m, "payload_done", payload_done);
     let state_d = pick(
         &mut m,
         state,
@@ -623,7 +645,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let tx_crc_byte = m.mux(sent_status, status, payload_byte);
     let tx_crc_next = {
         let from = m.mux(sent_status, zero8, crc);
-        crc8_step(&mut m, from, tx_crc_byte)
+        let next = crc8_step(&mut m, "tx_crc", from, tx_crc_byte);
+        nm(&mut m, "tx_crc_next", next)
     };
     let tx_crc_step = m.or(sent_status, sent_payload);
     let crc_d = pick(&mut m, crc, &[(hunt_sync, zero8), (rx_crc_step, crc_next), (tx_crc_step, tx_crc_next)]);

@@ -32,20 +32,18 @@ pub(crate) fn eq_const(m: &mut ModuleBuilder, x: impl IntoExpr, v: u64) -> ExprI
 
 /// AND of every term (1 when there is none).
 pub(crate) fn and_all(m: &mut ModuleBuilder, terms: &[ExprId]) -> ExprId {
-    let mut acc = m.lit(1, 1);
-    for t in terms {
-        acc = m.and(acc, *t);
+    match terms.split_first() {
+        None => m.lit(1, 1),
+        Some((first, rest)) => rest.iter().fold(*first, |acc, t| m.and(acc, *t)),
     }
-    acc
 }
 
 /// OR of every term (0 when there is none).
 pub(crate) fn or_all(m: &mut ModuleBuilder, terms: &[ExprId]) -> ExprId {
-    let mut acc = m.lit(0, 1);
-    for t in terms {
-        acc = m.or(acc, *t);
+    match terms.split_first() {
+        None => m.lit(0, 1),
+        Some((first, rest)) => rest.iter().fold(*first, |acc, t| m.or(acc, *t)),
     }
-    acc
 }
 
 /// A priority multiplexer: the value of the first case whose condition is high, else
@@ -59,18 +57,23 @@ pub(crate) fn pick(m: &mut ModuleBuilder, default: impl IntoExpr, cases: &[(Expr
 }
 
 /// One CRC-8 step (polynomial 0x07) in logic: the CRC after `byte`, from `crc` (both
-/// 8 bits). Unrolled into XORs; [`crate::protocol::crc8_update`] is its reference.
-pub(crate) fn crc8_step(m: &mut ModuleBuilder, crc: impl IntoExpr, byte: impl IntoExpr) -> ExprId {
+/// 8 bits), as eight shift-and-XOR stages named `<name>_bit<k>` (the last one is the
+/// result). [`crate::protocol::crc8_update`] is its reference.
+pub(crate) fn crc8_step(m: &mut ModuleBuilder, name: &str, crc: impl IntoExpr, byte: impl IntoExpr) -> ExprId {
     let mut c = m.xor(crc, byte);
+    c = nm(m, format!("{name}_in"), c);
     let poly = m.lit(0x07, 8);
     let zero = m.lit(0, 8);
-    for _ in 0..8 {
+    for k in 0..8 {
         let msb = m.bit(c, 7);
         let low = m.slice(c, 0, 7);
         let z = m.lit(0, 1);
         let shifted = m.concat([low, z]);
         let fb = m.mux(msb, poly, zero);
         c = m.xor(shifted, fb);
+        if k < 7 {
+            c = nm(m, format!("{name}_bit{k}"), c);
+        }
     }
     c
 }
