@@ -40,6 +40,7 @@
 //! let params = BoardParams::new(cfg, 12_000_000, 115_200, 16 * 1024, 4);
 //! let board = board_top::build(&params).expect("the board top builds");
 //! assert_eq!(board.uart.divider, 104);
+//! assert!(board.to_string().contains("UART 115200 baud (divider 104, 115385 baud, +0.16%)"));
 //! let verilog = board.verilog();
 //! assert!(verilog.file("seedchip_board").is_some());
 //! assert!(verilog.file("seedchip_board_mem").is_some());
@@ -179,6 +180,29 @@ impl BoardTop {
             mem_bytes: self.params.mem_bytes,
             clock_hz: self.params.clock_hz,
         }
+    }
+}
+
+impl std::fmt::Display for BoardTop {
+    /// One paragraph: clock, UART (divider and baud-rate error), memory, timeouts.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = &self.params;
+        write!(
+            f,
+            "{}_board: {} Hz, UART {} baud (divider {}, {:.0} baud, {:+.2}%), {} bytes of memory, {} LEDs; \
+             power-on reset {} cycles, frame timeout {} cycles, register timeout {} cycles",
+            p.config.name,
+            p.clock_hz,
+            p.baud,
+            self.uart.divider,
+            self.uart.actual_baud,
+            self.uart.baud_error * 100.0,
+            p.mem_bytes,
+            p.leds,
+            self.por_cycles,
+            self.frame_timeout_cycles,
+            self.register_timeout_cycles
+        )
     }
 }
 
