@@ -260,13 +260,20 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let crc_ok = nm(&mut m, "crc_ok", crc_ok);
 
     // ---- checks at EXEC --------------------------------------------------------------
+    // addr + len <= mem_bytes, with the address's bits above the memory's zero and the
+    // sum taken as wide as needed, not over 33 bits.
+    let ew = ab.max(16) + 1;
+    let addr_low = m.slice(addr, 0, ab);
+    let addr_high = m.slice(addr, ab, 32 - ab);
+    let high_zero = eq_const(&mut m, addr_high, 0);
     let end = {
-        let a = m.zext(addr, 33);
-        let l = m.zext(len, 33);
+        let a = m.zext(addr_low, ew);
+        let l = m.zext(len, ew);
         m.add(a, l)
     };
-    let mem_c = m.lit(u64::from(p.mem_bytes), 33);
-    let fits = m.le(end, mem_c);
+    let mem_c = m.lit(u64::from(p.mem_bytes), ew);
+    let below = m.le(end, mem_c);
+    let fits = m.and(high_zero, below);
     let len_nonzero = {
         let z = eq_const(&mut m, len, 0);
         m.not(z)
@@ -296,11 +303,11 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let range_ok = nm(&mut m, "range_ok", range_ok);
 
     // ---- memory port ---------------------------------------------------------------
-    let mem_addr_full = {
-        let c32 = m.zext(count, 32);
-        m.add(addr, c32)
+    // The range check keeps addr + count below mem_bytes: the low bits suffice.
+    let mem_addr = {
+        let c = m.resize(count, ab, false);
+        m.add(addr_low, c)
     };
-    let mem_addr = m.slice(mem_addr_full, 0, ab);
     m.assign(mem_addr_o, mem_addr);
     let in_commit_write = m.sig(is("COMMIT_WRITE"));
     let in_tx_fetch = m.sig(is("TX_FETCH"));
