@@ -214,6 +214,25 @@ fn damaged_frames_get_an_error_reply_and_change_nothing() {
 }
 
 #[test]
+fn the_runtime_retries_a_memory_write_caught_in_a_damaged_exchange() {
+    let mut br = connect("tiny");
+    // The start of a frame that never finishes: the board takes the next request's
+    // bytes as the rest of it, finds a CRC mismatch and answers that; the runtime
+    // resynchronizes and sends the write again.
+    br.link_mut().send(&[0xA5, 0x01]).unwrap_or_else(|e| panic!("{e}"));
+    let data: Vec<u8> = (0..100).collect();
+    br.write_mem(0x300, &data).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(br.stats().retries, 1, "one retry");
+    assert_eq!(br.read_mem(0x300, 100).unwrap_or_else(|e| panic!("{e}")), data);
+    // Register writes are never retried: the error reaches the caller.
+    br.link_mut().send(&[0xA5, 0x03]).unwrap_or_else(|e| panic!("{e}"));
+    let e = br.write_reg(0x050, 7).expect_err("the damaged exchange is reported");
+    assert!(matches!(e.status(), Some(Status::BadCrc | Status::FrameTimeout)), "{e}");
+    assert_eq!(br.stats().retries, 1, "no retry of a register write");
+    assert_eq!(br.read_reg(0x050).unwrap_or_else(|e| panic!("{e}")), 0, "and it did not happen");
+}
+
+#[test]
 fn reset_request_resets_the_accelerator_but_not_the_memory() {
     let cfg = tiny();
     let mut br = connect("tiny");
