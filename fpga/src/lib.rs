@@ -29,14 +29,25 @@
 //! # Ok::<(), yosys::FlowError>(())
 //! ```
 //!
+//! On the board, the accelerator sits in a board top (`<name>_board`, [`board_top`]):
+//! power-on reset, UART, on-chip main memory and a bridge through which the host
+//! runtime ([`runtime`]) reaches memory and registers (`docs/bridge.md`).
+//!
 //! Table of contents:
 //! - [`Family`]: the device families (iCE40, ECP5) and their hard-block names.
 //! - [`plan`]: DSP and block-RAM counts computed from sizes, before any tool runs.
 //! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
 //!   of cells used, and [`yosys::FlowError`].
+//! - [`board_top`]: the board top generator (reset, UART, bridge, memory, LEDs).
+//! - [`protocol`]: the UART bridge protocol, shared by the bridge's RTL and the host.
+//! - [`runtime`]: the host side: links (serial port, simulated UART), the bridge client,
+//!   and `run_program`.
 
+pub mod board_top;
 pub mod family;
 pub mod plan;
+pub mod protocol;
+pub mod runtime;
 pub mod yosys;
 
 pub use family::Family;

@@ -156,7 +156,8 @@ impl ModuleBuilder {
     }
 
     /// The synchronous active-high reset input `rst_i` (created on first use, listed
-    /// right after the clock).
+    /// right after the clock), or the internal reset wire of
+    /// [`ModuleBuilder::internal_reset`].
     pub fn reset(&mut self) -> SignalId {
         if let Some(r) = self.module.reset {
             return r;
@@ -165,6 +166,27 @@ impl ModuleBuilder {
         let r = self.add_signal("rst_i".into(), 1, SignalKind::Input);
         self.module.reset = Some(r);
         self.module.ports.insert(1, r);
+        r
+    }
+
+    /// Make the module's reset an internal wire named `name` instead of the `rst_i`
+    /// port: its registers and its children are reset from logic inside the module (a
+    /// power-on reset generator on an FPGA board top, which has no reset pin). Drive the
+    /// wire with [`ModuleBuilder::assign`] or an instance output. Call it before anything
+    /// uses the reset.
+    ///
+    /// # Panics
+    /// When the module already has a reset (a block-author bug: the port `rst_i` would
+    /// be left behind).
+    pub fn internal_reset(&mut self, name: impl Into<String>) -> SignalId {
+        assert!(
+            self.module.reset.is_none(),
+            "module `{}`: internal_reset must come before any use of the reset",
+            self.module.name
+        );
+        self.clock();
+        let r = self.add_signal(name.into(), 1, SignalKind::Wire);
+        self.module.reset = Some(r);
         r
     }
 

@@ -296,7 +296,8 @@ pub struct Module {
     pub params: Vec<(String, String)>,
     /// The clock input `clk_i`, present when the module or a child has state.
     pub clock: Option<SignalId>,
-    /// The reset input `rst_i`, present when a register or a child needs it.
+    /// The reset: the input `rst_i`, present when a register or a child needs it, or an
+    /// internal wire (`ModuleBuilder::internal_reset`) driven by logic of the module.
     pub reset: Option<SignalId>,
     /// Ports in declaration order (clock and reset first).
     pub ports: Vec<SignalId>,

@@ -426,6 +426,7 @@ fn emit_module(design: &Design, m: &Module) -> String {
     }
 
     let mut seq = String::new();
+    let rst = m.reset.map_or("rst_i", |r| m.signal(r).name.as_str());
     for r in &m.registers {
         let q = &m.signal(r.q).name;
         let d = &m.signal(r.d).name;
@@ -434,12 +435,12 @@ fn emit_module(design: &Design, m: &Module) -> String {
         let mut indent = "    ";
         match (&r.reset, &en) {
             (Some(v), Some(en)) => {
-                let _ = writeln!(seq, "    if (rst_i) begin\n      {q} <= {};", literal(v));
+                let _ = writeln!(seq, "    if ({rst}) begin\n      {q} <= {};", literal(v));
                 let _ = writeln!(seq, "    end else if ({en}) begin");
                 indent = "      ";
             }
             (Some(v), None) => {
-                let _ = writeln!(seq, "    if (rst_i) begin\n      {q} <= {};", literal(v));
+                let _ = writeln!(seq, "    if ({rst}) begin\n      {q} <= {};", literal(v));
                 seq.push_str("    end else begin\n");
                 indent = "      ";
             }

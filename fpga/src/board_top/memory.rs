@@ -1,0 +1,386 @@
+//! The board's main memory: the storage `<name>_board_mem` and its AXI4 slave
+//! `<name>_board_axi_mem`, which also gives the bridge a byte port.
+//!
+//! **Storage** `<name>_board_mem`: `depth` words of the accelerator's data width `W`
+//! (`B = W / 8` bytes), one access per cycle, as block RAM or SPRAM offer it. Ports
+//! (`clk_i` only, no reset: memory contents survive a reset):
+//!
+//! | port | width | meaning |
+//! |---|---|---|
+//! | `en_i` | 1 | access in this cycle |
+//! | `we_i` | B | byte write enables (all 0: a read) |
+//! | `addr_i` | clog2(depth) | word address |
+//! | `wdata_i` | W | data to write |
+//! | `rdata_o` | W | the word read by the last read access (held until the next read) |
+//!
+//! Inside, one memory of 8-bit words per byte lane (`lane0` ..), each with a write port
+//! and a read port on the same address, which Yosys maps to block RAM. For the iCE40
+//! UP5K, where block RAM is scarce and SPRAM is not, this module is the one to replace
+//! with SB_SPRAM256KA instances: the interface is the SPRAM's (one port, byte or nibble
+//! write masks, read data held).
+//!
+//! **AXI4 slave** `<name>_board_axi_mem`: the accelerator's `m_axi_*` master on one side
+//! (ports `s_axi_*`, named after the master's with the directions turned), the storage
+//! port (`mem_*`) on the other, and the bridge's byte port (`br_*`):
+//!
+//! | port | width | meaning |
+//! |---|---|---|
+//! | `br_req_i`, `br_gnt_o` | 1 | a bridge access; granted in the same cycle, always (priority) |
+//! | `br_we_i`, `br_addr_i`, `br_wdata_i` | 1, clog2(bytes), 8 | write or read one byte |
+//! | `br_rdata_o` | 8 | the byte read, in the cycle after the grant |
+//!
+//! Behaviour: INCR bursts of full-width beats (the DMA's only kind; `*size`, `*burst`
+//! and `awlen` are not looked at, `wlast` ends a write burst), one read burst and one
+//! write burst at a time, one beat per cycle. When both directions are active they take
+//! turns cycle by cycle; the bridge, which needs one cycle per byte at UART speed, goes
+//! first and holds the AXI side for that cycle. A beat outside the memory answers SLVERR
+//! (reads: data undefined; writes: nothing written, BRESP SLVERR). Read data wait in a
+//! two-entry buffer (`r_*`, `skid_*`), so `s_axi_rready_i` low never loses a beat and
+//! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
+//! output.
+
+use super::util::{eq_const, inc};
+use rtl_gen::ir::clog2;
+use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
+
+/// Sizes of the board memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemSizes {
+    /// Bits of a word: the accelerator's AXI4 data width.
+    pub data_bits: u32,
+    /// Bytes of memory (a multiple of `data_bits / 8`).
+    pub bytes: u32,
+}
+
+impl MemSizes {
+    /// Bytes per word.
+    pub fn beat_bytes(&self) -> u32 {
+        self.data_bits / 8
+    }
+
+    /// Words.
+    pub fn depth(&self) -> u32 {
+        self.bytes / self.beat_bytes()
+    }
+
+    /// Bits of a word address.
+    pub fn word_addr_bits(&self) -> u32 {
+        clog2(self.depth().into()).max(1)
+    }
+
+    /// Bits of a byte address.
+    pub fn byte_addr_bits(&self) -> u32 {
+        clog2(self.bytes.into()).max(1)
+    }
+}
+
+/// Build the storage `<prefix>_board_mem`.
+pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<ModuleId, CheckErrors> {
+    let (w, b, depth, aw) = (s.data_bits, s.beat_bytes(), s.depth(), s.word_addr_bits());
+    let mut m = ModuleBuilder::new(format!("{prefix}_board_mem"));
+    m.doc(format!(
+        "Board main memory: {depth} words of {w} bits ({} bytes), one access per cycle with byte \
+         write enables; rdata_o holds the word of the last read. One block-RAM-inferable memory per \
+         byte lane. On the iCE40 UP5K this is the module to replace with SPRAM.",
+        s.bytes
+    ));
+    m.param("data_bits", w);
+    m.param("depth", depth);
+    let en = m.input("en_i", 1);
+    let we = m.input("we_i", b);
+    let addr = m.input("addr_i", aw);
+    let wdata = m.input("wdata_i", w);
+    let rdata = m.output("rdata_o", w);
+    let writing = m.any(we);
+    let not_writing = m.not(writing);
+    let read_en = m.and(en, not_writing);
+    let read_en = m.named("read_en", read_en);
+    let mut lanes = Vec::new();
+    for i in 0..b {
+        let mem = m.memory(format!("lane{i}"), 8, depth);
+        let bit = m.bit(we, i);
+        let wen = m.and(en, bit);
+        let data = m.slice(wdata, 8 * i, 8);
+        m.mem_write(mem, wen, addr, data);
+        let q = m.mem_read(mem, format!("lane{i}_rdata"), read_en, addr);
+        lanes.push(q);
+    }
+    lanes.reverse();
+    let word = m.concat(lanes);
+    m.assign(rdata, word);
+    design.add(m)
+}
+
+/// Build the AXI4 slave `<prefix>_board_axi_mem`.
+pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result<ModuleId, CheckErrors> {
+    let (w, b, depth, aw, ab) = (s.data_bits, s.beat_bytes(), s.depth(), s.word_addr_bits(), s.byte_addr_bits());
+    let lb = b.trailing_zeros();
+    let ww = 32 - lb; // bits of a word address on the bus
+    let mut m = ModuleBuilder::new(format!("{prefix}_board_axi_mem"));
+    m.doc(format!(
+        "AXI4 slave of the board memory ({} bytes, {w}-bit beats): INCR bursts, one read and one \
+         write burst at a time, one beat per cycle, reads and writes taking turns when both are \
+         active; beats outside the memory answer SLVERR. The bridge's byte port br_* goes first.",
+        s.bytes
+    ));
+    m.param("data_bits", w);
+    m.param("bytes", s.bytes);
+    let p = "s_axi_";
+    let arvalid = m.input(format!("{p}arvalid_i"), 1);
+    let arready_o = m.output(format!("{p}arready_o"), 1);
+    let araddr = m.input(format!("{p}araddr_i"), 32);
+    let arlen = m.input(format!("{p}arlen_i"), 8);
+    let arsize = m.input(format!("{p}arsize_i"), 3);
+    let arburst = m.input(format!("{p}arburst_i"), 2);
+    let rvalid_o = m.output(format!("{p}rvalid_o"), 1);
+    let rready = m.input(format!("{p}rready_i"), 1);
+    let rdata_o = m.output(format!("{p}rdata_o"), w);
+    let rresp_o = m.output(format!("{p}rresp_o"), 2);
+    let rlast_o = m.output(format!("{p}rlast_o"), 1);
+    let awvalid = m.input(format!("{p}awvalid_i"), 1);
+    let awready_o = m.output(format!("{p}awready_o"), 1);
+    let awaddr = m.input(format!("{p}awaddr_i"), 32);
+    let awlen = m.input(format!("{p}awlen_i"), 8);
+    let awsize = m.input(format!("{p}awsize_i"), 3);
+    let awburst = m.input(format!("{p}awburst_i"), 2);
+    let wvalid = m.input(format!("{p}wvalid_i"), 1);
+    let wready_o = m.output(format!("{p}wready_o"), 1);
+    let wdata = m.input(format!("{p}wdata_i"), w);
+    let wstrb = m.input(format!("{p}wstrb_i"), b);
+    let wlast = m.input(format!("{p}wlast_i"), 1);
+    let bvalid_o = m.output(format!("{p}bvalid_o"), 1);
+    let bready = m.input(format!("{p}bready_i"), 1);
+    let bresp_o = m.output(format!("{p}bresp_o"), 2);
+    let br_req = m.input("br_req_i", 1);
+    let br_gnt_o = m.output("br_gnt_o", 1);
+    let br_we = m.input("br_we_i", 1);
+    let br_addr = m.input("br_addr_i", ab);
+    let br_wdata = m.input("br_wdata_i", 8);
+    let br_rdata_o = m.output("br_rdata_o", 8);
+    let mem_en_o = m.output("mem_en_o", 1);
+    let mem_we_o = m.output("mem_we_o", b);
+    let mem_addr_o = m.output("mem_addr_o", aw);
+    let mem_wdata_o = m.output("mem_wdata_o", w);
+    let mem_rdata = m.input("mem_rdata_i", w);
+    // Only full-width INCR bursts come from the DMA; the write length is in wlast; a
+    // burst starts at its address aligned down to the beat.
+    for sig in [arsize, arburst, awsize, awburst, awlen, araddr, awaddr] {
+        m.mark_unused(sig);
+    }
+    let okay = m.lit(0, 2);
+    let slverr = m.lit(2, 2);
+    let depth_c = m.lit(u64::from(depth), ww);
+
+    // ---- state ---------------------------------------------------------------------
+    let r_act = m.reg("rd_active", 1).reset(0).build();
+    let r_addr = m.reg("rd_addr", ww).reset(0).build();
+    let r_left = m.reg("rd_left", 8).reset(0).build();
+    let inflight = m.reg("rd_inflight", 1).reset(0).build();
+    let inflight_last = m.reg("rd_inflight_last", 1).reset(0).build();
+    let inflight_err = m.reg("rd_inflight_err", 1).reset(0).build();
+    let rv = m.reg("r_valid", 1).reset(0).build();
+    let rd = m.reg("r_data", w).build();
+    let rl = m.reg("r_last", 1).reset(0).build();
+    let re = m.reg("r_err", 1).reset(0).build();
+    let sv = m.reg("skid_valid", 1).reset(0).build();
+    let sd = m.reg("skid_data", w).build();
+    let sl = m.reg("skid_last", 1).reset(0).build();
+    let se = m.reg("skid_err", 1).reset(0).build();
+    let w_act = m.reg("wr_active", 1).reset(0).build();
+    let w_addr = m.reg("wr_addr", ww).reset(0).build();
+    let w_err = m.reg("wr_err", 1).reset(0).build();
+    let b_valid = m.reg("b_valid", 1).reset(0).build();
+    let b_resp = m.reg("b_resp", 2).reset(0).build();
+    let prefer_w = m.reg("prefer_write", 1).reset(0).build();
+    let br_lane = m.reg("br_lane", lb).reset(0).build();
+
+    // ---- turns: decided from registers only ----------------------------------------
+    let both = m.and(w_act, r_act);
+    let not_r = m.not(r_act);
+    let not_w = m.not(w_act);
+    let not_pw = m.not(prefer_w);
+    let w_turn = {
+        let t = m.or(prefer_w, not_r);
+        m.and(w_act, t)
+    };
+    let r_turn = {
+        let t = m.or(not_pw, not_w);
+        m.and(r_act, t)
+    };
+    let flip = m.xor(prefer_w, both);
+    m.next(prefer_w, flip);
+    let axi_free = m.not(br_req);
+    let axi_free = m.named("axi_free", axi_free);
+
+    // ---- read side -----------------------------------------------------------------
+    let ar_ready = m.not(r_act);
+    let ar_take = m.and(arvalid, ar_ready);
+    let ar_take = m.named("ar_take", ar_take);
+    m.assign(arready_o, ar_ready);
+    let pop = m.and(rv, rready);
+    let pop = m.named("r_pop", pop);
+    // Beats held or in flight, less the one leaving: at most one more may issue.
+    let occ = {
+        let a = m.zext(rv, 2);
+        let s2 = m.zext(sv, 2);
+        let i2 = m.zext(inflight, 2);
+        let p2 = m.zext(pop, 2);
+        let sum = m.add(a, s2);
+        let sum = m.add(sum, i2);
+        m.sub(sum, p2)
+    };
+    let one2 = m.lit(1, 2);
+    let room = m.le(occ, one2);
+    let rd_issue = {
+        let t = m.and(r_turn, axi_free);
+        m.and(t, room)
+    };
+    let rd_issue = m.named("rd_issue", rd_issue);
+    let last_beat = eq_const(&mut m, r_left, 0);
+    let rd_done = m.and(rd_issue, last_beat);
+    let keep_active = {
+        let nd = m.not(rd_done);
+        m.and(r_act, nd)
+    };
+    let r_act_d = m.or(ar_take, keep_active);
+    m.next(r_act, r_act_d);
+    let ar_word = m.slice(araddr, lb, ww);
+    let r_addr_inc = inc(&mut m, r_addr);
+    let r_addr_run = m.mux(rd_issue, r_addr_inc, r_addr);
+    let r_addr_d = m.mux(ar_take, ar_word, r_addr_run);
+    m.next(r_addr, r_addr_d);
+    let r_left_dec = super::util::dec(&mut m, r_left);
+    let r_left_run = m.mux(rd_issue, r_left_dec, r_left);
+    let r_left_d = m.mux(ar_take, arlen, r_left_run);
+    m.next(r_left, r_left_d);
+    m.next(inflight, rd_issue);
+    m.next(inflight_last, last_beat);
+    let r_in = m.lt(r_addr, depth_c);
+    let r_out = m.not(r_in);
+    m.next(inflight_err, r_out);
+    // The two-entry buffer: r_* is on the bus, skid_* behind it.
+    let keep = {
+        let np = m.not(pop);
+        m.and(rv, np)
+    };
+    let keep = m.named("r_keep", keep);
+    // r_*: kept, or refilled from the skid entry, or from the arriving beat.
+    let from_skid = m.mux(sv, sd, mem_rdata);
+    let rd_d = m.mux(keep, rd, from_skid);
+    m.next(rd, rd_d);
+    let last_in = m.mux(sv, sl, inflight_last);
+    let rl_d = m.mux(keep, rl, last_in);
+    m.next(rl, rl_d);
+    let err_in = m.mux(sv, se, inflight_err);
+    let re_d = m.mux(keep, re, err_in);
+    m.next(re, re_d);
+    let refill = m.or(sv, inflight);
+    let rv_d = m.or(keep, refill);
+    m.next(rv, rv_d);
+    // skid_*: takes the arriving beat when r_* is kept and the skid is empty, or when
+    // the skid moves up into r_*; empties when it moves up with nothing arriving.
+    let not_sv = m.not(sv);
+    let skid_load = {
+        let a = m.and(keep, not_sv);
+        let not_keep = m.not(keep);
+        let b2 = m.and(not_keep, sv);
+        m.or(a, b2)
+    };
+    let skid_load = m.named("skid_load", skid_load);
+    let sv_d = m.mux(skid_load, inflight, sv);
+    m.next(sv, sv_d);
+    m.set_enable(sd, skid_load);
+    m.next(sd, mem_rdata);
+    let sl_d = m.mux(skid_load, inflight_last, sl);
+    m.next(sl, sl_d);
+    let se_d = m.mux(skid_load, inflight_err, se);
+    m.next(se, se_d);
+    m.assign(rvalid_o, rv);
+    m.assign(rdata_o, rd);
+    m.assign(rlast_o, rl);
+    let rresp = m.mux(re, slverr, okay);
+    m.assign(rresp_o, rresp);
+
+    // ---- write side ----------------------------------------------------------------
+    let not_b = m.not(b_valid);
+    let aw_ready = m.and(not_w, not_b);
+    m.assign(awready_o, aw_ready);
+    let aw_take = m.and(awvalid, aw_ready);
+    let aw_take = m.named("aw_take", aw_take);
+    let w_ready = m.and(w_turn, axi_free);
+    let w_ready = m.named("w_ready", w_ready);
+    m.assign(wready_o, w_ready);
+    let beat = m.and(w_ready, wvalid);
+    let beat = m.named("w_beat", beat);
+    let w_in = m.lt(w_addr, depth_c);
+    let w_in = m.named("w_in_memory", w_in);
+    let w_end = m.and(beat, wlast);
+    let w_keep = {
+        let ne = m.not(w_end);
+        m.and(w_act, ne)
+    };
+    let w_act_d = m.or(aw_take, w_keep);
+    m.next(w_act, w_act_d);
+    let aw_word = m.slice(awaddr, lb, ww);
+    let w_addr_inc = inc(&mut m, w_addr);
+    let w_addr_run = m.mux(beat, w_addr_inc, w_addr);
+    let w_addr_d = m.mux(aw_take, aw_word, w_addr_run);
+    m.next(w_addr, w_addr_d);
+    let w_out = m.not(w_in);
+    let beat_out = m.and(beat, w_out);
+    let err_now = m.or(w_err, beat_out);
+    let zero1 = m.lit(0, 1);
+    let w_err_d = m.mux(aw_take, zero1, err_now);
+    m.next(w_err, w_err_d);
+    let b_keep = {
+        let nr = m.not(bready);
+        m.and(b_valid, nr)
+    };
+    let b_valid_d = m.or(w_end, b_keep);
+    m.next(b_valid, b_valid_d);
+    let resp_now = m.mux(err_now, slverr, okay);
+    m.set_enable(b_resp, w_end);
+    m.next(b_resp, resp_now);
+    m.assign(bvalid_o, b_valid);
+    m.assign(bresp_o, b_resp);
+
+    // ---- the storage port ----------------------------------------------------------
+    m.assign(br_gnt_o, br_req);
+    let br_lane_bits = m.slice(br_addr, 0, lb);
+    let br_word = m.slice(br_addr, lb, ab - lb);
+    let br_word = m.resize(br_word, aw, false);
+    m.set_enable(br_lane, br_req);
+    m.next(br_lane, br_lane_bits);
+    let en = {
+        let a = m.or(br_req, beat);
+        m.or(a, rd_issue)
+    };
+    m.assign(mem_en_o, en);
+    // Bridge write: one lane; AXI write: the strobes of a beat inside the memory.
+    let one_b = m.lit(1, b);
+    let br_onehot = m.shl(one_b, br_lane_bits);
+    let zero_b = m.lit(0, b);
+    let br_strobes = m.mux(br_we, br_onehot, zero_b);
+    let w_ok = m.and(beat, w_in);
+    let w_strobes = m.mux(w_ok, wstrb, zero_b);
+    let we = m.mux(br_req, br_strobes, w_strobes);
+    m.assign(mem_we_o, we);
+    let w_word = m.slice(w_addr, 0, aw);
+    let r_word = m.slice(r_addr, 0, aw);
+    let axi_word = m.mux(beat, w_word, r_word);
+    let addr = m.mux(br_req, br_word, axi_word);
+    m.assign(mem_addr_o, addr);
+    let lanes: Vec<ExprId> = (0..b).map(|_| m.sig(br_wdata)).collect();
+    let br_word_data = m.concat(lanes);
+    let wd = m.mux(br_req, br_word_data, wdata);
+    m.assign(mem_wdata_o, wd);
+    let shift = {
+        let lane = m.sig(br_lane.q);
+        let z = m.lit(0, 3);
+        m.concat([lane, z])
+    };
+    let shifted = m.shr(mem_rdata, shift);
+    let byte = m.slice(shifted, 0, 8);
+    m.assign(br_rdata_o, byte);
+    design.add(m)
+}

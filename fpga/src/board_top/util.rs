@@ -1,0 +1,84 @@
+//! Small builder helpers shared by the board-top blocks.
+
+use rtl_gen::{ExprId, IntoExpr, ModuleBuilder};
+
+/// A wire named `name` driven by `value`, as an expression (so that named values mix
+/// with other expressions in lists).
+pub(crate) fn nm(m: &mut ModuleBuilder, name: impl Into<String>, value: impl IntoExpr) -> ExprId {
+    let s = m.named(name, value);
+    m.sig(s)
+}
+
+/// `x + 1`, wrapping at the width of `x`.
+pub(crate) fn inc(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
+    let x = x.into_expr(m);
+    let one = m.lit(1, m.width(x));
+    m.add(x, one)
+}
+
+/// `x - 1`, wrapping at the width of `x`.
+pub(crate) fn dec(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
+    let x = x.into_expr(m);
+    let one = m.lit(1, m.width(x));
+    m.sub(x, one)
+}
+
+/// `x == v`, with `v` a constant of the width of `x`.
+pub(crate) fn eq_const(m: &mut ModuleBuilder, x: impl IntoExpr, v: u64) -> ExprId {
+    let x = x.into_expr(m);
+    let c = m.lit(v, m.width(x));
+    m.eq(x, c)
+}
+
+/// AND of every term (1 when there is none).
+pub(crate) fn and_all(m: &mut ModuleBuilder, terms: &[ExprId]) -> ExprId {
+    match terms.split_first() {
+        None => m.lit(1, 1),
+        Some((first, rest)) => rest.iter().fold(*first, |acc, t| m.and(acc, *t)),
+    }
+}
+
+/// OR of every term (0 when there is none).
+pub(crate) fn or_all(m: &mut ModuleBuilder, terms: &[ExprId]) -> ExprId {
+    match terms.split_first() {
+        None => m.lit(0, 1),
+        Some((first, rest)) => rest.iter().fold(*first, |acc, t| m.or(acc, *t)),
+    }
+}
+
+/// A priority multiplexer: the value of the first case whose condition is high, else
+/// `default`.
+pub(crate) fn pick(m: &mut ModuleBuilder, default: impl IntoExpr, cases: &[(ExprId, ExprId)]) -> ExprId {
+    let mut v = default.into_expr(m);
+    for (cond, value) in cases.iter().rev() {
+        v = m.mux(*cond, *value, v);
+    }
+    v
+}
+
+/// One CRC-8 step (polynomial 0x07) in logic: the CRC after `byte`, from `crc` (both
+/// 8 bits), as eight shift-and-XOR stages named `<name>_bit<k>` (the last one is the
+/// result). [`crate::protocol::crc8_update`] is its reference.
+pub(crate) fn crc8_step(m: &mut ModuleBuilder, name: &str, crc: impl IntoExpr, byte: impl IntoExpr) -> ExprId {
+    let mut c = m.xor(crc, byte);
+    c = nm(m, format!("{name}_in"), c);
+    let poly = m.lit(0x07, 8);
+    let zero = m.lit(0, 8);
+    for k in 0..8 {
+        let msb = m.bit(c, 7);
+        let low = m.slice(c, 0, 7);
+        let z = m.lit(0, 1);
+        let shifted = m.concat([low, z]);
+        let fb = m.mux(msb, poly, zero);
+        c = m.xor(shifted, fb);
+        if k < 7 {
+            c = nm(m, format!("{name}_bit{k}"), c);
+        }
+    }
+    c
+}
+
+/// Bits needed to count from 0 to `n` inclusive.
+pub(crate) fn bits_for(n: u64) -> u32 {
+    (64 - n.leading_zeros()).max(1)
+}

@@ -1,0 +1,185 @@
+//! [`run_program`]: a program and a memory image run on the board through the bridge,
+//! the way `testbenches::cosim` runs them on the RTL: reset, image in, DMA window,
+//! every command pushed through `CMD0..CMD3`, wait for idle, error and counters read,
+//! image out.
+
+use super::{Bridge, BridgeError, Link};
+use ip_blocks::isa::ErrorCode;
+use ip_blocks::model::{Memory, Window};
+use ip_blocks::regmap::{regmap, RegMap};
+use ip_blocks::Config;
+
+/// The accelerator's performance counters, read at the end of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Cycles while the machine was not idle.
+    pub cycles: u64,
+    /// Cycles an input vector entered the engine.
+    pub engine_busy: u64,
+    /// Multiply-accumulates done.
+    pub macs: u64,
+    /// Payload bytes moved by the DMA.
+    pub dma_bytes: u64,
+    /// Cycles the engine had no input while the DMA was busy.
+    pub dma_stall: u64,
+    /// Cycles dispatch held a command for a local-address conflict.
+    pub dep_stall: u64,
+}
+
+/// The accelerator stopped with an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunError {
+    /// `ERROR_INDEX`: the failing command's position in the program.
+    pub index: u32,
+    /// `ERROR`: the code.
+    pub code: u8,
+}
+
+impl RunError {
+    /// The code as the instruction set names it, if it is one.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        ErrorCode::from_code(self.code)
+    }
+}
+
+/// What a program did on the board.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// The memory image read back after the run (same base and length as the input).
+    pub memory: Memory,
+    /// Cycles the accelerator was busy (the `CYCLES` counter).
+    pub cycles: u64,
+    /// Every performance counter.
+    pub counters: Counters,
+    /// The accelerator's error, `None` when the program completed.
+    pub error: Option<RunError>,
+    /// Commands pushed (all of them, or up to the one the error stopped).
+    pub commands_pushed: usize,
+}
+
+/// How many `STATUS` reads [`run_program`] makes while waiting before giving up.
+const MAX_POLLS: u32 = 100_000;
+
+struct Regs {
+    status: u16,
+    error: u16,
+    error_index: u16,
+    window_base: u16,
+    window_limit: u16,
+    cmd: [u16; 4],
+    counters: [u16; 6],
+}
+
+impl Regs {
+    fn of(map: &RegMap) -> Result<Regs, BridgeError> {
+        let r = |name: &str| {
+            map.by_name(name).map(|r| r.offset as u16).ok_or_else(|| BridgeError::Usage {
+                request: "run_program".into(),
+                why: format!("the register map has no {name}"),
+            })
+        };
+        Ok(Regs {
+            status: r("STATUS")?,
+            error: r("ERROR")?,
+            error_index: r("ERROR_INDEX")?,
+            window_base: r("WINDOW_BASE")?,
+            window_limit: r("WINDOW_LIMIT")?,
+            cmd: [r("CMD0")?, r("CMD1")?, r("CMD2")?, r("CMD3")?],
+            counters: [
+                r("CYCLES_LO")?,
+                r("ENGINE_BUSY_LO")?,
+                r("MACS_LO")?,
+                r("DMA_BYTES_LO")?,
+                r("DMA_STALL_LO")?,
+                r("DEP_STALL_LO")?,
+            ],
+        })
+    }
+}
+
+const STATUS_IDLE: u32 = 1 << 0;
+const STATUS_ERROR: u32 = 1 << 1;
+const STATUS_CMD_FULL: u32 = 1 << 2;
+
+/// Run `program` (command words) on the board from `image`, with the DMA window
+/// `window` (`None`: the whole image).
+///
+/// Steps: reset the accelerator; write the image; set `WINDOW_BASE` / `WINDOW_LIMIT`;
+/// push every command, writing `CMD0..CMD2` only when they differ from the last
+/// command's (they are held) and `CMD3` only after `STATUS` shows room in the queue and
+/// no error (so the bus is never held by a queue that an error has stopped); poll
+/// `STATUS` until idle; read `ERROR`, `ERROR_INDEX` and the counters; read the image
+/// back.
+pub fn run_program<L: Link>(
+    cfg: &Config,
+    bridge: &mut Bridge<L>,
+    program: &[[u32; 4]],
+    image: &Memory,
+    window: Option<Window>,
+) -> Result<RunResult, BridgeError> {
+    let regs = Regs::of(&regmap(&cfg.geometry(), cfg.array.dataflow))?;
+    let window = match window {
+        Some(w) => w,
+        None if image.bytes.is_empty() => {
+            return Err(BridgeError::Usage { request: "run_program".into(), why: "the memory image is empty".into() })
+        }
+        None => image.window(),
+    };
+    bridge.reset()?;
+    bridge.write_mem(image.base, &image.bytes)?;
+    bridge.write_reg(regs.window_base, window.base)?;
+    bridge.write_reg(regs.window_limit, window.limit)?;
+
+    // After reset the held words are 0.
+    let mut held = [0u32; 3];
+    let mut pushed = 0;
+    for words in program {
+        for k in 0..3 {
+            if words[k] != held[k] {
+                bridge.write_reg(regs.cmd[k], words[k])?;
+                held[k] = words[k];
+            }
+        }
+        let status = wait_status(bridge, regs.status, |s| s & (STATUS_CMD_FULL | STATUS_ERROR) != STATUS_CMD_FULL)?;
+        if status & STATUS_ERROR != 0 {
+            break;
+        }
+        bridge.write_reg(regs.cmd[3], words[3])?;
+        pushed += 1;
+    }
+    // After an error, the commands dispatched before it still finish.
+    wait_status(bridge, regs.status, |s| s & STATUS_IDLE != 0)?;
+    let code = bridge.read_reg(regs.error)?;
+    let index = bridge.read_reg(regs.error_index)?;
+    let mut c = [0u64; 6];
+    for (v, lo) in c.iter_mut().zip(regs.counters) {
+        // The low word first: it snapshots the high word.
+        let low = bridge.read_reg(lo)?;
+        let high = bridge.read_reg(lo + 4)?;
+        *v = u64::from(low) | u64::from(high) << 32;
+    }
+    let counters =
+        Counters { cycles: c[0], engine_busy: c[1], macs: c[2], dma_bytes: c[3], dma_stall: c[4], dep_stall: c[5] };
+    let bytes = bridge.read_mem(image.base, image.bytes.len())?;
+    Ok(RunResult {
+        memory: Memory { base: image.base, bytes },
+        cycles: counters.cycles,
+        counters,
+        error: (code != 0).then_some(RunError { index, code: code as u8 }),
+        commands_pushed: pushed,
+    })
+}
+
+/// Read `STATUS` until `done` holds; the last value read.
+fn wait_status<L: Link>(bridge: &mut Bridge<L>, offset: u16, done: impl Fn(u32) -> bool) -> Result<u32, BridgeError> {
+    for _ in 0..MAX_POLLS {
+        let s = bridge.read_reg(offset)?;
+        if done(s) {
+            return Ok(s);
+        }
+    }
+    Err(BridgeError::Usage {
+        request: format!("waiting for the accelerator (STATUS at {offset:#05x})"),
+        why: format!("still busy after {MAX_POLLS} reads"),
+    })
+}

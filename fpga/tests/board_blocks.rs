@@ -1,0 +1,345 @@
+//! The board top's blocks alone, on the IR interpreter: the UART at the edges of its
+//! divider, the memory's AXI4 slave under random traffic with bridge accesses, the LEDs,
+//! and the parameter checks.
+
+use fpga::board_top::{self, memory, uart, BoardParams};
+use fpga::runtime::{Link, SimUartLink, SimUartOptions};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rtl_gen::sim::{Interp, Simulator};
+use rtl_gen::{Design, ModuleBuilder};
+use std::time::Duration;
+
+mod common;
+use common::tiny;
+
+const CLOCK: u32 = 12_000_000;
+
+/// The host sends `bytes` to a UART loopback (receiver into transmitter) with a bit
+/// time `ratio` times the board's; the bytes that come back.
+fn loopback(divider: u32, ratio: f64, bytes: &[u8]) -> Vec<u8> {
+    let mut d = Design::new();
+    let rx = uart::build_rx(&mut d, "t", divider).unwrap_or_else(|e| panic!("{e}"));
+    let tx = uart::build_tx(&mut d, "t", divider).unwrap_or_else(|e| panic!("{e}"));
+    let mut m = ModuleBuilder::new("t_loopback");
+    let rx_line = m.input("uart_rx_i", 1);
+    let tx_line = m.output("uart_tx_o", 1);
+    let r = m.instance("rx", &d, rx);
+    let t = m.instance("tx", &d, tx);
+    m.connect(r, "rx_i", rx_line);
+    let v = m.connect_wire(r, "valid_o", "valid");
+    let data = m.connect_wire(r, "data_o", "data");
+    m.connect(t, "valid_i", v);
+    m.connect(t, "data_i", data);
+    let ready = m.connect_wire(t, "ready_o", "ready");
+    m.mark_unused(ready);
+    m.connect(t, "tx_o", tx_line);
+    let top = d.add(m).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
+    sim.reset(2);
+    let opts = SimUartOptions {
+        clock_hz: CLOCK,
+        bit_cycles: f64::from(divider) * ratio,
+        board_divider: divider,
+        // A slow host leaves the echo time to finish; a fast one needs a gap so that the
+        // echo (at the board's rate) keeps up.
+        gap_bits: 0.3,
+    };
+    let mut link = SimUartLink::new(sim, opts).unwrap_or_else(|e| panic!("{e}"));
+    link.send(bytes).unwrap_or_else(|e| panic!("{e}"));
+    let mut got = link.recv(bytes.len(), Duration::from_micros(100)).unwrap_or_else(|e| {
+        panic!("divider {divider}, host at {ratio} x the board's bit time: {e}");
+    });
+    got.extend(link.drain(Duration::from_micros(20)));
+    assert_eq!(link.stats().framing_errors, 0);
+    got
+}
+
+#[test]
+fn uart_receives_and_sends_at_the_edges_of_its_divider() {
+    let bytes: Vec<u8> = [0x00, 0xFF, 0x55, 0xAA, 0x01, 0x80, 0xA5, 0x5A].into_iter().chain(0..=40).collect();
+    for divider in [uart::MIN_DIVIDER, 5, 7, 16] {
+        // The smallest divider, odd dividers; the host exact, 2% slow and 2% fast.
+        for ratio in [1.0, 1.02, 0.98] {
+            assert_eq!(loopback(divider, ratio, &bytes), bytes, "divider {divider}, host bit time x {ratio}");
+        }
+    }
+}
+
+#[test]
+fn uart_transmitter_holds_each_bit_for_exactly_one_divider() {
+    let mut d = Design::new();
+    let tx = uart::build_tx(&mut d, "t", 5).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&d, tx).unwrap_or_else(|e| panic!("{e}"));
+    sim.reset(1);
+    assert_eq!((sim.get("tx_o"), sim.get("ready_o")), (1, 1), "idle line high, ready");
+    sim.set("valid_i", 1);
+    sim.set("data_i", 0b1011_0010);
+    sim.step();
+    sim.set("valid_i", 0);
+    sim.set("data_i", 0);
+    let mut line = Vec::new();
+    let mut ready = Vec::new();
+    for _ in 0..50 {
+        ready.push(sim.get("ready_o"));
+        line.push(sim.get("tx_o"));
+        sim.step();
+    }
+    assert_eq!(sim.get("ready_o"), 1, "ready after 10 bit times");
+    assert!(ready[..49].iter().all(|r| *r == 0) && ready[49] == 1, "busy until the stop bit's last cycle");
+    // A second byte taken in that last cycle starts right after the stop bit.
+    sim.set("valid_i", 1);
+    sim.set("data_i", 0xFF);
+    sim.step();
+    sim.set("valid_i", 0);
+    assert_eq!(sim.get("tx_o"), 0, "the next start bit follows at once");
+    let bits: Vec<u64> = [0, 0, 1, 0, 0, 1, 1, 0, 1, 1].into_iter().flat_map(|b| [b; 5]).collect();
+    assert_eq!(line, bits, "start, 8 data bits LSB first, stop; 5 cycles each");
+}
+
+#[test]
+fn uart_receiver_ignores_glitches_and_drops_framing_errors() {
+    let mut d = Design::new();
+    let rx = uart::build_rx(&mut d, "t", 8).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&d, rx).unwrap_or_else(|e| panic!("{e}"));
+    sim.set("rx_i", 1);
+    sim.reset(2);
+    let send = |sim: &mut Interp, levels: &[u64]| {
+        let mut got = Vec::new();
+        for &l in levels {
+            sim.set("rx_i", l as i64);
+            for _ in 0..8 {
+                sim.step();
+                if sim.get("valid_o") == 1 {
+                    got.push(sim.get("data_o"));
+                }
+            }
+        }
+        got
+    };
+    // A low pulse shorter than half a bit is not a start bit.
+    sim.set("rx_i", 0);
+    sim.run(3);
+    assert!(send(&mut sim, &[1, 1, 1]).is_empty(), "a 3-cycle glitch is ignored");
+    // A character with a low stop bit is dropped; the next good one comes through.
+    assert!(send(&mut sim, &[0, 1, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1]).is_empty(), "framing error");
+    assert_eq!(send(&mut sim, &[0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 1]), [0x55]);
+}
+
+#[test]
+fn leds_show_heartbeat_idle_and_errors() {
+    // A 2 kHz clock so that half a second is 1000 cycles, on the interpreter.
+    let mut p = BoardParams::new(tiny(), 2000, 500, 256, 4);
+    p.frame_timeout_us = 100_000;
+    p.register_timeout_us = 100_000;
+    p.leds_active_low = true;
+    let b = board_top::build(&p).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(b.por_cycles, 16);
+    let mut sim = Interp::new(&b.design, b.top).unwrap_or_else(|e| panic!("{e}"));
+    sim.set("uart_rx_i", 1);
+    let mut leds = Vec::new();
+    for _ in 0..2100 {
+        leds.push(!sim.get("led_o") & 0xF);
+        sim.step();
+    }
+    let beat: Vec<u64> = leds.iter().map(|l| l & 1).collect();
+    assert_eq!(beat.iter().position(|b| *b == 1), Some(16 + 1000), "on after the reset and half a second");
+    assert_eq!(beat[2016 + 1], 0, "and off half a second later");
+    assert!(leds[100..].iter().all(|l| l & 0b1110 == 0b0010), "idle lit, no error, no bridge error");
+    assert_eq!(sim.get("uart_tx_o"), 1, "the line idles high");
+}
+
+#[test]
+fn board_parameters_are_checked_with_reasons() {
+    let err = |p: BoardParams| board_top::build(&p).err().map(|e| e.to_string()).unwrap_or_default();
+    let base = || BoardParams::new(tiny(), CLOCK, 115_200, 8192, 4);
+    assert!(err(BoardParams { clock_hz: 1_000_000, ..base() }).contains("divider 9 gives 111111 baud"));
+    assert!(err(BoardParams { baud: 460_800, clock_hz: 1_000_000, ..base() }).contains("at most clock / 4"));
+    assert!(err(BoardParams { mem_bytes: 1002, ..base() }).contains("multiple of the accelerator's 4-byte"));
+    assert!(err(BoardParams { mem_bytes: 128, ..base() }).contains("256 to 16 MiB"));
+    assert!(err(BoardParams { leds: 0, ..base() }).contains("`leds` = 0"));
+    assert!(err(BoardParams { frame_timeout_us: 100, ..base() }).contains("at least three characters"));
+    assert!(err(BoardParams { register_timeout_us: 1, ..base() }).contains("register_timeout_us"));
+    let ok = board_top::build(&base()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok.uart.divider, 104);
+    let top = ok.design.module(ok.top);
+    let ports: Vec<&str> = top.ports.iter().map(|p| top.signal(*p).name.as_str()).collect();
+    assert_eq!(ports, ["clk_i", "uart_rx_i", "uart_tx_o", "led_o"], "the fixed board ports, no reset pin");
+}
+
+/// Random AXI4 bursts (reads and writes with random backpressure) and bridge byte
+/// accesses on the memory module alone, against a byte model.
+#[test]
+fn board_memory_serves_axi_bursts_and_bridge_bytes_together() {
+    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024 };
+    let mut d = Design::new();
+    let storage = memory::build_storage(&mut d, "t", sizes).unwrap_or_else(|e| panic!("{e}"));
+    let slave = memory::build_axi_slave(&mut d, "t", sizes).unwrap_or_else(|e| panic!("{e}"));
+    let mut m = ModuleBuilder::new("t_memory");
+    let s = m.instance("axi_mem", &d, slave);
+    let st = m.instance("mem", &d, storage);
+    for p in d.module(slave).ports.clone() {
+        let sig = d.module(slave).signal(p).clone();
+        if sig.name == "clk_i" || sig.name == "rst_i" {
+            continue;
+        }
+        if let Some(rest) = sig.name.strip_prefix("mem_") {
+            let base = rest.trim_end_matches("_i").trim_end_matches("_o");
+            let (other, mine) = if sig.kind == rtl_gen::ir::SignalKind::Output {
+                (format!("{base}_i"), true)
+            } else {
+                (format!("{base}_o"), false)
+            };
+            let w = m.wire(format!("mem_{base}"), sig.width);
+            if mine {
+                m.connect(s, &sig.name, w);
+                m.connect(st, &other, w);
+            } else {
+                m.connect(st, &other, w);
+                m.connect(s, &sig.name, w);
+            }
+        } else {
+            let io = if sig.kind == rtl_gen::ir::SignalKind::Input {
+                m.input(&sig.name, sig.width)
+            } else {
+                m.output(&sig.name, sig.width)
+            };
+            m.connect(s, &sig.name, io);
+        }
+    }
+    let top = d.add(m).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    sim.reset(2);
+    let n = sizes.bytes as usize;
+    let mut model = vec![0u8; n];
+    // Phase 1: the bridge writes every byte.
+    for (a, slot) in model.iter_mut().enumerate() {
+        let v: u8 = rng.gen();
+        sim.set("br_req_i", 1);
+        sim.set("br_we_i", 1);
+        sim.set("br_addr_i", a as i64);
+        sim.set("br_wdata_i", i64::from(v));
+        assert_eq!(sim.get("br_gnt_o"), 1);
+        sim.step();
+        *slot = v;
+    }
+    sim.set("br_req_i", 0);
+    // Phase 2: AXI writes to the low half, AXI reads of the high half (and a burst
+    // past the end), bridge reads anywhere, all at once.
+    let half = n / 2;
+    let (mut writes_done, mut reads_done, mut bridge_reads) = (0, 0, 0);
+    let mut w_burst: Option<(usize, usize, usize)> = None; // (word, beats, sent)
+    let mut aw_pending: Option<(usize, usize)> = None;
+    let mut b_wait = false;
+    let mut r_burst: Option<(usize, usize, usize)> = None; // (word, beats, received)
+    let mut ar_pending: Option<(usize, usize)> = None;
+    let mut bridge_read: Option<usize> = None;
+    let mut w_beat: Option<(u32, u8)> = None;
+    for cycle in 0..20_000u32 {
+        // Drive.
+        if aw_pending.is_none() && w_burst.is_none() && !b_wait && writes_done < 40 {
+            let beats = rng.gen_range(1..=8usize);
+            let word = rng.gen_range(0..half / 4 - beats);
+            aw_pending = Some((word, beats));
+        }
+        if ar_pending.is_none() && r_burst.is_none() && reads_done < 40 {
+            let beats = rng.gen_range(1..=8usize);
+            // Every tenth burst runs past the end of memory.
+            let word = if reads_done % 10 == 9 { n / 4 - 2 } else { rng.gen_range(half / 4..n / 4 - beats) };
+            ar_pending = Some((word, beats));
+        }
+        sim.set("s_axi_awvalid_i", aw_pending.is_some() as i64);
+        let (aw_word, aw_beats) = aw_pending.unwrap_or((0, 1));
+        sim.set("s_axi_awaddr_i", (aw_word * 4) as i64);
+        sim.set("s_axi_awlen_i", aw_beats as i64 - 1);
+        sim.set("s_axi_awsize_i", 2);
+        sim.set("s_axi_awburst_i", 1);
+        if w_burst.is_some() && w_beat.is_none() && rng.gen_bool(0.7) {
+            w_beat = Some((rng.gen(), rng.gen_range(0..16u8)));
+        }
+        let (wdata, wstrb) = w_beat.unwrap_or((0, 0));
+        let w_last = w_burst.is_some_and(|(_, beats, sent)| sent + 1 == beats);
+        sim.set("s_axi_wvalid_i", w_beat.is_some() as i64);
+        sim.set("s_axi_wdata_i", i64::from(wdata));
+        sim.set("s_axi_wstrb_i", i64::from(wstrb));
+        sim.set("s_axi_wlast_i", w_last as i64);
+        let bready = rng.gen_bool(0.6);
+        sim.set("s_axi_bready_i", bready as i64);
+        sim.set("s_axi_arvalid_i", ar_pending.is_some() as i64);
+        let (ar_word, ar_beats) = ar_pending.unwrap_or((0, 1));
+        sim.set("s_axi_araddr_i", (ar_word * 4) as i64);
+        sim.set("s_axi_arlen_i", ar_beats as i64 - 1);
+        sim.set("s_axi_arsize_i", 2);
+        sim.set("s_axi_arburst_i", 1);
+        let rready = rng.gen_bool(0.6);
+        sim.set("s_axi_rready_i", rready as i64);
+        let br_start = bridge_read.is_none() && bridge_reads < 300 && rng.gen_bool(0.1);
+        let br_addr = rng.gen_range(0..n);
+        sim.set("br_req_i", br_start as i64);
+        sim.set("br_we_i", 0);
+        sim.set("br_addr_i", br_addr as i64);
+        // Check what the design answers, then take the handshakes at the edge.
+        if let Some(a) = bridge_read.take() {
+            assert_eq!(sim.get("br_rdata_o") as u8, model[a], "cycle {cycle}: bridge read of {a:#x}");
+            bridge_reads += 1;
+        }
+        if br_start {
+            assert_eq!(sim.get("br_gnt_o"), 1, "the bridge is always granted");
+            bridge_read = Some(br_addr);
+        }
+        if sim.get("s_axi_rvalid_o") == 1 && rready {
+            let (word, beats, got) = r_burst.expect("no R beat without a burst");
+            let w = word + got;
+            let resp = sim.get("s_axi_rresp_o");
+            if w < n / 4 {
+                assert_eq!(resp, 0, "beat inside the memory");
+                let data = sim.get("s_axi_rdata_o") as u32;
+                assert_eq!(data.to_le_bytes(), model[4 * w..4 * w + 4], "cycle {cycle}: AXI read of word {w}");
+            } else {
+                assert_eq!(resp, 2, "beat past the end: SLVERR");
+            }
+            assert_eq!(sim.get("s_axi_rlast_o") == 1, got + 1 == beats, "rlast");
+            r_burst = if got + 1 == beats {
+                reads_done += 1;
+                None
+            } else {
+                Some((word, beats, got + 1))
+            };
+        }
+        if ar_pending.is_some() && sim.get("s_axi_arready_o") == 1 {
+            r_burst = ar_pending.take().map(|(w, b)| (w, b, 0));
+        }
+        if let Some((wd, ws)) = w_beat {
+            if sim.get("s_axi_wready_o") == 1 {
+                let (word, beats, sent) = w_burst.expect("W beats follow their AW");
+                for (k, byte) in wd.to_le_bytes().iter().enumerate() {
+                    if ws >> k & 1 == 1 {
+                        model[4 * (word + sent) + k] = *byte;
+                    }
+                }
+                w_beat = None;
+                w_burst = if sent + 1 == beats {
+                    b_wait = true;
+                    None
+                } else {
+                    Some((word, beats, sent + 1))
+                };
+            }
+        }
+        if aw_pending.is_some() && sim.get("s_axi_awready_o") == 1 {
+            w_burst = aw_pending.take().map(|(w, b)| (w, b, 0));
+        }
+        if b_wait && bready && sim.get("s_axi_bvalid_o") == 1 {
+            assert_eq!(sim.get("s_axi_bresp_o"), 0);
+            b_wait = false;
+            writes_done += 1;
+        }
+        sim.step();
+        if writes_done == 40 && reads_done == 40 && bridge_reads >= 300 {
+            break;
+        }
+    }
+    assert_eq!((writes_done, reads_done), (40, 40), "every burst completed");
+    assert!(bridge_reads >= 300, "{bridge_reads} bridge reads");
+}
