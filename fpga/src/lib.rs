@@ -12,9 +12,11 @@
 //! // The iCE40 preset: 4x4 int8 PEs, scratchpad banks of 512 rows x 32 bits.
 //! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 8, 8), 1); // one SB_MAC16 per PE
 //! assert_eq!(plan::bram_for_memory(Family::Ice40, 32, 512), 4); // SB_RAM40_4K per bank
-//! // A 32x32 product needs four DSPs on both families.
+//! // A 32x32 product needs four DSPs on iCE40 and ECP5, one MULT36X36 (8 MULT9X9
+//! // units) on Gowin.
 //! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 32, 32), 4);
 //! assert_eq!(plan::dsp_for_multiply(Family::Ecp5, 32, 32), 4);
+//! assert_eq!(plan::dsp_for_multiply(Family::Gowin, 32, 32), 8);
 //! ```
 //!
 //! Synthesis needs Yosys; a missing Yosys is an error that says how to install it
@@ -30,7 +32,7 @@
 //! ```
 //!
 //! Table of contents:
-//! - [`Family`]: the device families (iCE40, ECP5) and their hard-block names.
+//! - [`Family`]: the device families (iCE40, ECP5, Gowin) and their hard-block names.
 //! - [`plan`]: DSP and block-RAM counts computed from sizes, before any tool runs.
 //! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
 //!   of cells used, and [`yosys::FlowError`].

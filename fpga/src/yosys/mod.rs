@@ -122,13 +122,15 @@ pub enum FlowError {
 
 /// The Yosys script that synthesizes `files` (names relative to the build folder) with
 /// `top` as top module; `dsp` lets multiplies use DSP blocks (`synth_ice40 -dsp`; without
-/// it `synth_ecp5 -nodsp`).
+/// it `synth_ecp5 -nodsp`, `synth_gowin -nodsp`).
 pub fn script(files: &[&str], top: &str, family: Family, dsp: bool) -> String {
     let synth = match (family, dsp) {
         (Family::Ice40, true) => format!("synth_ice40 -dsp -top {top}"),
         (Family::Ice40, false) => format!("synth_ice40 -top {top}"),
         (Family::Ecp5, true) => format!("synth_ecp5 -top {top}"),
         (Family::Ecp5, false) => format!("synth_ecp5 -nodsp -top {top}"),
+        (Family::Gowin, true) => format!("synth_gowin -top {top}"),
+        (Family::Gowin, false) => format!("synth_gowin -nodsp -top {top}"),
     };
     format!(
         "# SeedChip: synthesis of `{top}` for {family}{}. Run in this folder:\n\
@@ -285,6 +287,8 @@ mod tests {
         assert!(script(&["t.v"], "t", Family::Ecp5, true).contains("synth_ecp5 -top t "));
         assert!(script(&["t.v"], "t", Family::Ecp5, false).contains("synth_ecp5 -nodsp -top t "));
         assert!(script(&["t.v"], "t", Family::Ice40, false).contains("synth_ice40 -top t "));
+        assert!(script(&["t.v"], "t", Family::Gowin, true).contains("synth_gowin -top t "));
+        assert!(script(&["t.v"], "t", Family::Gowin, false).contains("synth_gowin -nodsp -top t "));
     }
 
     #[test]
