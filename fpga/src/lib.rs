@@ -1,7 +1,7 @@
 //! `fpga`: SeedChip's FPGA flow. It describes the boards, plans the hard blocks a
-//! configuration will use before any tool runs, synthesizes the generated Verilog with
-//! Yosys (YoWASP's build in the project's `.venv`) and reports the cells used, per device
-//! family.
+//! configuration will use and predicts whether it fits a board before any tool runs,
+//! synthesizes the generated Verilog with Yosys (YoWASP's build in the project's `.venv`)
+//! and reports the cells used, per device family.
 //!
 //! The plan rules answer "how many DSPs and block RAMs will this take?" from sizes alone,
 //! matching what Yosys 0.70 does, so that the generator can budget a device (DESIGN
@@ -36,11 +36,15 @@
 //! - [`Family`]: the device families (iCE40, ECP5, Gowin) and their hard-block names.
 //! - [`board`]: the boards (`boards/*.toml` and their constraint files), [`board::Board`].
 //! - [`plan`]: DSP and block-RAM counts computed from sizes, before any tool runs.
+//! - [`estimate`]: LUTs and flip-flops of a design estimated from its IR.
+//! - [`fit`]: will a configuration fit a board? [`fit::check`] refuses with numbers.
 //! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
 //!   of cells used, and [`yosys::FlowError`].
 
 pub mod board;
+pub mod estimate;
 pub mod family;
+pub mod fit;
 pub mod plan;
 pub mod yosys;
 
