@@ -1,7 +1,7 @@
 //! `fpga`: SeedChip's FPGA flow. It describes the boards, plans the hard blocks a
 //! configuration will use and predicts whether it fits a board before any tool runs,
-//! synthesizes the generated Verilog with Yosys (YoWASP's build in the project's `.venv`)
-//! and reports the cells used, per device family.
+//! then synthesizes with Yosys, places and routes with nextpnr and packs a bitstream
+//! (YoWASP's builds in the project's `.venv`), reporting Fmax and the cells used.
 //!
 //! The plan rules answer "how many DSPs and block RAMs will this take?" from sizes alone,
 //! matching what Yosys 0.70 does, so that the generator can budget a device (DESIGN
@@ -32,6 +32,22 @@
 //! # Ok::<(), yosys::FlowError>(())
 //! ```
 //!
+//! A whole board build, once a design has the board top's ports
+//! ([`board::port`]: `clk_i`, `uart_rx_i`, `uart_tx_o`, `led_o`, `rst_ni`):
+//!
+//! ```no_run
+//! use fpga::{board::Board, fit, flow};
+//! # fn board_top(cfg: &ip_blocks::Config, b: &Board) -> (rtl_gen::Design, rtl_gen::ModuleId) { unimplemented!() }
+//! let board = Board::by_name("ulx3s")?;
+//! let cfg = ip_blocks::Config::preset("ecp5")?;
+//! println!("{}", fit::check(&cfg, &board)?); // refuses, with numbers, what cannot fit
+//! let (design, top) = board_top(&cfg, &board);
+//! let opts = flow::FlowOptions::default(); // the board's clock, seed 1
+//! let report = flow::run(&design, top, &board, "out/ulx3s/build".as_ref(), &opts, &mut |p| eprintln!("{p}"))?;
+//! println!("{report}"); // Fmax, timing met or not, LUT/FF/DSP/BRAM used of available
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Table of contents:
 //! - [`Family`]: the device families (iCE40, ECP5, Gowin) and their hard-block names.
 //! - [`board`]: the boards (`boards/*.toml` and their constraint files), [`board::Board`].
@@ -40,11 +56,14 @@
 //! - [`fit`]: will a configuration fit a board? [`fit::check`] refuses with numbers.
 //! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
 //!   of cells used, and [`yosys::FlowError`].
+//! - [`flow`]: synthesis, place and route and bitstream for a board, the
+//!   [`flow::FlowReport`].
 
 pub mod board;
 pub mod estimate;
 pub mod family;
 pub mod fit;
+pub mod flow;
 pub mod plan;
 pub mod yosys;
 

