@@ -8,6 +8,8 @@
 #   make lint    clippy (warnings are errors) and rustfmt check
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
+#   make fpga-all  the whole FPGA flow (Yosys, nextpnr, packer) on every board: iCEBreaker,
+#                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker)
 #   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
@@ -23,10 +25,10 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test slow synth bench lint clean distclean
+.PHONY: help setup build demo test slow synth fpga-all bench lint clean distclean
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -59,6 +61,11 @@ slow: setup
 # cell counts and Yosys run times are printed.
 synth: setup
 	$(CARGO) test --release -p fpga -- --include-ignored --nocapture
+
+# The flow tests of the fpga crate, the #[ignore]d ECP5 and Gowin boards included; the
+# progress lines, reports and step times are printed.
+fpga-all: setup
+	$(CARGO) test --release -p fpga --test flow -- --include-ignored --nocapture
 
 bench: setup build
 	$(CARGO) bench -p testbenches --bench foundation

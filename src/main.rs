@@ -22,6 +22,38 @@ enum Command {
     /// Run a workload on the RTL (or the golden model) and check it against the golden
     /// model and an independent reference.
     Sim(SimArgs),
+    /// Predict whether a configuration fits a board (refusing, with numbers, what cannot),
+    /// then synthesize, place and route it and write the bitstream into OUT.
+    Fpga(Box<FpgaArgs>),
+}
+
+#[derive(Args)]
+struct FpgaArgs {
+    /// The board: icebreaker, ulx3s or tangnano9k.
+    #[arg(long, value_parser = parse_board)]
+    board: fpga::board::Board,
+    /// A configuration file (TOML).
+    #[arg(long, conflicts_with = "preset")]
+    config: Option<PathBuf>,
+    /// A built-in configuration: ice40 or ecp5 (default: ecp5 on ECP5 boards, else ice40).
+    #[arg(long)]
+    preset: Option<String>,
+    /// Timing target in MHz (default: the board's clock).
+    #[arg(long)]
+    freq: Option<f64>,
+    /// Seed of the placer.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// The output folder (default: out/<board>).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object on stdout instead of text (progress stays on stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_board(name: &str) -> Result<fpga::board::Board, String> {
+    fpga::board::Board::by_name(name).map_err(|e| e.to_string())
 }
 
 #[derive(Args)]
@@ -155,17 +187,83 @@ fn sim(args: &SimArgs) -> Result<bool> {
     Ok(r.pass)
 }
 
+fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
+    use seedchip::fpga::{Outcome, Record};
+    let board = &args.board;
+    let preset =
+        args.preset.clone().or_else(|| args.config.is_none().then(|| seedchip::fpga::default_preset(board).into()));
+    let (cfg, source) = config_from(&args.config, &preset)?;
+    let req = seedchip::fpga::Request {
+        cfg,
+        source: source.clone(),
+        board: board.clone(),
+        freq_mhz: args.freq,
+        seed: args.seed,
+        out: args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&board.name)),
+    };
+    let json = args.json;
+    let outcome = seedchip::fpga::run(
+        &req,
+        seedchip::fpga::BOARD_TOP,
+        &mut |p| {
+            if json {
+                eprint!("{p}");
+            } else {
+                print!("{p}");
+            }
+        },
+        &mut |p| eprintln!("{p}"),
+    )?;
+    match outcome {
+        Outcome::Refused(p) => {
+            let error = format!("{source} does not fit the {}: {}", board.name, p.refusals().join("; "));
+            if json {
+                let record =
+                    Record { ok: false, status: "refused", config: &source, fit: &p, report: None, error: Some(error) };
+                let mut v = serde_json::to_value(&record)?;
+                v["board"] = board.name.clone().into();
+                println!("{}", serde_json::to_string(&v)?);
+            } else {
+                println!("refused, no tool run: {error}");
+            }
+            Ok(false)
+        }
+        Outcome::Built { fit, report } => {
+            if json {
+                let record = Record {
+                    ok: report.timing_met,
+                    status: "built",
+                    config: &source,
+                    fit: &fit,
+                    report: Some(&report),
+                    error: None,
+                };
+                println!("{}", serde_json::to_string(&record)?);
+            } else {
+                println!("{report}");
+                for w in fit.warnings() {
+                    println!("  warning (fit estimate): {w}");
+                }
+                println!("outputs in {} (rtl/, build/, {})", req.out.display(), seedchip::fpga::RECORD);
+            }
+            Ok(report.timing_met)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
         Command::Gen(a) => a.json,
         Command::Lint(a) => a.json,
         Command::Sim(a) => a.json,
+        Command::Fpga(a) => a.json,
     };
     let result = match &cli.command {
         Command::Gen(a) => gen(a),
         Command::Lint(a) => lint(a),
         Command::Sim(a) => sim(a),
+        Command::Fpga(a) => fpga_cmd(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

