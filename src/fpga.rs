@@ -28,9 +28,30 @@ use std::path::{Path, PathBuf};
 /// are the board's (`fpga::board::port`).
 pub type BoardTop = fn(&Config, &Board) -> Result<(Design, ModuleId)>;
 
-/// The board top `seedchip fpga` builds. `None` until the board top generator is merged:
-/// plug it in here.
-pub const BOARD_TOP: Option<BoardTop> = None;
+/// The board top `seedchip fpga` builds: [`board_top`].
+pub const BOARD_TOP: Option<BoardTop> = Some(board_top);
+
+/// The UART baud rate of the board tops `seedchip fpga` and `seedchip run` use.
+pub const BAUD: u32 = 115_200;
+
+/// The parameters of the board top of `cfg` on `board`: the board's oscillator (no PLL
+/// yet), [`BAUD`], the board's main-memory size, and its first LEDs that share one
+/// polarity (up to 8).
+pub fn board_params(cfg: &Config, board: &Board) -> fpga::board_top::BoardParams {
+    let active_low = board.leds.first().is_some_and(|p| p.active_low);
+    let leds = board.leds.iter().take_while(|p| p.active_low == active_low).count().clamp(1, 8) as u32;
+    let clock_hz = (board.clock.mhz * 1e6).round() as u32;
+    let mem = u32::try_from(board.main_memory.bytes).unwrap_or(u32::MAX);
+    let mut p = fpga::board_top::BoardParams::new(cfg.clone(), clock_hz, BAUD, mem, leds);
+    p.leds_active_low = active_low;
+    p
+}
+
+/// The board top `<name>_board` of `cfg` for `board` ([`board_params`]).
+pub fn board_top(cfg: &Config, board: &Board) -> Result<(Design, ModuleId)> {
+    let t = fpga::board_top::build(&board_params(cfg, board)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
+    Ok((t.design, t.top))
+}
 
 /// The record of a run in the output folder.
 pub const RECORD: &str = "fpga.json";

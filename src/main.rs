@@ -22,6 +22,9 @@ enum Command {
     /// Run a workload on the RTL (or the golden model) and check it against the golden
     /// model and an independent reference.
     Sim(SimArgs),
+    /// Run a workload on a board built by `seedchip fpga`, over its serial port, and
+    /// check it as `sim` does.
+    Run(RunArgs),
     /// Predict whether a configuration fits a board (refusing, with numbers, what cannot),
     /// then synthesize, place and route it and write the bitstream into OUT.
     Fpga(Box<FpgaArgs>),
@@ -104,6 +107,31 @@ struct LintArgs {
     json: bool,
 }
 
+#[derive(Args)]
+struct RunArgs {
+    /// The serial device of the board's UART (e.g. /dev/ttyUSB1).
+    #[arg(long)]
+    port: PathBuf,
+    /// The board: icebreaker, ulx3s or tangnano9k.
+    #[arg(long)]
+    board: String,
+    /// The configuration the bitstream was built from (default: the board's preset).
+    #[arg(long, conflicts_with = "preset")]
+    config: Option<PathBuf>,
+    /// A built-in configuration: ice40 or ecp5.
+    #[arg(long)]
+    preset: Option<String>,
+    /// The workload: matmul:MxKxN.
+    #[arg(long)]
+    workload: seedchip::sim::Workload,
+    /// Seed of the random inputs.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
 fn load_config(args: &GenArgs) -> Result<(Config, String)> {
     config_from(&args.config, &args.preset)
 }
@@ -161,7 +189,23 @@ fn lint(args: &LintArgs) -> Result<bool> {
 fn sim(args: &SimArgs) -> Result<bool> {
     let (cfg, source) = config_from(&args.config, &args.preset)?;
     let r = seedchip::sim::run(&cfg, args.workload, args.seed, args.engine)?;
-    if args.json {
+    print_report(&r, &source, args.json)
+}
+
+fn run_board(args: &RunArgs) -> Result<bool> {
+    let board = fpga::board::Board::by_name(&args.board)?;
+    let preset = match (&args.config, &args.preset) {
+        (None, None) => Some(if board.family() == fpga::Family::Ecp5 { "ecp5" } else { "ice40" }.to_string()),
+        _ => args.preset.clone(),
+    };
+    let (cfg, source) = config_from(&args.config, &preset)?;
+    let r = seedchip::sim::run_on_board(&cfg, &board, &args.port, args.workload, args.seed)?;
+    print_report(&r, &source, args.json)
+}
+
+fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Result<bool> {
+    let args_json = json;
+    if args_json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
@@ -258,12 +302,14 @@ fn main() -> ExitCode {
         Command::Lint(a) => a.json,
         Command::Sim(a) => a.json,
         Command::Fpga(a) => a.json,
+        Command::Run(a) => a.json,
     };
     let result = match &cli.command {
         Command::Gen(a) => gen(a),
         Command::Lint(a) => lint(a),
         Command::Sim(a) => sim(a),
         Command::Fpga(a) => fpga_cmd(a),
+        Command::Run(a) => run_board(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

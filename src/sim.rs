@@ -180,3 +180,77 @@ pub fn run(cfg: &Config, workload: Workload, seed: u64, engine: SimEngine) -> Re
     report.pass = report.failure.is_none();
     Ok(report)
 }
+
+/// `seedchip run`: the same workload on a board, over its UART bridge on serial port
+/// `port` (`fpga::runtime`); the result is checked against the golden model and the
+/// independent reference exactly as `sim` checks the RTL. `cycles` is the board's
+/// `CYCLES` counter (cycles while the accelerator was not idle).
+pub fn run_on_board(
+    cfg: &Config,
+    board: &fpga::board::Board,
+    port: &std::path::Path,
+    workload: Workload,
+    seed: u64,
+) -> Result<SimReport> {
+    use fpga::runtime::{run_program, Bridge, BridgeOptions, SerialLink};
+    let Workload::Matmul { m, k, n } = workload;
+    let spec = MatmulSpec { m, k, n, bias: true, requant: workload_requant(cfg, k)? };
+    let tiled = tile_matmul(cfg, &spec, 0).with_context(|| format!("tiling matmul:{m}x{k}x{n}"))?;
+    let (a, b, bias) = random_matmul(&spec, cfg, seed);
+    let mem = tiled.memory(&a, &b, &bias);
+    if mem.bytes.len() as u64 > board.main_memory.bytes {
+        anyhow::bail!(
+            "matmul:{m}x{k}x{n} needs {} bytes of main memory, the {} board top has {}; choose a smaller workload",
+            mem.bytes.len(),
+            board.name,
+            board.main_memory.bytes
+        );
+    }
+    let program: Vec<[u32; 4]> = tiled.program.iter().map(|i| i.encode()).collect();
+    let link = SerialLink::open(port, crate::fpga::BAUD).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut bridge = Bridge::new(link, BridgeOptions::default());
+    let r = run_program(cfg, &mut bridge, &program, &mem, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let macs = u64::from(m) * u64::from(k) * u64::from(n);
+    let mut report = SimReport {
+        pass: false,
+        engine: format!("board:{}", board.name),
+        workload: format!("matmul:{m}x{k}x{n}"),
+        seed,
+        cycles: Some(r.cycles),
+        macs,
+        utilization: Some(macs as f64 / (cfg.geometry().macs_per_cycle() as f64 * r.cycles.max(1) as f64)),
+        instructions: program.len(),
+        counters: Some(serde_json::json!({
+            "cycles": r.counters.cycles,
+            "engine_busy": r.counters.engine_busy,
+            "macs": r.counters.macs,
+            "dma_bytes": r.counters.dma_bytes,
+            "dma_stall": r.counters.dma_stall,
+            "dep_stall": r.counters.dep_stall,
+        })),
+        schedule: tiled.to_string(),
+        failure: None,
+    };
+    let mut model = ip_blocks::model::Model::new(cfg);
+    let mut expected = mem.clone();
+    let out = model.run(&program, &mut expected, mem.window());
+    if let Some(e) = r.error {
+        report.failure = Some(format!("the accelerator stopped at instruction {} with error code {}", e.index, e.code));
+    } else if let Some((i, e)) = out.error {
+        report.failure = Some(format!("the golden model stopped at instruction {i}: {e}"));
+    } else if let Some(i) = expected.bytes.iter().zip(&r.memory.bytes).position(|(x, y)| x != y) {
+        report.failure = Some(format!(
+            "main memory differs from the golden model at {:#010x}: expected {:#04x}, got {:#04x}",
+            mem.base + i as u32,
+            expected.bytes[i],
+            r.memory.bytes[i]
+        ));
+    } else {
+        let want = reference_matmul(&spec, cfg.array.acc_bits, cfg.array.input_bits, &a, &b, &bias);
+        if tiled.read_c(&r.memory) != want {
+            report.failure = Some("C differs from the independent reference".into());
+        }
+    }
+    report.pass = report.failure.is_none();
+    Ok(report)
+}

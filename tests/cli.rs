@@ -334,3 +334,15 @@ fn fpga_argument_errors_are_named() {
     assert_eq!(r.status.code(), Some(2));
     assert!(text(&r).1.contains("no preset named `xilinx`"), "{:?}", text(&r));
 }
+
+#[test]
+fn run_names_a_missing_serial_port_and_a_workload_too_big_for_the_board() {
+    let o = seedchip(&["run", "--port", "/dev/ttySEEDCHIP-NONE", "--board", "ulx3s", "--workload", "matmul:4x4x4"]);
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("/dev/ttySEEDCHIP-NONE") && !stderr.contains("panicked"), "{stderr}");
+    let o = seedchip(&["run", "--port", "/dev/null", "--board", "tangnano9k", "--workload", "matmul:512x512x512"]);
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bytes of main memory") && stderr.contains("tangnano9k"), "{stderr}");
+}
