@@ -48,7 +48,19 @@ pub fn board_params(cfg: &Config, board: &Board) -> fpga::board_top::BoardParams
 }
 
 /// The board top `<name>_board` of `cfg` for `board` ([`board_params`]).
+///
+/// Main memory is block RAM; a board whose main memory is SPRAM (the iCEBreaker) is
+/// refused until the board top instances SPRAM, rather than failing late in Yosys.
 pub fn board_top(cfg: &Config, board: &Board) -> Result<(Design, ModuleId)> {
+    if board.main_memory.kind == fpga::board::MemoryKind::Spram {
+        anyhow::bail!(
+            "the {} keeps main memory in SPRAM, which the board top does not instance yet \
+             (fpga/boards/{}.toml, [main_memory] kind = \"spram\"); its block RAM cannot hold {} bytes",
+            board.name,
+            board.name,
+            board.main_memory.bytes
+        );
+    }
     let t = fpga::board_top::build(&board_params(cfg, board)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
     Ok((t.design, t.top))
 }
