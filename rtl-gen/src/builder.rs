@@ -626,6 +626,33 @@ binops! {
 }
 
 impl ModuleBuilder {
+    /// `a + 1`, wrapping at the width of `a`.
+    pub fn inc(&mut self, a: impl IntoExpr) -> ExprId {
+        let a = a.into_expr(self);
+        let one = self.lit(1, self.width(a));
+        self.add(a, one)
+    }
+
+    /// `a - 1`, wrapping at the width of `a`.
+    pub fn dec(&mut self, a: impl IntoExpr) -> ExprId {
+        let a = a.into_expr(self);
+        let one = self.lit(1, self.width(a));
+        self.sub(a, one)
+    }
+
+    /// `a == value`, the constant taken at the width of `a`.
+    pub fn eq_const(&mut self, a: impl IntoExpr, value: u64) -> ExprId {
+        let a = a.into_expr(self);
+        let k = self.lit(value, self.width(a));
+        self.eq(a, k)
+    }
+
+    /// `a == 0`, one bit.
+    pub fn is_zero(&mut self, a: impl IntoExpr) -> ExprId {
+        let any = self.any(a);
+        self.not(any)
+    }
+
     /// Bitwise not.
     pub fn not(&mut self, a: impl IntoExpr) -> ExprId {
         self.unary(UnaryOp::Not, a)

@@ -38,7 +38,7 @@
 //! [`Status::RegTimeout`]. Bytes arriving while a request runs or its reply goes out
 //! are dropped (the host waits for each reply).
 
-use super::util::{and_all, bits_for, crc8_step, eq_const, inc, nm, or_all, pick};
+use super::util::{and_all, bits_for, crc8_step, nm, or_all, pick};
 use crate::protocol::{BoardInfo, Opcode, Status, MAX_WRITE, REG_SPACE, REPLY_SYNC, SYNC, VERSION};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
 
@@ -158,7 +158,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let s: Vec<SignalId> = STATES
         .iter()
         .map(|n| {
-            let e = eq_const(&mut m, state, st(n));
+            let e = m.eq_const(state, st(n));
             m.named(format!("in_{}", n.to_lowercase()), e)
         })
         .collect();
@@ -183,7 +183,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let op_is: Vec<SignalId> = Opcode::ALL
         .iter()
         .map(|o| {
-            let e = eq_const(&mut m, opcode, *o as u64);
+            let e = m.eq_const(opcode, *o as u64);
             m.named(format!("op_{}", format!("{o:?}").to_lowercase()), e)
         })
         .collect();
@@ -203,7 +203,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let timed_out = nm(&mut m, "frame_timed_out", timed_out);
     // quiet: cycles without a byte while a frame is open.
     let zero_tw = m.lit(0, tw);
-    let quiet_inc = inc(&mut m, quiet);
+    let quiet_inc = m.inc(quiet);
     let quiet_run = m.mux(timed_out, quiet, quiet_inc);
     let quiet_live = m.mux(rx_valid, zero_tw, quiet_run);
     let quiet_d = m.mux(receiving, quiet_live, zero_tw);
@@ -230,7 +230,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let got_crc = nm(&mut m, "got_crc", got_crc);
 
     // Opcode byte: known?, and its field count.
-    let rx_op_is: Vec<ExprId> = Opcode::ALL.iter().map(|o| eq_const(&mut m, rx_data, *o as u64)).collect();
+    let rx_op_is: Vec<ExprId> = Opcode::ALL.iter().map(|o| m.eq_const(rx_data, *o as u64)).collect();
     let known = or_all(&mut m, &rx_op_is);
     let known = nm(&mut m, "opcode_known", known);
     let no_fields = {
@@ -247,13 +247,13 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let field_last = m.eq(count, last_field_index);
     let field_last = nm(&mut m, "field_last", field_last);
     let count16 = m.sig(count.q);
-    let count_inc = inc(&mut m, count16);
+    let count_inc = m.inc(count16);
     let count_inc = nm(&mut m, "count_inc", count_inc);
     let len_after_fields = {
         let f4 = m.sig(fields[4].q);
         m.concat([byte, f4])
     };
-    let len_zero_rx = eq_const(&mut m, len_after_fields, 0);
+    let len_zero_rx = m.eq_const(len_after_fields, 0);
     let payload_last = m.eq(count_inc, len);
     let payload_last = nm(&mut m, "payload_last", payload_last);
     let crc_ok = m.eq(rx_data, crc);
@@ -265,7 +265,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let ew = ab.max(16) + 1;
     let addr_low = m.slice(addr, 0, ab);
     let addr_high = m.slice(addr, ab, 32 - ab);
-    let high_zero = eq_const(&mut m, addr_high, 0);
+    let high_zero = m.eq_const(addr_high, 0);
     let end = {
         let a = m.zext(addr_low, ew);
         let l = m.zext(len, ew);
@@ -275,7 +275,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let below = m.le(end, mem_c);
     let fits = m.and(high_zero, below);
     let len_nonzero = {
-        let z = eq_const(&mut m, len, 0);
+        let z = m.eq_const(len, 0);
         m.not(z)
     };
     let max_c = m.lit(MAX_WRITE as u64, 16);
@@ -287,7 +287,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let space_c = m.lit(u64::from(REG_SPACE), 16);
     let in_space = m.lt(offset, space_c);
     let low2 = m.slice(offset, 0, 2);
-    let aligned = eq_const(&mut m, low2, 0);
+    let aligned = m.eq_const(low2, 0);
     let reg_ok = m.and(in_space, aligned);
     let reg_ok = nm(&mut m, "reg_offset_ok", reg_ok);
     let is_write_reg = m.sig(op(Opcode::WriteReg));
@@ -322,7 +322,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let bw = bits_for(MAX_WRITE as u64 - 1);
     let count_low = m.slice(count, 0, bw);
     let count_high = m.slice(count, bw, 16 - bw);
-    let count_in_buffer = eq_const(&mut m, count_high, 0);
+    let count_in_buffer = m.eq_const(count_high, 0);
     let buf_we = m.and(got_payload, count_in_buffer);
     m.mem_write(buf, buf_we, count_low, rx_data);
     let in_commit_read = m.sig(is("COMMIT_READ"));
@@ -376,7 +376,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     };
     let resp_in = nm(&mut m, "reg_response", resp_in);
     let resp_code = m.mux(is_write_reg, bresp, rresp);
-    let resp_okay = eq_const(&mut m, resp_code, 0);
+    let resp_okay = m.eq_const(resp_code, 0);
     let in_reg = m.or(in_req, in_resp);
     let reg_timeout_c = m.lit(u64::from(p.reg_timeout), rw);
     let reg_timed_out = {
@@ -415,7 +415,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     };
     let start_reset = nm(&mut m, "start_reset", start_reset);
     let in_reset = m.sig(is("RESET"));
-    let reset_last = eq_const(&mut m, wait, u64::from(RESET_CYCLES - 1));
+    let reset_last = m.eq_const(wait, u64::from(RESET_CYCLES - 1));
     let reset_end = m.and(in_reset, reset_last);
     let reset_end = nm(&mut m, "reset_end", reset_end);
     let acc_hold = {
@@ -427,7 +427,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     m.assign(acc_reset_o, acc_reset);
     // wait: cycles in a register access or in the reset.
     let counting = m.or(in_reg, in_reset);
-    let wait_inc = inc(&mut m, wait);
+    let wait_inc = m.inc(wait);
     let zero_rw = m.lit(0, rw);
     let wait_run = m.mux(counting, wait_inc, zero_rw);
     let wait_d = m.mux(start_reset, zero_rw, wait_run);
@@ -442,10 +442,10 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         pick(&mut m, zero, &[(is_read_mem, len), (is_read_reg, four), (is_info, info)])
     };
     let payload_bytes = nm(&mut m, "payload_bytes", payload_bytes);
-    let status_ok = eq_const(&mut m, status, Status::Ok as u64);
+    let status_ok = m.eq_const(status, Status::Ok as u64);
     let status_ok = nm(&mut m, "status_ok", status_ok);
     let has_payload = {
-        let z = eq_const(&mut m, payload_bytes, 0);
+        let z = m.eq_const(payload_bytes, 0);
         let nz = m.not(z);
         m.and(status_ok, nz)
     };
@@ -623,7 +623,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     m.set_enable(opcode, got_opcode);
     m.next(opcode, rx_data);
     for (i, r) in fields.iter().enumerate() {
-        let at = eq_const(&mut m, count, i as u64);
+        let at = m.eq_const(count, i as u64);
         let en = m.and(got_field, at);
         m.set_enable(*r, en);
         m.next(*r, rx_data);

@@ -39,7 +39,6 @@
 //! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
 //! output.
 
-use super::util::{eq_const, inc};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
@@ -236,7 +235,7 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
         m.and(t, room)
     };
     let rd_issue = m.named("rd_issue", rd_issue);
-    let last_beat = eq_const(&mut m, r_left, 0);
+    let last_beat = m.eq_const(r_left, 0);
     let rd_done = m.and(rd_issue, last_beat);
     let keep_active = {
         let nd = m.not(rd_done);
@@ -245,11 +244,11 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let r_act_d = m.or(ar_take, keep_active);
     m.next(r_act, r_act_d);
     let ar_word = m.slice(araddr, lb, ww);
-    let r_addr_inc = inc(&mut m, r_addr);
+    let r_addr_inc = m.inc(r_addr);
     let r_addr_run = m.mux(rd_issue, r_addr_inc, r_addr);
     let r_addr_d = m.mux(ar_take, ar_word, r_addr_run);
     m.next(r_addr, r_addr_d);
-    let r_left_dec = super::util::dec(&mut m, r_left);
+    let r_left_dec = m.dec(r_left);
     let r_left_run = m.mux(rd_issue, r_left_dec, r_left);
     let r_left_d = m.mux(ar_take, arlen, r_left_run);
     m.next(r_left, r_left_d);
@@ -322,7 +321,7 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let w_act_d = m.or(aw_take, w_keep);
     m.next(w_act, w_act_d);
     let aw_word = m.slice(awaddr, lb, ww);
-    let w_addr_inc = inc(&mut m, w_addr);
+    let w_addr_inc = m.inc(w_addr);
     let w_addr_run = m.mux(beat, w_addr_inc, w_addr);
     let w_addr_d = m.mux(aw_take, aw_word, w_addr_run);
     m.next(w_addr, w_addr_d);

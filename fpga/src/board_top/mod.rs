@@ -58,7 +58,7 @@ use rtl_gen::ir::{InstId, SignalKind};
 use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use util::{bits_for, eq_const, inc};
+use util::bits_for;
 
 pub use uart::UartTiming;
 
@@ -330,9 +330,9 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     let half_second = u64::from(params.clock_hz / 2).max(1);
     let bw = bits_for(half_second - 1);
     let beat_count = m.reg("beat_count", bw).reset(0).build();
-    let at_end = eq_const(&mut m, beat_count, half_second - 1);
+    let at_end = m.eq_const(beat_count, half_second - 1);
     let zero = m.lit(0, bw);
-    let next_count = inc(&mut m, beat_count);
+    let next_count = m.inc(beat_count);
     let count_d = m.mux(at_end, zero, next_count);
     m.next(beat_count, count_d);
     let heartbeat = m.reg("heartbeat", 1).reset(0).enable(at_end).build();
@@ -415,9 +415,9 @@ fn build_por(design: &mut Design, prefix: &str, cycles: u32) -> Result<ModuleId,
     let rst_o = m.output("rst_o", 1);
     let w = bits_for(u64::from(cycles));
     let count = m.reg("count", w).build();
-    let done = eq_const(&mut m, count, u64::from(cycles));
+    let done = m.eq_const(count, u64::from(cycles));
     let done = m.named("done", done);
-    let next = inc(&mut m, count);
+    let next = m.inc(count);
     let count_d = m.mux(done, count, next);
     m.next(count, count_d);
     let rst = m.not(done);

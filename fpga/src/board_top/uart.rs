@@ -18,7 +18,7 @@
 //! stop bit, `divider` cycles each, from the register `tx_q` (no glitches on the pin).
 //! Back to back, a character is exactly `10 x divider` cycles.
 
-use super::util::{bits_for, dec, eq_const, inc};
+use super::util::bits_for;
 use super::BoardError;
 use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
 
@@ -110,11 +110,11 @@ pub fn build_rx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let line_low = m.not(sync);
     let start = m.and(idle, line_low);
     let start = m.named("start", start);
-    let at_zero = eq_const(&mut m, count, 0);
+    let at_zero = m.eq_const(count, 0);
     let sample = m.and(busy, at_zero);
     let sample = m.named("sample", sample);
-    let is_start_bit = eq_const(&mut m, bit, 0);
-    let is_stop_bit = eq_const(&mut m, bit, 9);
+    let is_start_bit = m.eq_const(bit, 0);
+    let is_stop_bit = m.eq_const(bit, 9);
     let false_start = {
         let a = m.and(sample, is_start_bit);
         m.and(a, sync)
@@ -132,12 +132,12 @@ pub fn build_rx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     // count: half a bit to the start bit's middle, then a whole bit per sample.
     let half = m.lit(u64::from(divider / 2 - 1), cw);
     let full = m.lit(u64::from(divider - 1), cw);
-    let count_dec = dec(&mut m, count);
+    let count_dec = m.dec(count);
     let count_run = m.mux(at_zero, full, count_dec);
     let count_d = m.mux(start, half, count_run);
     m.next(count, count_d);
     let zero4 = m.lit(0, 4);
-    let bit_inc = inc(&mut m, bit);
+    let bit_inc = m.inc(bit);
     let bit_run = m.mux(sample, bit_inc, bit);
     let bit_d = m.mux(start, zero4, bit_run);
     m.next(bit, bit_d);
@@ -185,10 +185,10 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let tx = m.reg("tx", 1).reset(1).build();
 
     let idle = m.not(busy);
-    let at_zero = eq_const(&mut m, count, 0);
+    let at_zero = m.eq_const(count, 0);
     let bit_end = m.and(busy, at_zero);
     let bit_end = m.named("bit_end", bit_end);
-    let none_left = eq_const(&mut m, left, 0);
+    let none_left = m.eq_const(left, 0);
     let done = m.and(bit_end, none_left);
     let done = m.named("done", done);
     // Ready while idle and in the last cycle of a stop bit: characters back to back.
@@ -207,12 +207,12 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let busy_d = m.or(take, stay);
     m.next(busy, busy_d);
     let full = m.lit(u64::from(divider - 1), cw);
-    let count_dec = dec(&mut m, count);
+    let count_dec = m.dec(count);
     let count_run = m.mux(at_zero, full, count_dec);
     let count_d = m.mux(take, full, count_run);
     m.next(count, count_d);
     let nine = m.lit(9, 4);
-    let left_dec = dec(&mut m, left);
+    let left_dec = m.dec(left);
     let left_run = m.mux(next_bit, left_dec, left);
     let left_d = m.mux(take, nine, left_run);
     m.next(left, left_d);

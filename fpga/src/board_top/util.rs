@@ -9,27 +9,6 @@ pub(crate) fn nm(m: &mut ModuleBuilder, name: impl Into<String>, value: impl Int
     m.sig(s)
 }
 
-/// `x + 1`, wrapping at the width of `x`.
-pub(crate) fn inc(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
-    let x = x.into_expr(m);
-    let one = m.lit(1, m.width(x));
-    m.add(x, one)
-}
-
-/// `x - 1`, wrapping at the width of `x`.
-pub(crate) fn dec(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
-    let x = x.into_expr(m);
-    let one = m.lit(1, m.width(x));
-    m.sub(x, one)
-}
-
-/// `x == v`, with `v` a constant of the width of `x`.
-pub(crate) fn eq_const(m: &mut ModuleBuilder, x: impl IntoExpr, v: u64) -> ExprId {
-    let x = x.into_expr(m);
-    let c = m.lit(v, m.width(x));
-    m.eq(x, c)
-}
-
 /// AND of every term (1 when there is none).
 pub(crate) fn and_all(m: &mut ModuleBuilder, terms: &[ExprId]) -> ExprId {
     match terms.split_first() {

@@ -183,7 +183,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("cq_valid", e)
     };
     {
-        let full = eq_const(&mut m, cq.count, 2);
+        let full = m.eq_const(cq.count, 2);
         let nf = m.not(full);
         let nrp = m.not(reset_pending);
         let r = m.and(nf, nrp);
@@ -192,7 +192,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     }
     let cmd_count = m.reg("cmd_count", 32).reset(0).build();
     {
-        let v = inc(&mut m, cmd_count);
+        let v = m.inc(cmd_count);
         let f = m.sig(cmd_fire);
         soft_next(&mut m, cmd_count, soft, f, v, 0);
         m.assign(cmd_count_o, cmd_count);
@@ -436,14 +436,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let t = m.and(mv, ni);
         m.and(t, running)
     };
-    let st_idle = eq_const(&mut m, mul_state, 0);
-    let st_run = eq_const(&mut m, mul_state, 1);
+    let st_idle = m.eq_const(mul_state, 0);
+    let st_run = m.eq_const(mul_state, 1);
     let mul_done = {
-        let e = eq_const(&mut m, mul_state, 2);
+        let e = m.eq_const(mul_state, 2);
         m.named("win_done", e)
     };
     let start = m.and(st_idle, mv_ok);
-    let b_zero = is_zero(&mut m, mul_b);
+    let b_zero = m.is_zero(mul_b);
     let finishing = m.and(st_run, b_zero);
     let dispatch_go = m.wire("dispatch_go", 1);
     let err_now = m.wire("err_now", 1);
@@ -474,7 +474,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let av = m.mux(start, st48, a_sh);
         m.next(mul_a, av);
         m.set_enable(mul_a, en);
-        let rm1 = dec(&mut m, n16);
+        let rm1 = m.dec(n16);
         let one16 = m.lit(1, 16);
         let b_sh = m.shr(mul_b, one16);
         let bv = m.mux(start, rm1, b_sh);
@@ -653,7 +653,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let pr_full = prr.full(&mut m);
     let cp_full = cpr.full(&mut m);
     let bias_state = m.reg("bias_state", 2).reset(0).build(); // 0 idle, 1 read, 2 wait for the row
-    let bias_idle = eq_const(&mut m, bias_state, 0);
+    let bias_idle = m.eq_const(bias_state, 0);
     let wq_empty_w = m.wire("wq_empty", 1);
     let exec_idle = {
         let e = and_all(&mut m, [x(pr_empty), x(cp_empty), x(eng_idle), x(wq_empty_w)]);
@@ -738,7 +738,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let latch = m.or(err_now, bus);
         soft_next(&mut m, error_code, soft, latch, v, 0);
         soft_next(&mut m, error_index, soft, latch, x(dispatched.q), 0);
-        let dv = inc(&mut m, dispatched);
+        let dv = m.inc(dispatched);
         soft_next(&mut m, dispatched, soft, x(dispatch_go), dv, 0);
         m.assign(error_code_o, error_code);
         m.assign(error_index_o, error_index);
@@ -832,8 +832,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let r = str_.at(&mut m, str_.issue, "row");
         m.resize(r, acc_aw, false)
     };
-    let bias_req = eq_const(&mut m, bias_state, 1);
-    let bias_wait = eq_const(&mut m, bias_state, 2);
+    let bias_req = m.eq_const(bias_state, 1);
+    let bias_wait = m.eq_const(bias_state, 2);
     let bias_rd_fire = m.and(bias_req, acc_rd_ready);
     let bias_done = {
         let e = m.and(bias_wait, acc_out_valid);
@@ -970,7 +970,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let resp_n = m.reg("lr_outstanding", 8).reset(0).build();
     let resp_acc = m.reg("lr_kind_acc", 1).reset(0).build();
     let kind_ok = {
-        let z = is_zero(&mut m, resp_n);
+        let z = m.is_zero(resp_n);
         let same = m.eq(resp_acc, lr_acc_i);
         m.or(z, same)
     };
@@ -1069,9 +1069,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("wf_fire", e)
     };
     {
-        let last_r = eq_const(&mut m, w_r, (rows - 1).into());
+        let last_r = m.eq_const(w_r, (rows - 1).into());
         let z = m.lit(0, rw);
-        let nx = inc(&mut m, w_r);
+        let nx = m.inc(w_r);
         let v = m.mux(last_r, z, nx);
         soft_next(&mut m, w_r, soft, w_fire, v, 0);
         let retire = m.and(w_fire, last_r);
@@ -1094,7 +1094,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     m.assign(wq_count_w, wq.0.count);
     {
-        let e = is_zero(&mut m, wq.0.count);
+        let e = m.is_zero(wq.0.count);
         m.assign(wq_empty_w, e);
     }
     if let Some(wr) = eng_w_ready {
@@ -1116,7 +1116,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
     // Input feeder state.
     {
-        let last = dec(&mut m, f_count);
+        let last = m.dec(f_count);
         let a_last = m.eq(ka, last);
         let b_last = m.eq(kb, last);
         let a_fire = a_grant;
@@ -1134,11 +1134,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.named("if_issued", e)
         };
         let z16 = m.lit(0, 16);
-        let ka_n = inc(&mut m, ka);
+        let ka_n = m.inc(ka);
         let ka_v = m.mux(issued, z16, ka_n);
         let ka_en = m.or(a_fire, issued);
         soft_next(&mut m, ka, soft, ka_en, ka_v, 0);
-        let kb_n = inc(&mut m, kb);
+        let kb_n = m.inc(kb);
         let kb_v = m.mux(issued, z16, kb_n);
         let kb_en = m.or(b_fire, issued);
         soft_next(&mut m, kb, soft, kb_en, kb_v, 0);
@@ -1251,14 +1251,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let wb_last = {
             let k = m.lit((rows - 1).into(), 16);
             let l_os = m.eq(wb_j, k);
-            let lc = dec(&mut m, h_count);
+            let lc = m.dec(h_count);
             let l_ws = m.eq(wb_j, lc);
             m.mux(h_os, l_os, l_ws)
         };
         let done = m.and(eng_out_valid, wb_last);
         m.assign(wb_done, done);
         let z16 = m.lit(0, 16);
-        let jn = inc(&mut m, wb_j);
+        let jn = m.inc(wb_j);
         let jv = m.mux(wb_last, z16, jn);
         soft_next(&mut m, wb_j, soft, x(eng_out_valid), jv, 0);
         let one = m.lit(1, 1);
@@ -1426,8 +1426,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         m.connect(acc, "out_ready_i", acc_out_ready);
         {
-            let plus = inc(&mut m, resp_n);
-            let minus = dec(&mut m, resp_n);
+            let plus = m.inc(resp_n);
+            let minus = m.dec(resp_n);
             let up = lr_fire;
             let down = lrd_fire;
             let nd = m.not(down);

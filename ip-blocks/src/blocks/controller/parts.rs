@@ -62,34 +62,6 @@ pub(super) fn or_all<T: Into<Ex>>(m: &mut ModuleBuilder, xs: impl IntoIterator<I
     es.into_iter().reduce(|a, b| m.or(a, b)).unwrap_or_else(|| m.lit(0, 1))
 }
 
-/// `x + 1` at its own width.
-pub(super) fn inc(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
-    let x = x.into_expr(m);
-    let w = width_of(m, x);
-    let one = m.lit(1, w);
-    m.add(x, one)
-}
-
-pub(super) fn dec(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
-    let x = x.into_expr(m);
-    let w = width_of(m, x);
-    let one = m.lit(1, w);
-    m.sub(x, one)
-}
-
-pub(super) fn is_zero(m: &mut ModuleBuilder, x: impl IntoExpr) -> ExprId {
-    let x = x.into_expr(m);
-    let a = m.any(x);
-    m.not(a)
-}
-
-pub(super) fn eq_const(m: &mut ModuleBuilder, x: impl IntoExpr, v: u64) -> ExprId {
-    let x = x.into_expr(m);
-    let w = width_of(m, x);
-    let k = m.lit(v, w);
-    m.eq(x, k)
-}
-
 /// A register cleared by the soft reset as by `rst_i`: `en` loads `value`, `soft`
 /// loads `reset`.
 pub(super) fn soft_next(
@@ -181,11 +153,11 @@ impl Ring {
     }
 
     pub(super) fn full(&self, m: &mut ModuleBuilder) -> ExprId {
-        eq_const(m, self.count, self.depth.into())
+        m.eq_const(self.count, self.depth.into())
     }
 
     pub(super) fn empty(&self, m: &mut ModuleBuilder) -> ExprId {
-        is_zero(m, self.count)
+        m.is_zero(self.count)
     }
 
     pub(super) fn has_pending(&self, m: &mut ModuleBuilder) -> ExprId {
@@ -206,14 +178,14 @@ impl Ring {
         let data: Vec<ExprId> = data.iter().map(|d| d.into_expr(m)).collect();
         assert_eq!(data.len(), self.fields.len(), "{}: data for every field", self.name);
         for i in 0..self.depth {
-            let at_tail = eq_const(m, self.tail, i.into());
+            let at_tail = m.eq_const(self.tail, i.into());
             let we = m.and(push, at_tail);
             for (k, d) in data.iter().enumerate() {
                 let r = self.entries[i as usize][k];
                 m.next(r, *d);
                 m.set_enable(r, we);
             }
-            let at_head = eq_const(m, self.head, i.into());
+            let at_head = m.eq_const(self.head, i.into());
             let gone = m.and(retire, at_head);
             let keep = {
                 let ng = m.not(gone);
@@ -223,15 +195,15 @@ impl Ring {
             let one = m.lit(1, 1);
             soft_next(m, self.valid[i as usize], soft, one, v, 0);
         }
-        let t = inc(m, self.tail);
+        let t = m.inc(self.tail);
         soft_next(m, self.tail, soft, push, t, 0);
-        let h = inc(m, self.head);
+        let h = m.inc(self.head);
         soft_next(m, self.head, soft, retire, h, 0);
-        let is = inc(m, self.issue);
+        let is = m.inc(self.issue);
         soft_next(m, self.issue, soft, issue, is, 0);
         for (r, up, down) in [(self.count, push, retire), (self.pending, push, issue)] {
-            let plus = inc(m, r);
-            let minus = dec(m, r);
+            let plus = m.inc(r);
+            let minus = m.dec(r);
             let only_up = {
                 let nd = m.not(down);
                 m.and(up, nd)
@@ -268,9 +240,9 @@ pub(super) fn fifo2(
     let e1 = m.reg(format!("{name}_e1"), width).build();
     let count = m.reg(format!("{name}_count"), 2).reset(0).build();
     // e0 is the head. Pop shifts e1 into e0; push writes the first free slot after it.
-    let c0 = eq_const(m, count, 0);
-    let c1 = eq_const(m, count, 1);
-    let c2 = eq_const(m, count, 2);
+    let c0 = m.eq_const(count, 0);
+    let c1 = m.eq_const(count, 1);
+    let c2 = m.eq_const(count, 2);
     // e0 loads: push into an empty FIFO, or pop+push with one entry, or pop with two.
     let e0_from_data = {
         let a = m.and(push, c0);
@@ -298,8 +270,8 @@ pub(super) fn fifo2(
     };
     m.next(e1, data);
     m.set_enable(e1, e1_en);
-    let plus = inc(m, count);
-    let minus = dec(m, count);
+    let plus = m.inc(count);
+    let minus = m.dec(count);
     let only_push = {
         let np = m.not(pop);
         m.and(push, np)
