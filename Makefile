@@ -9,7 +9,8 @@
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
 #   make fpga-all  the whole FPGA flow (Yosys, nextpnr, packer) on every board: iCEBreaker,
-#                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker)
+#                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker),
+#                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
 #   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
@@ -28,7 +29,7 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 .PHONY: help setup build demo test slow synth fpga-all bench lint clean distclean
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -66,6 +67,7 @@ synth: setup
 # progress lines, reports and step times are printed.
 fpga-all: setup
 	$(CARGO) test --release -p fpga --test flow -- --include-ignored --nocapture
+	$(CARGO) test --release -p seedchip --test cli -- --ignored --nocapture
 
 bench: setup build
 	$(CARGO) bench -p testbenches --bench foundation

@@ -346,3 +346,22 @@ fn run_names_a_missing_serial_port_and_a_workload_too_big_for_the_board() {
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bytes of main memory") && stderr.contains("tangnano9k"), "{stderr}");
 }
+
+/// The whole accelerator of the ecp5 preset on the ULX3S: board top, Yosys, nextpnr,
+/// ecppack (about 15 minutes on 2 cores: `make fpga-all`). Measured: 25355 LUT4, 68
+/// MULT18X18D, 111 DP16KD, Fmax 46 MHz.
+#[test]
+#[ignore = "place and route of the whole accelerator takes about 15 minutes; run by make fpga-all"]
+fn the_ecp5_preset_builds_a_ulx3s_bitstream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ulx3s");
+    let o = seedchip(&["fpga", "--board", "ulx3s", "--preset", "ecp5", "--out", out.to_str().unwrap(), "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["board"], "ulx3s");
+    assert_eq!(v["timing_met"], true, "{stdout}");
+    assert!(v["fmax_mhz"].as_f64().unwrap() >= v["target_mhz"].as_f64().unwrap(), "{stdout}");
+    assert_eq!(v["resources"]["dsp"]["used"], 68, "{stdout}");
+    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
+}
