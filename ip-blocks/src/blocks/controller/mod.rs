@@ -269,6 +269,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     let mv = m.or(is_mvin, is_mvout);
     let mv_end = range_end(&mut m, loc_row29, n16);
+    let pre_sp = {
+        let ns = m.not(loc_acc);
+        let e = m.and(is_preload, ns);
+        m.named("is_preload_sp", e)
+    };
     let mode_err = {
         let want_os = m.bit(w0, 8);
         let bad_mode = if has_ws && has_os {
@@ -279,18 +284,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.not(want_os)
         };
         let a = m.and(is_config_ex, bad_mode);
-        let pre_sp = {
-            let ns = m.not(loc_acc);
-            m.and(is_preload, ns)
-        };
         let b = m.and(pre_sp, mode_os);
         let e = m.or(a, b);
         m.named("err_mode", e)
-    };
-    let pre_sp = {
-        let ns = m.not(loc_acc);
-        let e = m.and(is_preload, ns);
-        m.named("is_preload_sp", e)
     };
     let pre_acc = {
         let e = m.and(is_preload, loc_acc);
@@ -608,6 +604,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let unit_pre = m.sig(pre_sp);
     let unit_cmp = m.sig(is_compute);
     let unit_st = m.or(is_mvout, pre_acc);
+    let not_ld = m.not(unit_ld);
+    let not_pre = m.not(unit_pre);
+    let not_cmp = m.not(unit_cmp);
+    let not_st = m.not(unit_st);
     let mut hz = Vec::new();
     for i in 0..d {
         let ld_space = m.sig(ldr.entry(i, "acc").q);
@@ -620,10 +620,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let cp_w = ring_range(&mut m, &cpr, i, o, "wlo", "whi");
         let st_space = m.sig(str_.entry(i, "acc").q);
         let st_r = ring_range(&mut m, &str_, i, st_space, "lo", "hi");
-        let not_ld = m.not(unit_ld);
-        let not_pre = m.not(unit_pre);
-        let not_cmp = m.not(unit_cmp);
-        let not_st = m.not(unit_st);
         let t = overlap(&mut m, new_w, ldw);
         let u = overlap(&mut m, new_r, ldw);
         let tu = m.or(t, u);
@@ -1426,17 +1422,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         m.connect(acc, "out_ready_i", acc_out_ready);
         {
-            let plus = m.inc(resp_n);
-            let minus = m.dec(resp_n);
-            let up = lr_fire;
-            let down = lrd_fire;
-            let nd = m.not(down);
-            let nu = m.not(up);
-            let ou = m.and(up, nd);
-            let od = m.and(down, nu);
-            let v = m.mux(ou, plus, minus);
-            let en = m.or(ou, od);
-            soft_next(&mut m, resp_n, soft, en, v, 0);
+            soft_up_down(&mut m, resp_n, soft, lr_fire, lrd_fire);
             let kv = m.sig(lr_acc_i);
             soft_next(&mut m, resp_acc, soft, lr_fire, kv, 0);
         }
@@ -1476,6 +1462,5 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     m.connect(acc, "cfg_shift_i", cfg_shift);
     m.connect(acc, "cfg_activation_i", cfg_act);
     m.connect(acc, "cfg_relu6_max_i", cfg_relu6);
-    let _ = (is_config_ld, is_config_st, is_fence, w3, lb);
     design.add(m)
 }

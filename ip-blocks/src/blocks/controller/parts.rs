@@ -48,10 +48,6 @@ pub(super) fn x(v: impl Into<Ex>) -> Ex {
     v.into()
 }
 
-pub(super) fn width_of(m: &ModuleBuilder, e: ExprId) -> u32 {
-    m.width(e)
-}
-
 pub(super) fn and_all<T: Into<Ex>>(m: &mut ModuleBuilder, xs: impl IntoIterator<Item = T>) -> ExprId {
     let es: Vec<ExprId> = xs.into_iter().map(|v| v.into().into_expr(m)).collect();
     es.into_iter().reduce(|a, b| m.and(a, b)).unwrap_or_else(|| m.lit(1, 1))
@@ -80,6 +76,24 @@ pub(super) fn soft_next(
     m.next(r, v);
     let e = m.or(en, soft);
     m.set_enable(r, e);
+}
+
+/// A counter that `up` increments and `down` decrements (both at once: unchanged),
+/// cleared by the soft reset.
+pub(super) fn soft_up_down(m: &mut ModuleBuilder, r: Reg, soft: SignalId, up: ExprId, down: ExprId) {
+    let plus = m.inc(r);
+    let minus = m.dec(r);
+    let only_up = {
+        let nd = m.not(down);
+        m.and(up, nd)
+    };
+    let only_down = {
+        let nu = m.not(up);
+        m.and(down, nu)
+    };
+    let v = m.mux(only_up, plus, minus);
+    let en = m.or(only_up, only_down);
+    soft_next(m, r, soft, en, v, 0);
 }
 
 /// A local row range `[lo, hi)` in one memory (`space`: 0 scratchpad, 1 accumulator),
@@ -201,21 +215,8 @@ impl Ring {
         soft_next(m, self.head, soft, retire, h, 0);
         let is = m.inc(self.issue);
         soft_next(m, self.issue, soft, issue, is, 0);
-        for (r, up, down) in [(self.count, push, retire), (self.pending, push, issue)] {
-            let plus = m.inc(r);
-            let minus = m.dec(r);
-            let only_up = {
-                let nd = m.not(down);
-                m.and(up, nd)
-            };
-            let only_down = {
-                let nu = m.not(up);
-                m.and(down, nu)
-            };
-            let v = m.mux(only_up, plus, minus);
-            let en = m.or(only_up, only_down);
-            soft_next(m, r, soft, en, v, 0);
-        }
+        soft_up_down(m, self.count, soft, push, retire);
+        soft_up_down(m, self.pending, soft, push, issue);
     }
 }
 
@@ -270,26 +271,14 @@ pub(super) fn fifo2(
     };
     m.next(e1, data);
     m.set_enable(e1, e1_en);
-    let plus = m.inc(count);
-    let minus = m.dec(count);
-    let only_push = {
-        let np = m.not(pop);
-        m.and(push, np)
-    };
-    let only_pop = {
-        let np = m.not(push);
-        m.and(pop, np)
-    };
-    let v = m.mux(only_push, plus, minus);
-    let en = m.or(only_push, only_pop);
-    soft_next(m, count, soft, en, v, 0);
+    soft_up_down(m, count, soft, push, pop);
     let head = m.sig(e0.q);
     Fifo2 { count, head }
 }
 
 /// Bank of a scratchpad row: one-hot `in_bank` per bank and the row within each bank.
 pub(super) fn bank_select(m: &mut ModuleBuilder, g: &Geometry, row: ExprId) -> (Vec<ExprId>, Vec<ExprId>) {
-    let lb = width_of(m, row);
+    let lb = m.width(row);
     let aw = clog2(g.sp_rows_per_bank.into()).max(1);
     let mut hits = Vec::new();
     let mut addrs = Vec::new();
