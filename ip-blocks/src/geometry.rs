@@ -16,6 +16,7 @@
 //!   low `acc_bits` bits, a raw `mvout` writes it sign-extended;
 //! - a requantized accumulator (`mvout` without `.raw`): an input, `sp_elem_bytes`.
 
+use crate::isa::{LocalAddr, Space};
 use crate::Config;
 use rtl_gen::ir::clog2;
 
@@ -93,6 +94,16 @@ impl Geometry {
             4
         } else {
             8
+        }
+    }
+
+    /// Bytes of one main-memory element of a `mvin` (`mvout` false) or `mvout` (true)
+    /// from or to `local`: an accumulator for the accumulator's loads and raw stores,
+    /// an input otherwise (requantized stores included).
+    pub fn dram_elem_bytes(&self, local: LocalAddr, mvout: bool) -> u32 {
+        match local.space {
+            Space::Accumulator if !mvout || local.raw => self.acc_elem_bytes(),
+            _ => self.sp_elem_bytes(),
         }
     }
 

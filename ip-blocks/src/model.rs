@@ -34,7 +34,7 @@ pub use memory::{Memory, Window};
 
 use crate::config::Dataflow;
 use crate::geometry::Geometry;
-use crate::isa::{ErrorCode, Instr, LocalAddr, Mode, Space};
+use crate::isa::{ErrorCode, Instr, Mode, Space};
 use crate::quant::{self, Activation, RequantParams};
 use crate::Config;
 use thiserror::Error;
@@ -276,14 +276,6 @@ impl Model {
         }
     }
 
-    /// Bytes of one main-memory element of a transfer from or to `local`.
-    fn elem_bytes(&self, local: LocalAddr, mvout: bool) -> u32 {
-        match local.space {
-            Space::Accumulator if !mvout || local.raw => self.g.acc_elem_bytes(),
-            _ => self.g.sp_elem_bytes(),
-        }
-    }
-
     /// The rules of `docs/isa.md` "Errors", in its priority order (after decoding).
     fn check(&self, instr: &Instr, window: Window) -> Result<(), ErrorCode> {
         let past = |row: u32, n: u64, space: Space| u64::from(row) + n > self.rows_of(space);
@@ -310,7 +302,7 @@ impl Model {
                 if past(local.row, rows.into(), local.space) {
                     return Err(ErrorCode::LocalRange);
                 }
-                let eb = self.elem_bytes(local, mvout);
+                let eb = self.g.dram_elem_bytes(local, mvout);
                 let stride = if mvout { self.st_stride } else { self.ld_stride };
                 if dram % eb != 0 || stride % eb != 0 {
                     return Err(ErrorCode::DmaAlign);
@@ -379,7 +371,7 @@ impl Model {
             Instr::ConfigSt { stride } => self.st_stride = stride,
             Instr::Fence => {}
             Instr::Mvin { dram, local, rows, cols } => {
-                let eb = self.elem_bytes(local, false);
+                let eb = self.g.dram_elem_bytes(local, false);
                 let (first, last) = dma_span(dram, self.ld_stride, rows, cols, eb);
                 if !mem.contains(first, last - first + 1) {
                     return Err(ModelError::OutsideMemory {
@@ -416,7 +408,7 @@ impl Model {
                 }
             }
             Instr::Mvout { dram, local, rows, cols } => {
-                let eb = self.elem_bytes(local, true);
+                let eb = self.g.dram_elem_bytes(local, true);
                 let (first, last) = dma_span(dram, self.st_stride, rows, cols, eb);
                 if !mem.contains(first, last - first + 1) {
                     return Err(ModelError::OutsideMemory {

@@ -14,7 +14,7 @@
 use crate::axi::{AxiConfig, AxiMemory};
 use crate::axil::{AxilDriver, AxilOptions};
 use crate::vcd::Vcd;
-use ip_blocks::isa::{ErrorCode, Instr, Space};
+use ip_blocks::isa::{ErrorCode, Instr};
 use ip_blocks::model::{Memory, Model, Window};
 use ip_blocks::regmap::{regmap, RegMap};
 use ip_blocks::Config;
@@ -208,10 +208,7 @@ fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -
         match Instr::decode(*w) {
             Ok(Instr::ConfigSt { stride }) => st_stride = stride,
             Ok(Instr::Mvout { dram, local, rows, cols }) => {
-                let eb = match local.space {
-                    Space::Accumulator if local.raw => g.acc_elem_bytes(),
-                    _ => g.sp_elem_bytes(),
-                };
+                let eb = g.dram_elem_bytes(local, true);
                 for r in 0..u64::from(rows) {
                     let start = u64::from(dram) + r * u64::from(st_stride);
                     for b in 0..u64::from(cols) * u64::from(eb) {
@@ -236,6 +233,8 @@ struct RtlRun {
     counters: Counters,
     error: Option<(u32, u8)>,
     hang: Option<String>,
+    /// The top's ports every cycle, when recorded.
+    vcd: Option<Vcd>,
 }
 
 fn make_sim(cfg: &Config, opts: &CosimOptions) -> Result<Box<dyn Simulator>, CosimError> {
@@ -258,17 +257,30 @@ fn reg(map: &RegMap, name: &str) -> u32 {
     map.by_name(name).unwrap_or_else(|| panic!("register map has no {name}")).offset
 }
 
-/// Run the RTL; `vcd` records the top's ports every cycle.
+/// The testbench's half of one clock cycle: both agents drive, then both sample (the
+/// caller steps the clock).
+fn bus_cycle(axi: &mut AxiMemory, host: &mut AxilDriver, sim: &mut dyn Simulator) -> Result<(), CosimError> {
+    axi.drive(sim);
+    host.drive(sim);
+    axi.sample(sim).map_err(|e| CosimError::Simulator(format!("AXI4 protocol: {e}")))?;
+    host.sample(sim).map_err(|e| CosimError::Simulator(format!("AXI4-Lite protocol: {e}")))
+}
+
+/// Run the RTL; with `record`, a VCD of the top's ports every cycle comes back too.
 fn run_rtl(
     cfg: &Config,
     program: &[[u32; 4]],
     mem: &Memory,
     window: Window,
     opts: &CosimOptions,
-    mut vcd: Option<&mut Vcd>,
+    record: bool,
 ) -> Result<RtlRun, CosimError> {
     let map = regmap(&cfg.geometry(), cfg.array.dataflow);
     let mut sim = make_sim(cfg, opts)?;
+    let mut vcd = record.then(|| {
+        let ports: Vec<(String, u32)> = sim.ports().iter().map(|p| (p.name.clone(), p.width)).collect();
+        Vcd::new(&format!("{}_top", cfg.name), &ports)
+    });
     let mut axi = AxiMemory::new(sim.as_ref(), "m_axi_", mem.base, mem.bytes.clone(), opts.timing.clone())
         .map_err(|e| CosimError::Simulator(e.to_string()))?;
     let mut host =
@@ -296,11 +308,8 @@ fn run_rtl(
     let mut hang = None;
     let t0 = sim.cycle();
     loop {
-        axi.drive(sim.as_mut());
-        host.drive(sim.as_mut());
-        axi.sample(sim.as_mut()).map_err(|e| CosimError::Simulator(format!("AXI4 protocol: {e}")))?;
-        host.sample(sim.as_mut()).map_err(|e| CosimError::Simulator(format!("AXI4-Lite protocol: {e}")))?;
-        if let Some(v) = vcd.as_deref_mut() {
+        bus_cycle(&mut axi, &mut host, sim.as_mut())?;
+        if let Some(v) = vcd.as_mut() {
             let values: Vec<Bits> = ports.iter().map(|p| sim.peek(*p)).collect();
             v.sample(sim.cycle() - t0, &values);
         }
@@ -348,10 +357,7 @@ fn run_rtl(
     let tickets: Vec<_> = names.iter().map(|n| host.read(reg(&map, n))).collect();
     let mut values = vec![None; names.len()];
     for _ in 0..10_000 {
-        axi.drive(sim.as_mut());
-        host.drive(sim.as_mut());
-        axi.sample(sim.as_mut()).map_err(|e| CosimError::Simulator(format!("AXI4 protocol: {e}")))?;
-        host.sample(sim.as_mut()).map_err(|e| CosimError::Simulator(format!("AXI4-Lite protocol: {e}")))?;
+        bus_cycle(&mut axi, &mut host, sim.as_mut())?;
         sim.step();
         for (i, t) in tickets.iter().enumerate() {
             if values[i].is_none() {
@@ -377,7 +383,8 @@ fn run_rtl(
         (Some(s), Some(e)) => e.saturating_sub(s) + 1,
         _ => 0,
     };
-    Ok(RtlRun { memory: Memory { base: mem.base, bytes: axi.bytes.clone() }, cycles, counters, error, hang })
+    let memory = Memory { base: mem.base, bytes: axi.bytes.clone() };
+    Ok(RtlRun { memory, cycles, counters, error, hang, vcd })
 }
 
 /// Run `program` on `mem` in the RTL and in the golden model and compare.
@@ -412,7 +419,7 @@ pub fn run_against(
             undefined.iter().take(8).cloned().collect::<Vec<_>>().join("\n  ")
         )));
     }
-    let rtl = run_rtl(cfg, rtl_program, mem, window, opts, None)?;
+    let rtl = run_rtl(cfg, rtl_program, mem, window, opts, false)?;
     let mut mismatches = Vec::new();
     let mut count = 0;
     for (i, (e, g)) in expected.bytes.iter().zip(&rtl.memory.bytes).enumerate() {
@@ -446,12 +453,7 @@ pub fn run_against(
     let pass = failure.is_none() && count == 0;
     let mut waveform = None;
     if !pass {
-        let mut ports = Vec::new();
-        if let Ok(sim) = make_sim(cfg, opts) {
-            ports = sim.ports().iter().map(|p| (p.name.clone(), p.width)).collect();
-        }
-        let mut vcd = Vcd::new(&format!("{}_top", cfg.name), &ports);
-        if run_rtl(cfg, rtl_program, mem, window, opts, Some(&mut vcd)).is_ok() {
+        if let Ok(RtlRun { vcd: Some(vcd), .. }) = run_rtl(cfg, rtl_program, mem, window, opts, true) {
             let dir = opts.waveform_dir.clone().unwrap_or_else(std::env::temp_dir);
             let path = dir.join(format!("seedchip-cosim-{}-{}.vcd", opts.engine.name(), std::process::id()));
             if std::fs::create_dir_all(&dir).is_ok() && std::fs::write(&path, vcd.finish()).is_ok() {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::isa::LocalAddr;
 
 #[test]
 fn memory_reads_and_writes_little_endian_sign_extended_ints() {
