@@ -204,8 +204,7 @@ fn run_board(args: &RunArgs) -> Result<bool> {
 }
 
 fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Result<bool> {
-    let args_json = json;
-    if args_json {
+    if json {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
@@ -222,7 +221,7 @@ fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Resul
             println!("  MAC utilization: {:.2}%", 100.0 * u);
         }
         if let Some(c) = &r.counters {
-            println!("  counters: {c}");
+            println!("  counters: {}", serde_json::to_string(c)?);
         }
         if let Some(f) = &r.failure {
             println!("  failure: {f}");

@@ -96,7 +96,7 @@ pub struct SimReport {
     /// Instructions in the program.
     pub instructions: usize,
     /// The performance counters (RTL only).
-    pub counters: Option<serde_json::Value>,
+    pub counters: Option<CounterReport>,
     /// The tiler's schedule summary.
     pub schedule: String,
     /// Why it failed, when it did.
@@ -113,35 +113,115 @@ pub fn workload_requant(cfg: &Config, k: u32) -> Result<RequantParams> {
     Ok(RequantParams { multiplier, shift, activation: Activation::Relu, relu6_max: 0 })
 }
 
+/// The performance counters as `sim` and `run` report them (the JSON keys are an
+/// interface: keep them).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CounterReport {
+    /// Cycles while the accelerator was not idle.
+    pub cycles: u64,
+    /// Cycles an input vector entered the engine.
+    pub engine_busy: u64,
+    /// Multiply-accumulates done.
+    pub macs: u64,
+    /// Payload bytes moved by the DMA.
+    pub dma_bytes: u64,
+    /// Cycles the engine had no input while the DMA was busy.
+    pub dma_stall: u64,
+    /// Cycles dispatch held a command for a local-address conflict.
+    pub dep_stall: u64,
+}
+
+impl From<&cosim::Counters> for CounterReport {
+    fn from(c: &cosim::Counters) -> Self {
+        let cosim::Counters { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall } = *c;
+        CounterReport { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall }
+    }
+}
+
+impl From<&fpga::runtime::Counters> for CounterReport {
+    fn from(c: &fpga::runtime::Counters) -> Self {
+        let fpga::runtime::Counters { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall } = *c;
+        CounterReport { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall }
+    }
+}
+
+/// A workload made concrete: random inputs from the seed, tiled into a memory image and
+/// a program.
+struct Prepared {
+    spec: MatmulSpec,
+    tiled: ip_blocks::tiler::TiledMatmul,
+    a: Vec<i64>,
+    b: Vec<i64>,
+    bias: Vec<i64>,
+    mem: ip_blocks::model::Memory,
+    program: Vec<[u32; 4]>,
+}
+
+impl Prepared {
+    fn new(cfg: &Config, workload: Workload, seed: u64) -> Result<Prepared> {
+        let Workload::Matmul { m, k, n } = workload;
+        let spec = MatmulSpec { m, k, n, bias: true, requant: workload_requant(cfg, k)? };
+        let tiled = tile_matmul(cfg, &spec, 0).with_context(|| format!("tiling matmul:{m}x{k}x{n}"))?;
+        let (a, b, bias) = random_matmul(&spec, cfg, seed);
+        let mem = tiled.memory(&a, &b, &bias);
+        let program = tiled.program.iter().map(|i| i.encode()).collect();
+        Ok(Prepared { spec, tiled, a, b, bias, mem, program })
+    }
+
+    fn macs(&self) -> u64 {
+        u64::from(self.spec.m) * u64::from(self.spec.k) * u64::from(self.spec.n)
+    }
+
+    /// The report before running: no cycles, not passed.
+    fn report(&self, engine: String, seed: u64) -> SimReport {
+        let MatmulSpec { m, k, n, .. } = self.spec;
+        SimReport {
+            pass: false,
+            engine,
+            workload: format!("matmul:{m}x{k}x{n}"),
+            seed,
+            cycles: None,
+            macs: self.macs(),
+            utilization: None,
+            instructions: self.program.len(),
+            counters: None,
+            schedule: self.tiled.to_string(),
+            failure: None,
+        }
+    }
+
+    /// Record a run's cycles, utilization and counters in `report`.
+    fn measured(&self, cfg: &Config, report: &mut SimReport, cycles: u64, counters: CounterReport) {
+        report.cycles = Some(cycles);
+        report.utilization = Some(self.macs() as f64 / (cfg.geometry().macs_per_cycle() as f64 * cycles.max(1) as f64));
+        report.counters = Some(counters);
+    }
+
+    /// Unless `report` already failed, compare C in `mem` with the independent reference;
+    /// then set `pass`.
+    fn finish(&self, cfg: &Config, report: &mut SimReport, mem: &ip_blocks::model::Memory) {
+        if report.failure.is_none() {
+            let want =
+                reference_matmul(&self.spec, cfg.array.acc_bits, cfg.array.input_bits, &self.a, &self.b, &self.bias);
+            let got = self.tiled.read_c(mem);
+            let n = self.spec.n as usize;
+            if let Some((i, (g, w))) = got.iter().zip(&want).enumerate().find(|(_, (g, w))| g != w) {
+                report.failure = Some(format!("C[{}][{}] = {g}, the independent reference gives {w}", i / n, i % n));
+            }
+        }
+        report.pass = report.failure.is_none();
+    }
+}
+
 /// Run a workload.
 pub fn run(cfg: &Config, workload: Workload, seed: u64, engine: SimEngine) -> Result<SimReport> {
-    let Workload::Matmul { m, k, n } = workload;
-    let spec = MatmulSpec { m, k, n, bias: true, requant: workload_requant(cfg, k)? };
-    let tiled = tile_matmul(cfg, &spec, 0).with_context(|| format!("tiling matmul:{m}x{k}x{n}"))?;
-    let (a, b, bias) = random_matmul(&spec, cfg, seed);
-    let mem = tiled.memory(&a, &b, &bias);
-    let want = reference_matmul(&spec, cfg.array.acc_bits, cfg.array.input_bits, &a, &b, &bias);
-    let program: Vec<[u32; 4]> = tiled.program.iter().map(|i| i.encode()).collect();
-    let macs = u64::from(m) * u64::from(k) * u64::from(n);
-    let mut report = SimReport {
-        pass: false,
-        engine: engine.name().to_string(),
-        workload: format!("matmul:{m}x{k}x{n}"),
-        seed,
-        cycles: None,
-        macs,
-        utilization: None,
-        instructions: program.len(),
-        counters: None,
-        schedule: tiled.to_string(),
-        failure: None,
-    };
+    let w = Prepared::new(cfg, workload, seed)?;
+    let mut report = w.report(engine.name().to_string(), seed);
     let final_mem = match engine {
         SimEngine::Model => {
             let mut model = ip_blocks::model::Model::new(cfg);
-            let mut mm = mem.clone();
-            let window = ip_blocks::model::Window { base: mem.base, limit: mem.base + mem.bytes.len() as u32 - 1 };
-            let out = model.run(&program, &mut mm, window);
+            let mut mm = w.mem.clone();
+            let out = model.run(&w.program, &mut mm, w.mem.window());
             if let Some((i, e)) = out.error {
                 report.failure = Some(format!("the golden model stopped at instruction {i}: {e}"));
             }
@@ -153,31 +233,15 @@ pub fn run(cfg: &Config, workload: Workload, seed: u64, engine: SimEngine) -> Re
                 timing: AxiConfig::ideal(cosim::DEFAULT_LATENCY),
                 ..CosimOptions::default()
             };
-            let r = cosim::run(cfg, &program, &mem, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
-            report.cycles = Some(r.cycles);
-            report.utilization = Some(macs as f64 / (cfg.geometry().macs_per_cycle() as f64 * r.cycles.max(1) as f64));
-            report.counters = Some(serde_json::json!({
-                "cycles": r.counters.cycles,
-                "engine_busy": r.counters.engine_busy,
-                "macs": r.counters.macs,
-                "dma_bytes": r.counters.dma_bytes,
-                "dma_stall": r.counters.dma_stall,
-                "dep_stall": r.counters.dep_stall,
-            }));
+            let r = cosim::run(cfg, &w.program, &w.mem, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+            w.measured(cfg, &mut report, r.cycles, (&r.counters).into());
             if !r.pass {
                 report.failure = Some(r.failure_text());
             }
             r.memory
         }
     };
-    let got = tiled.read_c(&final_mem);
-    if report.failure.is_none() {
-        if let Some((i, (g, w))) = got.iter().zip(&want).enumerate().find(|(_, (g, w))| g != w) {
-            report.failure =
-                Some(format!("C[{}][{}] = {g}, the independent reference gives {w}", i / n as usize, i % n as usize));
-        }
-    }
-    report.pass = report.failure.is_none();
+    w.finish(cfg, &mut report, &final_mem);
     Ok(report)
 }
 
@@ -193,47 +257,24 @@ pub fn run_on_board(
     seed: u64,
 ) -> Result<SimReport> {
     use fpga::runtime::{run_program, Bridge, BridgeOptions, SerialLink};
-    let Workload::Matmul { m, k, n } = workload;
-    let spec = MatmulSpec { m, k, n, bias: true, requant: workload_requant(cfg, k)? };
-    let tiled = tile_matmul(cfg, &spec, 0).with_context(|| format!("tiling matmul:{m}x{k}x{n}"))?;
-    let (a, b, bias) = random_matmul(&spec, cfg, seed);
-    let mem = tiled.memory(&a, &b, &bias);
-    if mem.bytes.len() as u64 > board.main_memory.bytes {
+    let w = Prepared::new(cfg, workload, seed)?;
+    if w.mem.bytes.len() as u64 > board.main_memory.bytes {
+        let MatmulSpec { m, k, n, .. } = w.spec;
         anyhow::bail!(
             "matmul:{m}x{k}x{n} needs {} bytes of main memory, the {} board top has {}; choose a smaller workload",
-            mem.bytes.len(),
+            w.mem.bytes.len(),
             board.name,
             board.main_memory.bytes
         );
     }
-    let program: Vec<[u32; 4]> = tiled.program.iter().map(|i| i.encode()).collect();
     let link = SerialLink::open(port, crate::fpga::BAUD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut bridge = Bridge::new(link, BridgeOptions::default());
-    let r = run_program(cfg, &mut bridge, &program, &mem, None).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let macs = u64::from(m) * u64::from(k) * u64::from(n);
-    let mut report = SimReport {
-        pass: false,
-        engine: format!("board:{}", board.name),
-        workload: format!("matmul:{m}x{k}x{n}"),
-        seed,
-        cycles: Some(r.cycles),
-        macs,
-        utilization: Some(macs as f64 / (cfg.geometry().macs_per_cycle() as f64 * r.cycles.max(1) as f64)),
-        instructions: program.len(),
-        counters: Some(serde_json::json!({
-            "cycles": r.counters.cycles,
-            "engine_busy": r.counters.engine_busy,
-            "macs": r.counters.macs,
-            "dma_bytes": r.counters.dma_bytes,
-            "dma_stall": r.counters.dma_stall,
-            "dep_stall": r.counters.dep_stall,
-        })),
-        schedule: tiled.to_string(),
-        failure: None,
-    };
+    let r = run_program(cfg, &mut bridge, &w.program, &w.mem, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut report = w.report(format!("board:{}", board.name), seed);
+    w.measured(cfg, &mut report, r.cycles, (&r.counters).into());
     let mut model = ip_blocks::model::Model::new(cfg);
-    let mut expected = mem.clone();
-    let out = model.run(&program, &mut expected, mem.window());
+    let mut expected = w.mem.clone();
+    let out = model.run(&w.program, &mut expected, w.mem.window());
     if let Some(e) = r.error {
         report.failure = Some(format!("the accelerator stopped at instruction {} with error code {}", e.index, e.code));
     } else if let Some((i, e)) = out.error {
@@ -241,16 +282,11 @@ pub fn run_on_board(
     } else if let Some(i) = expected.bytes.iter().zip(&r.memory.bytes).position(|(x, y)| x != y) {
         report.failure = Some(format!(
             "main memory differs from the golden model at {:#010x}: expected {:#04x}, got {:#04x}",
-            mem.base + i as u32,
+            w.mem.base + i as u32,
             expected.bytes[i],
             r.memory.bytes[i]
         ));
-    } else {
-        let want = reference_matmul(&spec, cfg.array.acc_bits, cfg.array.input_bits, &a, &b, &bias);
-        if tiled.read_c(&r.memory) != want {
-            report.failure = Some("C differs from the independent reference".into());
-        }
     }
-    report.pass = report.failure.is_none();
+    w.finish(cfg, &mut report, &r.memory);
     Ok(report)
 }
