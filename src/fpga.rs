@@ -19,14 +19,16 @@ use anyhow::{bail, Context, Result};
 use fpga::board::Board;
 use fpga::fit::{self, Prediction};
 use fpga::flow::{self, FlowOptions, FlowReport, Progress};
+use fpga::pll::{self, Pll};
 use ip_blocks::Config;
 use rtl_gen::{Design, ModuleId};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Builds the board top of `cfg` for `board`: a design and its top module, whose ports
-/// are the board's (`fpga::board::port`).
-pub type BoardTop = fn(&Config, &Board) -> Result<(Design, ModuleId)>;
+/// Builds the board top of `cfg` for `board`, clocked by `pll` when given (else by the
+/// board's oscillator): a design and its top module, whose ports are the board's
+/// (`fpga::board::port`), plus `pll_locked_i` when a PLL drives it.
+pub type BoardTop = fn(&Config, &Board, Option<&Pll>) -> Result<(Design, ModuleId)>;
 
 /// The board top `seedchip fpga` builds: [`board_top`].
 pub const BOARD_TOP: Option<BoardTop> = Some(board_top);
@@ -34,24 +36,26 @@ pub const BOARD_TOP: Option<BoardTop> = Some(board_top);
 /// The UART baud rate of the board tops `seedchip fpga` and `seedchip run` use.
 pub const BAUD: u32 = 115_200;
 
-/// The parameters of the board top of `cfg` on `board`: the board's oscillator (no PLL
-/// yet), [`BAUD`], the board's main-memory size, and its first LEDs that share one
-/// polarity (up to 8).
-pub fn board_params(cfg: &Config, board: &Board) -> fpga::board_top::BoardParams {
+/// The parameters of the board top of `cfg` on `board`: the clock of `pll` (else the
+/// board's oscillator), [`BAUD`], the board's main-memory size, and its first LEDs that
+/// share one polarity (up to 8).
+pub fn board_params(cfg: &Config, board: &Board, pll: Option<&Pll>) -> fpga::board_top::BoardParams {
     let active_low = board.leds.first().is_some_and(|p| p.active_low);
     let leds = board.leds.iter().take_while(|p| p.active_low == active_low).count().clamp(1, 8) as u32;
-    let clock_hz = (board.clock.mhz * 1e6).round() as u32;
+    let clock_hz = (pll.map_or(board.clock.mhz, |p| p.output_mhz) * 1e6).round() as u32;
     let mem = u32::try_from(board.main_memory.bytes).unwrap_or(u32::MAX);
     let mut p = fpga::board_top::BoardParams::new(cfg.clone(), clock_hz, BAUD, mem, leds);
     p.leds_active_low = active_low;
+    p.pll_lock = pll.is_some();
     p
 }
 
-/// The board top `<name>_board` of `cfg` for `board` ([`board_params`]).
+/// The board top `<name>_board` of `cfg` for `board` ([`board_params`]), clocked by `pll`
+/// when given.
 ///
 /// Main memory is block RAM; a board whose main memory is SPRAM (the iCEBreaker) is
 /// refused until the board top instances SPRAM, rather than failing late in Yosys.
-pub fn board_top(cfg: &Config, board: &Board) -> Result<(Design, ModuleId)> {
+pub fn board_top(cfg: &Config, board: &Board, pll: Option<&Pll>) -> Result<(Design, ModuleId)> {
     if board.main_memory.kind == fpga::board::MemoryKind::Spram {
         anyhow::bail!(
             "the {} keeps main memory in SPRAM, which the board top does not instance yet \
@@ -61,7 +65,7 @@ pub fn board_top(cfg: &Config, board: &Board) -> Result<(Design, ModuleId)> {
             board.main_memory.bytes
         );
     }
-    let t = fpga::board_top::build(&board_params(cfg, board)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
+    let t = fpga::board_top::build(&board_params(cfg, board, pll)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
     Ok((t.design, t.top))
 }
 
@@ -96,6 +100,8 @@ pub enum Outcome {
         fit: Prediction,
         /// What the tools gave.
         report: Box<FlowReport>,
+        /// The PLL that makes the clock, if any.
+        pll: Option<PllRecord>,
     },
 }
 
@@ -112,12 +118,54 @@ pub struct Record<'a> {
     pub config: &'a str,
     /// The fit prediction.
     pub fit: &'a Prediction,
+    /// The PLL that makes the clock (`null`: the board's oscillator drives it).
+    pub pll: Option<PllRecord>,
     /// The flow report, flattened.
     #[serde(flatten)]
     pub report: Option<&'a FlowReport>,
     /// Why it failed, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// The PLL setting in `fpga.json`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct PllRecord {
+    /// The oscillator.
+    pub input_mhz: f64,
+    /// `--freq`.
+    pub requested_mhz: f64,
+    /// What the PLL makes: the clock the design runs at, and the timing target.
+    pub output_mhz: f64,
+    /// The phase-detector frequency.
+    pub pfd_mhz: f64,
+    /// The VCO frequency.
+    pub vco_mhz: f64,
+}
+
+impl From<&Pll> for PllRecord {
+    fn from(p: &Pll) -> Self {
+        PllRecord {
+            input_mhz: p.input_mhz,
+            requested_mhz: p.requested_mhz,
+            output_mhz: p.output_mhz,
+            pfd_mhz: p.pfd_mhz,
+            vco_mhz: p.vco_mhz,
+        }
+    }
+}
+
+/// The PLL for `--freq` on `board`: none when no frequency is asked or it is the
+/// oscillator's, else the family's closest setting (an error names the range).
+pub fn plan_pll(req: &Request) -> Result<Option<Pll>> {
+    match req.freq_mhz {
+        Some(f) if (f - req.board.clock.mhz).abs() > 1e-9 => {
+            let p = pll::plan(req.board.family(), req.board.clock.mhz, f)
+                .with_context(|| format!("--freq {f} on the {}", req.board.name))?;
+            Ok(Some(p))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The preset `seedchip fpga` uses when neither `--preset` nor `--config` is given: `ice40`
@@ -163,21 +211,41 @@ pub fn run(
             req.cfg.name
         );
     };
-    let (design, top) = board_top(&req.cfg, &req.board).context("building the board top")?;
+    let pll = plan_pll(req)?;
+    let (design, top) = board_top(&req.cfg, &req.board, pll.as_ref()).context("building the board top")?;
+    let pll_record = pll.as_ref().map(PllRecord::from);
 
     prepare_out(&req.out)?;
     write_record(
         &req.out,
-        &Record { ok: false, status: "running", config: &req.source, fit: &prediction, report: None, error: None },
+        &Record {
+            ok: false,
+            status: "running",
+            config: &req.source,
+            fit: &prediction,
+            pll: pll_record,
+            report: None,
+            error: None,
+        },
     )?;
     let verilog = rtl_gen::emit::verilog::emit(&design, top);
-    let mut rtl: Vec<(String, String)> = verilog.sources();
-    rtl.push(("filelist.f".into(), verilog.filelist.clone()));
+    let mut sources: Vec<(String, String)> = verilog.sources();
+    let mut filelist = verilog.filelist.clone();
+    let mut top_name = design.module(top).name.clone();
+    if let Some(p) = &pll {
+        // The PLL wrapper is the synthesis top; the simulated board top sits under it.
+        top_name = pll::wrapper_name(&top_name);
+        sources.push((format!("{top_name}.v"), pll::wrap(design.module(top), p)));
+        filelist.push_str(&format!("{top_name}.v\n"));
+    }
+    let mut rtl = sources.clone();
+    rtl.push(("filelist.f".into(), filelist));
     replace_dir(&req.out.join("rtl"), &rtl)?;
 
-    let opts = FlowOptions { target_mhz: req.freq_mhz, seed: req.seed, dsp: true };
+    let target_mhz = pll.as_ref().map_or(req.freq_mhz, |p| Some(p.output_mhz));
+    let opts = FlowOptions { target_mhz, seed: req.seed, dsp: true };
     let build = req.out.join("build");
-    match flow::run(&design, top, &req.board, &build, &opts, progress) {
+    match flow::run_files(&sources, &top_name, &req.board, &build, &opts, progress) {
         Ok(report) => {
             write_record(
                 &req.out,
@@ -186,11 +254,12 @@ pub fn run(
                     status: "built",
                     config: &req.source,
                     fit: &prediction,
+                    pll: pll_record,
                     report: Some(&report),
                     error: None,
                 },
             )?;
-            Ok(Outcome::Built { fit: prediction, report: Box::new(report) })
+            Ok(Outcome::Built { fit: prediction, report: Box::new(report), pll: pll_record })
         }
         Err(e) => {
             let error = e.to_string();
@@ -202,6 +271,7 @@ pub fn run(
                     status: "failed",
                     config: &req.source,
                     fit: &prediction,
+                    pll: pll_record,
                     report: None,
                     error: Some(error),
                 },
@@ -299,9 +369,13 @@ mod tests {
     }
 
     /// A stand-in board top: the LEDs count, the UART is looped back.
-    fn blinky(_cfg: &Config, board: &Board) -> Result<(Design, ModuleId)> {
+    fn blinky(_cfg: &Config, board: &Board, pll: Option<&Pll>) -> Result<(Design, ModuleId)> {
         use fpga::board::port;
         let mut m = rtl_gen::ModuleBuilder::new("blinky");
+        if pll.is_some() {
+            let locked = m.input("pll_locked_i", 1);
+            m.mark_unused(locked);
+        }
         let rx = m.input(port::UART_RX, 1);
         let tx = m.output(port::UART_TX, 1);
         let led = m.output(port::LEDS, board.leds.len() as u32);
@@ -343,6 +417,37 @@ mod tests {
         // A second run replaces the first in place.
         run(&req, Some(blinky), &mut |_| {}, &mut |_| {}).unwrap_or_else(|e| panic!("{e:#}"));
         assert!(out.join("rtl/blinky.v").is_file() && report.bitstream.is_file());
+    }
+
+    #[test]
+    fn with_freq_a_pll_wrapper_is_the_synthesis_top() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("tangnano9k");
+        let mut req = request("tangnano9k", "ice40", &out);
+        req.cfg = Config::from_toml(
+            "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 256\n\
+             [accumulator]\nrows = 64\n[dma]\ndata_bits = 32\noutstanding = 2\n",
+            "small.toml",
+        )
+        .unwrap();
+        req.freq_mhz = Some(54.0);
+        let o = run(&req, Some(blinky), &mut |_| {}, &mut |_| {}).unwrap_or_else(|e| panic!("{e:#}"));
+        let Outcome::Built { report, pll, .. } = o else { panic!("the small configuration fits the Tang Nano 9K") };
+        let pll = pll.expect("a PLL for 54 MHz from 27 MHz");
+        assert_eq!((pll.input_mhz, pll.output_mhz), (27.0, 54.0));
+        assert_eq!(report.target_mhz, 54.0);
+        assert!(report.timing_met && report.bitstream.ends_with("build/blinky_pll.fs"), "{report}");
+        let wrapper = std::fs::read_to_string(out.join("rtl/blinky_pll.v")).unwrap();
+        assert!(wrapper.contains("rPLL") && wrapper.contains(".pll_locked_i(pll_locked)"), "{wrapper}");
+        let filelist = std::fs::read_to_string(out.join("rtl/filelist.f")).unwrap();
+        assert_eq!(filelist.lines().last(), Some("blinky_pll.v"), "the wrapper is the last file: {filelist}");
+        let record: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(RECORD)).unwrap()).unwrap();
+        assert_eq!(record["pll"]["output_mhz"], 54.0, "{record}");
+        // Out of the PLL's range: refused with the range, before any tool.
+        req.freq_mhz = Some(700.0);
+        let e = run(&req, Some(blinky), &mut |_| {}, &mut |_| {}).unwrap_err();
+        assert!(format!("{e:#}").contains("3.125 to 600 MHz, not 700 MHz"), "{e:#}");
     }
 
     #[test]

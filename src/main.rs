@@ -41,7 +41,9 @@ struct FpgaArgs {
     /// A built-in configuration: ice40 or ecp5 (default: ecp5 on ECP5 boards, else ice40).
     #[arg(long)]
     preset: Option<String>,
-    /// Timing target in MHz (default: the board's clock).
+    /// Clock in MHz: a PLL (computed like icepll/ecppll/gowin_pll) makes the closest
+    /// frequency from the board's oscillator, and that is the timing target (default:
+    /// the oscillator, no PLL).
     #[arg(long)]
     freq: Option<f64>,
     /// Seed of the placer.
@@ -261,8 +263,15 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
         Outcome::Refused(p) => {
             let error = format!("{source} does not fit the {}: {}", board.name, p.refusals().join("; "));
             if json {
-                let record =
-                    Record { ok: false, status: "refused", config: &source, fit: &p, report: None, error: Some(error) };
+                let record = Record {
+                    ok: false,
+                    status: "refused",
+                    config: &source,
+                    fit: &p,
+                    pll: None,
+                    report: None,
+                    error: Some(error),
+                };
                 let mut v = serde_json::to_value(&record)?;
                 v["board"] = board.name.clone().into();
                 println!("{}", serde_json::to_string(&v)?);
@@ -271,19 +280,26 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
             }
             Ok(false)
         }
-        Outcome::Built { fit, report } => {
+        Outcome::Built { fit, report, pll } => {
             if json {
                 let record = Record {
                     ok: report.timing_met,
                     status: "built",
                     config: &source,
                     fit: &fit,
+                    pll,
                     report: Some(&report),
                     error: None,
                 };
                 println!("{}", serde_json::to_string(&record)?);
             } else {
                 println!("{report}");
+                if let Some(p) = pll {
+                    println!(
+                        "  clock: PLL {:.3} MHz from the {} MHz oscillator (asked {} MHz; PFD {:.3} MHz, VCO {:.3} MHz)",
+                        p.output_mhz, p.input_mhz, p.requested_mhz, p.pfd_mhz, p.vco_mhz
+                    );
+                }
                 for w in fit.warnings() {
                     println!("  warning (fit estimate): {w}");
                 }

@@ -74,6 +74,7 @@ pub mod family;
 pub mod fit;
 pub mod flow;
 pub mod plan;
+pub mod pll;
 pub mod protocol;
 pub mod runtime;
 pub mod yosys;

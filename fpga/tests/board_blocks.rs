@@ -150,6 +150,41 @@ fn leds_show_heartbeat_idle_and_errors() {
 }
 
 #[test]
+fn with_a_pll_the_reset_waits_for_lock_and_returns_when_it_is_lost() {
+    let mut p = BoardParams::new(tiny(), 2000, 500, 256, 4);
+    p.frame_timeout_us = 100_000;
+    p.register_timeout_us = 100_000;
+    p.pll_lock = true;
+    let b = board_top::build(&p).unwrap_or_else(|e| panic!("{e}"));
+    let top = b.design.module(b.top);
+    let ports: Vec<&str> = top.ports.iter().map(|p| top.signal(*p).name.as_str()).collect();
+    assert_eq!(ports, ["clk_i", "uart_rx_i", "uart_tx_o", "led_o", "pll_locked_i"]);
+    let mut sim = Interp::new(&b.design, b.top).unwrap_or_else(|e| panic!("{e}"));
+    sim.set("uart_rx_i", 1);
+    let idle = |sim: &mut Interp| sim.peek_path("rst").expect("the board's reset wire").to_u64() == 0;
+    // Unlocked: held in reset however long it lasts.
+    for _ in 0..200 {
+        sim.step();
+        assert!(!idle(&mut sim), "in reset while the PLL is not locked");
+    }
+    // Locked: two synchronizer flip-flops and the power-on count, then out of reset.
+    sim.set("pll_locked_i", 1);
+    let edges = (1..100).find(|_| {
+        sim.step();
+        idle(&mut sim)
+    });
+    assert_eq!(edges, Some(2 + b.por_cycles as usize), "two synchronizer edges, then {} counted", b.por_cycles);
+    // Lock lost for one cycle: the reset returns and counts again.
+    sim.set("pll_locked_i", 0);
+    sim.step();
+    sim.set("pll_locked_i", 1);
+    for _ in 0..3 {
+        sim.step();
+    }
+    assert!(!idle(&mut sim), "back in reset after a loss of lock");
+}
+
+#[test]
 fn board_parameters_are_checked_with_reasons() {
     let err = |p: BoardParams| board_top::build(&p).err().map(|e| e.to_string()).unwrap_or_default();
     let base = || BoardParams::new(tiny(), CLOCK, 115_200, 8192, 4);

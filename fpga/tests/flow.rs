@@ -190,3 +190,65 @@ fn tangnano9k_flow_builds_a_bitstream_that_meets_27_mhz() {
     assert_eq!(report.family, Family::Gowin);
     assert_eq!(report.bitstream.extension().and_then(|e| e.to_str()), Some("fs"));
 }
+
+/// The flow with a PLL: blinky with an input `pll_locked_i` (the counter holds while it
+/// is low) under the wrapper of `fpga::pll::wrap`, for `mhz` from the board's oscillator.
+/// The timing target is what the PLL makes, and the design meets it.
+fn run_pll_flow(board_name: &str, mhz: f64) -> FlowReport {
+    let board = Board::by_name(board_name).unwrap_or_else(|e| panic!("{e}"));
+    let (mut design, _) = blinky(&board);
+    let mut m = ModuleBuilder::new(format!("blinky_lock_{}", board.name));
+    m.doc("Test design with the board top's ports and pll_locked_i: the blinky counter runs while locked.");
+    let rx = m.input(port::UART_RX, 1);
+    let tx = m.output(port::UART_TX, 1);
+    let led = m.output(port::LEDS, board.leds.len() as u32);
+    let locked = m.input("pll_locked_i", 1);
+    let rst_n = m.input(port::RESET_N, 1);
+    let inner = design.find(&format!("blinky_{}", board.name)).expect("blinky");
+    let i = m.instance("u_blinky", &design, inner);
+    let run = m.and(rst_n, locked);
+    m.connect(i, port::RESET_N, run);
+    m.connect(i, port::UART_RX, rx);
+    m.connect(i, port::UART_TX, tx);
+    m.connect(i, port::LEDS, led);
+    let top = design.add(m).unwrap_or_else(|e| panic!("{e}"));
+
+    let pll = fpga::pll::plan(board.family(), board.clock.mhz, mhz).unwrap_or_else(|e| panic!("{e}"));
+    let mut files = rtl_gen::emit::verilog::emit(&design, top).sources();
+    let wrapper = fpga::pll::wrapper_name(&design.module(top).name);
+    files.push((format!("{wrapper}.v"), fpga::pll::wrap(design.module(top), &pll)));
+    let dir = tempfile::Builder::new().prefix(&format!("seedchip-pll-{board_name}-")).tempdir().unwrap();
+    let opts = FlowOptions { target_mhz: Some(pll.output_mhz), ..FlowOptions::default() };
+    let report = flow::run_files(&files, &wrapper, &board, dir.path(), &opts, &mut |p| println!("{p}"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    println!("{report}");
+    assert_eq!(report.target_mhz, pll.output_mhz);
+    assert!(report.timing_met, "{report}");
+    assert!(report.bitstream.is_file());
+    let netlist = std::fs::read_to_string(dir.path().join("yosys.log")).unwrap_or_default();
+    let primitive = match board.family() {
+        Family::Ice40 => "SB_PLL40_PAD",
+        Family::Ecp5 => "EHXPLLL",
+        Family::Gowin => "rPLL",
+    };
+    assert!(netlist.contains(primitive), "the PLL primitive {primitive} is in the synthesized design");
+    report
+}
+
+#[test]
+fn icebreaker_flow_with_a_pll_meets_the_pll_clock() {
+    let report = run_pll_flow("icebreaker", 40.0);
+    assert_eq!(report.target_mhz, 39.75, "icepll's 12 -> 40 MHz setting");
+}
+
+#[test]
+#[ignore = "ECP5 flow: run with `make fpga-all`"]
+fn ulx3s_flow_with_a_pll_meets_the_pll_clock() {
+    run_pll_flow("ulx3s", 100.0);
+}
+
+#[test]
+#[ignore = "Gowin flow: run with `make fpga-all`"]
+fn tangnano9k_flow_with_a_pll_meets_the_pll_clock() {
+    run_pll_flow("tangnano9k", 54.0);
+}

@@ -27,10 +27,10 @@
 //! reply was an error). `leds_active_low` inverts them all for boards whose LEDs light
 //! on a low pin.
 //!
-//! There is no PLL yet: the board clock drives everything. The next step is a PLL
-//! instance per family (SB_PLL40_PAD on iCE40, EHXPLLL on ECP5) between `clk_i` and the
-//! logic, so the accelerator runs at the frequency place and route reports rather than
-//! at the oscillator's.
+//! With [`BoardParams::pll_lock`] the board top runs from a PLL: `clk_i` is the PLL's
+//! output and the input `pll_locked_i` its lock, which holds the power-on reset. The
+//! PLL itself is a vendor primitive, instanced by the synthesis wrapper of
+//! [`crate::pll::wrap`]; simulations drive `clk_i` and `pll_locked_i` directly.
 //!
 //! ```
 //! use fpga::board_top::{self, BoardParams};
@@ -85,6 +85,11 @@ pub struct BoardParams {
     /// Time a register access may wait, in microseconds, before the bridge resets the
     /// accelerator. Default 1 000 000.
     pub register_timeout_us: u32,
+    /// The clock comes from a PLL: the board top has an input `pll_locked_i`, and the
+    /// power-on reset counts only while it is high (its count restarts if lock is lost).
+    /// Default false: `clk_i` is the oscillator, stable from configuration.
+    #[serde(default)]
+    pub pll_lock: bool,
 }
 
 impl BoardParams {
@@ -99,6 +104,7 @@ impl BoardParams {
             leds_active_low: false,
             frame_timeout_us: 20_000,
             register_timeout_us: 1_000_000,
+            pll_lock: false,
         }
     }
 
@@ -255,7 +261,7 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     let mut design = gen.design;
     let prefix = cfg.name.as_str();
     let sizes = memory::MemSizes { data_bits: cfg.dma.data_bits, bytes: mb };
-    let por = build_por(&mut design, prefix, por_cycles)?;
+    let por = build_por(&mut design, prefix, por_cycles, params.pll_lock)?;
     let rx = uart::build_rx(&mut design, prefix, uart.divider)?;
     let tx = uart::build_tx(&mut design, prefix, uart.divider)?;
     let bridge = bridge::build(
@@ -275,8 +281,15 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     m.doc(format!(
         "Board top: the {prefix} accelerator with {mb} bytes of on-chip main memory, a UART bridge \
          ({} baud, divider {}, docs/bridge.md) to its memory and registers, a power-on reset and \
-         {} LEDs (heartbeat, idle, error, bridge error). No PLL: clk_i drives everything.",
-        params.baud, uart.divider, params.leds
+         {} LEDs (heartbeat, idle, error, bridge error). {}",
+        params.baud,
+        uart.divider,
+        params.leds,
+        if params.pll_lock {
+            "clk_i comes from a PLL; the power-on reset waits for pll_locked_i."
+        } else {
+            "No PLL: clk_i is the oscillator."
+        }
     ));
     m.param("clock_hz", params.clock_hz);
     m.param("baud", params.baud);
@@ -289,6 +302,10 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
 
     let por_i = m.instance("por", &design, por);
     m.connect(por_i, "rst_o", rst);
+    if params.pll_lock {
+        let locked = m.input("pll_locked_i", 1);
+        m.connect(por_i, "locked_i", locked);
+    }
     let rx_i = m.instance("uart_rx", &design, rx);
     let tx_i = m.instance("uart_tx", &design, tx);
     let br_i = m.instance("bridge", &design, bridge);
@@ -404,12 +421,15 @@ fn link(
 
 /// Build the power-on reset generator `<prefix>_board_reset`: `rst_o` is high from
 /// configuration until `cycles` clock edges have passed. Its counter has no reset: it
-/// starts from the flip-flops' configuration value, 0.
-fn build_por(design: &mut Design, prefix: &str, cycles: u32) -> Result<ModuleId, CheckErrors> {
+/// starts from the flip-flops' configuration value, 0. With `locked` (a PLL clock) it has
+/// an input `locked_i`, brought into the clock domain by two flip-flops, and the count
+/// restarts from 0 while it is low.
+fn build_por(design: &mut Design, prefix: &str, cycles: u32, locked: bool) -> Result<ModuleId, CheckErrors> {
     let mut m = ModuleBuilder::new(format!("{prefix}_board_reset"));
     m.doc(format!(
-        "Power-on reset: rst_o is high for the first {cycles} cycles after configuration. The \
-         counter has no reset; it starts from the configuration value of its flip-flops, 0."
+        "Power-on reset: rst_o is high for the first {cycles} cycles after configuration{}. The \
+         counter has no reset; it starts from the configuration value of its flip-flops, 0.",
+        if locked { " and after every loss of PLL lock (locked_i, synchronized)" } else { "" }
     ));
     m.param("cycles", cycles);
     let rst_o = m.output("rst_o", 1);
@@ -418,7 +438,16 @@ fn build_por(design: &mut Design, prefix: &str, cycles: u32) -> Result<ModuleId,
     let done = m.eq_const(count, u64::from(cycles));
     let done = m.named("done", done);
     let next = m.inc(count);
-    let count_d = m.mux(done, count, next);
+    let mut count_d = m.mux(done, count, next);
+    if locked {
+        let locked_i = m.input("locked_i", 1);
+        let meta = m.reg("locked_meta", 1).build();
+        m.next(meta, locked_i);
+        let sync = m.reg("locked_sync", 1).build();
+        m.next(sync, meta);
+        let zero = m.lit(0, w);
+        count_d = m.mux(sync, count_d, zero);
+    }
     m.next(count, count_d);
     let rst = m.not(done);
     m.assign(rst_o, rst);
