@@ -47,24 +47,15 @@ pub fn board_params(cfg: &Config, board: &Board, pll: Option<&Pll>) -> fpga::boa
     let mut p = fpga::board_top::BoardParams::new(cfg.clone(), clock_hz, BAUD, mem, leds);
     p.leds_active_low = active_low;
     p.pll_lock = pll.is_some();
+    p.spram = board.main_memory.kind == fpga::board::MemoryKind::Spram;
     p
 }
 
 /// The board top `<name>_board` of `cfg` for `board` ([`board_params`]), clocked by `pll`
 /// when given.
 ///
-/// Main memory is block RAM; a board whose main memory is SPRAM (the iCEBreaker) is
-/// refused until the board top instances SPRAM, rather than failing late in Yosys.
+/// Main memory is the board's kind: block RAM, or SPRAM (the iCEBreaker).
 pub fn board_top(cfg: &Config, board: &Board, pll: Option<&Pll>) -> Result<(Design, ModuleId)> {
-    if board.main_memory.kind == fpga::board::MemoryKind::Spram {
-        anyhow::bail!(
-            "the {} keeps main memory in SPRAM, which the board top does not instance yet \
-             (fpga/boards/{}.toml, [main_memory] kind = \"spram\"); its block RAM cannot hold {} bytes",
-            board.name,
-            board.name,
-            board.main_memory.bytes
-        );
-    }
     let t = fpga::board_top::build(&board_params(cfg, board, pll)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
     Ok((t.design, t.top))
 }

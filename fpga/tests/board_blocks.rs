@@ -206,7 +206,17 @@ fn board_parameters_are_checked_with_reasons() {
 /// accesses on the memory module alone, against a byte model.
 #[test]
 fn board_memory_serves_axi_bursts_and_bridge_bytes_together() {
-    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024 };
+    board_memory_against_a_byte_model(false);
+}
+
+/// The same with the SPRAM form of the storage (one memory of words with byte enables).
+#[test]
+fn spram_board_memory_serves_axi_bursts_and_bridge_bytes_together() {
+    board_memory_against_a_byte_model(true);
+}
+
+fn board_memory_against_a_byte_model(spram: bool) {
+    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram };
     let mut d = Design::new();
     let storage = memory::build_storage(&mut d, "t", sizes).unwrap_or_else(|e| panic!("{e}"));
     let slave = memory::build_axi_slave(&mut d, "t", sizes).unwrap_or_else(|e| panic!("{e}"));

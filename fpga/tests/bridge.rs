@@ -29,10 +29,13 @@ const CLOCK: u32 = 12_000_000;
 const DIVIDER: u32 = 4;
 const MEM_BYTES: u32 = 8192;
 
-fn params(cfg: Config) -> BoardParams {
+/// The board parameters; the ice40 preset's board keeps main memory in its SPRAM form
+/// (one memory with byte enables), as on the iCEBreaker, the tiny one in block-RAM lanes.
+fn params(cfg: Config, spram: bool) -> BoardParams {
     let mut p = BoardParams::new(cfg, CLOCK, CLOCK / DIVIDER, MEM_BYTES, 4);
     p.frame_timeout_us = 50;
     p.register_timeout_us = 1000;
+    p.spram = spram;
     p
 }
 
@@ -45,7 +48,7 @@ fn board(which: &str) -> &'static (BoardTop, Arc<VerilatorModel>) {
         _ => (&ICE40, (|| Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"))) as fn() -> Config),
     };
     cell.get_or_init(|| {
-        let b = board_top::build(&params(cfg())).unwrap_or_else(|e| panic!("{e}"));
+        let b = board_top::build(&params(cfg(), which != "tiny")).unwrap_or_else(|e| panic!("{e}"));
         let model = testbenches::verilate(&b.design, b.top).unwrap_or_else(|e| panic!("{e}"));
         (b, model)
     })

@@ -202,3 +202,22 @@ fn ice40_preset_array_takes_one_sb_mac16_per_pe() {
 fn ecp5_preset_array_takes_one_mult18x18d_per_pe() {
     preset_array_takes_one_dsp_per_dsp_pe(Family::Ecp5, "ecp5");
 }
+
+/// The iCEBreaker's main memory (128 KiB, 32-bit words, byte enables) in its SPRAM form
+/// takes the UP5K's four SB_SPRAM256KA and no block RAM; the block-RAM form of a small
+/// memory takes block RAM and no SPRAM.
+#[test]
+fn ice40_board_memory_takes_the_four_sprams() {
+    use fpga::board_top::memory::{build_storage, MemSizes};
+    let mut d = Design::new();
+    let top = build_storage(&mut d, "t", MemSizes { data_bits: 32, bytes: 128 * 1024, spram: true })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = synth(&d, top, Family::Ice40, true);
+    assert_eq!((r.spram, r.bram), (4, 0), "{r}");
+    assert!(r.lut < 100, "only the read-data multiplexer of the two SPRAM pairs: {r}");
+    let mut d = Design::new();
+    let top = build_storage(&mut d, "t", MemSizes { data_bits: 32, bytes: 4096, spram: false })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let r = synth(&d, top, Family::Ice40, true);
+    assert_eq!((r.spram, r.bram), (0, 8), "4 KiB in 4-kbit block RAMs: {r}");
+}

@@ -256,14 +256,43 @@ impl ModuleBuilder {
     pub fn memory(&mut self, name: impl Into<String>, width: u32, depth: u32) -> MemId {
         self.clock();
         let id = MemId(self.module.memories.len() as u32);
-        self.module.memories.push(Memory { name: name.into(), width, depth, write: None, reads: Vec::new() });
+        self.module.memories.push(Memory {
+            name: name.into(),
+            width,
+            depth,
+            write: None,
+            reads: Vec::new(),
+            style: None,
+        });
         id
     }
 
     /// The write port of `mem`: `if (en) mem[addr] <= data` at each rising edge.
     pub fn mem_write(&mut self, mem: MemId, en: impl IntoExpr, addr: impl IntoExpr, data: impl IntoExpr) {
         let (en, addr, data) = (en.into_expr(self), addr.into_expr(self), data.into_expr(self));
-        self.module.memories[mem.index()].write = Some(MemWrite { en, addr, data });
+        self.module.memories[mem.index()].write = Some(MemWrite { en, addr, data, byte_en: None });
+    }
+
+    /// Ask synthesis for a kind of RAM: `(* ram_style = "<style>" *)` on `mem` (Yosys:
+    /// `huge` for SPRAM, `block`, `distributed`, `logic`).
+    pub fn mem_style(&mut self, mem: MemId, style: &str) {
+        self.module.memories[mem.index()].style = Some(style.to_string());
+    }
+
+    /// The write port of `mem` with byte enables: `if (en && byte_en[i]) mem[addr][8i +: 8]
+    /// <= data[8i +: 8]` for each byte `i` at each rising edge (`mem`'s width a multiple of
+    /// 8, `byte_en` `width / 8` bits).
+    pub fn mem_write_bytes(
+        &mut self,
+        mem: MemId,
+        en: impl IntoExpr,
+        addr: impl IntoExpr,
+        data: impl IntoExpr,
+        byte_en: impl IntoExpr,
+    ) {
+        let (en, addr, data) = (en.into_expr(self), addr.into_expr(self), data.into_expr(self));
+        let byte_en = Some(byte_en.into_expr(self));
+        self.module.memories[mem.index()].write = Some(MemWrite { en, addr, data, byte_en });
     }
 
     /// A synchronous read port of `mem`: `if (en) <name>_q <= mem[addr]` at each rising

@@ -494,6 +494,18 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
                     cx.check_expr(e, &ctx, &mut seen);
                     cx.expect_width(e, width, &ctx, what);
                 }
+                if let Some(be) = wp.byte_en {
+                    if mem.width % 8 != 0 || mem.width / 8 > 64 {
+                        cx.errors.push(CheckError::Memory {
+                            module: module.clone(),
+                            memory: mem.name.clone(),
+                            detail: format!("byte enables need a width of 8 to 512 in whole bytes, not {}", mem.width),
+                        });
+                    } else {
+                        cx.check_expr(be, &ctx, &mut seen);
+                        cx.expect_width(be, mem.width / 8, &ctx, "byte enables");
+                    }
+                }
             }
         }
         if mem.reads.is_empty() || mem.reads.len() > 2 {

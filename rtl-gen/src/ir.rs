@@ -202,7 +202,8 @@ pub struct Register {
     pub enable: Option<ExprId>,
 }
 
-/// The write port of a memory: at a rising edge with `en` high, `mem[addr] <= data`.
+/// The write port of a memory: at a rising edge with `en` high, `mem[addr] <= data`, or
+/// with byte enables only the bytes whose enable is high.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MemWrite {
     /// Write enable, 1 bit.
@@ -211,6 +212,9 @@ pub struct MemWrite {
     pub addr: ExprId,
     /// Data, the memory's width.
     pub data: ExprId,
+    /// Byte enables, `width / 8` bits (bit `i` writes bits `8i .. 8i + 7`); `None`: the
+    /// whole word. Single-port RAMs with write masks (SPRAM) are inferred from these.
+    pub byte_en: Option<ExprId>,
 }
 
 /// A synchronous read port: at a rising edge with `en` high, `data <= mem[addr]`.
@@ -238,6 +242,9 @@ pub struct Memory {
     pub write: Option<MemWrite>,
     /// The read ports.
     pub reads: Vec<MemRead>,
+    /// Synthesis hint emitted as `(* ram_style = "..." *)` (`huge`: the device's large
+    /// single-port RAM, SPRAM on the iCE40 UP5K); `None`: the tool chooses.
+    pub style: Option<String>,
 }
 
 impl Memory {
@@ -349,6 +356,7 @@ impl Module {
         for mem in &self.memories {
             if let Some(w) = &mem.write {
                 r.extend([w.en, w.addr, w.data]);
+                r.extend(w.byte_en);
             }
             for rp in &mem.reads {
                 r.extend([rp.en, rp.addr]);

@@ -13,11 +13,11 @@
 //! | `wdata_i` | W | data to write |
 //! | `rdata_o` | W | the word read by the last read access (held until the next read) |
 //!
-//! Inside, one memory of 8-bit words per byte lane (`lane0` ..), each with a write port
-//! and a read port on the same address, which Yosys maps to block RAM. For the iCE40
-//! UP5K, where block RAM is scarce and SPRAM is not, this module is the one to replace
-//! with SB_SPRAM256KA instances: the interface is the SPRAM's (one port, byte or nibble
-//! write masks, read data held).
+//! Inside, for block RAM, one memory of 8-bit words per byte lane (`lane0` ..), each with
+//! a write port and a read port on the same address. For SPRAM ([`MemSizes::spram`], the
+//! iCE40 UP5K, where block RAM is scarce and SPRAM is not), one memory of whole words
+//! `words` with byte enables and `(* ram_style = "huge" *)`, which Yosys maps to
+//! SB_SPRAM256KA: the interface is the SPRAM's (one port, write masks, read data held).
 //!
 //! **AXI4 slave** `<name>_board_axi_mem`: the accelerator's `m_axi_*` master on one side
 //! (ports `s_axi_*`, named after the master's with the directions turned), the storage
@@ -49,6 +49,8 @@ pub struct MemSizes {
     pub data_bits: u32,
     /// Bytes of memory (a multiple of `data_bits / 8`).
     pub bytes: u32,
+    /// Single-port RAM with write masks (SPRAM on the iCE40 UP5K) rather than block RAM.
+    pub spram: bool,
 }
 
 impl MemSizes {
@@ -79,9 +81,13 @@ pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<M
     let mut m = ModuleBuilder::new(format!("{prefix}_board_mem"));
     m.doc(format!(
         "Board main memory: {depth} words of {w} bits ({} bytes), one access per cycle with byte \
-         write enables; rdata_o holds the word of the last read. One block-RAM-inferable memory per \
-         byte lane. On the iCE40 UP5K this is the module to replace with SPRAM.",
-        s.bytes
+         write enables; rdata_o holds the word of the last read. {}",
+        s.bytes,
+        if s.spram {
+            "One memory with byte enables, marked for single-port RAM (SPRAM)."
+        } else {
+            "One block-RAM-inferable memory per byte lane."
+        }
     ));
     m.param("data_bits", w);
     m.param("depth", depth);
@@ -94,6 +100,16 @@ pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<M
     let not_writing = m.not(writing);
     let read_en = m.and(en, not_writing);
     let read_en = m.named("read_en", read_en);
+    if s.spram {
+        // One memory of whole words with byte enables, marked `huge`: Yosys maps it to
+        // SB_SPRAM256KA (16K x 16, nibble write masks), 2 wide per 32 bits.
+        let mem = m.memory("words", w, depth);
+        m.mem_style(mem, "huge");
+        m.mem_write_bytes(mem, en, addr, wdata, we);
+        let q = m.mem_read(mem, "words_rdata", read_en, addr);
+        m.assign(rdata, q);
+        return design.add(m);
+    }
     let mut lanes = Vec::new();
     for i in 0..b {
         let mem = m.memory(format!("lane{i}"), 8, depth);

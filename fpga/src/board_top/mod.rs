@@ -90,6 +90,10 @@ pub struct BoardParams {
     /// Default false: `clk_i` is the oscillator, stable from configuration.
     #[serde(default)]
     pub pll_lock: bool,
+    /// Main memory in single-port RAM with write masks (SPRAM, the iCE40 UP5K) rather than
+    /// block RAM. Default false.
+    #[serde(default)]
+    pub spram: bool,
 }
 
 impl BoardParams {
@@ -105,6 +109,7 @@ impl BoardParams {
             frame_timeout_us: 20_000,
             register_timeout_us: 1_000_000,
             pll_lock: false,
+            spram: false,
         }
     }
 
@@ -260,7 +265,7 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     let gen = ip_blocks::generate(cfg)?;
     let mut design = gen.design;
     let prefix = cfg.name.as_str();
-    let sizes = memory::MemSizes { data_bits: cfg.dma.data_bits, bytes: mb };
+    let sizes = memory::MemSizes { data_bits: cfg.dma.data_bits, bytes: mb, spram: params.spram };
     let por = build_por(&mut design, prefix, por_cycles, params.pll_lock)?;
     let rx = uart::build_rx(&mut design, prefix, uart.divider)?;
     let tx = uart::build_tx(&mut design, prefix, uart.divider)?;

@@ -460,17 +460,41 @@ fn emit_module(design: &Design, m: &Module) -> String {
     let mut mems = String::new();
     let mut mem_decls = String::new();
     for mem in &m.memories {
-        let _ =
-            writeln!(mem_decls, "  (* no_rw_check *)\n  reg {} {} [0:{}];", range(mem.width), mem.name, mem.depth - 1);
+        let style = mem.style.as_ref().map(|s| format!(" (* ram_style = \"{s}\" *)")).unwrap_or_default();
+        let _ = writeln!(
+            mem_decls,
+            "  (* no_rw_check *){style}\n  reg {} {} [0:{}];",
+            range(mem.width),
+            mem.name,
+            mem.depth - 1
+        );
         if let Some(w) = &mem.write {
             let en = em.expr_top(w.en, &format!("{}_we", mem.name));
             let addr = em.expr_top(w.addr, &format!("{}_waddr", mem.name));
             let data = em.expr_top(w.data, &format!("{}_wdata", mem.name));
-            let _ = writeln!(
-                mems,
-                "  always @(posedge clk_i) begin\n    if ({en}) begin\n      {}[{addr}] <= {data};\n    end\n  end\n",
-                mem.name
-            );
+            match w.byte_en {
+                None => {
+                    let _ = writeln!(
+                        mems,
+                        "  always @(posedge clk_i) begin\n    if ({en}) begin\n      {}[{addr}] <= {data};\n    end\n  end\n",
+                        mem.name
+                    );
+                }
+                Some(be) => {
+                    let be = em.expr_top(be, &format!("{}_wbe", mem.name));
+                    let _ = writeln!(mems, "  always @(posedge clk_i) begin\n    if ({en}) begin");
+                    for i in 0..mem.width / 8 {
+                        let _ = writeln!(
+                            mems,
+                            "      if ({be}[{i}]) {}[{addr}][{} +: 8] <= {data}[{} +: 8];",
+                            mem.name,
+                            8 * i,
+                            8 * i
+                        );
+                    }
+                    let _ = writeln!(mems, "    end\n  end\n");
+                }
+            }
         }
         for rp in &mem.reads {
             let q = m.signal(rp.data).name.clone();

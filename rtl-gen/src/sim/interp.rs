@@ -172,7 +172,19 @@ impl Interp {
             let addr = buf[p.addr as usize] as usize;
             if buf[p.en as usize] != 0 && addr < m.depth {
                 let src = &buf[p.data as usize..p.data as usize + m.wpw];
-                m.data[addr * m.wpw..(addr + 1) * m.wpw].copy_from_slice(src);
+                let dst = &mut m.data[addr * m.wpw..(addr + 1) * m.wpw];
+                match p.byte_en {
+                    None => dst.copy_from_slice(src),
+                    Some(be) => {
+                        // Byte i is bits 8i .. 8i + 7: word i / 8 of the buffer, at 8 * (i % 8).
+                        let be = buf[be as usize];
+                        for (j, (d, s)) in dst.iter_mut().zip(src).enumerate() {
+                            let lanes = (be >> (8 * j)) & 0xFF;
+                            let mask = (0..8).filter(|b| lanes >> b & 1 != 0).fold(0u64, |m, b| m | 0xFF << (8 * b));
+                            *d = (*d & !mask) | (s & mask);
+                        }
+                    }
+                }
             }
         }
     }

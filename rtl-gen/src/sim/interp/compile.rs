@@ -31,6 +31,8 @@ pub(super) struct MemPort {
     pub en: u32,
     pub addr: u32,
     pub data: u32,
+    /// Byte enables (write ports with them only).
+    pub byte_en: Option<u32>,
 }
 
 /// One memory array of one instance.
@@ -136,6 +138,7 @@ pub(super) fn compile(flat: &Flat) -> Result<Program, SimError> {
                 en: c.edge_input(flat.expr_class(inst, en)),
                 addr: c.edge_input(flat.expr_class(inst, addr)),
                 data,
+                byte_en: None,
             };
             let reads = mem
                 .reads
@@ -147,7 +150,9 @@ pub(super) fn compile(flat: &Flat) -> Result<Program, SimError> {
                 .collect();
             let write = mem.write.as_ref().map(|w| {
                 let data = c.edge_input(flat.expr_class(inst, w.data));
-                port(&mut c, w.en, w.addr, data)
+                let mut p = port(&mut c, w.en, w.addr, data);
+                p.byte_en = w.byte_en.map(|be| c.edge_input(flat.expr_class(inst, be)));
+                p
             });
             let wpw = crate::bits::words_for(mem.width);
             mems.push(MemState {
