@@ -459,12 +459,7 @@ impl Plan<'_> {
             }
             let mut local = LocalAddr::accumulator(o.acc_row);
             local.raw = l.c_raw;
-            instrs.push(Instr::Mvout {
-                dram: o.dram,
-                local,
-                rows: o.rows as u16,
-                cols: o.cols as u16,
-            });
+            instrs.push(Instr::Mvout { dram: o.dram, local, rows: o.rows as u16, cols: o.cols as u16 });
             stores.push((slot, instrs));
         }
         let first_store = stores.first().map_or(units, |x| x.0);
