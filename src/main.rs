@@ -20,7 +20,8 @@ enum Command {
     /// Lint what `gen` wrote with `verilator --lint-only -Wall`.
     Lint(LintArgs),
     /// Run a workload on the RTL (or the golden model) and check it against the golden
-    /// model and an independent reference.
+    /// model and an independent reference: a matmul with random operands or operands
+    /// from .npy files (--a, --b, --bias; C into --out), or the int8 MLP mlp:digits.
     Sim(SimArgs),
     /// Run a workload on a board built by `seedchip fpga`, over its serial port, and
     /// check it as `sim` does.
