@@ -358,7 +358,11 @@ impl Prepared {
             Workload::Matmul { m, k, n } => {
                 Prepared::new(cfg, MatmulRun::random(cfg, (m, k, n), seed, &RequantChoice::default(), false)?)
             }
-            Workload::Mlp(net) => anyhow::bail!("{} runs with `seedchip sim` only, not on a board yet", net.workload()),
+            Workload::Mlp(net) => anyhow::bail!(
+                "{} is a network, not one matmul: `seedchip sim --workload {}` runs it (seedchip::mlp::run); boards do not run it yet",
+                net.workload(),
+                net.workload()
+            ),
         }
     }
 
