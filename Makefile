@@ -6,7 +6,8 @@
 #                run a 64x64x64 matmul on it in Verilator against the golden model
 #   make test    setup, then the whole test suite
 #   make lint    clippy (warnings are errors) and rustfmt check
-#   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints)
+#   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints, the
+#                whole digits test set through the RTL of both presets: tests/sim_mlp.rs)
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
 #   make fpga-all  the whole FPGA flow (Yosys, nextpnr, packer) on every board: iCEBreaker,
 #                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker),
@@ -29,7 +30,7 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 .PHONY: help setup build demo test slow synth fpga-all bench lint clean distclean
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh

@@ -4,6 +4,9 @@
 //! - [`gen`]: configuration -> `DIR/rtl/*.v`, `DIR/rtl/filelist.f`, `DIR/manifest.json`,
 //!   written to a temporary folder and moved into place when complete.
 //! - [`lint`]: `verilator --lint-only -Wall` over what `gen` wrote.
+//! - [`sim`]: run a workload (a matmul with random or `.npy` operands, an int8 MLP) on
+//!   the RTL or the golden model and check it; [`npy`] reads and writes the `.npy` files,
+//!   [`mlp`] runs a network from a committed fixture layer by layer.
 //! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
 //!   (Yosys, nextpnr, packer) into `out/<board>/`.
 //!
@@ -20,4 +23,6 @@ pub mod fpga;
 pub mod gen;
 pub mod lint;
 pub mod manifest;
+pub mod mlp;
+pub mod npy;
 pub mod sim;

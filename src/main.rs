@@ -20,7 +20,8 @@ enum Command {
     /// Lint what `gen` wrote with `verilator --lint-only -Wall`.
     Lint(LintArgs),
     /// Run a workload on the RTL (or the golden model) and check it against the golden
-    /// model and an independent reference.
+    /// model and an independent reference: a matmul with random operands or operands
+    /// from .npy files (--a, --b, --bias; C into --out), or the int8 MLP mlp:digits.
     Sim(SimArgs),
     /// Run a workload on a board built by `seedchip fpga`, over its serial port, and
     /// check it as `sim` does.
@@ -69,18 +70,64 @@ struct SimArgs {
     /// A built-in configuration: ice40 or ecp5.
     #[arg(long)]
     preset: Option<String>,
-    /// The workload: matmul:MxKxN (random int8 A, B and int32 bias, requantized, ReLU).
-    #[arg(long)]
-    workload: seedchip::sim::Workload,
+    /// The workload: matmul:MxKxN (random int8 A, B and int32 bias from --seed) or
+    /// mlp:digits (the int8 MLP of fixtures/digits, every test image, layer by layer).
+    /// Not with --a/--b, which give the matmul themselves.
+    #[arg(long, required_unless_present = "a", conflicts_with = "a")]
+    workload: Option<seedchip::sim::Workload>,
     /// Seed of the random inputs.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Where it runs: verilator, interp (the RTL, checked against the golden model) or model.
     #[arg(long, default_value = "verilator")]
     engine: seedchip::sim::SimEngine,
+    /// A from a .npy file: an int8 M x K matrix (numpy: np.save("A.npy", a.astype(np.int8))).
+    #[arg(long, requires = "b", value_name = "A.npy")]
+    a: Option<PathBuf>,
+    /// B from a .npy file: an int8 K x N matrix.
+    #[arg(long, requires = "a", value_name = "B.npy")]
+    b: Option<PathBuf>,
+    /// The bias from a .npy file: N int32 values, added to each row before requantizing.
+    #[arg(long, requires = "a", value_name = "BIAS.npy")]
+    bias: Option<PathBuf>,
+    /// Write C to this .npy file (int8 M x N; int32 with --raw), only when the run passed.
+    #[arg(long, value_name = "C.npy")]
+    out: Option<PathBuf>,
+    /// C as the raw int32 accumulators A x B: no bias, no requantization.
+    #[arg(long, conflicts_with_all = ["bias", "multiplier", "scale", "activation", "relu6_max"])]
+    raw: bool,
+    /// Requantization multiplier (Q0.31: 2^30 is 0.5); with --shift. Default: the scale the
+    /// random matmul uses, 1 / (128 x sqrt(K)) for int8 inputs.
+    #[arg(long, requires = "shift", allow_negative_numbers = true)]
+    multiplier: Option<i32>,
+    /// Requantization right shift, 0 to 31; with --multiplier.
+    #[arg(long, requires = "multiplier")]
+    shift: Option<u32>,
+    /// Requantization as one real scale below 1 (encoded as multiplier / 2^31 / 2^shift).
+    #[arg(long, conflicts_with_all = ["multiplier", "shift"])]
+    scale: Option<f64>,
+    /// Activation after requantization: none, relu (default) or relu6.
+    #[arg(long, value_parser = parse_activation)]
+    activation: Option<ip_blocks::quant::Activation>,
+    /// The quantized 6.0 that relu6 clamps at (0 to 127 for int8 outputs).
+    #[arg(long)]
+    relu6_max: Option<i32>,
+    /// mlp workloads: run only the first N test images (default: all).
+    #[arg(long, value_name = "N")]
+    images: Option<usize>,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
+}
+
+fn parse_activation(s: &str) -> Result<ip_blocks::quant::Activation, String> {
+    use ip_blocks::quant::Activation;
+    match s {
+        "none" => Ok(Activation::None),
+        "relu" => Ok(Activation::Relu),
+        "relu6" => Ok(Activation::Relu6),
+        _ => Err(format!("unknown activation `{s}`: expected none, relu or relu6")),
+    }
 }
 
 #[derive(Args)]
@@ -189,9 +236,90 @@ fn lint(args: &LintArgs) -> Result<bool> {
 }
 
 fn sim(args: &SimArgs) -> Result<bool> {
+    use seedchip::sim::{MatmulRun, NpyInputs, RequantChoice, Workload};
     let (cfg, source) = config_from(&args.config, &args.preset)?;
-    let r = seedchip::sim::run(&cfg, args.workload, args.seed, args.engine)?;
+    let requant_flags = args.multiplier.is_some()
+        || args.scale.is_some()
+        || args.activation.is_some()
+        || args.relu6_max.is_some()
+        || args.raw;
+    if let Some(Workload::Mlp(net)) = args.workload {
+        if requant_flags || args.out.is_some() {
+            anyhow::bail!(
+                "{} takes its requantization from its fixture and writes no C: drop --multiplier, --shift, --scale, --activation, --relu6-max, --raw and --out",
+                net.workload()
+            );
+        }
+        let r = seedchip::mlp::run(&cfg, net, args.images, args.engine)?;
+        return print_mlp_report(&r, &source, args.json);
+    }
+    if args.images.is_some() {
+        anyhow::bail!("--images applies to mlp workloads (e.g. --workload mlp:digits)");
+    }
+    let multiplier_shift = match (args.multiplier, args.shift, args.scale) {
+        (Some(m), Some(s), _) => Some((m, s)),
+        (_, _, Some(scale)) => {
+            Some(ip_blocks::quant::quantize_scale(scale).map_err(|e| anyhow::anyhow!("--scale: {e}"))?)
+        }
+        _ => None,
+    };
+    let rq = RequantChoice { multiplier_shift, activation: args.activation, relu6_max: args.relu6_max };
+    if let Some(out) = &args.out {
+        seedchip::sim::check_out_path(out)?;
+    }
+    let run = match (&args.a, &args.b, args.workload) {
+        (Some(a), Some(b), _) => {
+            let files = NpyInputs { a: a.clone(), b: b.clone(), bias: args.bias.clone() };
+            MatmulRun::from_npy(&cfg, &files, &rq, args.raw)?
+        }
+        (_, _, Some(Workload::Matmul { m, k, n })) => MatmulRun::random(&cfg, (m, k, n), args.seed, &rq, args.raw)?,
+        _ => anyhow::bail!("give --workload matmul:MxKxN, --workload mlp:digits, or --a A.npy --b B.npy"),
+    };
+    let (mut r, c) = seedchip::sim::run_matmul(&cfg, run.clone(), args.seed, args.engine)?;
+    if let Some(out) = &args.out {
+        if r.pass {
+            seedchip::sim::write_c(&cfg, &run, &c, out)?;
+            r.output = Some(out.display().to_string());
+        } else {
+            eprintln!("not writing `{}`: the run failed", out.display());
+        }
+    }
     print_report(&r, &source, args.json)
+}
+
+fn print_mlp_report(r: &seedchip::mlp::MlpReport, source: &str, json: bool) -> Result<bool> {
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+        return Ok(r.pass);
+    }
+    let pct = |x: f64| format!("{:.2}%", 100.0 * x);
+    println!(
+        "{} on {source}, engine {}, {} of {} test images: {}",
+        r.workload,
+        r.engine,
+        r.images,
+        r.test_images,
+        if r.pass { "PASS" } else { "FAIL" }
+    );
+    if let Some(a) = r.rtl_accuracy {
+        println!("  RTL accuracy: {}", pct(a));
+    }
+    println!("  golden-model accuracy: {}", pct(r.model_accuracy));
+    println!("  float accuracy (fixture, all {} images): {}", r.test_images, pct(r.float_accuracy));
+    println!("  int8 accuracy (training script, all {} images): {}", r.test_images, pct(r.script_int8_accuracy));
+    for (i, l) in r.layers.iter().enumerate() {
+        let cycles = l.cycles.map_or(String::new(), |c| format!(", {c} cycles"));
+        println!("  layer {i}: {}, {} instructions{cycles}", l.matmul, l.instructions);
+    }
+    println!("  MACs: {}", r.macs);
+    if let (Some(c), Some(u)) = (r.cycles, r.utilization) {
+        println!("  cycles: {c} (all layers)");
+        println!("  MAC utilization: {:.2}%", 100.0 * u);
+    }
+    if let Some(f) = &r.failure {
+        println!("  failure: {f}");
+    }
+    Ok(r.pass)
 }
 
 fn run_board(args: &RunArgs) -> Result<bool> {
@@ -224,6 +352,9 @@ fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Resul
         }
         if let Some(c) = &r.counters {
             println!("  counters: {}", serde_json::to_string(c)?);
+        }
+        if let Some(o) = &r.output {
+            println!("  C written to {o}");
         }
         if let Some(f) = &r.failure {
             println!("  failure: {f}");

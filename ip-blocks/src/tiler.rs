@@ -75,6 +75,9 @@ pub struct MatmulLayout {
     pub bytes: u32,
     /// A is stored transposed (output-stationary programs).
     pub a_transposed: bool,
+    /// C holds the raw accumulators (`acc_bits`, in accumulator elements) instead of
+    /// requantized outputs.
+    pub c_raw: bool,
 }
 
 impl MatmulLayout {
@@ -97,6 +100,17 @@ pub struct TiledMatmul {
     pub schedule: Schedule,
     input_bytes: u32,
     acc_bytes: u32,
+}
+
+/// What the program leaves in C.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadOut {
+    /// `act(requant(A x B + bias))`, `input_bits` wide (int8 by default).
+    #[default]
+    Requantized,
+    /// The raw accumulators `A x B`, `acc_bits` wide (int32 by default): the hardware's
+    /// raw read-out adds no bias and does not requantize.
+    Raw,
 }
 
 /// Why a matrix multiplication cannot be tiled for a configuration.
@@ -130,6 +144,9 @@ pub enum TileError {
         /// What the rows are for.
         why: String,
     },
+    /// A raw read-out was asked for with a bias, which it would not add.
+    #[error("a raw read-out returns the accumulators A x B without bias (the hardware adds the bias only when it requantizes): drop the bias or read out requantized")]
+    RawWithBias,
     /// The layout does not fit below 2^32.
     #[error("the layout needs {bytes} bytes from {base:#010x}, past the 32-bit address space")]
     AddressSpace {
@@ -149,6 +166,19 @@ pub fn tile_matmul(cfg: &Config, spec: &MatmulSpec, base: u32) -> Result<TiledMa
 
 /// Tile `spec` for `cfg` with a chosen dataflow.
 pub fn tile_matmul_with(cfg: &Config, spec: &MatmulSpec, base: u32, mode: Mode) -> Result<TiledMatmul, TileError> {
+    tile_matmul_read_out(cfg, spec, base, mode, ReadOut::Requantized)
+}
+
+/// Tile `spec` for `cfg` with a chosen dataflow and read-out. With [`ReadOut::Raw`], C
+/// holds accumulator elements and `spec.requant` is set but unused; `spec.bias` must be
+/// false.
+pub fn tile_matmul_read_out(
+    cfg: &Config,
+    spec: &MatmulSpec,
+    base: u32,
+    mode: Mode,
+    read_out: ReadOut,
+) -> Result<TiledMatmul, TileError> {
     let g = cfg.geometry();
     let (m, k, n) = (spec.m, spec.k, spec.n);
     if m == 0 || k == 0 || n == 0 {
@@ -162,7 +192,11 @@ pub fn tile_matmul_with(cfg: &Config, spec: &MatmulSpec, base: u32, mode: Mode) 
     if !built {
         return Err(TileError::Dataflow(mode));
     }
-    let layout = layout(&g, spec, base, mode == Mode::Os)?;
+    let raw = read_out == ReadOut::Raw;
+    if raw && spec.bias {
+        return Err(TileError::RawWithBias);
+    }
+    let layout = layout(&g, spec, base, mode == Mode::Os, raw)?;
     let (program, schedule) = plan::plan(&g, spec, &layout, mode)?;
     Ok(TiledMatmul {
         spec: *spec,
@@ -179,6 +213,7 @@ fn layout(
     spec: &MatmulSpec,
     base: u32,
     a_transposed: bool,
+    c_raw: bool,
 ) -> Result<MatmulLayout, TileError> {
     let (m, k, n) = (u64::from(spec.m), u64::from(spec.k), u64::from(spec.n));
     let (eb, ab) = (u64::from(g.sp_elem_bytes()), u64::from(g.acc_elem_bytes()));
@@ -187,7 +222,7 @@ fn layout(
     let (a_rows, a_cols) = if a_transposed { (k, m) } else { (m, k) };
     let a_stride = up(a_cols * eb, beat);
     let b_stride = up(n * eb, beat);
-    let c_stride = up(n * eb, beat);
+    let c_stride = up(n * if c_raw { ab } else { eb }, beat);
     let bias_bytes = if spec.bias { n.div_ceil(u64::from(g.cols)) } else { 1 } * u64::from(g.cols) * ab;
     let a = up(u64::from(base), 64);
     let b = up(a + a_rows * a_stride, 64);
@@ -209,6 +244,7 @@ fn layout(
         c_stride: c_stride as u32,
         bytes: bytes as u32,
         a_transposed,
+        c_raw,
     })
 }
 
@@ -263,12 +299,31 @@ impl TiledMatmul {
         mem
     }
 
-    /// C (m x n, row-major) as the program left it in `mem`.
+    /// What C holds.
+    pub fn read_out(&self) -> ReadOut {
+        if self.layout.c_raw {
+            ReadOut::Raw
+        } else {
+            ReadOut::Requantized
+        }
+    }
+
+    /// Bytes of one element of C in main memory.
+    pub fn c_elem_bytes(&self) -> u32 {
+        if self.layout.c_raw {
+            self.acc_bytes
+        } else {
+            self.input_bytes
+        }
+    }
+
+    /// C (m x n, row-major) as the program left it in `mem`: requantized outputs, or raw
+    /// accumulators (sign-extended from `acc_bits` rounded up to whole bytes).
     pub fn read_c(&self, mem: &Memory) -> Vec<i64> {
         let l = &self.layout;
         let mut c = Vec::with_capacity(self.spec.m as usize * self.spec.n as usize);
         for i in 0..self.spec.m {
-            let row = mem.read_ints(l.c + i * l.c_stride, self.input_bytes, self.spec.n as usize);
+            let row = mem.read_ints(l.c + i * l.c_stride, self.c_elem_bytes(), self.spec.n as usize);
             c.extend(row.expect("the memory image covers the layout"));
         }
         c
@@ -324,6 +379,24 @@ pub fn reference_matmul(
             }
             let bj = if spec.bias { quant::wrap(bias[j], acc_bits) } else { 0 };
             c[i * n + j] = quant::requantize(quant::wrap(sum, acc_bits), bj, acc_bits, input_bits, &spec.requant);
+        }
+    }
+    c
+}
+
+/// The raw accumulators `A x B` computed directly: a triple loop with `acc_bits`
+/// wrapping sums, no bias, no requantization (what [`ReadOut::Raw`] leaves in C). Inputs
+/// are taken modulo `input_bits`, as `mvin` does.
+pub fn reference_matmul_raw(spec: &MatmulSpec, acc_bits: u32, input_bits: u32, a: &[i64], b: &[i64]) -> Vec<i64> {
+    let (m, k, n) = (spec.m as usize, spec.k as usize, spec.n as usize);
+    let mut c = vec![0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut sum = 0i64;
+            for x in 0..k {
+                sum = sum.wrapping_add(quant::wrap(a[i * k + x], input_bits) * quant::wrap(b[x * n + j], input_bits));
+            }
+            c[i * n + j] = quant::wrap(sum, acc_bits);
         }
     }
     c

@@ -317,7 +317,7 @@ impl Plan<'_> {
                         nb,
                         acc_row: acc_row + off,
                         rows: piece,
-                        dram: l.c + (m0 + off) * l.c_stride + nb * c * eb,
+                        dram: l.c + (m0 + off) * l.c_stride + nb * c * c_elem_bytes(g, &l),
                         cols: nc,
                         last: self.units.len() - 1,
                     });
@@ -366,7 +366,7 @@ impl Plan<'_> {
                     nb,
                     acc_row,
                     rows: mlen,
-                    dram: l.c + mi * r * l.c_stride + nb * c * eb,
+                    dram: l.c + mi * r * l.c_stride + nb * c * c_elem_bytes(g, &l),
                     cols: nc,
                     last: self.units.len() - 1,
                 });
@@ -457,12 +457,9 @@ impl Plan<'_> {
                 };
                 instrs.push(Instr::Preload { local: LocalAddr::accumulator(row), rows: 1 });
             }
-            instrs.push(Instr::Mvout {
-                dram: o.dram,
-                local: LocalAddr::accumulator(o.acc_row),
-                rows: o.rows as u16,
-                cols: o.cols as u16,
-            });
+            let mut local = LocalAddr::accumulator(o.acc_row);
+            local.raw = l.c_raw;
+            instrs.push(Instr::Mvout { dram: o.dram, local, rows: o.rows as u16, cols: o.cols as u16 });
             stores.push((slot, instrs));
         }
         let first_store = stores.first().map_or(units, |x| x.0);
@@ -542,6 +539,16 @@ impl Plan<'_> {
         s.rows_out = self.outputs.iter().map(|o| u64::from(o.rows)).sum();
         s.counts = count(&program);
         program
+    }
+}
+
+/// Bytes of one element of C in main memory: an input, or an accumulator when C holds
+/// the raw read-out.
+fn c_elem_bytes(g: &Geometry, l: &MatmulLayout) -> u32 {
+    if l.c_raw {
+        g.acc_elem_bytes()
+    } else {
+        g.sp_elem_bytes()
     }
 }
 

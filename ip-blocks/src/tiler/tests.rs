@@ -276,3 +276,54 @@ fn random_shapes_on_random_configurations_match_the_reference() {
     }
     assert!(tiled > 300 && refused < 10, "tiled {tiled}, refused {refused}");
 }
+
+#[test]
+fn raw_read_out_leaves_the_accumulators_in_c() {
+    // Sums beyond int8 and beyond 2^15: the raw read-out keeps all 32 bits.
+    let configs = [
+        (Config::preset("ice40").unwrap(), Mode::Ws),
+        (Config::preset("ecp5").unwrap(), Mode::Os),
+        (small(3, 5, "both", 2, 64, 64), Mode::Ws),
+    ];
+    for (i, (cfg, mode)) in configs.iter().enumerate() {
+        let g = cfg.geometry();
+        for (j, &(m, k, n)) in [(17, 33, 9), (1, 1, 1), (40, 5, 70)].iter().enumerate() {
+            let spec = MatmulSpec { m, k, n, bias: false, requant: requant(Activation::Relu) };
+            let t = tile_matmul_read_out(cfg, &spec, 0x2000, *mode, ReadOut::Raw).expect("tiles");
+            assert_eq!(t.read_out(), ReadOut::Raw);
+            assert_eq!(t.c_elem_bytes(), g.acc_elem_bytes());
+            assert!(t.layout.c_stride >= n * g.acc_elem_bytes(), "{:?}", t.layout);
+            let mvouts: Vec<_> = t.program.iter().filter(|x| matches!(x, Instr::Mvout { .. })).collect();
+            assert!(!mvouts.is_empty());
+            assert!(mvouts.iter().all(|x| matches!(x, Instr::Mvout { local, .. } if local.raw)), "{mvouts:?}");
+            let (a, b, _) = random_matmul(&spec, cfg, (i * 10 + j) as u64);
+            let mut mem = t.memory(&a, &b, &[]);
+            let outcome = Model::new(cfg).run(&t.words(), &mut mem, t.layout.window());
+            assert!(outcome.is_clean(), "{outcome:?}");
+            let want = reference_matmul_raw(&spec, g.acc_bits, g.input_bits, &a, &b);
+            assert_eq!(t.read_c(&mem), want, "{m}x{k}x{n} on config {i}");
+            if k >= 33 {
+                assert!(want.iter().any(|v| v.abs() > 1 << 15), "the test reaches beyond 16 bits");
+            }
+        }
+    }
+}
+
+#[test]
+fn raw_read_out_refuses_a_bias() {
+    let cfg = Config::preset("ice40").unwrap();
+    let spec = MatmulSpec { m: 4, k: 4, n: 4, bias: true, requant: requant(Activation::None) };
+    let e = tile_matmul_read_out(&cfg, &spec, 0, Mode::Ws, ReadOut::Raw).unwrap_err();
+    assert_eq!(e, TileError::RawWithBias);
+    assert!(e.to_string().contains("drop the bias"), "{e}");
+}
+
+#[test]
+fn reference_matmul_raw_by_hand() {
+    // [[1, 2], [-128, 3]] x [[-128, 1], [-128, 0]]: 1*-128 + 2*-128 = -384, 1; 16384 - 384 = 16000, -128.
+    let spec = MatmulSpec { m: 2, k: 2, n: 2, bias: false, requant: requant(Activation::Relu) };
+    let c = reference_matmul_raw(&spec, 32, 8, &[1, 2, -128, 3], &[-128, 1, -128, 0]);
+    assert_eq!(c, [-384, 1, 16000, -128]);
+    // Accumulators wrap at acc_bits: 16000 in 14 bits is 16000 - 16384.
+    assert_eq!(reference_matmul_raw(&spec, 14, 8, &[1, 2, -128, 3], &[-128, 1, -128, 0])[2], -384);
+}
