@@ -191,9 +191,9 @@ pub enum CosimError {
 
 /// Every byte the model's `mvout`s write, with the instruction index, by running the
 /// program one instruction at a time.
-type ModelRun = (Memory, Vec<Option<usize>>, Option<(usize, ErrorCode)>, u64, Vec<String>);
+pub(crate) type ModelRun = (Memory, Vec<Option<usize>>, Option<(usize, ErrorCode)>, u64, Vec<String>);
 
-fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -> ModelRun {
+pub(crate) fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -> ModelRun {
     let g = cfg.geometry();
     let mut model = Model::new(cfg);
     let mut m = mem.clone();
