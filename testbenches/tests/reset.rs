@@ -1,6 +1,6 @@
 //! Reset in the middle of a running program (Verilator): at many cut points (DMA reads
 //! in flight, an R burst half delivered, W beats pending, a B response owed, compute with
-//! the bus quiet, and spread over the run) `rst_i` is raised for one cycle; the
+//! the bus quiet, and spread over the run) `rst_i` is raised for one or three cycles; the
 //! accelerator must come back idle, without error, with every readable register at its
 //! documented reset value (docs/registers.md, from `ip_blocks::regmap`, not from the
 //! RTL), make no bus access of its own, and run the next program exactly as the golden
@@ -14,6 +14,11 @@
 //! high every input is held at zero, and from the first edge in reset on the
 //! accelerator's VALID outputs are low. A slave that keeps answering a burst of before
 //! the reset is outside the rule (the DMA would take its beats for a new burst).
+//!
+//! The same cut points with `CONTROL.reset` instead (written through the host interface,
+//! behind the pushes not yet taken; documented as taken once everything in flight has
+//! finished, so the buses are left alone): the controller's registers (STATUS, ERROR,
+//! ERROR_INDEX, QUEUE_LEVELS) at their reset values, the host's (the window) kept.
 //!
 //! The next program starts from the memory image as the interrupted one left it; the
 //! golden model runs it from that same image.
@@ -233,7 +238,7 @@ fn whole(mem: &Memory) -> Window {
 /// How the machine is reset at a cut point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ResetKind {
-    /// `rst_i` for one cycle, the bus agents reset with it.
+    /// `rst_i` for one or three cycles, the bus agents reset with it.
     Hard,
     /// `CONTROL.reset` written through the host interface (queued behind the pushes not
     /// yet taken); the buses are not touched.
@@ -261,7 +266,9 @@ fn interrupt_and_rerun(
     let readable: Vec<&str> = reference.map.registers.iter().filter(|r| r.access.readable()).map(|r| r.name).collect();
     let mut finals = Vec::new();
     let labels = cuts.iter().map(|c| c.0).collect();
-    for (what, cut) in cuts {
+    for (i, (what, cut)) in cuts.into_iter().enumerate() {
+        // One-cycle and three-cycle resets, alternately.
+        let length = [1, 3][i % 2];
         let what = format!("{}: {kind:?} reset at cycle {cut} of {} ({what})", cfg.name, looks.len());
         let mut b = Bench::new(cfg, mem, timing.clone(), power_up);
         let last = b.push(window, first);
@@ -269,7 +276,7 @@ fn interrupt_and_rerun(
         assert_eq!(seen.len(), cut + 1, "{what}: the run is not the reference run");
         match kind {
             ResetKind::Hard => {
-                b.hard_reset(1, &what);
+                b.hard_reset(length, &format!("{what}, {length} cycles"));
                 // Every readable register at its documented reset value.
                 let values = b.read(&readable);
                 for (name, got) in readable.iter().zip(&values) {
