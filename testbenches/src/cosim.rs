@@ -287,6 +287,8 @@ fn run_rtl(
         AxilDriver::new(sim.as_ref(), AxilOptions::default()).map_err(|e| CosimError::Simulator(e.to_string()))?;
     let idle_port = sim.port("idle_o").map_err(|e| CosimError::Simulator(e.to_string()))?;
     let ports: Vec<_> = (0..sim.ports().len()).map(rtl_gen::sim::PortId).collect();
+    // `crate::icarus` does this same sequence, cycle for cycle, in its Verilog testbench:
+    // change both together.
     sim.reset(4);
     let full = 0xf;
     host.write(reg(&map, "WINDOW_BASE"), window.base, full);

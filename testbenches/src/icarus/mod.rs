@@ -23,9 +23,12 @@
 //! and names the address, the expected and the got byte of every difference. A byte
 //! that Icarus leaves unknown (`x`) is a difference too.
 //!
-//! The testbench also stops on an unknown value on any handshake or status output, on a
-//! burst that is not INCR of the bus width, crosses 4 KB or leaves the image, and on a
-//! `wlast` on the wrong beat; the full protocol checks live in the Rust models.
+//! The testbench also reports (and the check fails on) an unknown value on any handshake
+//! or status output, a burst that is not INCR of the bus width, crosses 4 KB or leaves
+//! the image, and a `wlast` on the wrong beat; the full protocol checks live in the Rust
+//! models.
+//!
+//! `iverilog -g2005 -Wall` compiles the design and the testbench; a warning is an error.
 //!
 //! Icarus must be installed (`scripts/setup-tools.sh` installs the `iverilog` package); a
 //! missing `iverilog` or `vvp` is an error ([`IcarusError::NotFound`]), never a skipped
@@ -89,8 +92,8 @@ pub enum IcarusError {
     /// The configuration did not generate.
     #[error("the configuration does not generate: {0}")]
     Generate(String),
-    /// `iverilog` rejected the design or the testbench.
-    #[error("iverilog failed on the design in {dir}:\n{output}", dir = dir.display())]
+    /// `iverilog` rejected the design or the testbench, or warned (`-Wall`).
+    #[error("iverilog failed or warned (-Wall) on the design in {dir}:\n{output}", dir = dir.display())]
     Compile {
         /// The work folder (kept).
         dir: PathBuf,
@@ -329,11 +332,13 @@ pub fn run(
 
     let out = Command::new(&opts.iverilog)
         .current_dir(&dir)
-        .args(["-g2005", "-Wall", "-Wno-timescale", "-o", "tb.vvp", "-s", &testbench_name(&top)])
+        .args(["-g2005", "-Wall", "-o", "tb.vvp", "-s", &testbench_name(&top)])
         .args(&files)
         .output()
         .map_err(|source| IcarusError::NotFound { program: opts.iverilog.display().to_string(), source })?;
-    if !out.status.success() {
+    // Warnings are errors, as in the Verilator build: the design and the testbench are
+    // `iverilog -Wall` clean.
+    if !out.status.success() || !out.stderr.is_empty() || !out.stdout.is_empty() {
         let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         return Err(IcarusError::Compile { dir: keep(&dir), output });
     }
