@@ -1,6 +1,7 @@
 //! Reset in the middle of a running program (Verilator): at many cut points (DMA reads
 //! in flight, an R burst half delivered, W beats pending, a B response owed, compute with
-//! the bus quiet, and spread over the run) `rst_i` is raised for one or three cycles; the
+//! the bus quiet, and spread over the run; at every third one a register read owed as
+//! well) `rst_i` is raised for one or three cycles; the
 //! accelerator must come back idle, without error, with every readable register at its
 //! documented reset value (docs/registers.md, from `ip_blocks::regmap`, not from the
 //! RTL), make no bus access of its own, and run the next program exactly as the golden
@@ -276,6 +277,15 @@ fn interrupt_and_rerun(
         assert_eq!(seen.len(), cut + 1, "{what}: the run is not the reference run");
         match kind {
             ResetKind::Hard => {
+                if i % 3 == 2 {
+                    // A register read taken and its R response owed at the reset, too.
+                    let status = b.reg("STATUS");
+                    let t = b.host.read(status);
+                    while b.host.read_accepted_at(t).is_none() {
+                        b.step();
+                    }
+                    assert_eq!(b.sim.get("s_axil_rvalid_o"), 1, "{what}: the read's response is owed at the reset");
+                }
                 b.hard_reset(length, &format!("{what}, {length} cycles"));
                 // Every readable register at its documented reset value.
                 let values = b.read(&readable);
