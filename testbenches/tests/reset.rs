@@ -1,11 +1,10 @@
 //! Reset in the middle of a running program (Verilator): at many cut points (DMA reads
 //! in flight, an R burst half delivered, W beats pending, a B response owed, compute with
 //! the bus quiet, and spread over the run; at every third one a register read owed as
-//! well) `rst_i` is raised for one or three cycles; the
-//! accelerator must come back idle, without error, with every readable register at its
-//! documented reset value (docs/registers.md, from `ip_blocks::regmap`, not from the
-//! RTL), make no bus access of its own, and run the next program exactly as the golden
-//! model does.
+//! well) `rst_i` is raised for one or three cycles; the accelerator must come back idle,
+//! without error, with every readable register at its documented reset value
+//! (docs/registers.md, from `ip_blocks::regmap`, not from the RTL), make no bus access of
+//! its own, and run the next program exactly as the golden model does.
 //!
 //! The rule for the buses, tested exactly: `rst_i` is the reset of both interfaces, as
 //! ARESETn is in AXI ("a global reset for the interface"). Main memory's AXI4 slave is
