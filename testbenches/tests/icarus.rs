@@ -1,4 +1,4 @@
-//! The second simulator: the system tests of a small configuration run in Icarus Verilog
+//! The second simulator: the system tests of small configurations run in Icarus Verilog
 //! from the same programs and memory images as in Verilator, and Icarus must agree with
 //! the golden model (memory byte for byte, error code and index) and with Verilator
 //! (memory, error, and every performance counter: both see the same inputs on every
@@ -23,9 +23,19 @@ fn tiny() -> Config {
     Config::from_toml(text, "tiny").expect("valid")
 }
 
-/// The two configurations: [`tiny`] and the iCE40 preset (4x4, weight-stationary).
-fn configs() -> [Config; 2] {
-    [tiny(), Config::preset("ice40").expect("preset")]
+/// [`tiny`] with a 64-bit AXI4 bus and 16-bit inputs, 40-bit accumulators (2- and 8-byte
+/// elements in main memory).
+fn tiny_wide() -> Config {
+    let text = "name = \"tiny_wide\"\n[array]\nrows = 2\ncols = 2\ninput_bits = 16\nacc_bits = 40\n\
+                dataflow = \"both\"\ndsp_multipliers = 2\n[scratchpad]\nbanks = 2\nrows_per_bank = 64\n\
+                [accumulator]\nrows = 64\n[dma]\ndata_bits = 64\n";
+    Config::from_toml(text, "tiny_wide").expect("valid")
+}
+
+/// The configurations: [`tiny`], [`tiny_wide`] and the iCE40 preset (4x4,
+/// weight-stationary).
+fn configs() -> [Config; 3] {
+    [tiny(), tiny_wide(), Config::preset("ice40").expect("preset")]
 }
 
 fn words(p: &[Instr]) -> Vec<[u32; 4]> {
