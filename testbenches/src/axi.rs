@@ -323,6 +323,12 @@ impl AxiMemory {
             && self.b_out.is_none()
     }
 
+    /// What is in flight: read bursts taken and not fully answered, write bursts taken
+    /// and still waiting for W beats, and B responses not yet taken by the master.
+    pub fn outstanding(&self) -> (usize, usize, usize) {
+        (self.reads.len(), self.writes.len(), self.responses.len() + usize::from(self.b_out.is_some()))
+    }
+
     fn poke(sim: &mut dyn Simulator, port: PortId, value: u64) {
         let width = sim.ports()[port.0].width;
         sim.poke(port, &Bits::from_u64(value, width)).expect("an input port of the master");

@@ -191,9 +191,9 @@ pub enum CosimError {
 
 /// Every byte the model's `mvout`s write, with the instruction index, by running the
 /// program one instruction at a time.
-type ModelRun = (Memory, Vec<Option<usize>>, Option<(usize, ErrorCode)>, u64, Vec<String>);
+pub(crate) type ModelRun = (Memory, Vec<Option<usize>>, Option<(usize, ErrorCode)>, u64, Vec<String>);
 
-fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -> ModelRun {
+pub(crate) fn run_model(cfg: &Config, program: &[[u32; 4]], mem: &Memory, window: Window) -> ModelRun {
     let g = cfg.geometry();
     let mut model = Model::new(cfg);
     let mut m = mem.clone();
@@ -287,6 +287,8 @@ fn run_rtl(
         AxilDriver::new(sim.as_ref(), AxilOptions::default()).map_err(|e| CosimError::Simulator(e.to_string()))?;
     let idle_port = sim.port("idle_o").map_err(|e| CosimError::Simulator(e.to_string()))?;
     let ports: Vec<_> = (0..sim.ports().len()).map(rtl_gen::sim::PortId).collect();
+    // `crate::icarus` does this same sequence, cycle for cycle, in its Verilog testbench:
+    // change both together.
     sim.reset(4);
     let full = 0xf;
     host.write(reg(&map, "WINDOW_BASE"), window.base, full);

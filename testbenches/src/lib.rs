@@ -34,11 +34,14 @@
 //! Table of contents:
 //! - [`verilator`]: the harness ([`VerilatorModel`], [`VerilatorSim`], [`ModelCache`],
 //!   [`verilate`], [`HarnessError`]): C++ shim generation, build cache, Rust driver.
+//! - [`icarus`]: the second simulator: a generated Verilog testbench run in Icarus
+//!   Verilog, compared with the golden model and Verilator.
 
 pub mod accumulator;
 pub mod axi;
 pub mod axil;
 pub mod cosim;
+pub mod icarus;
 pub mod lockstep;
 pub mod programs;
 pub mod random_circuit;

@@ -8,7 +8,9 @@
 //! - DMA faults (outside the window, misaligned) and other errors: nothing written
 //!   outside, the documented code and command index;
 //! - random main-memory latency and backpressure, several seeds;
-//! - random power-up state (`--x-initial unique`), several seeds;
+//! - every Verilator run of these programs from all-zero registers and memories and from
+//!   three random power-up states (`--x-initial unique`, seeds 1 to 3), with equal results
+//!   and equal cycle counts;
 //! - the IR interpreter running the same system.
 //!
 //! These tests need Verilator; without it they fail with the message that says how to
@@ -41,16 +43,46 @@ fn wide() -> Config {
     Config::from_toml(text, "wide").expect("valid")
 }
 
+/// The power-up states every Verilator co-simulation runs from: all zeros, then three
+/// random states of every register and memory (`--x-initial unique`, `--x-assign unique`).
+const POWER_UPS: [Option<u64>; 4] = [None, Some(1), Some(2), Some(3)];
+
+/// The options to run with: one per power-up state of [`POWER_UPS`] on Verilator when
+/// `opts` names none, else `opts` alone.
+fn variants(opts: &CosimOptions) -> Vec<CosimOptions> {
+    if opts.engine == Engine::Verilator && opts.power_up_seed.is_none() {
+        POWER_UPS.iter().map(|p| CosimOptions { power_up_seed: *p, ..opts.clone() }).collect()
+    } else {
+        vec![opts.clone()]
+    }
+}
+
+/// Run and compare once per power-up state ([`variants`]); the runs must also agree with
+/// each other on the cycle count and every performance counter (state left from power-up
+/// must not change timing). Returns the first report.
 fn check(cfg: &Config, what: &str, program: &[[u32; 4]], mem: &Memory, opts: &CosimOptions) -> CosimReport {
-    let r = cosim::run(cfg, program, mem, opts).unwrap_or_else(|e| panic!("{}: {what}: {e}", cfg.name));
-    assert!(
-        r.pass,
-        "{} ({}): {what}: RTL differs from the golden model\n{}",
-        cfg.name,
-        r.engine.name(),
-        r.failure_text()
-    );
-    r
+    let mut first: Option<CosimReport> = None;
+    for o in variants(opts) {
+        let what = format!("{what}, power-up {}", o.power_up_seed.map_or("zeros".into(), |s| format!("seed {s}")));
+        let r = cosim::run(cfg, program, mem, &o).unwrap_or_else(|e| panic!("{}: {what}: {e}", cfg.name));
+        assert!(
+            r.pass,
+            "{} ({}): {what}: RTL differs from the golden model\n{}",
+            cfg.name,
+            r.engine.name(),
+            r.failure_text()
+        );
+        if let Some(f) = &first {
+            assert_eq!(
+                (r.cycles, r.counters),
+                (f.cycles, f.counters),
+                "{}: {what}: cycles or performance counters differ from the run from zeros",
+                cfg.name
+            );
+        }
+        first.get_or_insert(r);
+    }
+    first.expect("at least one run")
 }
 
 fn words(p: &[Instr]) -> Vec<[u32; 4]> {
@@ -147,8 +179,7 @@ fn faults_write_nothing_and_report_the_documented_code() {
             let at = 15;
             let prog = with_fault(&cfg, &p, at, *fault, (window.base, window.limit));
             let opts = CosimOptions { window: Some(window), ..CosimOptions::default() };
-            let r = cosim::run(&cfg, &prog, &mem, &opts).unwrap_or_else(|e| panic!("{e}"));
-            assert!(r.pass, "{}: {fault:?}: RTL differs from the golden model\n{}", cfg.name, r.failure_text());
+            let r = check(&cfg, &format!("{fault:?}"), &prog, &mem, &opts);
             let (idx, got) = r.rtl_error.unwrap_or_else(|| panic!("{}: {fault:?}: no error raised", cfg.name));
             assert_eq!(got, code.code(), "{}: {fault:?}: error code", cfg.name);
             assert!(idx as usize >= at, "{}: {fault:?}: error index {idx}", cfg.name);
