@@ -402,19 +402,12 @@ fn a_reset_with_bursts_held_by_backpressure_leaves_a_clean_machine() {
 /// After an error the documented recovery (docs/driver.md, step 6) is `CONTROL.reset`,
 /// written by the host that pushed the program, in order, after its pushes.
 #[test]
-#[ignore = "RTL bug, reported for main: after an error the command queue is never popped, so the \
-            third CMD3 write after the failing command is held forever and CONTROL.reset behind it \
-            can never be written (see the test's comment)"]
 fn after_an_error_the_host_can_still_reset_the_controller_and_run_the_next_program() {
-    // Found while writing the reset tests: `<name>_controller` pops its command queue
-    // (`cq_pop`) only on a dispatch, and dispatch stops at an error; the 2-entry queue
-    // fills, `cmd_ready_o` stays low, `<name>_host` holds the next CMD3 write (AW and W not
-    // accepted), and an AXI4-Lite master cannot offer a later write (CONTROL) before that
-    // one is taken. Measured on the ice40 preset, fault at command 5 of 21: `error_o`
-    // rises at cycle 51 (from power-up, 4 reset cycles included), the queue holds commands
-    // 5 and 6, the last write taken is command 7's CMD2 at cycle 53, and command 7's CMD3
-    // is held from cycle 54 on, forever (53 writes and CONTROL pending after 50000
-    // cycles). examples/c/seedchip_run.c would hang on that store the same way.
+    // The bug this catches (found while writing the reset tests, fixed): the controller
+    // popped its command queue only on a dispatch, and dispatch stops at an error; the
+    // 2-entry queue filled, `cmd_ready_o` stayed low, `<name>_host` held the next CMD3
+    // write forever, and an AXI4-Lite master cannot offer a later write (CONTROL) before
+    // that one is taken. Now commands after an error leave the queue without effect.
     let cfg = Config::preset("ice40").expect("preset");
     let mem = random_memory(17);
     let window = whole(&mem);
@@ -424,8 +417,10 @@ fn after_an_error_the_host_can_still_reset_the_controller_and_run_the_next_progr
     b.push(window, &faulty);
     let control = b.reg("CONTROL");
     let t = b.host.write(control, 1, 0xf);
+    // The soft reset takes effect once the machine is quiet, a few cycles after the
+    // write's response: wait for error_o to fall, then read the registers.
     for _ in 0..50_000 {
-        if b.host.write_resp(t).is_some() && b.sim.get("idle_o") == 1 {
+        if b.host.write_resp(t).is_some() && b.sim.get("idle_o") == 1 && b.sim.get("error_o") == 0 {
             break;
         }
         b.step();

@@ -704,7 +704,12 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let e = m.or(imm_err, win_fail);
         let e = m.and(running, e);
         m.assign(err_now, e);
-        m.assign(cq_pop, go);
+        // After an error, commands leave the queue as they arrive, without effect (the
+        // golden model ignores them too): the host's pushes are never held, so it can
+        // always reach CONTROL.reset behind them.
+        let discard = m.and(cq_valid, has_error);
+        let pop = m.or(go, discard);
+        m.assign(cq_pop, pop);
     }
     // Error register.
     {
@@ -1334,7 +1339,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
         // Idle and status.
         // Idle: nothing queued or running; after an error, nothing left running (the
-        // commands behind the failing one stay queued until a soft reset).
+        // commands behind the failing one are discarded as they arrive).
         let cq_empty = m.not(cq_valid);
         let drained = m.or(cq_empty, has_error);
         let idle = and_all(&mut m, [x(drained), x(all_idle)]);
