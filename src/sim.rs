@@ -319,13 +319,6 @@ impl From<&cosim::Counters> for CounterReport {
     }
 }
 
-impl From<&fpga::runtime::Counters> for CounterReport {
-    fn from(c: &fpga::runtime::Counters) -> Self {
-        let fpga::runtime::Counters { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall } = *c;
-        CounterReport { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall }
-    }
-}
-
 /// A workload made concrete: random inputs from the seed, tiled into a memory image and
 /// a program.
 struct Prepared {

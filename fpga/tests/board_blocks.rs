@@ -388,3 +388,46 @@ fn board_memory_against_a_byte_model(spram: bool) {
     assert_eq!((writes_done, reads_done), (40, 40), "every burst completed");
     assert!(bridge_reads >= 300, "{bridge_reads} bridge reads");
 }
+
+/// A register access the accelerator never completes (an AXI4-Lite slave that never
+/// takes the write) ends at the register timeout: the bridge answers `RegTimeout` and
+/// pulses `acc_reset_o`. The bridge alone on the interpreter, bytes fed directly. (A
+/// healthy accelerator never holds a write that long: after an error its command queue
+/// discards, so this guards against a hung one.)
+#[test]
+fn a_register_write_that_never_completes_times_out_and_resets_the_accelerator() {
+    use fpga::board_top::bridge::{self, BridgeParams};
+    use fpga::protocol::{crc8, Request, Status};
+    let reg_timeout = 200;
+    let mut d = Design::new();
+    let params = BridgeParams { mem_bytes: 1024, clock_hz: CLOCK, frame_timeout: 1000, reg_timeout };
+    let top = bridge::build(&mut d, "t", params).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
+    sim.reset(2);
+    sim.set("tx_ready_i", 1);
+    for byte in (Request::WriteReg { offset: 0x03C, value: 0 }).encode() {
+        sim.set("rx_valid_i", 1);
+        sim.set("rx_data_i", i64::from(byte));
+        sim.step();
+    }
+    sim.set("rx_valid_i", 0);
+    let (mut reply, mut reset_at, mut awvalid_cycles) = (Vec::new(), None, 0u32);
+    for cycle in 0..(4 * reg_timeout) {
+        awvalid_cycles += sim.get("m_axil_awvalid_o") as u32;
+        if sim.get("acc_reset_o") == 1 && reset_at.is_none() {
+            reset_at = Some(cycle);
+        }
+        if sim.get("tx_valid_o") == 1 {
+            reply.push(sim.get("tx_data_o") as u8);
+        }
+        sim.step();
+        if reply.len() == 3 {
+            break;
+        }
+    }
+    let status = Status::RegTimeout as u8;
+    assert_eq!(reply, [0x5A, status, crc8(&[status])], "the timeout reply");
+    let reset_at = reset_at.expect("acc_reset_o pulses");
+    assert!(reset_at >= reg_timeout, "not before the timeout: cycle {reset_at}");
+    assert!(awvalid_cycles >= reg_timeout, "the write was offered all along: {awvalid_cycles} cycles");
+}

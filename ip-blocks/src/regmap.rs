@@ -228,6 +228,44 @@ pub const COUNTERS: [Counter; 6] = [
 /// Offset of the first counter's low word.
 pub const COUNTERS_OFFSET: u32 = 0x100;
 
+/// The values of the performance counters ([`COUNTERS`]), as a host reads them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// `CYCLES`: cycles while the machine was not idle.
+    pub cycles: u64,
+    /// `ENGINE_BUSY`: cycles an input vector entered the engine.
+    pub engine_busy: u64,
+    /// `MACS`: multiply-accumulates done.
+    pub macs: u64,
+    /// `DMA_BYTES`: payload bytes moved by the DMA.
+    pub dma_bytes: u64,
+    /// `DMA_STALL`: cycles the engine had no input while the DMA was busy.
+    pub dma_stall: u64,
+    /// `DEP_STALL`: cycles dispatch held a command for a local-address conflict.
+    pub dep_stall: u64,
+}
+
+impl Counters {
+    /// Read every counter with `read(register name)`, low word then high word (the low
+    /// word's read snapshots the high word, so each pair is consistent). The first error
+    /// stops the reads.
+    pub fn read_with<E>(mut read: impl FnMut(&'static str) -> Result<u32, E>) -> Result<Counters, E> {
+        let mut v = [0u64; 6];
+        for (value, c) in v.iter_mut().zip(&COUNTERS) {
+            let lo = read(c.lo)?;
+            let hi = read(c.hi)?;
+            *value = u64::from(lo) | u64::from(hi) << 32;
+        }
+        let [cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall] = v;
+        Ok(Counters { cycles, engine_busy, macs, dma_bytes, dma_stall, dep_stall })
+    }
+
+    /// Every register [`Counters::read_with`] reads, in its order.
+    pub fn registers() -> impl Iterator<Item = &'static str> {
+        COUNTERS.iter().flat_map(|c| [c.lo, c.hi])
+    }
+}
+
 /// A register without fields or documentation yet; see [`Register::field`].
 fn reg(name: &'static str, offset: u32, access: Access, kind: Kind, reset: u32) -> Register {
     Register { name, offset, access, kind, reset, fields: Vec::new(), doc: String::new() }

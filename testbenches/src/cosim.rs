@@ -78,21 +78,7 @@ impl Default for CosimOptions {
 }
 
 /// The performance counters, read through the host interface at the end.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Cycles while the machine was not idle.
-    pub cycles: u64,
-    /// Cycles an input vector entered the engine.
-    pub engine_busy: u64,
-    /// Multiply-accumulates done.
-    pub macs: u64,
-    /// Payload bytes moved by the DMA.
-    pub dma_bytes: u64,
-    /// Cycles the engine had no input while the DMA was busy.
-    pub dma_stall: u64,
-    /// Cycles dispatch held a command for a local-address conflict.
-    pub dep_stall: u64,
-}
+pub use ip_blocks::regmap::Counters;
 
 /// One byte of main memory that differs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -340,22 +326,7 @@ fn run_rtl(
         }
     }
     // Read the error and counters back through the host interface.
-    let names = [
-        "ERROR",
-        "ERROR_INDEX",
-        "CYCLES_LO",
-        "CYCLES_HI",
-        "ENGINE_BUSY_LO",
-        "ENGINE_BUSY_HI",
-        "MACS_LO",
-        "MACS_HI",
-        "DMA_BYTES_LO",
-        "DMA_BYTES_HI",
-        "DMA_STALL_LO",
-        "DMA_STALL_HI",
-        "DEP_STALL_LO",
-        "DEP_STALL_HI",
-    ];
+    let names: Vec<&str> = ["ERROR", "ERROR_INDEX"].into_iter().chain(Counters::registers()).collect();
     let tickets: Vec<_> = names.iter().map(|n| host.read(reg(&map, n))).collect();
     let mut values = vec![None; names.len()];
     for _ in 0..10_000 {
@@ -371,15 +342,9 @@ fn run_rtl(
         }
     }
     let v: Vec<u64> = values.iter().map(|x| u64::from(x.unwrap_or(0))).collect();
-    let pair = |i: usize| v[i] | v[i + 1] << 32;
-    let counters = Counters {
-        cycles: pair(2),
-        engine_busy: pair(4),
-        macs: pair(6),
-        dma_bytes: pair(8),
-        dma_stall: pair(10),
-        dep_stall: pair(12),
-    };
+    let mut counter_words = v[2..].iter();
+    let counters = Counters::read_with(|_| counter_words.next().map(|w| *w as u32).ok_or(()))
+        .expect("one word read per counter register");
     let error = (v[0] != 0).then_some((v[1] as u32, v[0] as u8));
     let cycles = match (start, end) {
         (Some(s), Some(e)) => e.saturating_sub(s) + 1,

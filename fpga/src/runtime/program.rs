@@ -10,21 +10,7 @@ use ip_blocks::regmap::{regmap, RegMap};
 use ip_blocks::Config;
 
 /// The accelerator's performance counters, read at the end of a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Cycles while the machine was not idle.
-    pub cycles: u64,
-    /// Cycles an input vector entered the engine.
-    pub engine_busy: u64,
-    /// Multiply-accumulates done.
-    pub macs: u64,
-    /// Payload bytes moved by the DMA.
-    pub dma_bytes: u64,
-    /// Cycles the engine had no input while the DMA was busy.
-    pub dma_stall: u64,
-    /// Cycles dispatch held a command for a local-address conflict.
-    pub dep_stall: u64,
-}
+pub use ip_blocks::regmap::Counters;
 
 /// The accelerator stopped with an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +53,6 @@ struct Regs {
     window_base: u16,
     window_limit: u16,
     cmd: [u16; 4],
-    counters: [u16; 6],
 }
 
 impl Regs {
@@ -85,14 +70,6 @@ impl Regs {
             window_base: r("WINDOW_BASE")?,
             window_limit: r("WINDOW_LIMIT")?,
             cmd: [r("CMD0")?, r("CMD1")?, r("CMD2")?, r("CMD3")?],
-            counters: [
-                r("CYCLES_LO")?,
-                r("ENGINE_BUSY_LO")?,
-                r("MACS_LO")?,
-                r("DMA_BYTES_LO")?,
-                r("DMA_STALL_LO")?,
-                r("DEP_STALL_LO")?,
-            ],
         })
     }
 }
@@ -117,7 +94,8 @@ pub fn run_program<L: Link>(
     image: &Memory,
     window: Option<Window>,
 ) -> Result<RunResult, BridgeError> {
-    let regs = Regs::of(&regmap(&cfg.geometry(), cfg.array.dataflow))?;
+    let map = regmap(&cfg.geometry(), cfg.array.dataflow);
+    let regs = Regs::of(&map)?;
     let window = match window {
         Some(w) => w,
         None if image.bytes.is_empty() => {
@@ -151,15 +129,13 @@ pub fn run_program<L: Link>(
     wait_status(bridge, regs.status, |s| s & STATUS_IDLE != 0)?;
     let code = bridge.read_reg(regs.error)?;
     let index = bridge.read_reg(regs.error_index)?;
-    let mut c = [0u64; 6];
-    for (v, lo) in c.iter_mut().zip(regs.counters) {
-        // The low word first: it snapshots the high word.
-        let low = bridge.read_reg(lo)?;
-        let high = bridge.read_reg(lo + 4)?;
-        *v = u64::from(low) | u64::from(high) << 32;
-    }
-    let counters =
-        Counters { cycles: c[0], engine_busy: c[1], macs: c[2], dma_bytes: c[3], dma_stall: c[4], dep_stall: c[5] };
+    let counters = Counters::read_with(|name| {
+        let offset = map.by_name(name).map(|r| r.offset as u16).ok_or_else(|| BridgeError::Usage {
+            request: "run_program".into(),
+            why: format!("the register map has no {name}"),
+        })?;
+        bridge.read_reg(offset)
+    })?;
     let bytes = bridge.read_mem(image.base, image.bytes.len())?;
     Ok(RunResult {
         memory: Memory { base: image.base, bytes },

@@ -216,15 +216,10 @@ impl IcarusRun {
 
     /// The performance counters (unknown bits read as 0; see [`IcarusRun::reads`]).
     pub fn counters(&self) -> Counters {
-        let pair =
-            |lo: &str, hi: &str| u64::from(self.read(lo).unwrap_or(0)) | u64::from(self.read(hi).unwrap_or(0)) << 32;
-        Counters {
-            cycles: pair("CYCLES_LO", "CYCLES_HI"),
-            engine_busy: pair("ENGINE_BUSY_LO", "ENGINE_BUSY_HI"),
-            macs: pair("MACS_LO", "MACS_HI"),
-            dma_bytes: pair("DMA_BYTES_LO", "DMA_BYTES_HI"),
-            dma_stall: pair("DMA_STALL_LO", "DMA_STALL_HI"),
-            dep_stall: pair("DEP_STALL_LO", "DEP_STALL_HI"),
+        let read = |name| Ok::<_, std::convert::Infallible>(self.read(name).unwrap_or(0));
+        match Counters::read_with(read) {
+            Ok(c) => c,
+            Err(never) => match never {},
         }
     }
 
