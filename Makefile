@@ -10,7 +10,8 @@
 #                whole digits test set through the RTL of both presets: tests/sim_mlp.rs)
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
 #   make fpga-all  the whole FPGA flow (Yosys, nextpnr, packer) on every board: iCEBreaker,
-#                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker),
+#                ULX3S, Tang Nano 9K, OrangeCrab (a small test design, with and without a PLL;
+#                the default suite runs iCEBreaker),
 #                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
 #   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)

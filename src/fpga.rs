@@ -159,12 +159,13 @@ pub fn plan_pll(req: &Request) -> Result<Option<Pll>> {
     }
 }
 
-/// The preset `seedchip fpga` uses when neither `--preset` nor `--config` is given: `ice40`
-/// on iCE40 and Gowin boards, `ecp5` on ECP5 boards.
+/// The preset `seedchip fpga` uses when neither `--preset` nor `--config` is given: `ecp5`
+/// on ECP5 boards with room for it (50 000 LUTs or more: the ULX3S), else `ice40` (the
+/// iCEBreaker, the Tang Nano 9K, the OrangeCrab's ECP5-25F).
 pub fn default_preset(board: &Board) -> &'static str {
     match board.family() {
-        fpga::Family::Ecp5 => "ecp5",
-        fpga::Family::Ice40 | fpga::Family::Gowin => "ice40",
+        fpga::Family::Ecp5 if board.resources.lut >= 50_000 => "ecp5",
+        _ => "ice40",
     }
 }
 
@@ -446,5 +447,6 @@ mod tests {
         assert_eq!(default_preset(&Board::by_name("ulx3s").unwrap()), "ecp5");
         assert_eq!(default_preset(&Board::by_name("icebreaker").unwrap()), "ice40");
         assert_eq!(default_preset(&Board::by_name("tangnano9k").unwrap()), "ice40");
+        assert_eq!(default_preset(&Board::by_name("orangecrab").unwrap()), "ice40");
     }
 }

@@ -39,7 +39,7 @@ struct FpgaArgs {
     /// A configuration file (TOML).
     #[arg(long, conflicts_with = "preset")]
     config: Option<PathBuf>,
-    /// A built-in configuration: ice40 or ecp5 (default: ecp5 on ECP5 boards, else ice40).
+    /// A built-in configuration: ice40 or ecp5 (default: ecp5 on the ULX3S, else ice40).
     #[arg(long)]
     preset: Option<String>,
     /// Clock in MHz: a PLL (computed like icepll/ecppll/gowin_pll) makes the closest

@@ -57,6 +57,12 @@ const BOARDS: &[(&str, &str, &str, &str)] = &[
         "tangnano9k.cst",
         include_str!("../boards/tangnano9k.cst"),
     ),
+    (
+        "orangecrab",
+        include_str!("../boards/orangecrab.toml"),
+        "orangecrab.lpf",
+        include_str!("../boards/orangecrab.lpf"),
+    ),
 ];
 
 /// Most LEDs a board top drives (`led_o` is at most 8 bits).
@@ -627,5 +633,6 @@ mod tests {
         assert_eq!(Board::by_name("icebreaker").unwrap().device_name(), "iCE40 UP5K");
         assert_eq!(Board::by_name("ulx3s").unwrap().device_name(), "ECP5 LFE5U-85F");
         assert_eq!(Board::by_name("tangnano9k").unwrap().device_name(), "Gowin GW1NR-LV9QN88PC6/I5");
+        assert_eq!(Board::by_name("orangecrab").unwrap().device_name(), "ECP5 LFE5U-25F");
     }
 }

@@ -7,7 +7,7 @@ use fpga::Family;
 
 #[test]
 fn every_built_in_board_parses_and_places_the_board_top_ports() {
-    assert_eq!(Board::names(), ["icebreaker", "ulx3s", "tangnano9k"]);
+    assert_eq!(Board::names(), ["icebreaker", "ulx3s", "tangnano9k", "orangecrab"]);
     for name in Board::names() {
         let b = Board::by_name(name).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(b.name, name);

@@ -252,3 +252,12 @@ fn ulx3s_flow_with_a_pll_meets_the_pll_clock() {
 fn tangnano9k_flow_with_a_pll_meets_the_pll_clock() {
     run_pll_flow("tangnano9k", 54.0);
 }
+
+#[test]
+#[ignore = "ECP5 flow: run with `make fpga-all`"]
+fn orangecrab_flow_builds_a_bitstream_that_meets_48_mhz() {
+    let (report, _dir) = run_flow("orangecrab");
+    assert_eq!(report.family, Family::Ecp5);
+    assert_eq!(report.resources.lut.available, 24288);
+    assert_eq!(report.bitstream.extension().and_then(|e| e.to_str()), Some("bit"));
+}
