@@ -34,6 +34,8 @@
 //! Table of contents:
 //! - [`verilator`]: the harness ([`VerilatorModel`], [`VerilatorSim`], [`ModelCache`],
 //!   [`verilate`], [`HarnessError`]): C++ shim generation, build cache, Rust driver.
+//! - [`sweep`]: random valid configurations, each generated, linted, simulated on both
+//!   simulators and checked against the golden model (`seedchip sweep`).
 
 pub mod accumulator;
 pub mod axi;
@@ -42,6 +44,7 @@ pub mod cosim;
 pub mod lockstep;
 pub mod programs;
 pub mod random_circuit;
+pub mod sweep;
 pub mod systolic;
 pub mod vcd;
 pub mod verilator;
