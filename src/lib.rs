@@ -4,6 +4,8 @@
 //! - [`gen`]: configuration -> `DIR/rtl/*.v`, `DIR/rtl/filelist.f`, `DIR/manifest.json`,
 //!   written to a temporary folder and moved into place when complete.
 //! - [`lint`]: `verilator --lint-only -Wall` over what `gen` wrote.
+//! - [`sweep`]: the random configuration sweep (`seedchip sweep`): shards, failing
+//!   configurations as TOML files, JUnit XML.
 //! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
 //!   (Yosys, nextpnr, packer) into `out/<board>/`.
 //!
@@ -21,3 +23,4 @@ pub mod gen;
 pub mod lint;
 pub mod manifest;
 pub mod sim;
+pub mod sweep;
