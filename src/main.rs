@@ -49,7 +49,7 @@ struct SweepArgs {
     /// Write a JUnit XML report here (one testcase per configuration).
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
-    /// Where the TOML of each failing configuration is written.
+    /// Where the TOML (and the waveform) of each failing configuration is written.
     #[arg(long, value_name = "DIR", default_value = "out/sweep/failures")]
     failures: PathBuf,
     /// Check the one configuration in FILE (as a failing sweep wrote it) instead.
@@ -347,6 +347,7 @@ fn sweep(args: &SweepArgs) -> Result<bool> {
             interp_program_len: args.interp_program_len,
             lockstep_cycles: args.lockstep_cycles,
             drop_last_store: false,
+            waveform_dir: Some(args.failures.clone()),
         },
         failures_dir: args.failures.clone(),
         junit: args.junit.clone(),

@@ -43,21 +43,21 @@ fn a_shard_of_a_sweep_writes_junit_and_a_replay_passes() {
     // suite's sample (testbenches/tests/sweep.rs) builds the same model.
     let dir = tempfile::tempdir().unwrap();
     let o =
-        seedchip(dir.path(), &["sweep", "--seed", "2026", "--count", "2", "--shard", "2/2", "--junit", "j/sweep.xml"]);
+        seedchip(dir.path(), &["sweep", "--seed", "2028", "--count", "2", "--shard", "2/2", "--junit", "j/sweep.xml"]);
     let t = text(&o);
     assert_eq!(o.status.code(), Some(0), "{t}");
-    assert!(t.contains("[1/1] sweep_2026_1:") && !t.contains("sweep_2026_0"), "{t}");
+    assert!(t.contains("[1/1] sweep_2028_1:") && !t.contains("sweep_2028_0"), "{t}");
     assert!(t.contains("1 configurations, 1 passed, 0 failed"), "{t}");
     let xml = std::fs::read_to_string(dir.path().join("j/sweep.xml")).expect("the JUnit file");
     assert_eq!(xml.matches("<testcase ").count(), 1, "{xml}");
-    assert!(xml.contains("name=\"sweep_2026_1\"") && xml.contains("failures=\"0\""), "{xml}");
+    assert!(xml.contains("name=\"sweep_2028_1\"") && xml.contains("failures=\"0\""), "{xml}");
     assert!(!dir.path().join("out/sweep/failures").exists(), "no failure written");
 
     // Its TOML replays it.
-    let cfg = random_config(2026, 1);
+    let cfg = random_config(2028, 1);
     std::fs::write(dir.path().join("c.toml"), cfg.to_toml()).unwrap();
     let o = seedchip(dir.path(), &["sweep", "--replay", "c.toml", "--programs", "1"]);
     let t = text(&o);
     assert_eq!(o.status.code(), Some(0), "{t}");
-    assert!(t.contains("sweep_2026_1: ") && t.contains("1 passed, 0 failed"), "{t}");
+    assert!(t.contains("sweep_2028_1: ") && t.contains("1 passed, 0 failed"), "{t}");
 }

@@ -46,6 +46,7 @@ use rand_chacha::ChaCha8Rng;
 use rtl_gen::ir::clog2;
 use rtl_gen::sim::Interp;
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Instant;
 
@@ -168,6 +169,9 @@ pub struct CheckOptions {
     /// each program of the last stage without its last `mvout` while the model runs all
     /// of it.
     pub drop_last_store: bool,
+    /// Where the waveform of a failing co-simulation goes; `None`: the system temporary
+    /// folder.
+    pub waveform_dir: Option<PathBuf>,
 }
 
 impl Default for CheckOptions {
@@ -178,6 +182,7 @@ impl Default for CheckOptions {
             interp_program_len: 120,
             lockstep_cycles: 10_000,
             drop_last_store: false,
+            waveform_dir: None,
         }
     }
 }
@@ -443,8 +448,9 @@ fn run_stages(cfg: &Config, opts: &CheckOptions, result: &mut ConfigResult) -> R
     let mem = random_memory(seed);
     let timing = AxiConfig::random(seed);
     let what = format!("random program of {} instructions, seed {seed}, random AXI4 timing", program.len());
+    let base = CosimOptions { waveform_dir: opts.waveform_dir.clone(), ..CosimOptions::default() };
     let run = |engine: Engine, stage: Stage| -> Result<CosimReport, Failure> {
-        let opts = CosimOptions { engine, timing: timing.clone(), ..CosimOptions::default() };
+        let opts = CosimOptions { engine, timing: timing.clone(), ..base.clone() };
         let r = cosim::run(cfg, &program, &mem, &opts).map_err(|e| fail(stage, format!("{what}: {e}")))?;
         if !r.pass {
             return Err(fail(
@@ -490,7 +496,7 @@ fn run_stages(cfg: &Config, opts: &CheckOptions, result: &mut ConfigResult) -> R
         let program = words(&random_program(cfg, s, opts.program_len, &programs::ALL));
         let mem = random_memory(s);
         let timing = if k == 0 { AxiConfig::ideal(cosim::DEFAULT_LATENCY) } else { AxiConfig::random(s) };
-        let opts = CosimOptions { timing, ..CosimOptions::default() };
+        let opts = CosimOptions { timing, ..base.clone() };
         let what = format!(
             "random program {} of {} instructions, seed {s}, {} AXI4 timing",
             k + 1,
@@ -534,8 +540,7 @@ fn run_stages(cfg: &Config, opts: &CheckOptions, result: &mut ConfigResult) -> R
         let (a, b, bias) = random_matmul(&spec, cfg, seed);
         let mem = tiled.memory(&a, &b, &bias);
         let program = tiled.words();
-        let r = cosim::run(cfg, &program, &mem, &CosimOptions::default())
-            .map_err(|e| fail(Stage::RtlVsModel, format!("{what}: {e}")))?;
+        let r = cosim::run(cfg, &program, &mem, &base).map_err(|e| fail(Stage::RtlVsModel, format!("{what}: {e}")))?;
         if !r.pass {
             return Err(fail(
                 Stage::RtlVsModel,
@@ -591,7 +596,8 @@ pub fn junit_xml(suite: &str, results: &[ConfigResult], reports: &[String]) -> S
         results.len()
     ));
     x.push_str(&format!(
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" time=\"{time:.3}\">\n",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\" \
+         time=\"{time:.3}\">\n",
         xml_escape(suite),
         results.len()
     ));

@@ -9,8 +9,11 @@
 use std::path::PathBuf;
 use testbenches::sweep::{check_config, random_config, CheckOptions, ConfigResult, Stage};
 
-/// The seed of the sample in the normal suite (`make sweep` uses its own).
-const SAMPLE_SEED: u64 = 2026;
+/// The seed of the sample in the normal suite (`make sweep` uses its own), chosen for a
+/// diverse pair: a 5x4 output-stationary array of 14-bit inputs, 45-bit accumulators, a
+/// 32-bit DMA and queues of 16; and a 1x8 array with both dataflows, 4-bit inputs,
+/// 4 banks of 20 rows, a 256-bit DMA and queues of 2.
+const SAMPLE_SEED: u64 = 2028;
 
 /// Where a failing configuration's TOML goes: `out/sweep/failures/` of the workspace.
 fn replay_file(r: &ConfigResult) -> PathBuf {
@@ -49,14 +52,22 @@ fn a_broken_machine_fails_the_sweep_with_the_toml_and_the_replay_command() {
     // The sample's configuration 0 (its Verilator model is cached by the test above),
     // with the RTL running each program without its last store.
     let cfg = random_config(SAMPLE_SEED, 0);
-    let opts = CheckOptions { programs: 1, drop_last_store: true, ..CheckOptions::default() };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let opts = CheckOptions {
+        programs: 1,
+        drop_last_store: true,
+        waveform_dir: Some(dir.path().to_path_buf()),
+        ..CheckOptions::default()
+    };
     let r = check_config(&cfg, &opts);
     let f = r.failure.as_ref().expect("a missing store must fail the configuration");
     assert_eq!(f.stage, Stage::RtlVsModel, "{}", f.message);
     assert!(f.message.contains("differs from the golden model") && f.message.contains("expected"), "{}", f.message);
+    assert!(f.message.contains(&dir.path().display().to_string()), "names its waveform: {}", f.message);
     let report = r.failure_report("out/sweep/failures/x.toml", &opts);
     assert!(report.contains(&format!("name = \"{}\"", cfg.name)) && report.contains("[array]"), "{report}");
-    assert!(report.contains("cargo run --release -p seedchip -- sweep --replay out/sweep/failures/x.toml --programs 1"));
+    let replay = "cargo run --release -p seedchip -- sweep --replay out/sweep/failures/x.toml --programs 1";
+    assert!(report.contains(replay), "{report}");
     let back = ip_blocks::Config::from_toml(&r.replay_toml(), "replay").expect("the replay file parses");
     assert_eq!(back, cfg);
 }
