@@ -10,26 +10,23 @@
 //!   overflowing): the error names that key;
 //! - small valid configurations generate (every block passes its structural checks).
 //!
-//! Fixed seed; `PROPTEST_CASES=N` runs more cases (`make fuzz`), `PROPTEST_RNG_SEED=S`
-//! another seed.
+//! Fixed seed; `SEEDCHIP_FUZZ_CASES=N` runs more cases (`make fuzz`), proptest's
+//! `PROPTEST_RNG_SEED=S` another seed.
 
 use ip_blocks::config::{AccumulatorConfig, ArrayConfig, ControllerConfig, Dataflow, DmaConfig, ScratchpadConfig};
 use ip_blocks::{Config, ConfigError};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
-/// Fixed seed and `cases` cases, unless the environment says otherwise
-/// (`PROPTEST_CASES` divided by `cost`, for a property much slower than the others).
+/// Fixed seed and `cases` cases, or `$SEEDCHIP_FUZZ_CASES / cost` (`make fuzz`; `cost`
+/// for a property much slower than the others). proptest's own `PROPTEST_CASES` and
+/// `PROPTEST_RNG_SEED`, when set, override both for every property.
 fn fuzz_config(cases: u32, cost: u32) -> ProptestConfig {
-    let mut c = ProptestConfig::default();
-    c.cases = match std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse::<u32>().ok()) {
+    let cases = match std::env::var("SEEDCHIP_FUZZ_CASES").ok().and_then(|v| v.parse::<u32>().ok()) {
         Some(n) => (n / cost).max(1),
         None => cases,
     };
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        c.rng_seed = RngSeed::Fixed(0x5eed_c41f);
-    }
-    c
+    ProptestConfig { cases, rng_seed: RngSeed::Fixed(0x5eed_c41f), ..ProptestConfig::default() }
 }
 
 /// The least accumulator width for `rows` products of two `input_bits` numbers, stated

@@ -12,23 +12,19 @@
 //! - arbitrary text and mutated assembly: the assembler never panics, and what it
 //!   accepts decodes.
 //!
-//! Fixed seed; `PROPTEST_CASES=N` runs more cases (`make fuzz`), `PROPTEST_RNG_SEED=S`
-//! another seed.
+//! Fixed seed; `SEEDCHIP_FUZZ_CASES=N` runs more cases (`make fuzz`), proptest's
+//! `PROPTEST_RNG_SEED=S` another seed.
 
 use ip_blocks::isa::{opcode, parse_program, Instr, LocalAddr, Mode, Space, MAX_B_ROW, MAX_ROW};
 use ip_blocks::quant::Activation;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, RngSeed};
 
+/// Fixed seed and `cases` cases, or `$SEEDCHIP_FUZZ_CASES` (`make fuzz`). proptest's own
+/// `PROPTEST_CASES` and `PROPTEST_RNG_SEED`, when set, override both.
 fn fuzz_config(cases: u32) -> ProptestConfig {
-    let mut c = ProptestConfig::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        c.cases = cases;
-    }
-    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
-        c.rng_seed = RngSeed::Fixed(0x15a_dec0);
-    }
-    c
+    let cases = std::env::var("SEEDCHIP_FUZZ_CASES").ok().and_then(|v| v.parse::<u32>().ok()).unwrap_or(cases);
+    ProptestConfig { cases, rng_seed: RngSeed::Fixed(0x15a_dec0), ..ProptestConfig::default() }
 }
 
 const OPCODES: [u8; 8] = [
