@@ -61,3 +61,17 @@ fn a_shard_of_a_sweep_writes_junit_and_a_replay_passes() {
     assert_eq!(o.status.code(), Some(0), "{t}");
     assert!(t.contains("sweep_2028_1: ") && t.contains("1 passed, 0 failed"), "{t}");
 }
+
+#[test]
+fn sweep_without_verilator_says_how_to_install_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_seedchip"))
+        .current_dir(dir.path())
+        .env(testbenches::verilator::VERILATOR_ENV, dir.path().join("no-verilator"))
+        .args(["sweep", "--count", "1", "--junit", "j.xml"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("Verilator not found") && text(&o).contains("setup-tools.sh"), "{}", text(&o));
+    assert!(!dir.path().join("j.xml").exists());
+}
