@@ -14,6 +14,13 @@
 #                the default suite runs iCEBreaker),
 #                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
 #   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
+#   make sweep   random configuration sweep: 50 random valid configurations, each generated,
+#                linted, run on the interpreter and Verilator and against the golden model
+#                (SWEEP_COUNT, SWEEP_SEED, SWEEP_SHARD=I/N; JUnit in out/sweep/junit.xml;
+#                measured 31 minutes on 2 busy cores, nearly all of it Verilator builds)
+#   make fuzz    the proptest fuzzers of the configuration parser and the ISA decoder with
+#                FUZZ_CASES (200000) cases each instead of make test's 4096 and 20000
+#                (about 2 minutes)
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
 SHELL := bash
@@ -28,10 +35,10 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test slow synth fpga-all bench lint clean distclean
+.PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz lint clean distclean
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -76,6 +83,22 @@ bench: setup build
 	@echo "MAC utilization, 128x128x128 int8 matmul on Verilator (target: 95%):"
 	$(SEEDCHIP) sim --preset ice40 --workload matmul:128x128x128
 	$(SEEDCHIP) sim --preset ecp5 --workload matmul:128x128x128
+
+# The random configuration sweep. Split it across machines with SWEEP_SHARD=I/N (the
+# same SWEEP_COUNT and SWEEP_SEED on each); a failing configuration is written to
+# out/sweep/failures/NAME.toml with the command that replays it.
+SWEEP_COUNT ?= 50
+SWEEP_SEED ?= 1
+SWEEP_SHARD ?= 1/1
+sweep: setup build
+	$(SEEDCHIP) sweep --count $(SWEEP_COUNT) --seed $(SWEEP_SEED) --shard $(SWEEP_SHARD) \
+		--junit out/sweep/junit.xml
+
+# proptest with more cases (cargo fuzz needs a nightly compiler; see docs/architecture.md);
+# the generation property runs FUZZ_CASES / 64.
+FUZZ_CASES ?= 200000
+fuzz:
+	SEEDCHIP_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p ip-blocks --test fuzz_config --test fuzz_isa --test corpus
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

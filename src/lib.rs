@@ -7,6 +7,8 @@
 //! - [`sim`]: run a workload (a matmul with random or `.npy` operands, an int8 MLP) on
 //!   the RTL or the golden model and check it; [`npy`] reads and writes the `.npy` files,
 //!   [`mlp`] runs a network from a committed fixture layer by layer.
+//! - [`sweep`]: the random configuration sweep (`seedchip sweep`): shards, failing
+//!   configurations as TOML files, JUnit XML.
 //! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
 //!   (Yosys, nextpnr, packer) into `out/<board>/`.
 //!
@@ -26,3 +28,4 @@ pub mod manifest;
 pub mod mlp;
 pub mod npy;
 pub mod sim;
+pub mod sweep;

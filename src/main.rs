@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use ip_blocks::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use testbenches::sweep::CheckOptions;
 
 #[derive(Parser)]
 #[command(name = "seedchip", version, about = "SeedChip: an open AI-accelerator generator")]
@@ -29,6 +30,44 @@ enum Command {
     /// Predict whether a configuration fits a board (refusing, with numbers, what cannot),
     /// then synthesize, place and route it and write the bitstream into OUT.
     Fpga(Box<FpgaArgs>),
+    /// Random valid configurations, each generated, linted (-Wall), run on the IR
+    /// interpreter and Verilator and checked against the golden model; or the replay of
+    /// one failing configuration.
+    Sweep(SweepArgs),
+}
+
+#[derive(Args)]
+struct SweepArgs {
+    /// Configurations in the whole sweep (all shards together).
+    #[arg(long, default_value_t = 50, conflicts_with = "replay")]
+    count: u32,
+    /// Seed of the sweep: configuration I of seed S is the same on every machine.
+    #[arg(long, default_value_t = 1, conflicts_with = "replay")]
+    seed: u64,
+    /// Run only shard I of N (1 <= I <= N): configurations with index % N == I - 1.
+    #[arg(long, value_name = "I/N", default_value = "1/1", conflicts_with = "replay")]
+    shard: testbenches::sweep::Shard,
+    /// Write a JUnit XML report here (one testcase per configuration).
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Where the TOML (and the waveform) of each failing configuration is written.
+    #[arg(long, value_name = "DIR", default_value = "out/sweep/failures")]
+    failures: PathBuf,
+    /// Check the one configuration in FILE (as a failing sweep wrote it) instead.
+    #[arg(long, value_name = "FILE.toml")]
+    replay: Option<PathBuf>,
+    /// Random programs per configuration on Verilator against the golden model.
+    #[arg(long, default_value_t = CheckOptions::default().programs)]
+    programs: usize,
+    /// Instructions per program.
+    #[arg(long, default_value_t = CheckOptions::default().program_len)]
+    program_len: usize,
+    /// Instructions of the program that also runs on the (slow) IR interpreter.
+    #[arg(long, default_value_t = CheckOptions::default().interp_program_len)]
+    interp_program_len: usize,
+    /// Cycles of random port stimulus, interpreter against Verilator.
+    #[arg(long, default_value_t = CheckOptions::default().lockstep_cycles)]
+    lockstep_cycles: u64,
 }
 
 #[derive(Args)]
@@ -441,6 +480,41 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
     }
 }
 
+fn sweep(args: &SweepArgs) -> Result<bool> {
+    use seedchip::sweep::{Request, Selection};
+    let selection = match &args.replay {
+        Some(path) => Selection::Replay(path.clone()),
+        None => Selection::Random { seed: args.seed, count: args.count, shard: args.shard },
+    };
+    let req = Request {
+        selection,
+        check: CheckOptions {
+            programs: args.programs,
+            program_len: args.program_len,
+            interp_program_len: args.interp_program_len,
+            lockstep_cycles: args.lockstep_cycles,
+            drop_last_store: false,
+            waveform_dir: Some(args.failures.clone()),
+        },
+        failures_dir: args.failures.clone(),
+        junit: args.junit.clone(),
+    };
+    let s = seedchip::sweep::run(&req, &mut |line| println!("{line}"))?;
+    let n = s.results.len();
+    let per = if n == 0 { 0.0 } else { s.seconds / n as f64 };
+    println!(
+        "{}: {n} configurations, {} passed, {} failed, in {:.1} s ({per:.1} s per configuration)",
+        s.suite,
+        n - s.failed(),
+        s.failed(),
+        s.seconds
+    );
+    if let Some(j) = &args.junit {
+        println!("JUnit XML: {}", j.display());
+    }
+    Ok(s.pass())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
@@ -449,6 +523,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => a.json,
         Command::Fpga(a) => a.json,
         Command::Run(a) => a.json,
+        Command::Sweep(_) => false,
     };
     let result = match &cli.command {
         Command::Gen(a) => gen(a),
@@ -456,6 +531,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => sim(a),
         Command::Fpga(a) => fpga_cmd(a),
         Command::Run(a) => run_board(a),
+        Command::Sweep(a) => sweep(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

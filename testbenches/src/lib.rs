@@ -36,6 +36,8 @@
 //!   [`verilate`], [`HarnessError`]): C++ shim generation, build cache, Rust driver.
 //! - [`icarus`]: the second simulator: a generated Verilog testbench run in Icarus
 //!   Verilog, compared with the golden model and Verilator.
+//! - [`sweep`]: random valid configurations, each generated, linted, simulated on both
+//!   simulators and checked against the golden model (`seedchip sweep`).
 
 pub mod accumulator;
 pub mod axi;
@@ -45,6 +47,7 @@ pub mod icarus;
 pub mod lockstep;
 pub mod programs;
 pub mod random_circuit;
+pub mod sweep;
 pub mod systolic;
 pub mod vcd;
 pub mod verilator;

@@ -290,7 +290,13 @@ pub fn random_program(cfg: &Config, seed: u64, len: usize, kinds: &[Kind]) -> Ve
     let acc_used = g.acc_rows.min(64);
     let mut gen = Gen {
         g,
-        sp_base: if g.sp_banks > 1 { g.sp_rows_per_bank - sp_used / 2 } else { 0 },
+        // Straddling banks 0 and 1 when the banks are large enough; with small banks
+        // (4 banks of 20 rows) the rows used already span several banks from row 0.
+        sp_base: if g.sp_banks > 1 {
+            g.sp_rows_per_bank.saturating_sub(sp_used / 2).min(g.sp_rows() - sp_used)
+        } else {
+            0
+        },
         acc_base: g.acc_rows - acc_used,
         ws: cfg.array.dataflow.has_ws(),
         os: cfg.array.dataflow.has_os(),
