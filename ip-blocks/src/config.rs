@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use thiserror::Error;
 
+/// The longest `name`: it prefixes every module and file name.
+pub const MAX_NAME_LEN: usize = 64;
+
 /// A configuration could not be read or is out of range.
 #[derive(Debug, Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read configuration `{path}`: {source}")]
-    Read { path: String, source: std::io::Error },
+    /// (The I/O error is in the message, not a `source`, so that error chains do not
+    /// print it twice.)
+    #[error("cannot read configuration `{path}`: {cause}")]
+    Read { path: String, cause: std::io::Error },
     /// The TOML is malformed, has an unknown key, or a value of the wrong type.
     #[error("configuration `{path}`: {message}")]
     Parse { path: String, message: String },
@@ -213,7 +218,7 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
         let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: origin.clone(), source })?;
+            std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: origin.clone(), cause })?;
         Self::from_toml(&text, &origin)
     }
 
@@ -251,6 +256,17 @@ impl Config {
                 key: "name".into(),
                 value: format!("{:?}", self.name),
                 allowed: format!("a Verilog identifier is needed ({why})"),
+            });
+        }
+        // Module names are `<name>_<block>`: keep them readable and within what tools and
+        // file systems take without complaint.
+        if self.name.len() > MAX_NAME_LEN {
+            let shown: String = self.name.chars().take(24).collect();
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "name".into(),
+                value: format!("\"{shown}...\" ({} characters)", self.name.len()),
+                allowed: format!("at most {MAX_NAME_LEN} characters (it prefixes every module name)"),
             });
         }
         let a = &self.array;
@@ -394,6 +410,9 @@ mod tests {
     fn bad_name_is_rejected() {
         let e = err(&format!("name = \"my chip\"\n{OK}"));
         assert!(e.contains("`name`") && e.contains("identifier"), "{e}");
+        let long = format!("name = \"{}\"\n", "a".repeat(65));
+        let e = err(&(long + OK));
+        assert!(e.contains("`name`") && e.contains("65 characters") && e.contains("at most 64"), "{e}");
     }
 
     #[test]
