@@ -9,6 +9,8 @@
 //!   [`mlp`] runs a network from a committed fixture layer by layer.
 //! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
 //!   (Yosys, nextpnr, packer) into `out/<board>/`.
+//! - [`report`]: `--report DIR` on `gen`, `sim` and `fpga`: an HTML page with SVG
+//!   pictures of the configuration, the last run and the boards.
 //!
 //! ```
 //! let cfg = ip_blocks::Config::preset("ice40").unwrap();
@@ -25,4 +27,6 @@ pub mod lint;
 pub mod manifest;
 pub mod mlp;
 pub mod npy;
+pub mod progress;
+pub mod report;
 pub mod sim;

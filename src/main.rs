@@ -53,6 +53,10 @@ struct FpgaArgs {
     /// The output folder (default: out/<board>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also bring the HTML report in DIR up to date with this board's resources
+    /// (DIR/index.html; see `seedchip gen --help`).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Print one JSON object on stdout instead of text (progress stays on stderr).
     #[arg(long)]
     json: bool,
@@ -115,6 +119,10 @@ struct SimArgs {
     /// mlp workloads: run only the first N test images (default: all).
     #[arg(long, value_name = "N")]
     images: Option<usize>,
+    /// Also bring the HTML report in DIR up to date with this run: its utilization
+    /// breakdown and its place on the roofline (DIR/index.html).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -141,6 +149,11 @@ struct GenArgs {
     /// The output folder.
     #[arg(long)]
     out: PathBuf,
+    /// Also write an HTML report of the configuration into DIR (DIR/index.html: block
+    /// diagram, roofline); `sim` and `fpga` with the same --report add the last run and
+    /// each board's resources. A DIR about another configuration starts afresh.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -197,9 +210,13 @@ fn gen(args: &GenArgs) -> Result<bool> {
     let (cfg, source) = load_config(args)?;
     let summary = seedchip::gen::generate_to(&cfg, &source, &args.out)
         .with_context(|| format!("generating into `{}`", args.out.display()))?;
+    let page = update_report(&args.report, &cfg, &source, seedchip::report::Change::Config)?;
     if args.json {
         let mut v = serde_json::to_value(&summary)?;
         v["ok"] = true.into();
+        if let Some(p) = &page {
+            v["report"] = p.display().to_string().into();
+        }
         println!("{}", serde_json::to_string(&v)?);
     } else {
         println!(
@@ -211,8 +228,27 @@ fn gen(args: &GenArgs) -> Result<bool> {
         for f in &summary.files {
             println!("  {}", summary.out.join(f).display());
         }
+        if let Some(p) = &page {
+            println!("report: {}", p.display());
+        }
     }
     Ok(true)
+}
+
+/// With `--report DIR`: apply `change` to the report in DIR; its notes go to stderr.
+/// Returns the page written.
+fn update_report(
+    dir: &Option<PathBuf>,
+    cfg: &Config,
+    source: &str,
+    change: seedchip::report::Change,
+) -> Result<Option<PathBuf>> {
+    let Some(dir) = dir else { return Ok(None) };
+    let u = seedchip::report::update(dir, cfg, source, change)?;
+    for n in &u.notes {
+        eprintln!("note: {n}");
+    }
+    Ok(Some(u.page))
 }
 
 fn lint(args: &LintArgs) -> Result<bool> {
@@ -236,6 +272,7 @@ fn lint(args: &LintArgs) -> Result<bool> {
 }
 
 fn sim(args: &SimArgs) -> Result<bool> {
+    use seedchip::report::{Change, RunRecord};
     use seedchip::sim::{MatmulRun, NpyInputs, RequantChoice, Workload};
     let (cfg, source) = config_from(&args.config, &args.preset)?;
     let requant_flags = args.multiplier.is_some()
@@ -250,8 +287,22 @@ fn sim(args: &SimArgs) -> Result<bool> {
                 net.workload()
             );
         }
-        let r = seedchip::mlp::run(&cfg, net, args.images, args.engine)?;
-        return print_mlp_report(&r, &source, args.json);
+        if let Some(dir) = &args.report {
+            seedchip::report::check_dir(dir)?;
+        }
+        let spinner = seedchip::progress::spinner(
+            seedchip::progress::enabled(args.json),
+            format!("{} on {}", net.workload(), args.engine.name()),
+        );
+        let r = seedchip::mlp::run(&cfg, net, args.images, args.engine);
+        spinner.finish_and_clear();
+        let r = r?;
+        let page = update_report(&args.report, &cfg, &source, Change::Run(RunRecord::from_mlp(&r)))?;
+        let pass = print_mlp_report(&r, &source, args.json)?;
+        if let (Some(p), false) = (page, args.json) {
+            println!("  report: {}", p.display());
+        }
+        return Ok(pass);
     }
     if args.images.is_some() {
         anyhow::bail!("--images applies to mlp workloads (e.g. --workload mlp:digits)");
@@ -267,6 +318,9 @@ fn sim(args: &SimArgs) -> Result<bool> {
     if let Some(out) = &args.out {
         seedchip::sim::check_out_path(out)?;
     }
+    if let Some(dir) = &args.report {
+        seedchip::report::check_dir(dir)?;
+    }
     let run = match (&args.a, &args.b, args.workload) {
         (Some(a), Some(b), _) => {
             let files = NpyInputs { a: a.clone(), b: b.clone(), bias: args.bias.clone() };
@@ -275,7 +329,13 @@ fn sim(args: &SimArgs) -> Result<bool> {
         (_, _, Some(Workload::Matmul { m, k, n })) => MatmulRun::random(&cfg, (m, k, n), args.seed, &rq, args.raw)?,
         _ => anyhow::bail!("give --workload matmul:MxKxN, --workload mlp:digits, or --a A.npy --b B.npy"),
     };
-    let (mut r, c) = seedchip::sim::run_matmul(&cfg, run.clone(), args.seed, args.engine)?;
+    let spinner = seedchip::progress::spinner(
+        seedchip::progress::enabled(args.json),
+        format!("{} on {}", run.label, args.engine.name()),
+    );
+    let result = seedchip::sim::run_matmul(&cfg, run.clone(), args.seed, args.engine);
+    spinner.finish_and_clear();
+    let (mut r, c) = result?;
     if let Some(out) = &args.out {
         if r.pass {
             seedchip::sim::write_c(&cfg, &run, &c, out)?;
@@ -284,7 +344,12 @@ fn sim(args: &SimArgs) -> Result<bool> {
             eprintln!("not writing `{}`: the run failed", out.display());
         }
     }
-    print_report(&r, &source, args.json)
+    let page = update_report(&args.report, &cfg, &source, Change::Run(RunRecord::from_sim(&r)))?;
+    let pass = print_report(&r, &source, args.json)?;
+    if let (Some(p), false) = (page, args.json) {
+        println!("  report: {}", p.display());
+    }
+    Ok(pass)
 }
 
 fn print_mlp_report(r: &seedchip::mlp::MlpReport, source: &str, json: bool) -> Result<bool> {
@@ -377,7 +442,12 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
         seed: args.seed,
         out: args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&board.name)),
     };
+    if let Some(dir) = &args.report {
+        seedchip::report::check_dir(dir)?;
+    }
     let json = args.json;
+    let show = seedchip::progress::enabled(json);
+    let mut spinner: Option<indicatif::ProgressBar> = None;
     let outcome = seedchip::fpga::run(
         &req,
         seedchip::fpga::BOARD_TOP,
@@ -388,40 +458,72 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
                 print!("{p}");
             }
         },
-        &mut |p| eprintln!("{p}"),
-    )?;
+        &mut |p| {
+            if let Some(s) = spinner.take() {
+                s.finish_and_clear();
+            }
+            eprintln!("{p}");
+            if let fpga::flow::Progress::Start { tool, .. } = p {
+                spinner = Some(seedchip::progress::spinner(show, format!("running {tool}")));
+            }
+        },
+    );
+    if let Some(s) = spinner.take() {
+        s.finish_and_clear();
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            // The record says the flow failed: the report shows it, then the error is reported.
+            if args.report.is_some() {
+                let record = std::fs::read_to_string(req.out.join(seedchip::fpga::RECORD)).ok();
+                if let Some(v) = record.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()) {
+                    if let Ok(b) = seedchip::report::BoardRecord::from_fpga_record(&v) {
+                        let _ = update_report(&args.report, &req.cfg, &source, seedchip::report::Change::Board(b));
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
     match outcome {
         Outcome::Refused(p) => {
             let error = format!("{source} does not fit the {}: {}", board.name, p.refusals().join("; "));
+            let record = Record {
+                ok: false,
+                status: "refused",
+                config: &source,
+                fit: &p,
+                pll: None,
+                report: None,
+                error: Some(error.clone()),
+            };
+            let mut v = serde_json::to_value(&record)?;
+            v["board"] = board.name.clone().into();
+            let page = fpga_report(&args.report, &req.cfg, &source, &v)?;
             if json {
-                let record = Record {
-                    ok: false,
-                    status: "refused",
-                    config: &source,
-                    fit: &p,
-                    pll: None,
-                    report: None,
-                    error: Some(error),
-                };
-                let mut v = serde_json::to_value(&record)?;
-                v["board"] = board.name.clone().into();
                 println!("{}", serde_json::to_string(&v)?);
             } else {
                 println!("refused, no tool run: {error}");
+                if let Some(p) = page {
+                    println!("report: {}", p.display());
+                }
             }
             Ok(false)
         }
         Outcome::Built { fit, report, pll } => {
+            let record = Record {
+                ok: report.timing_met,
+                status: "built",
+                config: &source,
+                fit: &fit,
+                pll,
+                report: Some(&report),
+                error: None,
+            };
+            let v = serde_json::to_value(&record)?;
+            let page = fpga_report(&args.report, &req.cfg, &source, &v)?;
             if json {
-                let record = Record {
-                    ok: report.timing_met,
-                    status: "built",
-                    config: &source,
-                    fit: &fit,
-                    pll,
-                    report: Some(&report),
-                    error: None,
-                };
                 println!("{}", serde_json::to_string(&record)?);
             } else {
                 println!("{report}");
@@ -435,10 +537,22 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
                     println!("  warning (fit estimate): {w}");
                 }
                 println!("outputs in {} (rtl/, build/, {})", req.out.display(), seedchip::fpga::RECORD);
+                if let Some(p) = page {
+                    println!("report: {}", p.display());
+                }
             }
             Ok(report.timing_met)
         }
     }
+}
+
+/// With `--report DIR`: put the board of the fpga record `v` into the report.
+fn fpga_report(dir: &Option<PathBuf>, cfg: &Config, source: &str, v: &serde_json::Value) -> Result<Option<PathBuf>> {
+    if dir.is_none() {
+        return Ok(None);
+    }
+    let b = seedchip::report::BoardRecord::from_fpga_record(v)?;
+    update_report(dir, cfg, source, seedchip::report::Change::Board(b))
 }
 
 fn main() -> ExitCode {
