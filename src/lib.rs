@@ -9,6 +9,8 @@
 //!   [`mlp`] runs a network from a committed fixture layer by layer.
 //! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
 //!   (Yosys, nextpnr, packer) into `out/<board>/`.
+//! - [`bench`]: the performance suite (generation time, simulator speed, Verilator
+//!   build time, MAC utilization) into `out/bench/bench.json` and `bench.md`.
 //! - [`report`]: `--report DIR` on `gen`, `sim` and `fpga`: an HTML page with SVG
 //!   pictures of the configuration, the last run and the boards.
 //!
@@ -21,6 +23,7 @@
 //! assert!(summary.modules.contains(&"seedchip_systolic_array".to_string()));
 //! ```
 
+pub mod bench;
 pub mod fpga;
 pub mod gen;
 pub mod lint;

@@ -29,6 +29,48 @@ enum Command {
     /// Predict whether a configuration fits a board (refusing, with numbers, what cannot),
     /// then synthesize, place and route it and write the bitstream into OUT.
     Fpga(Box<FpgaArgs>),
+    /// Run the performance suite: generation time, IR interpreter and Verilator speed,
+    /// Verilator build time, MAC utilization of matmuls on both presets (medians of
+    /// several runs); writes OUT/bench.json and OUT/bench.md and prints the table.
+    Bench(BenchArgs),
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// The output folder.
+    #[arg(long, default_value = "out/bench")]
+    out: PathBuf,
+    /// A smoke run of every step in seconds, without Verilator (small sizes, one run
+    /// each): figures not comparable with the full suite's.
+    #[arg(long)]
+    quick: bool,
+    /// Print bench.json's object on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn bench(args: &BenchArgs) -> Result<bool> {
+    use seedchip::bench::{self as b, Plan};
+    let (plan, name) = if args.quick { (Plan::quick(), "quick") } else { (Plan::full(), "full") };
+    let pb = seedchip::progress::bar(seedchip::progress::enabled(args.json), plan.steps());
+    let mut first = true;
+    let result = b::run(&plan, name, &mut |s| {
+        if !first {
+            pb.inc(1);
+        }
+        first = false;
+        pb.set_message(s.to_string());
+    });
+    pb.finish_and_clear();
+    let report = result?;
+    let (json, table) = b::write(&args.out, &report)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", b::markdown(&report));
+        println!("\nwritten: {} and {}", json.display(), table.display());
+    }
+    Ok(report.utilization.iter().all(|u| u.pass))
 }
 
 #[derive(Args)]
@@ -252,7 +294,13 @@ fn update_report(
 }
 
 fn lint(args: &LintArgs) -> Result<bool> {
-    let report = seedchip::lint::lint_dir(&args.out)?;
+    let spinner = seedchip::progress::spinner(
+        seedchip::progress::enabled(args.json),
+        format!("verilator --lint-only -Wall on {}", args.out.display()),
+    );
+    let report = seedchip::lint::lint_dir(&args.out);
+    spinner.finish_and_clear();
+    let report = report?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -394,7 +442,13 @@ fn run_board(args: &RunArgs) -> Result<bool> {
         _ => args.preset.clone(),
     };
     let (cfg, source) = config_from(&args.config, &preset)?;
-    let r = seedchip::sim::run_on_board(&cfg, &board, &args.port, args.workload, args.seed)?;
+    let spinner = seedchip::progress::spinner(
+        seedchip::progress::enabled(args.json),
+        format!("running on the {} over {}", board.name, args.port.display()),
+    );
+    let r = seedchip::sim::run_on_board(&cfg, &board, &args.port, args.workload, args.seed);
+    spinner.finish_and_clear();
+    let r = r?;
     print_report(&r, &source, args.json)
 }
 
@@ -563,6 +617,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => a.json,
         Command::Fpga(a) => a.json,
         Command::Run(a) => a.json,
+        Command::Bench(a) => a.json,
     };
     let result = match &cli.command {
         Command::Gen(a) => gen(a),
@@ -570,6 +625,7 @@ fn main() -> ExitCode {
         Command::Sim(a) => sim(a),
         Command::Fpga(a) => fpga_cmd(a),
         Command::Run(a) => run_board(a),
+        Command::Bench(a) => bench(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

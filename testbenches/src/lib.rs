@@ -45,6 +45,7 @@ pub mod icarus;
 pub mod lockstep;
 pub mod programs;
 pub mod random_circuit;
+pub mod speed;
 pub mod systolic;
 pub mod vcd;
 pub mod verilator;
