@@ -250,6 +250,9 @@ fn config_from(config: &Option<PathBuf>, preset: &Option<String>) -> Result<(Con
 
 fn gen(args: &GenArgs) -> Result<bool> {
     let (cfg, source) = load_config(args)?;
+    if let Some(dir) = &args.report {
+        seedchip::report::check_dir(dir)?;
+    }
     let summary = seedchip::gen::generate_to(&cfg, &source, &args.out)
         .with_context(|| format!("generating into `{}`", args.out.display()))?;
     let page = update_report(&args.report, &cfg, &source, seedchip::report::Change::Config)?;

@@ -455,6 +455,51 @@ mod tests {
     }
 
     #[test]
+    fn the_record_seedchip_fpga_writes_reads_back_as_a_board() {
+        use fpga::flow::{FlowReport, Logs, Resources, Usage};
+        let board = fpga::board::Board::by_name("ulx3s").unwrap();
+        let fit = fpga::fit::predict(&Config::preset("ecp5").unwrap(), &board).unwrap();
+        let u = |used, available| Usage { used, available };
+        let report = FlowReport {
+            board: "ulx3s".into(),
+            device: fit.device.clone(),
+            family: fpga::Family::Ecp5,
+            top: "seedchip_board".into(),
+            target_mhz: 25.0,
+            fmax_mhz: Some(48.25),
+            timing_met: true,
+            clocks: vec![],
+            resources: Resources {
+                lut: u(9000, 83640),
+                ff: u(7000, 83640),
+                dsp: u(68, 156),
+                bram: u(44, 208),
+                spram: u(0, 0),
+            },
+            seed: 1,
+            bitstream: "b.bit".into(),
+            dir: "build".into(),
+            logs: Logs { synth: "y".into(), pnr: "n".into(), pack: "p".into() },
+            steps: vec![],
+        };
+        let record = crate::fpga::Record {
+            ok: true,
+            status: "built",
+            config: "preset ecp5",
+            fit: &fit,
+            pll: None,
+            report: Some(&report),
+            error: None,
+        };
+        let b = BoardRecord::from_fpga_record(&serde_json::to_value(&record).unwrap()).unwrap();
+        assert_eq!((b.board.as_str(), b.status.as_str(), b.figures.as_str()), ("ulx3s", "built", "nextpnr"));
+        assert_eq!((b.fmax_mhz, b.target_mhz, b.timing_met), (Some(48.25), Some(25.0), Some(true)));
+        let names: Vec<&str> = b.resources.iter().map(|r| r.resource.as_str()).collect();
+        assert_eq!(names, ["lut", "ff", "dsp", "bram"], "no SPRAM on the ECP5");
+        assert_eq!((b.resources[2].used, b.resources[2].cell.as_str()), (68, "MULT18X18D"));
+    }
+
+    #[test]
     fn an_fpga_record_gives_resources_from_nextpnr_or_from_the_prediction() {
         let fit = serde_json::json!({"board": "ulx3s", "device": "ECP5-85F", "needs": [
             {"resource": "lut", "cell": "LUT4", "needed": 9000, "available": 83640, "estimate": true, "parts": []},
