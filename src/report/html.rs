@@ -11,7 +11,7 @@ max-width: 920px; color: #222; background: #fff; }
 h1 { font-size: 1.6em; } h2 { margin-top: 1.6em; border-bottom: 1px solid #ccc; } h3 { margin-bottom: 0.3em; }
 table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: left; }
 code { background: #f4f4f4; padding: 0 3px; } .pass { color: #2e7d32; font-weight: bold; }
-.fail { color: #c62828; font-weight: bold; } figure { margin: 0.5em 0; } .note { color: #555; }";
+.fail { color: #c62828; font-weight: bold; } .error { color: #c62828; } figure { margin: 0.5em 0; } .note { color: #555; }";
 
 /// The page for `data`.
 pub fn render(data: &ReportData) -> String {
@@ -125,7 +125,7 @@ fn board(o: &mut String, b: &BoardRecord) {
     }
     let _ = writeln!(o, "<p>{}.</p>", esc(&line));
     if let Some(e) = &b.error {
-        let _ = writeln!(o, "<p class=\"fail\">{}</p>", esc(e));
+        let _ = writeln!(o, "<p class=\"error\">{}</p>", esc(e));
     }
     if b.resources.is_empty() {
         return;

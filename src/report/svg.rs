@@ -262,7 +262,7 @@ pub struct Bar {
 
 /// Horizontal bars, one per line, with a title.
 pub fn bars(title: &str, rows: &[Bar]) -> String {
-    let (w, row_h) = (760.0, 30.0);
+    let (w, row_h) = (880.0, 30.0);
     let h = 20.0 + row_h * rows.len() as f64;
     let mut o = open(w, h, title);
     let (track_x, track_w) = (250.0, 330.0);
