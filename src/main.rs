@@ -349,11 +349,7 @@ fn sim(args: &SimArgs) -> Result<bool> {
         spinner.finish_and_clear();
         let r = r?;
         let page = update_report(&args.report, &cfg, &source, Change::Run(RunRecord::from_mlp(&r)))?;
-        let pass = print_mlp_report(&r, &source, args.json)?;
-        if let (Some(p), false) = (page, args.json) {
-            println!("  report: {}", p.display());
-        }
-        return Ok(pass);
+        return print_mlp_report(&r, &source, args.json, page.as_deref());
     }
     if args.images.is_some() {
         anyhow::bail!("--images applies to mlp workloads (e.g. --workload mlp:digits)");
@@ -396,16 +392,26 @@ fn sim(args: &SimArgs) -> Result<bool> {
         }
     }
     let page = update_report(&args.report, &cfg, &source, Change::Run(RunRecord::from_sim(&r)))?;
-    let pass = print_report(&r, &source, args.json)?;
-    if let (Some(p), false) = (page, args.json) {
-        println!("  report: {}", p.display());
-    }
-    Ok(pass)
+    print_report(&r, &source, args.json, page.as_deref())
 }
 
-fn print_mlp_report(r: &seedchip::mlp::MlpReport, source: &str, json: bool) -> Result<bool> {
+/// The JSON object of `value`, with `report` (the page's path) added when there is one.
+fn with_page(value: &impl serde::Serialize, page: Option<&std::path::Path>) -> Result<String> {
+    let mut v = serde_json::to_value(value)?;
+    if let Some(p) = page {
+        v["report"] = p.display().to_string().into();
+    }
+    Ok(serde_json::to_string(&v)?)
+}
+
+fn print_mlp_report(
+    r: &seedchip::mlp::MlpReport,
+    source: &str,
+    json: bool,
+    page: Option<&std::path::Path>,
+) -> Result<bool> {
     if json {
-        println!("{}", serde_json::to_string(&r)?);
+        println!("{}", with_page(r, page)?);
         return Ok(r.pass);
     }
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
@@ -435,6 +441,9 @@ fn print_mlp_report(r: &seedchip::mlp::MlpReport, source: &str, json: bool) -> R
     if let Some(f) = &r.failure {
         println!("  failure: {f}");
     }
+    if let Some(p) = page {
+        println!("  report: {}", p.display());
+    }
     Ok(r.pass)
 }
 
@@ -452,12 +461,17 @@ fn run_board(args: &RunArgs) -> Result<bool> {
     let r = seedchip::sim::run_on_board(&cfg, &board, &args.port, args.workload, args.seed);
     spinner.finish_and_clear();
     let r = r?;
-    print_report(&r, &source, args.json)
+    print_report(&r, &source, args.json, None)
 }
 
-fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Result<bool> {
+fn print_report(
+    r: &seedchip::sim::SimReport,
+    source: &str,
+    json: bool,
+    page: Option<&std::path::Path>,
+) -> Result<bool> {
     if json {
-        println!("{}", serde_json::to_string(&r)?);
+        println!("{}", with_page(r, page)?);
     } else {
         println!(
             "{} on {source}, engine {}, seed {}: {}",
@@ -480,6 +494,9 @@ fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Resul
         }
         if let Some(f) = &r.failure {
             println!("  failure: {f}");
+        }
+        if let Some(p) = page {
+            println!("  report: {}", p.display());
         }
     }
     Ok(r.pass)
@@ -559,7 +576,7 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
             v["board"] = board.name.clone().into();
             let page = fpga_report(&args.report, &req.cfg, &source, &v)?;
             if json {
-                println!("{}", serde_json::to_string(&v)?);
+                println!("{}", with_page(&v, page.as_deref())?);
             } else {
                 println!("refused, no tool run: {error}");
                 if let Some(p) = page {
@@ -581,7 +598,7 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
             let v = serde_json::to_value(&record)?;
             let page = fpga_report(&args.report, &req.cfg, &source, &v)?;
             if json {
-                println!("{}", serde_json::to_string(&record)?);
+                println!("{}", with_page(&record, page.as_deref())?);
             } else {
                 println!("{report}");
                 if let Some(p) = pll {

@@ -221,6 +221,10 @@ fn gen_sim_and_fpga_with_report_fill_the_page_and_a_foreign_folder_is_refused() 
     let o = seedchip(&["sim", "--preset", "ice40", "--workload", "matmul:8x8x8", "--engine", "model", "--report", d]);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(text(&o).0.contains("report: "), "{:?}", text(&o));
+    let sim = ["sim", "--preset", "ice40", "--workload", "matmul:8x8x8", "--engine", "model", "--json", "--report", d];
+    let o = seedchip(&sim);
+    let v: serde_json::Value = serde_json::from_str(text(&o).0.trim()).expect("one JSON object");
+    assert_eq!((v["pass"].as_bool(), v["report"].as_str()), (Some(true), dir.join("index.html").to_str()));
     let page = std::fs::read_to_string(dir.join("index.html")).unwrap();
     assert!(page.contains("matmul:8x8x8") && page.contains("golden model counts no cycles"));
     assert_eq!(check_xhtml(&page).len(), 2);
