@@ -251,6 +251,12 @@ fn config_from(config: &Option<PathBuf>, preset: &Option<String>) -> Result<(Con
 fn gen(args: &GenArgs) -> Result<bool> {
     let (cfg, source) = load_config(args)?;
     if let Some(dir) = &args.report {
+        if dir == &args.out {
+            anyhow::bail!(
+                "--report `{}` is the --out folder: give the report a folder of its own (e.g. out/report)",
+                dir.display()
+            );
+        }
         seedchip::report::check_dir(dir)?;
     }
     let summary = seedchip::gen::generate_to(&cfg, &source, &args.out)

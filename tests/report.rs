@@ -229,6 +229,11 @@ fn gen_sim_and_fpga_with_report_fill_the_page_and_a_foreign_folder_is_refused() 
     assert!(page.contains("matmul:8x8x8") && page.contains("golden model counts no cycles"));
     assert_eq!(check_xhtml(&page).len(), 2);
 
+    let same = ["gen", "--preset", "ice40", "--out", d, "--report", d];
+    let o = seedchip(&same);
+    assert_eq!(o.status.code(), Some(2), "{:?}", text(&o));
+    assert!(text(&o).1.contains("a folder of its own"), "{:?}", text(&o));
+
     // Another configuration starts the report afresh, and says so.
     let o = seedchip(&["gen", "--preset", "ecp5", "--out", gen_out.to_str().unwrap(), "--report", d]);
     assert!(o.status.success(), "{:?}", text(&o));
