@@ -3,7 +3,8 @@
 #   make setup   install the simulators and the YoWASP FPGA tools (scripts/setup-tools.sh)
 #   make build   build the seedchip CLI (release)
 #   make demo    setup + build, generate the iCE40 preset's Verilog into out/ice40, lint it,
-#                run a 64x64x64 matmul on it in Verilator against the golden model
+#                run a 64x64x64 matmul on it in Verilator against the golden model; the
+#                HTML report of both is out/report/index.html
 #   make test    setup, then the whole test suite
 #   make lint    clippy (warnings are errors) and rustfmt check
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints, the
@@ -13,7 +14,9 @@
 #                ULX3S, Tang Nano 9K, OrangeCrab (a small test design, with and without a PLL;
 #                the default suite runs iCEBreaker),
 #                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
-#   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
+#   make bench   the performance suite (seedchip bench, about 5 minutes): generation time,
+#                simulator speed, Verilator build time, MAC utilization of four matmul shapes on
+#                both presets; writes out/bench/bench.json and out/bench/bench.md
 #   make sweep   random configuration sweep: 50 random valid configurations, each generated,
 #                linted, run on the interpreter and Verilator and against the golden model
 #                (SWEEP_COUNT, SWEEP_SEED, SWEEP_SHARD=I/N; JUnit in out/sweep/junit.xml;
@@ -38,7 +41,7 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 .PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz lint clean distclean
 
 help:
-	@sed -n '3,24p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,28p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -47,9 +50,9 @@ build:
 	$(CARGO) build --release -p seedchip
 
 demo: setup build
-	$(SEEDCHIP) gen --preset ice40 --out out/ice40
+	$(SEEDCHIP) gen --preset ice40 --out out/ice40 --report out/report
 	$(SEEDCHIP) lint --out out/ice40
-	$(SEEDCHIP) sim --preset ice40 --workload matmul:64x64x64
+	$(SEEDCHIP) sim --preset ice40 --workload matmul:64x64x64 --report out/report
 
 # nextest does not run doctests, so `cargo test --doc` runs them first; nextest goes last
 # so that its summary line closes the output.
@@ -78,11 +81,9 @@ fpga-all: setup
 	$(CARGO) test --release -p fpga --test flow -- --include-ignored --nocapture
 	$(CARGO) test --release -p seedchip --test cli -- --ignored --nocapture
 
+# The per-tile timing of both dataflows stays in `cargo bench -p testbenches --bench foundation`.
 bench: setup build
-	$(CARGO) bench -p testbenches --bench foundation
-	@echo "MAC utilization, 128x128x128 int8 matmul on Verilator (target: 95%):"
-	$(SEEDCHIP) sim --preset ice40 --workload matmul:128x128x128
-	$(SEEDCHIP) sim --preset ecp5 --workload matmul:128x128x128
+	$(SEEDCHIP) bench --out out/bench
 
 # The random configuration sweep. Split it across machines with SWEEP_SHARD=I/N (the
 # same SWEEP_COUNT and SWEEP_SEED on each); a failing configuration is written to

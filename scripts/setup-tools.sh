@@ -9,6 +9,8 @@
 #   verilator        simulation of the emitted Verilog (tests)
 #   iverilog         second simulator, cross-check
 #   build-essential  g++ and make, which Debian's verilator needs but does not pull in
+#   chromium         headless browser: the test that renders the HTML report (--report)
+#   fonts-dejavu-core  a font for it (chromium only recommends one)
 #   python3-venv     only if `python3 -m venv` does not work
 # From PyPI, pinned, into the project's own .venv at the repository root:
 #   YoWASP builds of Yosys and nextpnr (iCE40, ECP5, Gowin) for the FPGA flow.
@@ -34,7 +36,7 @@ case "${1:-}" in
     "") ;;
     --check) CHECK=1 ;;
     -h | --help)
-        sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown argument '$1' (use --check or --help)" ;;
@@ -51,6 +53,8 @@ APT_MISSING=()
 have verilator || APT_MISSING+=(verilator)
 have iverilog || APT_MISSING+=(iverilog)
 { have g++ && have make; } || APT_MISSING+=(build-essential)
+{ have chromium || have chromium-browser; } || APT_MISSING+=(chromium)
+[[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || APT_MISSING+=(fonts-dejavu-core)
 if ! have python3; then
     APT_MISSING+=(python3 python3-venv)
 elif ! venv_works; then

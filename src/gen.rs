@@ -102,22 +102,35 @@ pub fn generate_to(cfg: &Config, source: &str, out: &Path) -> Result<GenSummary>
 
 /// Write `files` into a fresh temporary folder next to `out`, then rename it to `out`.
 pub fn write_atomically(out: &Path, files: &[(String, String)]) -> Result<()> {
+    write_dir_atomically(out, files, MANIFEST, "seedchip gen", "--out")
+}
+
+/// Write `files` into a fresh temporary folder next to `out`, then rename it to `out`,
+/// replacing an earlier output of `command` (a folder holding `marker`) or an empty folder,
+/// and refusing anything else (`flag` names the option that chose `out`, for the message).
+pub fn write_dir_atomically(
+    out: &Path,
+    files: &[(String, String)],
+    marker: &str,
+    command: &str,
+    flag: &str,
+) -> Result<()> {
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     let leaf = out
         .file_name()
-        .with_context(|| format!("--out `{}` must name a folder", out.display()))?
+        .with_context(|| format!("{flag} `{}` must name a folder", out.display()))?
         .to_string_lossy()
         .to_string();
     if out.exists() {
-        let is_previous = out.join(MANIFEST).is_file();
+        let is_previous = out.join(marker).is_file();
         let is_empty = out.is_dir() && std::fs::read_dir(out)?.next().is_none();
         if !out.is_dir() || !(is_previous || is_empty) {
             bail!(
-                "refusing to replace `{}`: it exists and is not an earlier `seedchip gen` output \
-                 (no {MANIFEST} inside); choose another --out folder or remove it",
+                "refusing to replace `{}`: it exists and is not an earlier `{command}` output \
+                 (no {marker} inside); choose another {flag} folder or remove it",
                 out.display()
             );
         }

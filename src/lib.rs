@@ -11,6 +11,10 @@
 //!   configurations as TOML files, JUnit XML.
 //! - [`fpga`]: predict whether a configuration fits a board, then build its bitstream
 //!   (Yosys, nextpnr, packer) into `out/<board>/`.
+//! - [`bench`]: the performance suite (generation time, simulator speed, Verilator
+//!   build time, MAC utilization) into `out/bench/bench.json` and `bench.md`.
+//! - [`report`]: `--report DIR` on `gen`, `sim` and `fpga`: an HTML page with SVG
+//!   pictures of the configuration, the last run and the boards.
 //!
 //! ```
 //! let cfg = ip_blocks::Config::preset("ice40").unwrap();
@@ -21,11 +25,14 @@
 //! assert!(summary.modules.contains(&"seedchip_systolic_array".to_string()));
 //! ```
 
+pub mod bench;
 pub mod fpga;
 pub mod gen;
 pub mod lint;
 pub mod manifest;
 pub mod mlp;
 pub mod npy;
+pub mod progress;
+pub mod report;
 pub mod sim;
 pub mod sweep;

@@ -34,6 +34,10 @@ enum Command {
     /// interpreter and Verilator and checked against the golden model; or the replay of
     /// one failing configuration.
     Sweep(SweepArgs),
+    /// Run the performance suite: generation time, IR interpreter and Verilator speed,
+    /// Verilator build time, MAC utilization of matmuls on both presets (medians of
+    /// several runs); writes OUT/bench.json and OUT/bench.md and prints the table.
+    Bench(BenchArgs),
 }
 
 #[derive(Args)]
@@ -71,6 +75,44 @@ struct SweepArgs {
 }
 
 #[derive(Args)]
+struct BenchArgs {
+    /// The output folder.
+    #[arg(long, default_value = "out/bench")]
+    out: PathBuf,
+    /// A smoke run of every step in seconds, without Verilator (small sizes, one run
+    /// each): figures not comparable with the full suite's.
+    #[arg(long)]
+    quick: bool,
+    /// Print bench.json's object on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn bench(args: &BenchArgs) -> Result<bool> {
+    use seedchip::bench::{self as b, Plan};
+    let (plan, name) = if args.quick { (Plan::quick(), "quick") } else { (Plan::full(), "full") };
+    let pb = seedchip::progress::bar(seedchip::progress::enabled(args.json), plan.steps());
+    let mut first = true;
+    let result = b::run(&plan, name, &mut |s| {
+        if !first {
+            pb.inc(1);
+        }
+        first = false;
+        pb.set_message(s.to_string());
+    });
+    pb.finish_and_clear();
+    let report = result?;
+    let (json, table) = b::write(&args.out, &report)?;
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{}", b::markdown(&report));
+        println!("\nwritten: {} and {}", json.display(), table.display());
+    }
+    Ok(report.utilization.iter().all(|u| u.pass))
+}
+
+#[derive(Args)]
 struct FpgaArgs {
     /// The board: icebreaker, ulx3s or tangnano9k.
     #[arg(long, value_parser = parse_board)]
@@ -92,6 +134,10 @@ struct FpgaArgs {
     /// The output folder (default: out/<board>).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Also bring the HTML report in DIR up to date with this board's resources
+    /// (DIR/index.html; see `seedchip gen --help`).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Print one JSON object on stdout instead of text (progress stays on stderr).
     #[arg(long)]
     json: bool,
@@ -154,6 +200,10 @@ struct SimArgs {
     /// mlp workloads: run only the first N test images (default: all).
     #[arg(long, value_name = "N")]
     images: Option<usize>,
+    /// Also bring the HTML report in DIR up to date with this run: its utilization
+    /// breakdown and its place on the roofline (DIR/index.html).
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -180,6 +230,11 @@ struct GenArgs {
     /// The output folder.
     #[arg(long)]
     out: PathBuf,
+    /// Also write an HTML report of the configuration into DIR (DIR/index.html: block
+    /// diagram, roofline); `sim` and `fpga` with the same --report add the last run and
+    /// each board's resources. A DIR about another configuration starts afresh.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
     /// Print one JSON object on stdout instead of text.
     #[arg(long)]
     json: bool,
@@ -234,11 +289,24 @@ fn config_from(config: &Option<PathBuf>, preset: &Option<String>) -> Result<(Con
 
 fn gen(args: &GenArgs) -> Result<bool> {
     let (cfg, source) = load_config(args)?;
+    if let Some(dir) = &args.report {
+        if dir == &args.out {
+            anyhow::bail!(
+                "--report `{}` is the --out folder: give the report a folder of its own (e.g. out/report)",
+                dir.display()
+            );
+        }
+        seedchip::report::check_dir(dir)?;
+    }
     let summary = seedchip::gen::generate_to(&cfg, &source, &args.out)
         .with_context(|| format!("generating into `{}`", args.out.display()))?;
+    let page = update_report(&args.report, &cfg, &source, seedchip::report::Change::Config)?;
     if args.json {
         let mut v = serde_json::to_value(&summary)?;
         v["ok"] = true.into();
+        if let Some(p) = &page {
+            v["report"] = p.display().to_string().into();
+        }
         println!("{}", serde_json::to_string(&v)?);
     } else {
         println!(
@@ -250,12 +318,37 @@ fn gen(args: &GenArgs) -> Result<bool> {
         for f in &summary.files {
             println!("  {}", summary.out.join(f).display());
         }
+        if let Some(p) = &page {
+            println!("report: {}", p.display());
+        }
     }
     Ok(true)
 }
 
+/// With `--report DIR`: apply `change` to the report in DIR; its notes go to stderr.
+/// Returns the page written.
+fn update_report(
+    dir: &Option<PathBuf>,
+    cfg: &Config,
+    source: &str,
+    change: seedchip::report::Change,
+) -> Result<Option<PathBuf>> {
+    let Some(dir) = dir else { return Ok(None) };
+    let u = seedchip::report::update(dir, cfg, source, change)?;
+    for n in &u.notes {
+        eprintln!("note: {n}");
+    }
+    Ok(Some(u.page))
+}
+
 fn lint(args: &LintArgs) -> Result<bool> {
-    let report = seedchip::lint::lint_dir(&args.out)?;
+    let spinner = seedchip::progress::spinner(
+        seedchip::progress::enabled(args.json),
+        format!("verilator --lint-only -Wall on {}", args.out.display()),
+    );
+    let report = seedchip::lint::lint_dir(&args.out);
+    spinner.finish_and_clear();
+    let report = report?;
     if args.json {
         println!("{}", serde_json::to_string(&report)?);
     } else {
@@ -275,6 +368,7 @@ fn lint(args: &LintArgs) -> Result<bool> {
 }
 
 fn sim(args: &SimArgs) -> Result<bool> {
+    use seedchip::report::{Change, RunRecord};
     use seedchip::sim::{MatmulRun, NpyInputs, RequantChoice, Workload};
     let (cfg, source) = config_from(&args.config, &args.preset)?;
     let requant_flags = args.multiplier.is_some()
@@ -289,8 +383,18 @@ fn sim(args: &SimArgs) -> Result<bool> {
                 net.workload()
             );
         }
-        let r = seedchip::mlp::run(&cfg, net, args.images, args.engine)?;
-        return print_mlp_report(&r, &source, args.json);
+        if let Some(dir) = &args.report {
+            seedchip::report::check_dir(dir)?;
+        }
+        let spinner = seedchip::progress::spinner(
+            seedchip::progress::enabled(args.json),
+            format!("{} on {}", net.workload(), args.engine.name()),
+        );
+        let r = seedchip::mlp::run(&cfg, net, args.images, args.engine);
+        spinner.finish_and_clear();
+        let r = r?;
+        let page = update_report(&args.report, &cfg, &source, Change::Run(RunRecord::from_mlp(&r)))?;
+        return print_mlp_report(&r, &source, args.json, page.as_deref());
     }
     if args.images.is_some() {
         anyhow::bail!("--images applies to mlp workloads (e.g. --workload mlp:digits)");
@@ -306,6 +410,9 @@ fn sim(args: &SimArgs) -> Result<bool> {
     if let Some(out) = &args.out {
         seedchip::sim::check_out_path(out)?;
     }
+    if let Some(dir) = &args.report {
+        seedchip::report::check_dir(dir)?;
+    }
     let run = match (&args.a, &args.b, args.workload) {
         (Some(a), Some(b), _) => {
             let files = NpyInputs { a: a.clone(), b: b.clone(), bias: args.bias.clone() };
@@ -314,7 +421,13 @@ fn sim(args: &SimArgs) -> Result<bool> {
         (_, _, Some(Workload::Matmul { m, k, n })) => MatmulRun::random(&cfg, (m, k, n), args.seed, &rq, args.raw)?,
         _ => anyhow::bail!("give --workload matmul:MxKxN, --workload mlp:digits, or --a A.npy --b B.npy"),
     };
-    let (mut r, c) = seedchip::sim::run_matmul(&cfg, run.clone(), args.seed, args.engine)?;
+    let spinner = seedchip::progress::spinner(
+        seedchip::progress::enabled(args.json),
+        format!("{} on {}", run.label, args.engine.name()),
+    );
+    let result = seedchip::sim::run_matmul(&cfg, run.clone(), args.seed, args.engine);
+    spinner.finish_and_clear();
+    let (mut r, c) = result?;
     if let Some(out) = &args.out {
         if r.pass {
             seedchip::sim::write_c(&cfg, &run, &c, out)?;
@@ -323,12 +436,27 @@ fn sim(args: &SimArgs) -> Result<bool> {
             eprintln!("not writing `{}`: the run failed", out.display());
         }
     }
-    print_report(&r, &source, args.json)
+    let page = update_report(&args.report, &cfg, &source, Change::Run(RunRecord::from_sim(&r)))?;
+    print_report(&r, &source, args.json, page.as_deref())
 }
 
-fn print_mlp_report(r: &seedchip::mlp::MlpReport, source: &str, json: bool) -> Result<bool> {
+/// The JSON object of `value`, with `report` (the page's path) added when there is one.
+fn with_page(value: &impl serde::Serialize, page: Option<&std::path::Path>) -> Result<String> {
+    let mut v = serde_json::to_value(value)?;
+    if let Some(p) = page {
+        v["report"] = p.display().to_string().into();
+    }
+    Ok(serde_json::to_string(&v)?)
+}
+
+fn print_mlp_report(
+    r: &seedchip::mlp::MlpReport,
+    source: &str,
+    json: bool,
+    page: Option<&std::path::Path>,
+) -> Result<bool> {
     if json {
-        println!("{}", serde_json::to_string(&r)?);
+        println!("{}", with_page(r, page)?);
         return Ok(r.pass);
     }
     let pct = |x: f64| format!("{:.2}%", 100.0 * x);
@@ -358,6 +486,9 @@ fn print_mlp_report(r: &seedchip::mlp::MlpReport, source: &str, json: bool) -> R
     if let Some(f) = &r.failure {
         println!("  failure: {f}");
     }
+    if let Some(p) = page {
+        println!("  report: {}", p.display());
+    }
     Ok(r.pass)
 }
 
@@ -368,13 +499,24 @@ fn run_board(args: &RunArgs) -> Result<bool> {
         _ => args.preset.clone(),
     };
     let (cfg, source) = config_from(&args.config, &preset)?;
-    let r = seedchip::sim::run_on_board(&cfg, &board, &args.port, args.workload, args.seed)?;
-    print_report(&r, &source, args.json)
+    let spinner = seedchip::progress::spinner(
+        seedchip::progress::enabled(args.json),
+        format!("running on the {} over {}", board.name, args.port.display()),
+    );
+    let r = seedchip::sim::run_on_board(&cfg, &board, &args.port, args.workload, args.seed);
+    spinner.finish_and_clear();
+    let r = r?;
+    print_report(&r, &source, args.json, None)
 }
 
-fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Result<bool> {
+fn print_report(
+    r: &seedchip::sim::SimReport,
+    source: &str,
+    json: bool,
+    page: Option<&std::path::Path>,
+) -> Result<bool> {
     if json {
-        println!("{}", serde_json::to_string(&r)?);
+        println!("{}", with_page(r, page)?);
     } else {
         println!(
             "{} on {source}, engine {}, seed {}: {}",
@@ -398,6 +540,9 @@ fn print_report(r: &seedchip::sim::SimReport, source: &str, json: bool) -> Resul
         if let Some(f) = &r.failure {
             println!("  failure: {f}");
         }
+        if let Some(p) = page {
+            println!("  report: {}", p.display());
+        }
     }
     Ok(r.pass)
 }
@@ -416,7 +561,12 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
         seed: args.seed,
         out: args.out.clone().unwrap_or_else(|| PathBuf::from("out").join(&board.name)),
     };
+    if let Some(dir) = &args.report {
+        seedchip::report::check_dir(dir)?;
+    }
     let json = args.json;
+    let show = seedchip::progress::enabled(json);
+    let mut spinner: Option<indicatif::ProgressBar> = None;
     let outcome = seedchip::fpga::run(
         &req,
         seedchip::fpga::BOARD_TOP,
@@ -427,41 +577,73 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
                 print!("{p}");
             }
         },
-        &mut |p| eprintln!("{p}"),
-    )?;
+        &mut |p| {
+            if let Some(s) = spinner.take() {
+                s.finish_and_clear();
+            }
+            eprintln!("{p}");
+            if let fpga::flow::Progress::Start { tool, .. } = p {
+                spinner = Some(seedchip::progress::spinner(show, format!("running {tool}")));
+            }
+        },
+    );
+    if let Some(s) = spinner.take() {
+        s.finish_and_clear();
+    }
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            // The record says the flow failed: the report shows it, then the error is reported.
+            if args.report.is_some() {
+                let record = std::fs::read_to_string(req.out.join(seedchip::fpga::RECORD)).ok();
+                if let Some(v) = record.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()) {
+                    if let Ok(b) = seedchip::report::BoardRecord::from_fpga_record(&v) {
+                        let _ = update_report(&args.report, &req.cfg, &source, seedchip::report::Change::Board(b));
+                    }
+                }
+            }
+            return Err(e);
+        }
+    };
     match outcome {
         Outcome::Refused(p) => {
             let error = format!("{source} does not fit the {}: {}", board.name, p.refusals().join("; "));
+            let record = Record {
+                ok: false,
+                status: "refused",
+                config: &source,
+                fit: &p,
+                pll: None,
+                report: None,
+                error: Some(error.clone()),
+            };
+            let mut v = serde_json::to_value(&record)?;
+            v["board"] = board.name.clone().into();
+            let page = fpga_report(&args.report, &req.cfg, &source, &v)?;
             if json {
-                let record = Record {
-                    ok: false,
-                    status: "refused",
-                    config: &source,
-                    fit: &p,
-                    pll: None,
-                    report: None,
-                    error: Some(error),
-                };
-                let mut v = serde_json::to_value(&record)?;
-                v["board"] = board.name.clone().into();
-                println!("{}", serde_json::to_string(&v)?);
+                println!("{}", with_page(&v, page.as_deref())?);
             } else {
                 println!("refused, no tool run: {error}");
+                if let Some(p) = page {
+                    println!("report: {}", p.display());
+                }
             }
             Ok(false)
         }
         Outcome::Built { fit, report, pll } => {
+            let record = Record {
+                ok: report.timing_met,
+                status: "built",
+                config: &source,
+                fit: &fit,
+                pll,
+                report: Some(&report),
+                error: None,
+            };
+            let v = serde_json::to_value(&record)?;
+            let page = fpga_report(&args.report, &req.cfg, &source, &v)?;
             if json {
-                let record = Record {
-                    ok: report.timing_met,
-                    status: "built",
-                    config: &source,
-                    fit: &fit,
-                    pll,
-                    report: Some(&report),
-                    error: None,
-                };
-                println!("{}", serde_json::to_string(&record)?);
+                println!("{}", with_page(&record, page.as_deref())?);
             } else {
                 println!("{report}");
                 if let Some(p) = pll {
@@ -474,6 +656,9 @@ fn fpga_cmd(args: &FpgaArgs) -> Result<bool> {
                     println!("  warning (fit estimate): {w}");
                 }
                 println!("outputs in {} (rtl/, build/, {})", req.out.display(), seedchip::fpga::RECORD);
+                if let Some(p) = page {
+                    println!("report: {}", p.display());
+                }
             }
             Ok(report.timing_met)
         }
@@ -515,6 +700,15 @@ fn sweep(args: &SweepArgs) -> Result<bool> {
     Ok(s.pass())
 }
 
+/// With `--report DIR`: put the board of the fpga record `v` into the report.
+fn fpga_report(dir: &Option<PathBuf>, cfg: &Config, source: &str, v: &serde_json::Value) -> Result<Option<PathBuf>> {
+    if dir.is_none() {
+        return Ok(None);
+    }
+    let b = seedchip::report::BoardRecord::from_fpga_record(v)?;
+    update_report(dir, cfg, source, seedchip::report::Change::Board(b))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = match &cli.command {
@@ -524,6 +718,7 @@ fn main() -> ExitCode {
         Command::Fpga(a) => a.json,
         Command::Run(a) => a.json,
         Command::Sweep(_) => false,
+        Command::Bench(a) => a.json,
     };
     let result = match &cli.command {
         Command::Gen(a) => gen(a),
@@ -532,6 +727,7 @@ fn main() -> ExitCode {
         Command::Fpga(a) => fpga_cmd(a),
         Command::Run(a) => run_board(a),
         Command::Sweep(a) => sweep(a),
+        Command::Bench(a) => bench(a),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

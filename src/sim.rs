@@ -296,7 +296,7 @@ pub fn write_c(cfg: &Config, run: &MatmulRun, c: &[i64], out: &Path) -> Result<(
 
 /// The performance counters as `sim` and `run` report them (the JSON keys are an
 /// interface: keep them).
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct CounterReport {
     /// Cycles while the accelerator was not idle.
     pub cycles: u64,

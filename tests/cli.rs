@@ -388,3 +388,22 @@ fn the_ice40_preset_builds_an_orangecrab_bitstream_with_a_pll() {
     assert_eq!(v["resources"]["dsp"]["used"], 8, "{stdout}");
     assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
+
+#[test]
+fn progress_is_hidden_when_stderr_is_not_a_terminal() {
+    // Spinners and bars go to stderr only on a terminal: a pipe sees no progress at all.
+    let tmp = tempfile::tempdir().unwrap();
+    let o = seedchip(&["sim", "--preset", "ice40", "--workload", "matmul:8x8x8", "--engine", "interp"]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    assert_eq!(text(&o).1, "", "sim wrote to stderr");
+    let out = tmp.path().join("bench");
+    let o = seedchip(&["bench", "--quick", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{:?}", text(&o));
+    let (stdout, stderr) = text(&o);
+    assert_eq!(stderr, "", "bench wrote to stderr");
+    assert!(stdout.contains("| figure | median | runs |") && out.join("bench.json").is_file(), "{stdout}");
+    let o = seedchip(&["bench", "--quick", "--out", out.to_str().unwrap(), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(text(&o).0.trim()).expect("one JSON object");
+    assert_eq!(v["plan"], "quick");
+    assert!(v["machine"]["cores"].as_u64().unwrap() >= 1);
+}

@@ -2,20 +2,18 @@
 //! Verilator speed on the ice40 (4x4) systolic array, and the Verilator build time.
 //!
 //! `cargo bench -p testbenches --bench foundation` prints a Markdown table. Each figure
-//! is the median of several runs.
+//! is the median of several runs. `seedchip bench` (`make bench`) measures the same engine
+//! speeds with [`testbenches::speed`], and the whole accelerator besides; this bench keeps
+//! the per-tile timing of both dataflows.
 
 use ip_blocks::config::{ArrayConfig, Config};
 use ip_blocks::generate;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rtl_gen::sim::{Interp, Simulator};
 use std::time::Instant;
+use testbenches::speed::{median, stream_engine};
 use testbenches::ModelCache;
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
-}
 
 fn config(n: u32) -> Config {
     let mut c = Config::preset("ice40").expect("preset");
@@ -23,30 +21,8 @@ fn config(n: u32) -> Config {
     c
 }
 
-/// Stream `cycles` random input vectors through the array, poking every input each cycle.
 fn stream(sim: &mut dyn Simulator, rows: u32, cycles: u64) -> f64 {
-    let mut rng = ChaCha8Rng::seed_from_u64(1);
-    let ports: Vec<_> = (0..rows).map(|k| sim.port(&format!("a_r{k}_i")).expect("port")).collect();
-    let valid = sim.port("in_valid_i").expect("port");
-    let out = sim.port("c_c0_o").expect("port");
-    sim.reset(2);
-    // Keep every channel busy: weight rows always offered, outputs always taken.
-    sim.set("out_ready_i", 1);
-    if sim.port("w_valid_i").is_ok() {
-        sim.set("w_valid_i", 1);
-    }
-    let t0 = Instant::now();
-    let mut sink = 0u64;
-    for _ in 0..cycles {
-        sim.poke(valid, &rtl_gen::Bits::from_u64(1, 1)).expect("poke");
-        for p in &ports {
-            sim.poke(*p, &rtl_gen::Bits::from_u64(rng.gen::<u8>().into(), 8)).expect("poke");
-        }
-        sim.step();
-        sink ^= sim.peek(out).to_u64();
-    }
-    std::hint::black_box(sink);
-    cycles as f64 / t0.elapsed().as_secs_f64()
+    stream_engine(sim, rows, cycles).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn main() {

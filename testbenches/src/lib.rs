@@ -48,6 +48,7 @@ pub mod lockstep;
 pub mod programs;
 pub mod random_circuit;
 pub mod sweep;
+pub mod speed;
 pub mod systolic;
 pub mod vcd;
 pub mod verilator;
