@@ -217,8 +217,7 @@ impl Config {
     /// Read, parse and validate a configuration file.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
         let origin = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: origin.clone(), cause })?;
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: origin.clone(), cause })?;
         Self::from_toml(&text, &origin)
     }
 
