@@ -22,8 +22,8 @@
 #                (SWEEP_COUNT, SWEEP_SEED, SWEEP_SHARD=I/N; JUnit in out/sweep/junit.xml;
 #                measured 31 minutes on 2 busy cores, nearly all of it Verilator builds)
 #   make fuzz    the proptest fuzzers of the configuration parser and the ISA decoder with
-#                FUZZ_CASES (200000) cases each instead of make test's 4096 and 20000
-#                (about 2 minutes)
+#                FUZZ_CASES (200000) cases each, and of the .npy reader with NPY_FUZZ_CASES
+#                (20000), instead of make test's 4096, 20000 and 2000 (about 4 minutes)
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
 SHELL := bash
@@ -41,7 +41,7 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 .PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz lint clean distclean
 
 help:
-	@sed -n '3,28p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,27p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -98,8 +98,10 @@ sweep: setup build
 # proptest with more cases (cargo fuzz needs a nightly compiler; see docs/architecture.md);
 # the generation property runs FUZZ_CASES / 64.
 FUZZ_CASES ?= 200000
+NPY_FUZZ_CASES ?= 20000
 fuzz:
 	SEEDCHIP_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p ip-blocks --test fuzz_config --test fuzz_isa --test corpus
+	SEEDCHIP_FUZZ_CASES=$(NPY_FUZZ_CASES) $(CARGO) test --release -p seedchip --test fuzz_npy
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
