@@ -47,7 +47,7 @@ fn written(rows: usize, cols: usize, elem: u32, seed: i64) -> Vec<u8> {
 /// A `.npy` v1.0 file with header dictionary `dict` and `payload` bytes after it.
 fn with_header(dict: &str, payload: &[u8]) -> Vec<u8> {
     let mut header = dict.to_string();
-    while (10 + header.len() + 1) % 64 != 0 {
+    while !(10 + header.len() + 1).is_multiple_of(64) {
         header.push(' ');
     }
     header.push('\n');
