@@ -34,7 +34,7 @@ case "${1:-}" in
     "") ;;
     --check) CHECK=1 ;;
     -h | --help)
-        sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown argument '$1' (use --check or --help)" ;;
@@ -51,6 +51,7 @@ APT_MISSING=()
 have verilator || APT_MISSING+=(verilator)
 have iverilog || APT_MISSING+=(iverilog)
 { have g++ && have make; } || APT_MISSING+=(build-essential)
+have cvc5 || APT_MISSING+=(cvc5)
 if ! have python3; then
     APT_MISSING+=(python3 python3-venv)
 elif ! venv_works; then

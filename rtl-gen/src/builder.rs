@@ -448,8 +448,19 @@ impl ModuleBuilder {
 
     /// `$past(value)`: a formal register `f_past_<name>` holding `value` of the previous
     /// cycle (any value in the first cycle: guard with [`ModuleBuilder::formal_past_valid`]).
+    /// Asking again for the same name returns the same register.
     pub fn past(&mut self, name: &str, value: impl IntoExpr) -> ExprId {
-        self.formal_reg(format!("f_past_{name}"), value, None)
+        let full = format!("f_past_{name}");
+        if let Some(s) = self.module.find_signal(&full).filter(|s| self.module.signal(*s).kind == SignalKind::Formal) {
+            return self.sig(s);
+        }
+        self.formal_reg(full, value, None)
+    }
+
+    /// `$past(signal)`, named after the signal (`f_past_<signal>`).
+    pub fn past_of(&mut self, s: SignalId) -> ExprId {
+        let name = self.module.signal(s).name.clone();
+        self.past(&name, s)
     }
 
     /// `f_past_valid`: 0 in the first cycle of a trace, 1 after (one per module).

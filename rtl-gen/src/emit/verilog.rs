@@ -605,7 +605,9 @@ fn emit_formal(em: &mut ModuleEmitter) -> String {
         let (attr, init) = match &r.kind {
             FormalRegKind::AnyConst => ("(* anyconst *) ", String::new()),
             FormalRegKind::AnySeq => ("(* anyseq *) ", String::new()),
-            FormalRegKind::Next { init, .. } => ("", init.as_ref().map(|v| format!(" = {}", literal(v))).unwrap_or_default()),
+            FormalRegKind::Next { init, .. } => {
+                ("", init.as_ref().map(|v| format!(" = {}", literal(v))).unwrap_or_default())
+            }
         };
         decls.push((format!("{attr}reg"), range(s.width), format!("{}{init}", s.name)));
     }
