@@ -9,6 +9,7 @@
 #   verilator        simulation of the emitted Verilog (tests)
 #   iverilog         second simulator, cross-check
 #   build-essential  g++ and make, which Debian's verilator needs but does not pull in
+#   cvc5             SMT solver of the formal proofs (yowasp-sby's smtbmc engine)
 #   python3-venv     only if `python3 -m venv` does not work
 # From PyPI, pinned, into the project's own .venv at the repository root:
 #   YoWASP builds of Yosys and nextpnr (iCE40, ECP5, Gowin) for the FPGA flow.
