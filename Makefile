@@ -13,6 +13,10 @@
 #                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker),
 #                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
 #   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
+#   make verify  the formal proofs (SymbiYosys + cvc5: DMA load and store engines, bounded)
+#                and the coverage report; about 15 minutes on 2 cores
+#   make coverage  line and toggle coverage of the system tests per module, and functional
+#                coverage (every instruction, error code, dataflow): out/coverage/summary.md
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
 SHELL := bash
@@ -27,10 +31,10 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test slow synth fpga-all bench lint clean distclean
+.PHONY: help setup build demo test slow synth fpga-all bench verify coverage lint clean distclean
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -75,6 +79,23 @@ bench: setup build
 	@echo "MAC utilization, 128x128x128 int8 matmul on Verilator (target: 95%):"
 	$(SEEDCHIP) sim --preset ice40 --workload matmul:128x128x128
 	$(SEEDCHIP) sim --preset ecp5 --workload matmul:128x128x128
+
+# Every formal proof of testbenches/tests/formal.rs, the #[ignore]d deep ones included,
+# one at a time (each prints its mode, depth and time), then the coverage report.
+verify: setup
+	$(CARGO) test --release -p testbenches --test formal -- --include-ignored --nocapture --test-threads 1
+	$(MAKE) coverage
+
+# The system tests with Verilator coverage models (a separate build cache entry); every
+# instance writes its counts into out/coverage/data, verilator_coverage merges them and
+# annotates the sources, the summary fails when a functional goal was never hit.
+COVERAGE_DIR := out/coverage
+coverage: setup
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)/data
+	SEEDCHIP_COVERAGE_DIR=$(CURDIR)/$(COVERAGE_DIR)/data $(CARGO) test --release -p testbenches --test system
+	verilator_coverage --write $(COVERAGE_DIR)/merged.dat $(COVERAGE_DIR)/data/cov-*.dat
+	verilator_coverage --annotate $(COVERAGE_DIR)/annotated $(COVERAGE_DIR)/merged.dat >/dev/null
+	$(CARGO) run --release -q -p testbenches --example coverage_summary -- $(COVERAGE_DIR)
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -115,3 +115,19 @@ fn dma_store_properties_hold_bmc() {
     let o = prove("dma_store_bmc", store_sources(), Mode::Bmc, 8);
     assert!(o.passed, "failed: {:?}\n{}", o.failed, o.log);
 }
+
+fn host_sources() -> (String, Vec<(String, String)>) {
+    use ip_blocks::regmap::regmap;
+    let cfg = ip_blocks::Config::preset("ice40").expect("preset");
+    let map = regmap(&cfg.geometry(), cfg.array.dataflow);
+    let mut d = Design::new();
+    let id = ip_blocks::blocks::host::build(&mut d, "f", &map).expect("host builds");
+    ("f_host".into(), verilog::emit(&d, id).sources())
+}
+
+/// The host interface keeps the AXI4-Lite slave rules and pushes each command once.
+#[test]
+fn host_axil_properties_hold_bmc_6() {
+    let o = prove("host_bmc6", host_sources(), Mode::Bmc, 6);
+    assert!(o.passed, "failed: {:?}\n{}", o.failed, o.log);
+}
