@@ -13,8 +13,8 @@
 #                ULX3S, Tang Nano 9K (a small test design; the default suite runs iCEBreaker),
 #                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
 #   make bench   figures: generation time, simulator speed, 128^3 matmul MAC utilization
-#   make verify  the formal proofs (SymbiYosys + cvc5: DMA load and store engines, bounded)
-#                and the coverage report; about 15 minutes on 2 cores
+#   make verify  the formal proofs (SymbiYosys + cvc5: DMA engines and host, bounded; about
+#                12 min) and make coverage (about 20 min on 2 cores)
 #   make coverage  line and toggle coverage of the system tests per module, and functional
 #                coverage (every instruction, error code, dataflow): out/coverage/summary.md
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
@@ -87,14 +87,13 @@ verify: setup
 	$(MAKE) coverage
 
 # The system tests with Verilator coverage models (a separate build cache entry); every
-# instance writes its counts into out/coverage/data, verilator_coverage merges them and
-# annotates the sources, the summary fails when a functional goal was never hit.
+# instance writes its counts into out/coverage/data, verilator_coverage merges them, and
+# the summary fails when a functional goal was never hit.
 COVERAGE_DIR := out/coverage
 coverage: setup
 	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)/data
 	SEEDCHIP_COVERAGE_DIR=$(CURDIR)/$(COVERAGE_DIR)/data $(CARGO) test --release -p testbenches --test system
 	verilator_coverage --write $(COVERAGE_DIR)/merged.dat $(COVERAGE_DIR)/data/cov-*.dat
-	verilator_coverage --annotate $(COVERAGE_DIR)/annotated $(COVERAGE_DIR)/merged.dat >/dev/null
 	$(CARGO) run --release -q -p testbenches --example coverage_summary -- $(COVERAGE_DIR)
 
 lint:
