@@ -24,6 +24,12 @@
 #   make fuzz    the proptest fuzzers of the configuration parser and the ISA decoder with
 #                FUZZ_CASES (200000) cases each, and of the .npy reader with NPY_FUZZ_CASES
 #                (20000), instead of make test's 4096, 20000 and 2000 (about 4 minutes)
+#   make verify  everything of issue 7 beyond make test: the formal proofs (SymbiYosys +
+#                cvc5: DMA engines and host, bounded; about 12 min), make coverage (about
+#                20 min), make fuzz (about 4 min) and make sweep (about 31 min): about
+#                70 minutes on 2 busy cores; the sweep's shards split it across machines
+#   make coverage  line and toggle coverage of the system tests per module, and functional
+#                coverage (every instruction, error code, dataflow): out/coverage/summary.md
 #   make clean   remove target/ and out/ (keeps .venv; `make distclean` removes it too)
 
 SHELL := bash
@@ -38,10 +44,10 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz lint clean distclean
+.PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz verify coverage lint clean distclean
 
 help:
-	@sed -n '3,27p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,33p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -102,6 +108,24 @@ NPY_FUZZ_CASES ?= 20000
 fuzz:
 	SEEDCHIP_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p ip-blocks --test fuzz_config --test fuzz_isa --test corpus
 	SEEDCHIP_FUZZ_CASES=$(NPY_FUZZ_CASES) $(CARGO) test --release -p seedchip --test fuzz_npy
+
+# Every formal proof of testbenches/tests/formal.rs, the #[ignore]d deep ones included,
+# one at a time (each prints its mode, depth and time), then the coverage report.
+verify: setup
+	$(CARGO) test --release -p testbenches --test formal -- --include-ignored --nocapture --test-threads 1
+	$(MAKE) coverage
+	$(MAKE) fuzz
+	$(MAKE) sweep
+
+# The system tests with Verilator coverage models (a separate build cache entry); every
+# instance writes its counts into out/coverage/data, verilator_coverage merges them, and
+# the summary fails when a functional goal was never hit.
+COVERAGE_DIR := out/coverage
+coverage: setup
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)/data
+	SEEDCHIP_COVERAGE_DIR=$(CURDIR)/$(COVERAGE_DIR)/data $(CARGO) test --release -p testbenches --test system
+	verilator_coverage --write $(COVERAGE_DIR)/merged.dat $(COVERAGE_DIR)/data/cov-*.dat
+	$(CARGO) run --release -q -p testbenches --example coverage_summary -- $(COVERAGE_DIR)
 
 lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings

@@ -11,6 +11,7 @@
 #   build-essential  g++ and make, which Debian's verilator needs but does not pull in
 #   chromium         headless browser: the test that renders the HTML report (--report)
 #   fonts-dejavu-core  a font for it (chromium only recommends one)
+#   cvc5             SMT solver of the formal proofs (yowasp-sby's smtbmc engine)
 #   python3-venv     only if `python3 -m venv` does not work
 # From PyPI, pinned, into the project's own .venv at the repository root:
 #   YoWASP builds of Yosys and nextpnr (iCE40, ECP5, Gowin) for the FPGA flow.
@@ -36,7 +37,7 @@ case "${1:-}" in
     "") ;;
     --check) CHECK=1 ;;
     -h | --help)
-        sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+        sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
         exit 0
         ;;
     *) die "unknown argument '$1' (use --check or --help)" ;;
@@ -55,6 +56,7 @@ have iverilog || APT_MISSING+=(iverilog)
 { have g++ && have make; } || APT_MISSING+=(build-essential)
 { have chromium || have chromium-browser; } || APT_MISSING+=(chromium)
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || APT_MISSING+=(fonts-dejavu-core)
+have cvc5 || APT_MISSING+=(cvc5)
 if ! have python3; then
     APT_MISSING+=(python3 python3-venv)
 elif ! venv_works; then

@@ -401,6 +401,145 @@ impl ModuleBuilder {
         self.module.lint_waivers.push((rule.into(), reason.into()));
     }
 
+    // ---- formal properties (emitted under `ifdef FORMAL`) -------------------------
+
+    fn formal_signal(&mut self, name: String, width: u32, kind: FormalRegKind) -> ExprId {
+        self.clock();
+        let q = self.add_signal(name, width, SignalKind::Formal);
+        self.module.formal.regs.push(FormalReg { q, kind });
+        self.sig(q)
+    }
+
+    /// A formal-only register `name` that takes `value` at every edge, starting at
+    /// `init` (any value when `None`). Read it only in properties and other formal
+    /// registers; declare it first with [`ModuleBuilder::formal_reg_decl`] when its next
+    /// value depends on itself.
+    pub fn formal_reg(&mut self, name: impl Into<String>, value: impl IntoExpr, init: Option<u64>) -> ExprId {
+        let d = value.into_expr(self);
+        let width = self.width(d);
+        let init = init.map(|v| Bits::from_u64(v, width));
+        self.formal_signal(name.into(), width, FormalRegKind::Next { d, init })
+    }
+
+    /// A formal-only register of `width` bits whose next value is given later with
+    /// [`ModuleBuilder::formal_next`] (for counters and trackers that read themselves).
+    pub fn formal_reg_decl(&mut self, name: impl Into<String>, width: u32, init: Option<u64>) -> ExprId {
+        let placeholder = self.lit(0, width);
+        let init = init.map(|v| Bits::from_u64(v, width));
+        self.formal_signal(name.into(), width, FormalRegKind::Next { d: placeholder, init })
+    }
+
+    /// Set the next value of a formal register declared with
+    /// [`ModuleBuilder::formal_reg_decl`].
+    ///
+    /// # Panics
+    /// When `reg` is not a formal register of this module (a block-author bug).
+    pub fn formal_next(&mut self, reg: ExprId, value: impl IntoExpr) {
+        let v = value.into_expr(self);
+        let ExprKind::Signal(q) = self.module.expr(reg).kind else {
+            panic!("module `{}`: formal_next on an expression, not a formal register", self.module.name)
+        };
+        let r = self.module.formal.regs.iter_mut().find(|r| r.q == q);
+        match r {
+            Some(FormalReg { kind: FormalRegKind::Next { d, .. }, .. }) => *d = v,
+            _ => panic!("module `{}`: formal_next on a signal that is not a formal register", self.module.name),
+        }
+    }
+
+    /// `$past(value)`: a formal register `f_past_<name>` holding `value` of the previous
+    /// cycle (any value in the first cycle: guard with [`ModuleBuilder::formal_past_valid`]).
+    /// Asking again for the same name returns the same register.
+    pub fn past(&mut self, name: &str, value: impl IntoExpr) -> ExprId {
+        let full = format!("f_past_{name}");
+        if let Some(s) = self.module.find_signal(&full).filter(|s| self.module.signal(*s).kind == SignalKind::Formal) {
+            return self.sig(s);
+        }
+        self.formal_reg(full, value, None)
+    }
+
+    /// `$past(signal)`, named after the signal (`f_past_<signal>`).
+    pub fn past_of(&mut self, s: SignalId) -> ExprId {
+        let name = self.module.signal(s).name.clone();
+        self.past(&name, s)
+    }
+
+    /// `f_past_valid`: 0 in the first cycle of a trace, 1 after (one per module).
+    pub fn formal_past_valid(&mut self) -> ExprId {
+        if let Some(s) = self.module.find_signal("f_past_valid") {
+            return self.sig(s);
+        }
+        let one = self.lit(1, 1);
+        self.formal_reg("f_past_valid", one, Some(0))
+    }
+
+    /// A value the solver picks once per trace (`(* anyconst *)`).
+    pub fn any_const(&mut self, name: impl Into<String>, width: u32) -> ExprId {
+        self.formal_signal(name.into(), width, FormalRegKind::AnyConst)
+    }
+
+    /// A value the solver picks anew in each cycle (`(* anyseq *)`).
+    pub fn any_seq(&mut self, name: impl Into<String>, width: u32) -> ExprId {
+        self.formal_signal(name.into(), width, FormalRegKind::AnySeq)
+    }
+
+    /// A formal property: when `enable` (1 bit, `None`: always) holds, `cond` (1 bit) must
+    /// hold (assert), is assumed (assume) or is to be reached (cover).
+    pub fn property(
+        &mut self,
+        kind: PropertyKind,
+        name: impl Into<String>,
+        doc: impl Into<String>,
+        enable: Option<ExprId>,
+        cond: impl IntoExpr,
+    ) {
+        let cond = cond.into_expr(self);
+        let (name, doc) = (name.into(), doc.into());
+        self.module.formal.props.push(FormalProperty { kind, name, doc, enable, cond });
+    }
+
+    /// `assert (cond)` in every cycle after the first (registers are arbitrary before
+    /// the first edge; the proofs assume reset then).
+    pub fn assert_always(&mut self, name: impl Into<String>, doc: impl Into<String>, cond: impl IntoExpr) {
+        let pv = self.formal_past_valid();
+        self.property(PropertyKind::Assert, name, doc, Some(pv), cond);
+    }
+
+    /// `assert (cond)` whenever `when` holds, after the first cycle.
+    pub fn assert_when(
+        &mut self,
+        name: impl Into<String>,
+        doc: impl Into<String>,
+        when: impl IntoExpr,
+        cond: impl IntoExpr,
+    ) {
+        let pv = self.formal_past_valid();
+        let w = when.into_expr(self);
+        let en = self.and(pv, w);
+        self.property(PropertyKind::Assert, name, doc, Some(en), cond);
+    }
+
+    /// `assume (cond)` whenever `when` holds, after the first cycle.
+    pub fn assume_when(
+        &mut self,
+        name: impl Into<String>,
+        doc: impl Into<String>,
+        when: impl IntoExpr,
+        cond: impl IntoExpr,
+    ) {
+        let pv = self.formal_past_valid();
+        let w = when.into_expr(self);
+        let en = self.and(pv, w);
+        self.property(PropertyKind::Assume, name, doc, Some(en), cond);
+    }
+
+    /// The usual start of a proof: `rst_i` is assumed high in the first cycle.
+    pub fn assume_initial_reset(&mut self) {
+        let pv = self.formal_past_valid();
+        let first = self.not(pv);
+        let rst = self.reset();
+        self.property(PropertyKind::Assume, "f_initial_reset", "the trace starts in reset", Some(first), rst);
+    }
+
     /// Finish: the module, ready for [`Design::add`](crate::Design::add).
     pub fn finish(self) -> Module {
         self.module

@@ -44,6 +44,9 @@ pub enum CheckError {
     /// A generator parameter of a block is outside what the block supports.
     #[error("module `{module}`: parameter `{parameter}`: {value} is out of range: {allowed}")]
     Parameter { module: String, parameter: String, value: String, allowed: String },
+    /// Logic that simulators and synthesis see reads a formal-only register.
+    #[error("module `{module}`: formal register `{signal}` is read by {by}; only formal properties may read it")]
+    FormalInLogic { module: String, signal: String, by: String },
 }
 
 /// All problems found in a module, printed one per line.
@@ -462,6 +465,42 @@ fn check_module(design: &Design, m: &Module) -> Vec<CheckError> {
             }
         }
     }
+    for fr in &m.formal.regs {
+        if let FormalRegKind::Next { d, init } = &fr.kind {
+            let ctx = format!("formal register `{}`", cx.sig_name(fr.q));
+            let w = m.signal(fr.q).width;
+            cx.check_expr(*d, &ctx, &mut seen);
+            cx.expect_width(*d, w, &ctx, "the next value");
+            if let Some(iv) = init {
+                if iv.width() != w {
+                    cx.mismatch(&ctx, format!("initial value is {} bits, register is {w} bits", iv.width()));
+                }
+            }
+        }
+    }
+    for p in &m.formal.props {
+        let ctx = format!("formal property `{}`", p.name);
+        declare(&mut cx, &p.name, "formal property".into());
+        if let Some(en) = p.enable {
+            cx.check_expr(en, &ctx, &mut seen);
+            cx.expect_width(en, 1, &ctx, "the enable");
+        }
+        cx.check_expr(p.cond, &ctx, &mut seen);
+        cx.expect_width(p.cond, 1, &ctx, "the condition");
+    }
+    if m.signals.iter().any(|s| s.kind == SignalKind::Formal) {
+        for root in m.expr_roots() {
+            let mut read = Vec::new();
+            signals_read(m, root, &mut read);
+            for s in read.into_iter().filter(|s| m.signal(*s).kind == SignalKind::Formal) {
+                cx.errors.push(CheckError::FormalInLogic {
+                    module: module.clone(),
+                    signal: m.signal(s).name.clone(),
+                    by: m.describe(root),
+                });
+            }
+        }
+    }
     for mem in &m.memories {
         let ctx = format!("memory `{}`", mem.name);
         if mem.width == 0 || mem.width > MAX_WIDTH {
@@ -811,7 +850,8 @@ fn check_unused(cx: &mut Ctx) {
     exempt.extend(m.reset);
     for (i, s) in m.signals.iter().enumerate() {
         let id = SignalId(i as u32);
-        if s.kind == SignalKind::Output || exempt.contains(&id) {
+        // Formal registers are read only by properties, which the linter never sees.
+        if matches!(s.kind, SignalKind::Output | SignalKind::Formal) || exempt.contains(&id) {
             continue;
         }
         let u = &used[i];

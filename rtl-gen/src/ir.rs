@@ -58,6 +58,10 @@ pub enum SignalKind {
     Wire,
     /// Current value of a register or of a memory read port (`reg`), driven by the clock.
     Reg,
+    /// A formal-only register ([`FormalReg`]): declared and driven only inside
+    /// `` `ifdef FORMAL``, read only by formal properties and other formal registers.
+    /// Simulators and synthesis never see it.
+    Formal,
 }
 
 /// A named signal.
@@ -292,6 +296,96 @@ pub struct Assign {
     pub value: ExprId,
 }
 
+/// How a formal-only register gets its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FormalRegKind {
+    /// Takes `d` at every rising edge of `clk_i` (no reset); starts at `init` if given,
+    /// otherwise at any value. With `d` a signal of the module, `q` is `$past(d)`.
+    Next { d: ExprId, init: Option<Bits> },
+    /// Any value, chosen by the solver once and constant over the trace (`anyconst`).
+    AnyConst,
+    /// Any value, chosen by the solver anew in each cycle (`anyseq`).
+    AnySeq,
+}
+
+/// A register that exists only for the proofs (`f_*` names by convention).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormalReg {
+    /// Its value, a [`SignalKind::Formal`] signal.
+    pub q: SignalId,
+    /// How it is driven.
+    pub kind: FormalRegKind,
+}
+
+/// What a formal property asks of the solver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PropertyKind {
+    /// Must hold in every reachable cycle.
+    Assert,
+    /// Restricts the traces considered (the environment's promises).
+    Assume,
+    /// Must be reachable (a trace where it holds is searched for).
+    Cover,
+}
+
+impl PropertyKind {
+    /// The SystemVerilog immediate statement.
+    pub fn verilog(self) -> &'static str {
+        match self {
+            PropertyKind::Assert => "assert",
+            PropertyKind::Assume => "assume",
+            PropertyKind::Cover => "cover",
+        }
+    }
+}
+
+/// An immediate property, checked in every cycle: `if (enable) <kind> (cond);`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormalProperty {
+    /// Assert, assume or cover.
+    pub kind: PropertyKind,
+    /// Label (a Verilog identifier), shown by the solver when the property fails.
+    pub name: String,
+    /// One line saying what the property means.
+    pub doc: String,
+    /// 1-bit condition under which the property is checked; `None`: always.
+    pub enable: Option<ExprId>,
+    /// The 1-bit condition.
+    pub cond: ExprId,
+}
+
+/// The formal view of a module, emitted inside `` `ifdef FORMAL`` at the end of its file
+/// and ignored by the interpreter and the simulators.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Formal {
+    /// Formal-only registers, in declaration order.
+    pub regs: Vec<FormalReg>,
+    /// Properties, in the order given.
+    pub props: Vec<FormalProperty>,
+}
+
+impl Formal {
+    /// True when the module has no formal content.
+    pub fn is_empty(&self) -> bool {
+        self.regs.is_empty() && self.props.is_empty()
+    }
+
+    /// Every expression the formal view reads.
+    pub fn expr_roots(&self) -> Vec<ExprId> {
+        let mut r = Vec::new();
+        for reg in &self.regs {
+            if let FormalRegKind::Next { d, .. } = reg.kind {
+                r.push(d);
+            }
+        }
+        for p in &self.props {
+            r.extend(p.enable);
+            r.push(p.cond);
+        }
+        r
+    }
+}
+
 /// A hardware module: ports, internal signals and the logic between them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Module {
@@ -325,6 +419,8 @@ pub struct Module {
     /// Verilator warnings deliberately switched off in this module: (rule, reason).
     /// Emitted as `lint_off` comments with the reason, so a reader sees why.
     pub lint_waivers: Vec<(String, String)>,
+    /// Formal properties and their helper registers (`` `ifdef FORMAL``).
+    pub formal: Formal,
 }
 
 impl Module {
@@ -443,6 +539,7 @@ impl fmt::Display for SignalKind {
             SignalKind::Output => "output",
             SignalKind::Wire => "wire",
             SignalKind::Reg => "register",
+            SignalKind::Formal => "formal register",
         };
         f.write_str(s)
     }

@@ -234,3 +234,23 @@ fn slice_out_of_range() {
     m.mark_unused(a);
     expect(m, &["slice [9:6] of `a_i` is outside its 8 bits"]);
 }
+
+#[test]
+fn logic_reading_a_formal_register_is_rejected() {
+    let mut m = ModuleBuilder::new("leaky");
+    let a = m.input("a_i", 1);
+    let y = m.output("y_o", 1);
+    let past = m.past("a", a);
+    m.assign(y, past);
+    expect(m, &["module `leaky`", "formal register `f_past_a`", "only formal properties may read it"]);
+}
+
+#[test]
+fn formal_property_condition_must_be_one_bit() {
+    let mut m = ModuleBuilder::new("wide_assert");
+    let a = m.input("a_i", 4);
+    let y = m.output("y_o", 4);
+    m.assign(y, a);
+    m.property(rtl_gen::ir::PropertyKind::Assert, "f_wide", "a 4-bit condition", None, a);
+    expect(m, &["module `wide_assert`", "formal property `f_wide`", "must be 1 bits"]);
+}

@@ -94,3 +94,54 @@ fn emission_is_deterministic() {
     let b = verilog::emit(&every_construct(), rtl_gen::ModuleId(1));
     assert_eq!(a, b);
 }
+
+/// A counter with formal properties: registers and properties appear only inside
+/// `ifdef FORMAL`, and the rest of the file is the same as without them.
+fn counter(with_formal: bool) -> Design {
+    let mut m = ModuleBuilder::new("counter");
+    let en = m.input("en_i", 1);
+    let count_o = m.output("count_o", 4);
+    let cnt = m.reg("cnt", 4).reset(0).enable(en).build();
+    let limit = m.lit(9, 4);
+    let at_limit = m.eq(cnt, limit);
+    let zero = m.lit(0, 4);
+    let inc = m.inc(cnt);
+    let next = m.mux(at_limit, zero, inc);
+    m.next(cnt, next);
+    m.assign(count_o, cnt);
+    if with_formal {
+        m.assume_initial_reset();
+        let ten = m.lit(10, 4);
+        let below = m.lt(cnt, ten);
+        m.assert_always("f_count_below_ten", "the counter wraps after 9", below);
+        let past_en = m.past("en", en);
+        let past_cnt = m.past("cnt", cnt);
+        let rst = m.reset();
+        let past_rst = m.past("rst", rst);
+        let not_past_rst = m.not(past_rst);
+        let not_past_en = m.not(past_en);
+        let held = m.and(not_past_rst, not_past_en);
+        let same = m.eq(cnt, past_cnt);
+        m.assert_when("f_count_held", "without enable the count stays", held, same);
+        let low = m.slice(cnt, 0, 3);
+        let low_is_one = m.eq_const(low, 1);
+        let hi = m.bit(cnt, 3);
+        let nine = m.and(hi, low_is_one);
+        m.property(rtl_gen::ir::PropertyKind::Cover, "f_reach_nine", "the count reaches 9", None, nine);
+    }
+    let mut d = Design::new();
+    d.add(m).unwrap();
+    d
+}
+
+#[test]
+fn formal_properties_stay_inside_ifdef() {
+    let plain = verilog::emit(&counter(false), rtl_gen::ModuleId(0));
+    let formal = verilog::emit(&counter(true), rtl_gen::ModuleId(0));
+    let (p, f) = (&plain.module_files[0].text, &formal.module_files[0].text);
+    let start = f.find("\n`ifdef FORMAL").expect("a formal section");
+    let end = f.find("`endif\n").expect("its end") + "`endif\n".len();
+    let outside = format!("{}{}", &f[..start], &f[end..]);
+    assert_eq!(&outside, p, "only the ifdef section differs");
+    insta::assert_snapshot!(&f[start..end]);
+}

@@ -418,6 +418,7 @@ pub fn run_against(
         failure = Some(format!("error outcome differs: expected {}, got {}", show(model_err), show(rtl.error)));
     }
     let pass = failure.is_none() && count == 0;
+    crate::coverage::record_run(cfg, rtl_program, rtl.error);
     let mut waveform = None;
     if !pass {
         if let Ok(RtlRun { vcd: Some(vcd), .. }) = run_rtl(cfg, rtl_program, mem, window, opts, true) {

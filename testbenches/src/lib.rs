@@ -43,6 +43,8 @@ pub mod accumulator;
 pub mod axi;
 pub mod axil;
 pub mod cosim;
+pub mod coverage;
+pub mod formal;
 pub mod icarus;
 pub mod lockstep;
 pub mod programs;

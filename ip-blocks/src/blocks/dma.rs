@@ -308,6 +308,34 @@ pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId
     design.add(m)
 }
 
+/// The assumptions both engines make of a command channel (`<ch>_valid_i` and the rest):
+/// the offer is held while not taken, and the command is legal (`rows` >= 1, `bytes` 1 to
+/// `R`, as the controller guarantees).
+fn assume_legal_commands(m: &mut ModuleBuilder, s: &DmaSizes, ch: &str, ports: &[SignalId]) {
+    let find = |m: &ModuleBuilder, n: &str| {
+        let full = format!("{ch}_{n}");
+        m.module().find_signal(&full).unwrap_or_else(|| panic!("{ch}: no port {full}"))
+    };
+    let (valid, ready) = (find(m, "valid_i"), find(m, "ready_o"));
+    super::formal::assume_offer_held(m, &format!("{ch}_cmd"), valid, ready, ports);
+    let (rows, bytes) = (find(m, "rows_i"), find(m, "bytes_i"));
+    let rows_ok = m.any(rows);
+    let bytes_some = m.any(bytes);
+    let r = m.lit(s.row_bytes.into(), 16);
+    let bytes_max = m.le(bytes, r);
+    let ok = m.and(rows_ok, bytes_some);
+    let ok = m.and(ok, bytes_max);
+    let pv = m.formal_past_valid();
+    let en = m.and(pv, valid);
+    m.property(
+        rtl_gen::ir::PropertyKind::Assume,
+        format!("f_env_{ch}_cmd_legal"),
+        format!("{ch} commands are legal: rows >= 1, bytes 1 to {}", s.row_bytes),
+        Some(en),
+        ok,
+    );
+}
+
 /// `value == constant`, false when `constant` is above `max` (the largest value `value`
 /// ever takes), so that no comparison with an unreachable constant is emitted.
 fn equals(m: &mut ModuleBuilder, value: impl IntoExpr, constant: u32, max: u32) -> ExprId {
@@ -395,6 +423,7 @@ impl Fifo {
                 m.named(format!("{name}_{field}"), value)
             })
             .collect();
+        super::formal::fifo(m, name, depth, count.q, push, pop, word, head_word);
         Fifo { count: count.q, head, push, pop }
     }
 

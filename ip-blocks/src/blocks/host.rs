@@ -351,5 +351,42 @@ pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId
     m.assign(rvalid, r_valid);
     m.assign(rdata, r_data);
     m.assign(rresp, r_resp);
+
+    // ---- Formal properties (`ifdef FORMAL`): the AXI4-Lite slave rules. ---------------
+    m.assume_initial_reset();
+    use super::formal::{assert_offer_held, assume_offer_held, counter, fire};
+    assume_offer_held(&mut m, "s_axil_aw", awvalid, awready, &[awaddr, awprot]);
+    assume_offer_held(&mut m, "s_axil_w", wvalid, wready, &[wdata, wstrb]);
+    assume_offer_held(&mut m, "s_axil_ar", arvalid, arready, &[araddr, arprot]);
+    assert_offer_held(&mut m, "s_axil_b", bvalid, bready, &[bresp]);
+    assert_offer_held(&mut m, "s_axil_r", rvalid, rready, &[rdata, rresp]);
+    assert_offer_held(&mut m, "cmd", cmd_valid, cmd_ready, &[cmd_data]);
+    let aw_fire = fire(&mut m, awvalid, awready);
+    let w_fire = fire(&mut m, wvalid, wready);
+    let together = m.eq(aw_fire, w_fire);
+    m.assert_always("f_s_axil_aw_w_together", "AW and W are accepted in the same cycle", together);
+    let b_fire = fire(&mut m, bvalid, bready);
+    let b_owed = counter(&mut m, "b_owed", 3, aw_fire, b_fire);
+    let some = m.any(b_owed);
+    m.assert_when("f_s_axil_b_only_for_writes", "a B response only for an accepted write", bvalid, some);
+    let two = m.lit(2, 3);
+    let bounded = m.le(b_owed, two);
+    m.assert_always("f_s_axil_b_owed_bounded", "at most two write responses owed (the B queue)", bounded);
+    let ar_fire = fire(&mut m, arvalid, arready);
+    let r_fire = fire(&mut m, rvalid, rready);
+    let r_owed = counter(&mut m, "r_owed", 2, ar_fire, r_fire);
+    let some = m.any(r_owed);
+    m.assert_when("f_s_axil_r_only_for_reads", "an R response only for an accepted read", rvalid, some);
+    let one = m.lit(1, 2);
+    let bounded = m.le(r_owed, one);
+    m.assert_always("f_s_axil_r_owed_bounded", "at most one read response owed", bounded);
+    let cmd_fire = fire(&mut m, cmd_valid, cmd_ready);
+    let pushed_with_write = m.eq(cmd_fire, aw_fire);
+    m.assert_when(
+        "f_cmd_pushed_once",
+        "a command is pushed exactly when its CMD3 write is accepted (never dropped, never twice)",
+        cmd_valid,
+        pushed_with_write,
+    );
     design.add(m)
 }

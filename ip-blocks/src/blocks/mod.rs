@@ -5,6 +5,7 @@ pub mod accumulator;
 pub mod controller;
 pub mod decoder;
 pub mod dma;
+pub mod formal;
 pub mod host;
 pub mod mul;
 pub mod pe;

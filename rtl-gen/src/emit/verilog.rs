@@ -559,8 +559,80 @@ fn emit_module(design: &Design, m: &Module) -> String {
     for (rule, _) in &m.lint_waivers {
         let _ = writeln!(body, "  /* verilator lint_on {rule} */");
     }
+    if !m.formal.is_empty() {
+        body.push_str(&emit_formal(&mut em));
+    }
     out.push_str(&body);
     out.push_str("\nendmodule\n\n`default_nettype wire\n");
+    out
+}
+
+/// The formal section: helper registers, their wires and the properties, inside
+/// `` `ifdef FORMAL``. Wires the properties need are declared here too, so nothing outside
+/// the `ifdef` changes when properties are added.
+fn emit_formal(em: &mut ModuleEmitter) -> String {
+    let m = em.m;
+    let first_temp = em.temp_decls.len();
+    let mut seq = String::new();
+    for r in &m.formal.regs {
+        if let FormalRegKind::Next { d, .. } = &r.kind {
+            let q = m.signal(r.q).name.clone();
+            let text = em.expr_top(*d, &q);
+            let _ = writeln!(seq, "  always @(posedge clk_i) begin\n    {q} <= {text};\n  end\n");
+        }
+    }
+    let mut props = String::new();
+    for p in &m.formal.props {
+        let cond = em.expr_top(p.cond, &p.name);
+        let stmt = format!("{}: {} ({cond});", p.name, p.kind.verilog());
+        let _ = writeln!(props, "  // {}", p.doc);
+        props.push_str("  always @(*) begin\n");
+        match p.enable {
+            Some(en) => {
+                let en = em.expr_top(en, &format!("{}_en", p.name));
+                let _ = writeln!(props, "    if ({en}) begin\n      {stmt}\n    end");
+            }
+            None => {
+                let _ = writeln!(props, "    {stmt}");
+            }
+        }
+        props.push_str("  end\n\n");
+    }
+
+    let mut decls: Vec<(String, String, String)> = Vec::new();
+    for r in &m.formal.regs {
+        let s = m.signal(r.q);
+        let (attr, init) = match &r.kind {
+            FormalRegKind::AnyConst => ("(* anyconst *) ", String::new()),
+            FormalRegKind::AnySeq => ("(* anyseq *) ", String::new()),
+            FormalRegKind::Next { init, .. } => {
+                ("", init.as_ref().map(|v| format!(" = {}", literal(v))).unwrap_or_default())
+            }
+        };
+        decls.push((format!("{attr}reg"), range(s.width), format!("{}{init}", s.name)));
+    }
+    for (n, w) in &em.temp_decls[first_temp..] {
+        decls.push(("wire".into(), range(*w), n.clone()));
+    }
+    let kw = decls.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
+    let rw = decls.iter().map(|(_, r, _)| r.len()).max().unwrap_or(0);
+    let mut out = String::from(
+        "\n`ifdef FORMAL\n  // Formal properties for SymbiYosys (read_verilog -formal); simulators and synthesis\n  \
+         // do not define FORMAL and skip this section.\n\n",
+    );
+    for (k, r, n) in &decls {
+        let _ = writeln!(out, "  {k:<kw$} {}{n};", pad(r, rw));
+    }
+    if em.temp_assigns.len() > first_temp {
+        out.push('\n');
+        for (n, t) in &em.temp_assigns[first_temp..] {
+            let _ = writeln!(out, "  assign {n} = {t};");
+        }
+    }
+    out.push('\n');
+    out.push_str(&seq);
+    out.push_str(props.trim_end_matches('\n'));
+    out.push_str("\n`endif\n");
     out
 }
 

@@ -48,6 +48,23 @@ pub(crate) const FLAGS: &[&str] = &[
     "OPT_FAST=-O3",
 ];
 
+/// Environment variable naming a folder: when set, models are built with line and toggle
+/// coverage (`--coverage-line --coverage-toggle`, a separate cache entry) and every
+/// instance writes its counts there as `cov-*.dat` when destroyed (`make coverage`).
+pub const COVERAGE_ENV: &str = "SEEDCHIP_COVERAGE_DIR";
+
+/// Verilator's coverage arguments, added to [`FLAGS`] when [`COVERAGE_ENV`] is set.
+pub(crate) const COVERAGE_FLAGS: &[&str] = &["--coverage-line", "--coverage-toggle"];
+
+/// [`FLAGS`], plus [`COVERAGE_FLAGS`] when the environment asks for coverage.
+pub(crate) fn flags() -> Vec<&'static str> {
+    let mut f = FLAGS.to_vec();
+    if std::env::var_os(COVERAGE_ENV).is_some_and(|v| !v.is_empty()) {
+        f.extend_from_slice(COVERAGE_FLAGS);
+    }
+    f
+}
+
 /// File name of the generated C++ shim inside a build folder.
 pub(crate) const SHIM_FILE: &str = "seedchip_shim.cpp";
 /// File name of the captured Verilator and compiler output inside a build folder.
@@ -140,7 +157,7 @@ pub(crate) fn build_hash(top: &str, files: &[(String, String)], shim: &str, vers
     }
     field(shim.as_bytes());
     field(version.as_bytes());
-    for flag in FLAGS {
+    for flag in flags() {
         field(flag.as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
@@ -203,7 +220,7 @@ fn run_verilator(
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 8));
     let mut cmd = Command::new(program);
     cmd.current_dir(dir)
-        .args(FLAGS)
+        .args(flags())
         .args(["-j", &jobs.to_string(), "--top-module", top, "-o", lib_name])
         .args(files.iter().map(|(name, _)| name.as_str()))
         .arg(SHIM_FILE)

@@ -22,7 +22,7 @@ mod model;
 mod shim;
 mod sim;
 
-pub use build::{CACHE_ENV, VERILATOR_ENV};
+pub use build::{CACHE_ENV, COVERAGE_ENV, VERILATOR_ENV};
 pub use model::{ModelCache, VerilatorModel};
 pub use sim::VerilatorSim;
 

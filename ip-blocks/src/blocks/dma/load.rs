@@ -36,6 +36,7 @@
 //! take 77 cycles from the command's handshake to `ld_done_o`.
 
 use super::{drive_burst_attributes, equals, DmaSizes, Fifo, RowBursts};
+use crate::blocks::formal;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
 /// Build `<prefix>_dma_load` into `design`.
@@ -318,5 +319,28 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let quiet = m.or(quiet, has_burst);
     let is_idle = m.not(quiet);
     m.assign(idle, is_idle);
+
+    // ---- Formal properties (`ifdef FORMAL`). -------------------------------------------
+    // The environment: legal commands held until taken; R beats only for accepted bursts,
+    // held until taken (AXI4).
+    m.assume_initial_reset();
+    super::assume_legal_commands(
+        &mut m,
+        s,
+        "ld",
+        &[ld_dram, ld_stride, ld_rows, ld_bytes, ld_acc, ld_accumulate, ld_row],
+    );
+    formal::assume_offer_held(&mut m, "r", r_valid, r_ready_o, &[r_data, r_resp, r_last]);
+    let asked = formal::fire(&mut m, ar_valid_o, ar_ready);
+    let r_beat = formal::fire(&mut m, r_valid, r_ready_o);
+    let r_burst_end = m.and(r_beat, r_last);
+    let owed = formal::counter(&mut m, "ar_owed", 8, asked, r_burst_end);
+    let some = m.any(owed);
+    m.assume_when("f_env_r_only_for_bursts", "R beats only for accepted read bursts", r_valid, some);
+    // The engine's promises.
+    formal::assert_offer_held(&mut m, "ar", ar_valid_o, ar_ready, &[ar_addr_o, ar_len_o, ar_size_o, ar_burst_o]);
+    formal::assert_offer_held(&mut m, "lw", lw_valid_o, lw_ready, &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o]);
+    formal::assert_burst_in_page(&mut m, "ar", ar_valid_o, ar_addr_o, ar_len_o, b);
+    formal::assert_burst_kind(&mut m, "ar", ar_valid_o, ar_size_o, ar_burst_o, b);
     design.add(m)
 }

@@ -41,6 +41,7 @@
 //! to `st_done_o`.
 
 use super::{drive_burst_attributes, select, DmaSizes, Fifo, RowBursts, STORE_COMMANDS, STORE_ROWS};
+use crate::blocks::formal;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
 /// Bits of a command's burst count: at most two bursts for each of 65535 rows.
@@ -370,5 +371,167 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let active = m.or(active, cmds_waiting);
     let is_idle = m.not(active);
     m.assign(idle, is_idle);
+
+    // ---- Formal properties (`ifdef FORMAL`). -------------------------------------------
+    m.assume_initial_reset();
+    super::assume_legal_commands(&mut m, s, "st", &[st_dram, st_stride, st_rows, st_bytes, st_acc, st_raw, st_row]);
+    formal_store_environment(&mut m, s, w_last_o);
+    for (ch, valid, ready, payload) in [
+        ("aw", aw_valid_o, aw_ready, vec![aw_addr_o, aw_len_o, aw_size_o, aw_burst_o]),
+        ("w", w_valid_o, w_ready, vec![w_data_o, w_strb_o, w_last_o]),
+        ("lr", lr_valid_o, lr_ready, vec![lr_acc_o, lr_raw_o, lr_row_o]),
+    ] {
+        formal::assert_offer_held(&mut m, ch, valid, ready, &payload);
+    }
+    formal::assert_burst_in_page(&mut m, "aw", aw_valid_o, aw_addr_o, aw_len_o, b);
+    formal::assert_burst_kind(&mut m, "aw", aw_valid_o, aw_size_o, aw_burst_o, b);
+    formal_wlast(&mut m, aw_valid_o, aw_ready, aw_len_o, w_valid_o, w_ready, w_last_o);
+    formal_window(&mut m, s, [st_valid, st_dram, st_stride, st_rows, st_bytes], [aw_valid_o, aw_addr_o, aw_len_o]);
     design.add(m)
+}
+
+/// What the store engine assumes of its neighbours beyond the command channel: local read
+/// responses come only for requests made, and each is held until taken; B responses come
+/// only for bursts whose last W beat was sent.
+fn formal_store_environment(m: &mut ModuleBuilder, _s: &DmaSizes, w_last: rtl_gen::SignalId) {
+    let sig = |m: &ModuleBuilder, n: &str| m.module().find_signal(n).expect("a store engine port");
+    let (lr_valid, lr_ready) = (sig(m, "lr_valid_o"), sig(m, "lr_ready_i"));
+    let (lrd_valid, lrd_ready, lrd_data) = (sig(m, "lrd_valid_i"), sig(m, "lrd_ready_o"), sig(m, "lrd_data_i"));
+    let (w_valid, w_ready, b_valid) = (sig(m, "m_axi_wvalid_o"), sig(m, "m_axi_wready_i"), sig(m, "m_axi_bvalid_i"));
+    formal::assume_offer_held(m, "lrd", lrd_valid, lrd_ready, &[lrd_data]);
+    let asked = formal::fire(m, lr_valid, lr_ready);
+    let answered = formal::fire(m, lrd_valid, lrd_ready);
+    let pending = formal::counter(m, "lr_pending", 4, asked, answered);
+    let some = m.any(pending);
+    m.assume_when("f_env_lrd_only_requested", "local read responses only for requests made", lrd_valid, some);
+    let beat = formal::fire(m, w_valid, w_ready);
+    let burst_sent = m.and(beat, w_last);
+    let b_ready = sig(m, "m_axi_bready_o");
+    let responded = formal::fire(m, b_valid, b_ready);
+    let owed = formal::counter(m, "b_owed", 6, burst_sent, responded);
+    let some = m.any(owed);
+    m.assume_when("f_env_b_only_for_bursts", "B responses only for bursts whose data was sent", b_valid, some);
+}
+
+/// WLAST marks exactly the last beat of each burst: a burst the solver picks as its AW is
+/// accepted (`f_wlast_pick`) is followed, among the W bursts in order, by `awlen + 1` beats
+/// of which only the last has WLAST.
+fn formal_wlast(
+    m: &mut ModuleBuilder,
+    aw_valid: rtl_gen::SignalId,
+    aw_ready: rtl_gen::SignalId,
+    aw_len: rtl_gen::SignalId,
+    w_valid: rtl_gen::SignalId,
+    w_ready: rtl_gen::SignalId,
+    w_last: rtl_gen::SignalId,
+) {
+    let rst = m.reset();
+    let aw_fire = formal::fire(m, aw_valid, aw_ready);
+    let w_fire = formal::fire(m, w_valid, w_ready);
+    let never = m.lit(0, 1);
+    let aw_n = formal::counter(m, "aw_bursts", 8, aw_fire, never);
+    let w_done = m.and(w_fire, w_last);
+    let w_n = formal::counter(m, "w_bursts", 8, w_done, never);
+    // Beats of the W burst in progress.
+    let w_beat = m.formal_reg_decl("f_w_beat", 9, Some(0));
+    let zero9 = m.lit(0, 9);
+    let inc = m.inc(w_beat);
+    let after = m.mux(w_last, zero9, inc);
+    let nb = m.mux(w_fire, after, w_beat);
+    let nb = m.mux(rst, zero9, nb);
+    m.formal_next(w_beat, nb);
+    // The tracked burst: its number among the AW bursts and its length.
+    let pick = m.any_seq("f_wlast_pick", 1);
+    let tracking = m.formal_reg_decl("f_wlast_tracking", 1, Some(0));
+    let idx = m.formal_reg_decl("f_wlast_idx", 8, None);
+    let len = m.formal_reg_decl("f_wlast_len", 8, None);
+    let not_tracking = m.not(tracking);
+    let start = m.and(aw_fire, pick);
+    let start = m.and(start, not_tracking);
+    let t_next = m.or(start, tracking);
+    let zero1 = m.lit(0, 1);
+    let t_next = m.mux(rst, zero1, t_next);
+    m.formal_next(tracking, t_next);
+    let i_next = m.mux(start, aw_n, idx);
+    m.formal_next(idx, i_next);
+    let l_next = m.mux(start, aw_len, len);
+    m.formal_next(len, l_next);
+    let ours = m.eq(w_n, idx);
+    let ours = m.and(tracking, ours);
+    let ours = m.and(ours, w_valid);
+    let len9 = m.zext(len, 9);
+    let at_end = m.eq(w_beat, len9);
+    let right = m.eq(w_last, at_end);
+    m.assert_when("f_w_last_on_last_beat", "W: WLAST exactly on beat awlen + 1 of each burst", ours, right);
+    let past_end = m.le(w_beat, len9);
+    m.assert_when("f_w_beats_within_burst", "W: a burst has no more beats than its AWLEN says", ours, past_end);
+}
+
+/// Rows of the commands the window proof considers.
+const FORMAL_ROWS: u32 = 3;
+
+/// No AXI write outside the DMA window: with the window `[f_window_base,
+/// f_window_limit]` (any constants) and every command inside it as the controller checks
+/// (`dram >= base`, `dram + (rows - 1) * stride + bytes - 1 <= limit`, without wrapping),
+/// every AW burst lies inside the window widened to whole beats. The proof considers
+/// commands of up to [`FORMAL_ROWS`] rows (a product of the row count and the stride is
+/// too hard for the solver), and as the assumption is global, so do the other properties
+/// of the store engine's proof.
+fn formal_window(m: &mut ModuleBuilder, s: &DmaSizes, cmd: [rtl_gen::SignalId; 5], aw: [rtl_gen::SignalId; 3]) {
+    let [valid, dram, stride, rows, bytes] = cmd;
+    let [aw_valid, aw_addr, aw_len] = aw;
+    let base = m.any_const("f_window_base", 32);
+    let limit = m.any_const("f_window_limit", 32);
+    let ready = m.module().find_signal("st_ready_o").expect("st_ready_o");
+    let accept = formal::fire(m, valid, ready);
+    let lo_ok = m.ge(dram, base);
+    // (rows - 1) * stride without a multiplier (which the solver handles badly): the
+    // proof considers commands of up to FORMAL_ROWS rows.
+    let few = m.lit(FORMAL_ROWS.into(), 16);
+    let few_rows = m.le(rows, few);
+    m.assume_when("f_env_st_cmd_few_rows", "the window proof considers commands of up to 3 rows", accept, few_rows);
+    let stride50 = m.zext(stride, 50);
+    let mut span = m.lit(0, 50);
+    let mut multiple = m.lit(0, 50);
+    for k in 2..=FORMAL_ROWS {
+        multiple = m.add(multiple, stride50);
+        let is_k = m.eq_const(rows, k.into());
+        span = m.mux(is_k, multiple, span);
+    }
+    let d50 = m.zext(dram, 50);
+    let b50 = m.zext(bytes, 50);
+    let end = m.add(d50, span);
+    let end = m.add(end, b50);
+    let last = m.dec(end);
+    let lim50 = m.zext(limit, 50);
+    let hi_ok = m.le(last, lim50);
+    let inside = m.and(lo_ok, hi_ok);
+    m.assume_when(
+        "f_env_st_cmd_in_window",
+        "store commands lie inside the DMA window (checked by the controller)",
+        accept,
+        inside,
+    );
+    let lane_mask = !u64::from(s.beat_bytes - 1) & 0xffff_ffff;
+    let mask = m.lit(lane_mask, 32);
+    let base_beat = m.and(base, mask);
+    let low = m.lit(u64::from(s.beat_bytes - 1), 32);
+    let limit_beat = m.or(limit, low);
+    let a_lo = m.ge(aw_addr, base_beat);
+    let a34 = m.zext(aw_addr, 34);
+    let len34 = m.zext(aw_len, 34);
+    let beats = m.inc(len34);
+    let k = m.lit(s.lane_bits.into(), 5);
+    let bytes_span = m.shl(beats, k);
+    let a_end = m.add(a34, bytes_span);
+    let a_last = m.dec(a_end);
+    let l34 = m.zext(limit_beat, 34);
+    let a_hi = m.le(a_last, l34);
+    let ok = m.and(a_lo, a_hi);
+    m.assert_when(
+        "f_aw_inside_window",
+        "AW: every write burst lies inside the DMA window (to whole beats)",
+        aw_valid,
+        ok,
+    );
 }
