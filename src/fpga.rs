@@ -360,6 +360,16 @@ mod tests {
         assert!(prepare_out(&dir.path().join("new")).is_ok());
     }
 
+    /// A 2x2 accelerator that fits the Tang Nano 9K's prediction.
+    fn small() -> Config {
+        Config::from_toml(
+            "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 256\n\
+             [accumulator]\nrows = 64\n[dma]\ndata_bits = 32\noutstanding = 2\n",
+            "small.toml",
+        )
+        .unwrap()
+    }
+
     /// A stand-in board top: the LEDs count, the UART is looped back.
     fn blinky(_cfg: &Config, board: &Board, pll: Option<&Pll>) -> Result<(Design, ModuleId)> {
         use fpga::board::port;
@@ -388,12 +398,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("tangnano9k");
         let mut req = request("tangnano9k", "ice40", &out);
-        req.cfg = Config::from_toml(
-            "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 256\n\
-             [accumulator]\nrows = 64\n[dma]\ndata_bits = 32\noutstanding = 2\n",
-            "small.toml",
-        )
-        .unwrap();
+        req.cfg = small();
         let mut steps = 0;
         let o = run(&req, Some(blinky), &mut |_| {}, &mut |_| steps += 1).unwrap_or_else(|e| panic!("{e:#}"));
         let Outcome::Built { report, .. } = o else { panic!("the small configuration fits the Tang Nano 9K") };
@@ -416,12 +421,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("tangnano9k");
         let mut req = request("tangnano9k", "ice40", &out);
-        req.cfg = Config::from_toml(
-            "[array]\nrows = 2\ncols = 2\n[scratchpad]\nbanks = 1\nrows_per_bank = 256\n\
-             [accumulator]\nrows = 64\n[dma]\ndata_bits = 32\noutstanding = 2\n",
-            "small.toml",
-        )
-        .unwrap();
+        req.cfg = small();
         req.freq_mhz = Some(54.0);
         let o = run(&req, Some(blinky), &mut |_| {}, &mut |_| {}).unwrap_or_else(|e| panic!("{e:#}"));
         let Outcome::Built { report, pll, .. } = o else { panic!("the small configuration fits the Tang Nano 9K") };

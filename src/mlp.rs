@@ -312,7 +312,7 @@ pub fn run(cfg: &Config, net: Net, images: Option<usize>, engine: SimEngine) -> 
             };
             let r = cosim::run(cfg, &program, &tiled.memory(&x_rtl, w, b), &opts).map_err(|e| anyhow!("{e}"))?;
             lr.cycles = Some(r.cycles);
-            lr.counters = Some((&r.counters).into());
+            lr.counters = Some(r.counters);
             report.cycles = report.cycles.map(|c| c + r.cycles);
             x_rtl = tiled.read_c(&r.memory);
             if !r.pass && report.failure.is_none() {

@@ -228,8 +228,11 @@ pub const COUNTERS: [Counter; 6] = [
 /// Offset of the first counter's low word.
 pub const COUNTERS_OFFSET: u32 = 0x100;
 
-/// The values of the performance counters ([`COUNTERS`]), as a host reads them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The values of the performance counters ([`COUNTERS`]), as a host reads them. Its
+/// serialized keys (`cycles`, `engine_busy`, `macs`, `dma_bytes`, `dma_stall`,
+/// `dep_stall`) are the `counters` object of `seedchip sim --json` and `run --json`: an
+/// interface, keep them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Counters {
     /// `CYCLES`: cycles while the machine was not idle.
     pub cycles: u64,
