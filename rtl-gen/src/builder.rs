@@ -512,10 +512,7 @@ impl ModuleBuilder {
         when: impl IntoExpr,
         cond: impl IntoExpr,
     ) {
-        let pv = self.formal_past_valid();
-        let w = when.into_expr(self);
-        let en = self.and(pv, w);
-        self.property(PropertyKind::Assert, name, doc, Some(en), cond);
+        self.property_when(PropertyKind::Assert, name, doc, when, cond);
     }
 
     /// `assume (cond)` whenever `when` holds, after the first cycle.
@@ -526,10 +523,22 @@ impl ModuleBuilder {
         when: impl IntoExpr,
         cond: impl IntoExpr,
     ) {
+        self.property_when(PropertyKind::Assume, name, doc, when, cond);
+    }
+
+    /// A property of `kind` enabled by `when` and by every cycle after the first.
+    fn property_when(
+        &mut self,
+        kind: PropertyKind,
+        name: impl Into<String>,
+        doc: impl Into<String>,
+        when: impl IntoExpr,
+        cond: impl IntoExpr,
+    ) {
         let pv = self.formal_past_valid();
         let w = when.into_expr(self);
         let en = self.and(pv, w);
-        self.property(PropertyKind::Assume, name, doc, Some(en), cond);
+        self.property(kind, name, doc, Some(en), cond);
     }
 
     /// The usual start of a proof: `rst_i` is assumed high in the first cycle.

@@ -55,14 +55,17 @@ struct Regs {
     cmd: [u16; 4],
 }
 
+/// The bridge offset of register `name`, or an error saying the map lacks it.
+fn offset(map: &RegMap, name: &str) -> Result<u16, BridgeError> {
+    map.by_name(name).map(|r| r.offset as u16).ok_or_else(|| BridgeError::Usage {
+        request: "run_program".into(),
+        why: format!("the register map has no {name}"),
+    })
+}
+
 impl Regs {
     fn of(map: &RegMap) -> Result<Regs, BridgeError> {
-        let r = |name: &str| {
-            map.by_name(name).map(|r| r.offset as u16).ok_or_else(|| BridgeError::Usage {
-                request: "run_program".into(),
-                why: format!("the register map has no {name}"),
-            })
-        };
+        let r = |name: &str| offset(map, name);
         Ok(Regs {
             status: r("STATUS")?,
             error: r("ERROR")?,
@@ -129,13 +132,7 @@ pub fn run_program<L: Link>(
     wait_status(bridge, regs.status, |s| s & STATUS_IDLE != 0)?;
     let code = bridge.read_reg(regs.error)?;
     let index = bridge.read_reg(regs.error_index)?;
-    let counters = Counters::read_with(|name| {
-        let offset = map.by_name(name).map(|r| r.offset as u16).ok_or_else(|| BridgeError::Usage {
-            request: "run_program".into(),
-            why: format!("the register map has no {name}"),
-        })?;
-        bridge.read_reg(offset)
-    })?;
+    let counters = Counters::read_with(|name| bridge.read_reg(offset(&map, name)?))?;
     let bytes = bridge.read_mem(image.base, image.bytes.len())?;
     Ok(RunResult {
         memory: Memory { base: image.base, bytes },
