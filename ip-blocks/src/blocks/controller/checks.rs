@@ -3,8 +3,9 @@
 //! model's answer (`docs/isa.md`, "Errors"; `ip_blocks::model`):
 //!
 //! - [`past_end`]: does a local row range `[row, row + n)` run past the end of its memory?
-//!   Done in `LB + 2` bits (`LB` = [`Geometry::local_row_bits`]) rather than at the
-//!   29-bit row and 16-bit count of a command.
+//!   Done on the narrowed row and count the command queue keeps (`LB` =
+//!   [`Geometry::local_row_bits`] bits and a flag for a row, `LB + 1` or more bits and a
+//!   flag for a count) rather than at the 29-bit row and 16-bit count of a command.
 //! - [`window_check`]: the last main-memory byte of a `mvin`/`mvout`,
 //!   `dram + (rows - 1) * stride + bytes - 1`, against the DMA window, by a shift-add
 //!   multiply in 32-bit registers with an overflow flag rather than a 48-bit product.
@@ -12,45 +13,30 @@
 //! [`Geometry::local_row_bits`]: crate::geometry::Geometry::local_row_bits
 
 use super::parts::or_all;
+use super::queue::Narrow;
 use rtl_gen::{ExprId, ModuleBuilder, SignalId};
 
 /// `row + n > limit`, exactly, for a command that `Instr::decode` accepts (so `n >= 1`).
 ///
-/// `row` is the command's row field (any width), `n` a count (any width), `limit` the
-/// rows of the memory (`lb + 1` bits, at most `2^lb`). Why `lb + 2` bits are enough:
+/// `row` is a row narrowed to `lb` bits, `n` a count narrowed to `nw >= lb + 1` bits
+/// ([`Narrow`]), `limit` the rows of the memory (at most `2^lb`, any width up to
+/// `nw + 1`). Why this is the model's `row + n > limit` in 64 bits:
 ///
-/// - `row >= 2^lb` (a bit at or above `lb` set): `row + n >= 2^lb + 1 > limit`: past
-///   the end whatever the rest;
-/// - `n >= 2^(lb + 1)`: `row + n > 2^lb >= limit`: past the end;
-/// - otherwise `row < 2^lb` and `n < 2^(lb + 1)`, so `row + n < 2^(lb + 2)`: the sum
-///   and the compare are exact in `lb + 2` bits.
+/// - `row >= 2^lb` (`row.big`): `row + n >= 2^lb + 1 > limit`: past the end;
+/// - `n >= 2^nw` (`n.big`): `row + n > 2^lb >= limit`: past the end;
+/// - otherwise `row < 2^lb` and `n < 2^nw`, so `row + n < 2^(nw + 1)`: the sum and the
+///   compare are exact in `nw + 1` bits.
 ///
 /// A count of 0 is an illegal command, which takes precedence over every other error,
 /// so the first case need not hold for it.
-pub(super) fn past_end(m: &mut ModuleBuilder, lb: u32, row: ExprId, n: ExprId, limit: ExprId) -> ExprId {
-    let w = lb + 2;
-    let high = |m: &mut ModuleBuilder, v: ExprId, from: u32| {
-        let wv = m.width(v);
-        if wv > from {
-            let h = m.slice(v, from, wv - from);
-            m.any(h)
-        } else {
-            m.lit(0, 1)
-        }
-    };
-    let low = |m: &mut ModuleBuilder, v: ExprId, bits: u32| {
-        let wv = m.width(v);
-        let l = m.slice(v, 0, bits.min(wv));
-        m.zext(l, w)
-    };
-    let row_big = high(m, row, lb);
-    let n_big = high(m, n, lb + 1);
-    let r = low(m, row, lb);
-    let k = low(m, n, lb + 1);
+pub(super) fn past_end(m: &mut ModuleBuilder, row: Narrow, n: Narrow, limit: ExprId) -> ExprId {
+    let w = m.width(n.lo) + 1;
+    let r = m.zext(row.lo, w);
+    let k = m.zext(n.lo, w);
     let end = m.add(r, k);
     let lim = m.zext(limit, w);
     let over = m.gt(end, lim);
-    or_all(m, [row_big, n_big, over])
+    or_all(m, [row.big, n.big, over])
 }
 
 /// The DMA-window check of the `mvin`/`mvout` at the command queue's head.

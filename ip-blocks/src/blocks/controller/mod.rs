@@ -31,18 +31,26 @@
 
 mod checks;
 mod parts;
+mod queue;
 mod scoreboard;
 
 use super::decoder;
 use crate::Config;
 use checks::{past_end, window_check, WindowInputs};
 use parts::*;
+use queue::{narrow, narrow_const, narrow_mux};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, Reg, SignalId};
 use scoreboard::{ranges, scoreboard_hazard, table_hazard, Cmd, Trackers};
 
-/// Commands held between the host and dispatch.
+/// Commands held between the host and dispatch (one with trackers of one command).
 pub const CMD_QUEUE_DEPTH: u32 = 2;
+
+/// The command queue's entries for `cfg`: [`CMD_QUEUE_DEPTH`], or 1 with
+/// `controller.queue_depth = 1`.
+pub fn cmd_queue_depth(cfg: &Config) -> u32 {
+    CMD_QUEUE_DEPTH.min(cfg.controller.queue_depth)
+}
 
 /// The blocks the controller instances.
 #[derive(Clone, Copy, Debug)]
@@ -82,7 +90,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         g.sp_banks, g.sp_rows_per_bank, g.acc_rows
     ));
     m.param("queue_depth", d);
-    m.param("cmd_queue_depth", CMD_QUEUE_DEPTH);
+    m.param("cmd_queue_depth", cmd_queue_depth(cfg));
     let rst = m.reset();
 
     // ---- Ports -------------------------------------------------------------------
@@ -178,79 +186,45 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
     // ---- Command queue -------------------------------------------------------------
     let cq_pop = m.wire("cq_pop", 1);
-    let cmd_fire = {
-        let e = m.and(cmd_valid, cmd_ready);
-        m.named("cmd_fire", e)
-    };
-    let cq = fifo2(&mut m, "cq", 128, soft, x(cmd_fire), x(cmd_data), x(cq_pop));
-    let cq_valid = {
-        let e = m.any(cq.count);
-        m.named("cq_valid", e)
-    };
-    {
-        let full = m.eq_const(cq.count, 2);
-        let nf = m.not(full);
-        let nrp = m.not(reset_pending);
-        let r = m.and(nf, nrp);
-        m.assign(cmd_ready, r);
-        m.assign(cmd_full_o, full);
-    }
-    let cmd_count = m.reg("cmd_count", 32).reset(0).build();
-    {
-        let v = m.inc(cmd_count);
-        let f = m.sig(cmd_fire);
-        soft_next(&mut m, cmd_count, soft, f, v, 0);
-        m.assign(cmd_count_o, cmd_count);
-    }
-    let head = m.named("head", cq.head);
-    let dinst = m.instance("decoder", design, dec_id);
-    m.connect(dinst, "cmd_i", head);
-    let op: Vec<SignalId> =
-        decoder::OPS.iter().map(|n| m.connect_wire(dinst, &format!("{n}_o"), format!("is_{n}"))).collect();
+    let cqd = cmd_queue_depth(cfg);
+    let cq = queue::build(
+        &mut m,
+        design,
+        dec_id,
+        &g,
+        cqd,
+        queue::Ports {
+            cmd_valid,
+            cmd_ready,
+            cmd_data,
+            cmd_full: cmd_full_o,
+            cmd_count: cmd_count_o,
+            pop: cq_pop,
+            soft,
+            reset_pending,
+        },
+    );
+    let cq_valid = cq.valid;
     let [is_config_ex, is_config_ld, is_config_st, is_mvin, is_mvout, is_preload, is_compute, is_fence] =
-        [op[0], op[1], op[2], op[3], op[4], op[5], op[6], op[7]];
-    let is_illegal = m.connect_wire(dinst, "illegal_o", "is_illegal");
-
-    let words: Vec<ExprId> = (0..4)
-        .map(|i| {
-            let w = decoder::word(&mut m, head, i);
-            let s = m.named(format!("head_w{i}"), w);
-            if i == 0 {
-                // The opcode byte is the decoder's.
-                m.mark_unused(s);
-            }
-            m.sig(s)
-        })
-        .collect();
-    let (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3]);
-    let loc_acc = {
-        let e = m.bit(w2, 31);
-        m.named("loc_acc", e)
+        [cq.ops[0], cq.ops[1], cq.ops[2], cq.ops[3], cq.ops[4], cq.ops[5], cq.ops[6], cq.ops[7]];
+    let is_illegal = cq.illegal;
+    // w0[31:8]: config_ex's mode [8], activation [10:9], shift [15:11], relu6_max
+    // [31:16]; a compute's B row.
+    let w0_hi = cq.w0_hi;
+    let w0_field = |m: &mut ModuleBuilder, lo: u32, width: u32| m.slice(w0_hi, lo - 8, width);
+    let w1 = cq.w1;
+    let loc_acc = cq.loc_acc;
+    let loc_accumulate = cq.loc_accumulate;
+    let loc_raw = cq.loc_raw;
+    let nw = queue::Widths::of(&g).n;
+    let row_n = cq.row; // the local row
+    let n_n = cq.n; // rows, or a compute's count
+    let dram = w1;
+    let a_n = {
+        let a29 = m.slice(w1, 0, 29);
+        narrow(&mut m, a29, lb)
     };
-    let loc_accumulate = m.bit(w2, 30);
-    let loc_raw = m.bit(w2, 29);
-    let named = |m: &mut ModuleBuilder, name: &str, e: ExprId| {
-        let s = m.named(name, e);
-        m.sig(s)
-    };
-    let e = m.slice(w2, 0, 29);
-    let loc_row29 = named(&mut m, "cmd_row", e);
-    let e = m.slice(w3, 0, 16);
-    let n16 = named(&mut m, "cmd_rows", e); // rows, or a compute's count
-    let e = m.slice(w3, 16, 16);
-    let cols16 = named(&mut m, "cmd_cols", e);
-    let dram = named(&mut m, "cmd_dram", w1);
-    let e = m.slice(w1, 0, 29);
-    let a29 = named(&mut m, "cmd_a_row", e);
-    let e = m.slice(w0, 8, 24);
-    let b24 = {
-        let s = m.named("cmd_b_row", e);
-        if !has_os {
-            // Only an output-stationary compute has a B row.
-            m.mark_unused(s);
-        }
-        m.sig(s)
-    };
+    let b_n = if has_os { narrow(&mut m, w0_hi, lb) } else { narrow_const(&mut m, 0, lb) };
 
     // ---- Architectural state of dispatch ---------------------------------------------
     // 1: output-stationary; a constant when the engine has one dataflow.
@@ -282,7 +256,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("is_preload_sp", e)
     };
     let mode_err = {
-        let want_os = m.bit(w0, 8);
+        let want_os = w0_field(&mut m, 8, 1);
         let bad_mode = if has_ws && has_os {
             m.lit(0, 1)
         } else if has_ws {
@@ -314,15 +288,20 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("err_sequence", e)
     };
     let size_err = {
-        let lim = m.mux(loc_acc, m_lit(cols.into(), 16), m_lit(spe.into(), 16));
-        let wide = m.gt(cols16, lim);
+        let cw = m.width(cq.cols.lo);
+        let lim = m.mux(loc_acc, m_lit(cols.into(), cw), m_lit(spe.into(), cw));
+        let wide = {
+            let t = m.gt(cq.cols.lo, lim);
+            m.or(cq.cols.big, t)
+        };
         let a = m.and(mv, wide);
         let many = {
-            let k = m.lit(rows.into(), 16);
-            m.gt(n16, k)
+            let k = m.lit(rows.into(), m.width(n_n.lo));
+            let t = m.gt(n_n.lo, k);
+            m.or(n_n.big, t)
         };
         let b = m.and(pre_sp, many);
-        let relu = m.slice(w0, 16, 16);
+        let relu = w0_field(&mut m, 16, 16);
         let max_in = (1u64 << (ib - 1)) - 1;
         let bad_relu = {
             let k = m.lit(max_in, 16);
@@ -338,28 +317,28 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let la = m.sig(loc_acc);
         let lim = m.mux(la, acc_lim, sp_lim);
         let mv_bad = {
-            let b = past_end(&mut m, lb, loc_row29, n16, lim);
+            let b = past_end(&mut m, row_n, n_n, lim);
             m.and(mv, b)
         };
         let pre_bad = {
-            let one = m.lit(1, 16);
-            let n = m.mux(loc_acc, one, n16);
-            let b = past_end(&mut m, lb, loc_row29, n, lim);
+            let one = narrow_const(&mut m, 1, nw);
+            let n = narrow_mux(&mut m, loc_acc, one, n_n);
+            let b = past_end(&mut m, row_n, n, lim);
             m.and(is_preload, b)
         };
         let cmp_bad = {
-            let a_bad = past_end(&mut m, lb, a29, n16, sp_lim);
+            let a_bad = past_end(&mut m, a_n, n_n, sp_lim);
             let b_bad = if has_os {
-                let t = past_end(&mut m, lb, b24, n16, sp_lim);
+                let t = past_end(&mut m, b_n, n_n, sp_lim);
                 m.and(t, mode_os)
             } else {
                 m.lit(0, 1)
             };
             let c_n = {
-                let k = m.lit(rows.into(), 16);
-                m.mux(mode_os, k, n16)
+                let k = narrow_const(&mut m, rows.into(), nw);
+                narrow_mux(&mut m, mode_os, k, n_n)
             };
-            let c_bad = past_end(&mut m, lb, loc_row29, c_n, acc_lim);
+            let c_bad = past_end(&mut m, row_n, c_n, acc_lim);
             let any = or_all(&mut m, [x(a_bad), x(b_bad), x(c_bad)]);
             m.and(is_compute, any)
         };
@@ -399,7 +378,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("err_dma_align", e)
     };
     let bytes19 = {
-        let c = m.zext(cols16, 19);
+        let c = m.zext(cq.cols.lo, m.width(cq.cols.lo) + 3);
         let sh = |m: &mut ModuleBuilder, eb: u32| {
             let k = m.lit(clog2(eb.into()).into(), 2);
             m.shl(c, k)
@@ -432,7 +411,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         let leave = m.or(dispatch_go, err_now);
         let rows_m1 = {
-            let d = m.dec(n16);
+            let d = m.dec(n_n.lo);
             m.resize(d, lb, false)
         };
         let stride = m.sig(stride);
@@ -445,15 +424,15 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
 
     // ---- Trackers ------------------------------------------------------------------------
-    let row_lb = m.resize(loc_row29, lb, false);
-    let a_lb = m.resize(a29, lb, false);
-    let b_lb = m.resize(b24, lb, false);
+    let row_lb = row_n.lo;
+    let a_lb = a_n.lo;
+    let b_lb = b_n.lo;
     // Counts that passed the range checks fit `rb` bits; a row's bytes, `bb` bits.
-    let n_rb = m.resize(n16, rb, false);
+    let n_rb = m.resize(n_n.lo, rb, false);
     let bb = clog2(u64::from(rbytes) + 1);
     let bytes_bb = m.resize(bytes19, bb, false);
     let pnw = clog2(u64::from(rows) + 1);
-    let n_pre = m.resize(n16, pnw, false);
+    let n_pre = m.resize(n_n.lo, pnw, false);
     let cmd = Cmd {
         is_mvin: m.sig(is_mvin),
         is_mvout: m.sig(is_mvout),
@@ -464,7 +443,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         row: row_lb,
         a: a_lb,
         b: b_lb,
-        n: n16,
+        n: n_n.lo,
         mode_os,
     };
     // With the scoreboard, every entry keeps its rows (`lo`, `hi`; a compute also its
@@ -641,14 +620,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let go = m.sig(dispatch_go);
         let ex = m.and(go, is_config_ex);
         if let Some(r) = mode_reg {
-            let mode_bit = m.bit(w0, 8);
+            let mode_bit = w0_field(&mut m, 8, 1);
             soft_next(&mut m, r, soft, ex, mode_bit, u64::from(!has_ws));
         }
-        let sh = m.slice(w0, 11, 5);
+        let sh = w0_field(&mut m, 11, 5);
         soft_next(&mut m, cfg_shift, soft, ex, sh, 0);
-        let act = m.slice(w0, 9, 2);
+        let act = w0_field(&mut m, 9, 2);
         soft_next(&mut m, cfg_act, soft, ex, act, 0);
-        let r6 = m.slice(w0, 16, ib);
+        let r6 = w0_field(&mut m, 16, ib);
         soft_next(&mut m, cfg_relu6, soft, ex, r6, 0);
         soft_next(&mut m, cfg_mult, soft, ex, w1, 0x7fff_ffff);
         let l = m.and(go, is_config_ld);
@@ -818,7 +797,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     // Weight feeder: the head preload, `rows` beats (zero rows beyond its `n`).
     let rw = clog2(u64::from(rows)).max(1);
     let w_r = m.reg("wf_row", rw).reset(0).build();
-    let wq_count_w = m.wire("wq_level", 2);
     let w_inflight = m.reg("wf_inflight", 1).reset(0).build();
     let w_inflight_zero = m.reg("wf_inflight_zero", 1).build();
     let w_inflight_bank = m.reg("wf_inflight_bank", g.sp_banks).build();
@@ -836,22 +814,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let r = m.zext(w_r, pnw);
         m.ge(r, pr_n)
     };
-    // Each read queue holds two rows. A read may issue while the queue has room for its
-    // row one cycle later: fewer than two rows queued or in flight, or a row leaving in
-    // this cycle (without the latter, reads would stall every third cycle).
-    let credit = |m: &mut ModuleBuilder, level: SignalId, infl: Reg, pop: SignalId| {
-        let l = m.zext(level, 3);
-        let i = m.zext(infl, 3);
-        let s = m.add(l, i);
-        let two = m.lit(2, 3);
-        let room = m.lt(s, two);
-        m.or(room, pop)
-    };
+    // Each reader has a queue of one row (ReadQueue): a read may issue while its row
+    // will find room one cycle later (nothing held or arriving, or that leaving now).
     let wq_pop = m.wire("wq_pop", 1);
     let aq_pop = m.wire("aq_pop", 1);
-    let bq_pop = m.wire("bq_pop", 1);
+    let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
     let sq_pop = m.wire("sq_pop", 1);
-    let w_credit = credit(&mut m, wq_count_w, w_inflight, wq_pop);
+    let wq = ReadQueue::new(&mut m, "wq", sp_bits);
+    let w_credit = wq.credit(&mut m, w_inflight, wq_pop);
     let w_want_any = {
         let e = and_all(&mut m, [x(pr_active), x(w_credit)]);
         if has_ws {
@@ -860,7 +830,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             // No weight-stationary engine: the weight feeder never runs (dispatch refuses
             // scratchpad preloads in output-stationary mode).
             m.mark_unused(pr_active);
-            m.mark_unused(wq_count_w);
             m.lit(0, 1)
         }
     };
@@ -883,15 +852,18 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let kb = m.reg("if_b_step", stw).reset(0).build();
     let a_done = m.reg("if_a_done", 1).reset(0).build();
     let b_done = m.reg("if_b_done", 1).reset(0).build();
-    let aq_level = m.wire("aq_level", 2);
-    let bq_level = m.wire("bq_level", 2);
     let a_inflight = m.reg("if_a_inflight", 1).reset(0).build();
     let a_inflight_last = m.reg("if_a_inflight_last", 1).build();
     let a_inflight_bank = m.reg("if_a_inflight_bank", g.sp_banks).build();
     let b_inflight = m.reg("if_b_inflight", 1).reset(0).build();
     let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
-    let a_credit = credit(&mut m, aq_level, a_inflight, aq_pop);
-    let b_credit = credit(&mut m, bq_level, b_inflight, bq_pop);
+    let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1);
+    let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits));
+    let a_credit = aq.credit(&mut m, a_inflight, aq_pop);
+    let b_credit = match &bq {
+        Some(q) => q.credit(&mut m, b_inflight, bq_pop.expect("with the B queue")),
+        None => m.lit(0, 1),
+    };
     let a_want = {
         let nd = m.not(a_done);
         let e = and_all(&mut m, [x(cp_pend), x(nd), x(a_credit)]);
@@ -918,10 +890,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let same = m.eq(resp_acc, lr_acc_i);
         m.or(z, same)
     };
-    let sq_level = m.wire("sq_level", 2);
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
-    let s_credit = credit(&mut m, sq_level, s_inflight, sq_pop);
+    let sq = ReadQueue::new(&mut m, "sq", sp_bits);
+    let s_credit = sq.credit(&mut m, s_inflight, sq_pop);
     let s_want = {
         let na = m.not(lr_acc_i);
         let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
@@ -1032,32 +1004,30 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let hv = hits_vec(&mut m, &w_hit);
         m.next(w_inflight_bank, hv);
     }
-    let wq = {
+    let wq_head = {
         let data = bank_data(&mut m, w_inflight_bank);
         let z = m.lit(0, sp_bits);
         let v = m.mux(w_inflight_zero, z, data);
-        let f = fifo2(&mut m, "wq", sp_bits, soft, x(w_inflight.q), v, x(wq_pop));
-        (f, wq_pop)
+        wq.connect(&mut m, soft, w_inflight, v, x(wq_pop))
     };
-    m.assign(wq_count_w, wq.0.count);
+    let wq_valid = wq.valid(&mut m, w_inflight);
     {
-        let e = m.is_zero(wq.0.count);
+        let e = m.not(wq_valid);
         m.assign(wq_empty_w, e);
     }
     if let Some(wr) = eng_w_ready {
-        let v = m.any(wq.0.count);
-        m.connect(eng, "w_valid_i", v);
-        let pop = m.and(v, wr);
-        m.assign(wq.1, pop);
+        m.connect(eng, "w_valid_i", wq_valid);
+        let pop = m.and(wq_valid, wr);
+        m.assign(wq_pop, pop);
         for n in 0..cols {
-            let e = elem(&mut m, wq.0.head, n);
+            let e = elem(&mut m, wq_head, n);
             m.connect(eng, &format!("w_c{n}_i"), e);
         }
     } else {
         let z = m.lit(0, 1);
-        m.assign(wq.1, z);
+        m.assign(wq_pop, z);
         m.mark_unused(w_inflight_zero.q);
-        let h = m.named("wq_head_unused", wq.0.head);
+        let h = m.named("wq_head_unused", wq_head);
         m.mark_unused(h);
     }
 
@@ -1130,19 +1100,24 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let l = m.sig(a_inflight_last.q);
             m.concat([l, dta])
         };
-        let aq = fifo2(&mut m, "aq", sp_bits + 1, soft, x(a_inflight.q), a_data, a_pop);
-        m.assign(aq_level, aq.count);
-        let b_pop = {
-            let e = m.and(in_fire, mode_os);
-            let e = if has_os { e } else { m.lit(0, 1) };
-            m.assign(bq_pop, e);
-            m.sig(bq_pop)
+        let aq_head = aq.connect(&mut m, soft, a_inflight, a_data, a_pop);
+        let a_has = aq.valid(&mut m, a_inflight);
+        let (bq_head, b_has) = match &bq {
+            Some(q) => {
+                let pop = bq_pop.expect("with the B queue");
+                let e = m.and(in_fire, mode_os);
+                m.assign(pop, e);
+                let b_data = bank_data(&mut m, b_inflight_bank);
+                let head = q.connect(&mut m, soft, b_inflight, b_data, x(pop));
+                (head, q.valid(&mut m, b_inflight))
+            }
+            None => {
+                // Weight-stationary only: the B reader never reads.
+                m.mark_unused(b_inflight.q);
+                m.mark_unused(b_inflight_bank.q);
+                (m.lit(0, sp_bits), m.lit(0, 1))
+            }
         };
-        let b_data = bank_data(&mut m, b_inflight_bank);
-        let bq = fifo2(&mut m, "bq", sp_bits, soft, x(b_inflight.q), b_data, b_pop);
-        m.assign(bq_level, bq.count);
-        let a_has = m.any(aq.count);
-        let b_has = m.any(bq.count);
         let in_valid = {
             let nos = m.not(mode_os);
             let ok_b = m.or(nos, b_has);
@@ -1152,34 +1127,33 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.connect(eng, "in_valid_i", in_valid);
         let fire = m.and(in_valid, eng_in_ready);
         m.assign(in_fire, fire);
-        let last = m.bit(aq.head, sp_bits);
+        let last = m.bit(aq_head, sp_bits);
         m.connect(eng, "in_last_i", last);
         for k in 0..rows {
-            let e = elem(&mut m, aq.head, k);
+            let e = elem(&mut m, aq_head, k);
             m.connect(eng, &format!("a_r{k}_i"), e);
         }
         // The A row's elements beyond `rows` are not multiplied.
         if spe > rows {
-            let hi = m.slice(aq.head, rows * ib, (spe - rows) * ib);
+            let hi = m.slice(aq_head, rows * ib, (spe - rows) * ib);
             let h = m.named("aq_head_unused", hi);
             m.mark_unused(h);
         }
         if has_os {
             for n in 0..cols {
-                let e = elem(&mut m, bq.head, n);
+                let e = elem(&mut m, bq_head, n);
                 m.connect(eng, &format!("b_c{n}_i"), e);
             }
             if spe > cols {
-                let hi = m.slice(bq.head, cols * ib, (spe - cols) * ib);
+                let hi = m.slice(bq_head, cols * ib, (spe - cols) * ib);
                 let h = m.named("bq_head_unused", hi);
                 m.mark_unused(h);
             }
         } else {
-            let h = m.named("bq_head_unused", bq.head);
-            m.mark_unused(h);
+            let _ = bq_head; // no B queue
         }
         if has_ws && spe > cols {
-            let hi = m.slice(wq.0.head, cols * ib, (spe - cols) * ib);
+            let hi = m.slice(wq_head, cols * ib, (spe - cols) * ib);
             let h = m.named("wq_head_unused", hi);
             m.mark_unused(h);
         }
@@ -1331,8 +1305,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sh = hits_vec(&mut m, &s_hit);
         m.next(s_inflight_bank, sh);
         let sdata = bank_data(&mut m, s_inflight_bank);
-        let sq = fifo2(&mut m, "sq", sp_bits, soft, x(s_inflight.q), sdata, x(sq_pop));
-        m.assign(sq_level, sq.count);
+        let sq_head = sq.connect(&mut m, soft, s_inflight, sdata, x(sq_pop));
         // Accumulator read port: the bias unit when active, else DMA reads.
         let nb = m.not(bias_idle);
         let acc_lr_want = {
@@ -1358,7 +1331,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let lr_fire = m.or(acc_lr_fire, s_grant);
         let has_resp = m.any(resp_n);
         let lrd_valid = {
-            let sv = m.any(sq.count);
+            let sv = sq.valid(&mut m, s_inflight);
             let av = {
                 let nbw = m.not(bias_wait);
                 m.and(acc_out_valid, nbw)
@@ -1398,7 +1371,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sp_bytes = {
             let ps: Vec<ExprId> = (0..spe)
                 .map(|e| {
-                    let x = elem(&mut m, sq.head, e);
+                    let x = elem(&mut m, sq_head, e);
                     m.sext(x, seb * 8)
                 })
                 .collect();

@@ -1,6 +1,6 @@
 //! Small pieces the controller is built from: an operand type for inline lists, register
-//! helpers with the soft reset, the in-order command rings of the trackers, two-entry
-//! register FIFOs, and scratchpad bank selection.
+//! helpers with the soft reset, the in-order command rings of the trackers, register
+//! FIFOs, the queues of scratchpad readers, and scratchpad bank selection.
 
 use crate::geometry::Geometry;
 use rtl_gen::ir::clog2;
@@ -257,13 +257,42 @@ impl Ring {
     }
 }
 
-/// A two-entry FIFO of registers (`width` bits): returns (not empty, head data, count).
-/// Pushed with `push`/`data`, popped with `pop`.
-pub(super) struct Fifo2 {
+/// A FIFO of one or two register entries: its count and head data. Pushed with
+/// `push`/`data`, popped with `pop`; a one-entry FIFO is never pushed while full.
+pub(super) struct Fifo {
     pub(super) count: Reg,
     pub(super) head: ExprId,
 }
 
+/// A FIFO of `depth` (1 or 2) entries of `width` bits.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fifo(
+    m: &mut ModuleBuilder,
+    name: &str,
+    depth: u32,
+    width: u32,
+    soft: SignalId,
+    push: impl IntoExpr,
+    data: impl IntoExpr,
+    pop: impl IntoExpr,
+) -> Fifo {
+    match depth {
+        1 => {
+            let (push, data, pop) = (push.into_expr(m), data.into_expr(m), pop.into_expr(m));
+            let e0 = m.reg(format!("{name}_e0"), width).build();
+            m.next(e0, data);
+            m.set_enable(e0, push);
+            let count = m.reg(format!("{name}_count"), 1).reset(0).build();
+            soft_up_down(m, count, soft, push, pop);
+            let head = m.sig(e0.q);
+            Fifo { count, head }
+        }
+        2 => fifo2(m, name, width, soft, push, data, pop),
+        _ => panic!("{name}: a FIFO of {depth} entries"),
+    }
+}
+
+/// A two-entry FIFO of registers (`width` bits).
 pub(super) fn fifo2(
     m: &mut ModuleBuilder,
     name: &str,
@@ -272,7 +301,7 @@ pub(super) fn fifo2(
     push: impl IntoExpr,
     data: impl IntoExpr,
     pop: impl IntoExpr,
-) -> Fifo2 {
+) -> Fifo {
     let (push, data, pop) = (push.into_expr(m), data.into_expr(m), pop.into_expr(m));
     let e0 = m.reg(format!("{name}_e0"), width).build();
     let e1 = m.reg(format!("{name}_e1"), width).build();
@@ -310,7 +339,61 @@ pub(super) fn fifo2(
     m.set_enable(e1, e1_en);
     soft_up_down(m, count, soft, push, pop);
     let head = m.sig(e0.q);
-    Fifo2 { count, head }
+    Fifo { count, head }
+}
+
+/// The queue between a reader of scratchpad rows and its consumer (the engine's weight
+/// and input channels, the DMA's local read responses): a row arrives one cycle after
+/// its read (`arriving`, the reader's in-flight flag, with `data`) and goes straight to
+/// the consumer if taken in that cycle; otherwise it waits in the queue's one register.
+/// A read may issue while nothing is held or arriving, or while that leaves (`pop`):
+/// so at most one row is ever held or arriving, and rows flow at one per cycle while
+/// the consumer takes them, as with a two-row FIFO, with half its flip-flops.
+pub(super) struct ReadQueue {
+    held: Reg,
+    row: Reg,
+}
+
+impl ReadQueue {
+    pub(super) fn new(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
+        ReadQueue {
+            held: m.reg(format!("{name}_held"), 1).reset(0).build(),
+            row: m.reg(format!("{name}_row"), width).build(),
+        }
+    }
+
+    /// A row to take: held, or arriving.
+    pub(super) fn valid(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
+        m.or(self.held, arriving)
+    }
+
+    /// A read may issue in this cycle.
+    pub(super) fn credit(&self, m: &mut ModuleBuilder, arriving: Reg, pop: impl IntoExpr) -> ExprId {
+        let v = self.valid(m, arriving);
+        let free = m.not(v);
+        m.or(free, pop)
+    }
+
+    /// Wire the register; returns the row offered to the consumer.
+    pub(super) fn connect(
+        &self,
+        m: &mut ModuleBuilder,
+        soft: SignalId,
+        arriving: Reg,
+        data: ExprId,
+        pop: impl IntoExpr,
+    ) -> ExprId {
+        let pop = pop.into_expr(m);
+        let np = m.not(pop);
+        let v = self.valid(m, arriving);
+        let keep = m.and(v, np);
+        let one = m.lit(1, 1);
+        soft_next(m, self.held, soft, one, keep, 0);
+        let load = m.and(arriving, np);
+        m.next(self.row, data);
+        m.set_enable(self.row, load);
+        m.mux(self.held, self.row, data)
+    }
 }
 
 /// Bank of a scratchpad row: one-hot `in_bank` per bank and the row within each bank.
