@@ -312,19 +312,24 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("err_size", e)
     };
     let range_err = {
+        // One check for the local address of every command that has one (`mvin`,
+        // `mvout`, `preload`, a compute's output), one for a compute's A rows and one
+        // for its B rows.
         let sp_lim = m.lit(g.sp_rows().into(), rb);
         let acc_lim = m.lit(g.acc_rows.into(), rb);
-        let la = m.sig(loc_acc);
-        let lim = m.mux(la, acc_lim, sp_lim);
-        let mv_bad = {
-            let b = past_end(&mut m, row_n, n_n, lim);
-            m.and(mv, b)
-        };
-        let pre_bad = {
+        let row_bad = {
+            // Rows from the local address: one for a bias, the array's rows for an
+            // output-stationary result, else the command's count.
             let one = narrow_const(&mut m, 1, nw);
-            let n = narrow_mux(&mut m, loc_acc, one, n_n);
-            let b = past_end(&mut m, row_n, n, lim);
-            m.and(is_preload, b)
+            let os_rows = narrow_const(&mut m, rows.into(), nw);
+            let os_out = m.and(is_compute, mode_os);
+            let k = narrow_mux(&mut m, os_out, os_rows, n_n);
+            let k = narrow_mux(&mut m, pre_acc, one, k);
+            let in_acc = m.or(loc_acc, is_compute);
+            let lim = m.mux(in_acc, acc_lim, sp_lim);
+            let b = past_end(&mut m, row_n, k, lim);
+            let has_row = or_all(&mut m, [x(mv), x(is_preload), x(is_compute)]);
+            m.and(has_row, b)
         };
         let cmp_bad = {
             let a_bad = past_end(&mut m, a_n, n_n, sp_lim);
@@ -334,15 +339,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             } else {
                 m.lit(0, 1)
             };
-            let c_n = {
-                let k = narrow_const(&mut m, rows.into(), nw);
-                narrow_mux(&mut m, mode_os, k, n_n)
-            };
-            let c_bad = past_end(&mut m, row_n, c_n, acc_lim);
-            let any = or_all(&mut m, [x(a_bad), x(b_bad), x(c_bad)]);
+            let any = m.or(a_bad, b_bad);
             m.and(is_compute, any)
         };
-        let e = or_all(&mut m, [x(mv_bad), x(pre_bad), x(cmp_bad)]);
+        let e = m.or(row_bad, cmp_bad);
         m.named("err_local_range", e)
     };
     // Element bytes in main memory: accumulators for mvin to / raw mvout from the
@@ -1358,14 +1358,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let kv = m.sig(lr_acc_i);
             soft_next(&mut m, resp_acc, soft, lr_fire, kv, 0);
         }
-        // Formatting.
-        let pad = |m: &mut ModuleBuilder, parts: Vec<ExprId>| {
-            let w: u32 = parts.iter().map(|p| m.width(*p)).sum();
-            let mut ps: Vec<ExprId> = parts.into_iter().rev().collect();
-            if w < 8 * rbytes {
-                let z = m.lit(0, 8 * rbytes - w);
-                ps.insert(0, z);
-            }
+        // Formatting. The DMA writes exactly a row's bytes (its strobes), so the bytes
+        // past a format's row are free: each format takes its tail from the widest
+        // format rather than zeros, and those bits need no multiplexer.
+        let join = |m: &mut ModuleBuilder, parts: Vec<ExprId>| {
+            let ps: Vec<ExprId> = parts.into_iter().rev().collect();
             m.concat(ps)
         };
         let sp_bytes = {
@@ -1375,16 +1372,28 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
                     m.sext(x, seb * 8)
                 })
                 .collect();
-            pad(&mut m, ps)
+            join(&mut m, ps)
         };
         let raw_bytes = {
             let ps: Vec<ExprId> = (0..cols).map(|n| m.sext(acc_out_acc[n as usize], aeb * 8)).collect();
-            pad(&mut m, ps)
+            join(&mut m, ps)
         };
         let q_bytes = {
             let ps: Vec<ExprId> = (0..cols).map(|n| m.sext(acc_out_q[n as usize], seb * 8)).collect();
-            pad(&mut m, ps)
+            join(&mut m, ps)
         };
+        let widest = if m.width(raw_bytes) >= m.width(sp_bytes) { raw_bytes } else { sp_bytes };
+        let widest = m.zext(widest, 8 * rbytes);
+        let fill = |m: &mut ModuleBuilder, v: ExprId| {
+            let w = m.width(v);
+            if w < 8 * rbytes {
+                let tail = m.slice(widest, w, 8 * rbytes - w);
+                m.concat([tail, v])
+            } else {
+                v
+            }
+        };
+        let (sp_bytes, raw_bytes, q_bytes) = (fill(&mut m, sp_bytes), fill(&mut m, raw_bytes), fill(&mut m, q_bytes));
         let accb = m.mux(acc_out_raw, raw_bytes, q_bytes);
         let data = m.mux(resp_acc, accb, sp_bytes);
         m.assign(lrd_data_o, data);
