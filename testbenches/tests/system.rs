@@ -333,9 +333,12 @@ fn size_sequence_and_mode_errors(cfg: &Config) {
     }
 }
 
-/// Run each `(what, program, expected error)` case on `cfg` against the model, and check
-/// that the model's outcome is the one the case was written for.
-fn edge_cases(cfg: &Config, mem: &Memory, cases: &[(&str, Vec<Instr>, Option<(usize, ErrorCode)>)]) {
+/// A named program and the error the model must raise on it (`None`: none).
+type Case<'a> = (&'a str, Vec<Instr>, Option<(usize, ErrorCode)>);
+
+/// Run each case on `cfg` against the model, and check that the model's outcome is the
+/// one the case was written for.
+fn edge_cases(cfg: &Config, mem: &Memory, cases: &[Case]) {
     for (what, program, want) in cases {
         let r = check(cfg, what, &words(program), mem, &CosimOptions::default());
         assert_eq!(r.model_error, *want, "{}: {what}: the case does not test what it says", cfg.name);
@@ -357,7 +360,7 @@ fn local_range_checks_are_exact_at_their_edges() {
     let ld = Instr::ConfigLd { stride: 16 };
     let mvin = |local: LocalAddr, rows: u16| Instr::Mvin { dram: base, local, rows, cols: 4 };
     // Rows 1020..1023 and accumulator rows 252..255 defined, weights preloaded.
-    let setup = vec![ld, mvin(sp(1020), 4), mvin(acc(252), 4), Instr::Preload { local: sp(1020), rows: 4 }];
+    let setup = [ld, mvin(sp(1020), 4), mvin(acc(252), 4), Instr::Preload { local: sp(1020), rows: 4 }];
     let with = |tail: &[Instr]| -> Vec<Instr> { setup.iter().chain(tail).copied().collect() };
     let compute = |a: u32, c: u32, count: u16| Instr::Compute { a, b: 0, c: acc(c), count };
     for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
@@ -398,7 +401,7 @@ fn local_range_checks_are_exact_at_their_edges() {
         multiplier: 1,
         relu6_max: 0,
     };
-    let setup = vec![ld, mvin(sp(124), 4), os];
+    let setup = [ld, mvin(sp(124), 4), os];
     let with = |tail: &[Instr]| -> Vec<Instr> { setup.iter().chain(tail).copied().collect() };
     let compute_os = |b: u32| Instr::Compute { a: 124, b, c: acc(0), count: 4 };
     for cfg in [odd(), lean(odd(), 2)] {
