@@ -810,11 +810,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
     // Scratchpad read requests: A, B, weights, store (priority in that order).
     let elem = |m: &mut ModuleBuilder, row: ExprId, e: u32| m.slice(row, e * ib, ib);
-    // Weight feeder: the head preload, `rows` beats (zero rows beyond its `n`).
+    // Weight feeder: the head preload, `rows` beats (zero rows beyond its `n`), with no
+    // queue: row `w_r` is read, offered to the engine in the next cycle straight from
+    // the bank, and read again if the engine does not take it then. Rows the engine
+    // has taken are counted; the preload is complete when it has taken the last.
     let rw = clog2(u64::from(rows)).max(1);
     let w_r = m.reg("wf_row", rw).reset(0).build();
     let w_inflight = m.reg("wf_inflight", 1).reset(0).build();
-    let w_inflight_zero = m.reg("wf_inflight_zero", 1).build();
     let w_inflight_bank = m.reg("wf_inflight_bank", g.sp_banks).build();
     let pr_active = {
         let ne = m.not(pr_empty);
@@ -822,24 +824,26 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     let pr_row = prr.at(&mut m, Ptr::Head, "row");
     let pr_n = prr.at(&mut m, Ptr::Head, "n");
-    let w_row_addr = {
-        let r = m.zext(w_r, lb);
-        m.add(pr_row, r)
-    };
+    // A zero row (past the preload's rows) needs no read; the rows after it are zero too.
     let w_zero = {
         let r = m.zext(w_r, pnw);
-        m.ge(r, pr_n)
+        let e = m.ge(r, pr_n);
+        m.named("wf_zero", e)
     };
-    // Each reader has a queue of one row (ReadQueue): a read may issue while its row
-    // will find room one cycle later (nothing held or arriving, or that leaving now).
     let wq_pop = m.wire("wq_pop", 1);
-    let aq_pop = m.wire("aq_pop", 1);
-    let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
-    let sq_pop = m.wire("sq_pop", 1);
-    let wq = ReadQueue::new(&mut m, "wq", sp_bits);
-    let w_credit = wq.credit(&mut m, w_inflight, wq_pop);
-    let w_want_any = {
-        let e = and_all(&mut m, [x(pr_active), x(w_credit)]);
+    let w_want_read = {
+        // Row w_r while nothing is in flight; row w_r + 1 while row w_r leaves, unless
+        // it is a zero row.
+        let next_read = {
+            let r = m.zext(w_r, pnw);
+            let nm1 = m.dec(pr_n);
+            m.lt(r, nm1)
+        };
+        let idle = m.not(w_inflight);
+        let on = m.and(wq_pop, next_read);
+        let may = m.or(idle, on);
+        let nz = m.not(w_zero);
+        let e = and_all(&mut m, [x(pr_active), x(nz), x(may)]);
         if has_ws {
             e
         } else {
@@ -849,10 +853,17 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.lit(0, 1)
         }
     };
-    let w_want_read = {
-        let nz = m.not(w_zero);
-        m.and(w_want_any, nz)
+    let w_row_addr = {
+        let i = m.zext(w_inflight, rw);
+        let k = m.add(w_r, i);
+        let k = m.zext(k, lb);
+        m.add(pr_row, k)
     };
+    // The other readers have a queue of one row (ReadQueue): a read may issue while its
+    // row will find room one cycle later (nothing held or arriving, or that leaving now).
+    let aq_pop = m.wire("aq_pop", 1);
+    let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
+    let sq_pop = m.wire("sq_pop", 1);
     // Input feeder: the compute at the issue pointer.
     let cp_pend = cpr.has_pending(&mut m);
     let f_a = cpr.at(&mut m, Ptr::Issue, "a");
@@ -995,18 +1006,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
 
     // Weight feeder state.
-    let w_fire = {
-        let zero_beat = m.and(w_want_any, w_zero);
-        let e = m.or(w_grant, zero_beat);
-        m.named("wf_fire", e)
-    };
     {
         let last_r = m.eq_const(w_r, (rows - 1).into());
         let z = m.lit(0, rw);
         let nx = m.inc(w_r);
         let v = m.mux(last_r, z, nx);
-        soft_next(&mut m, w_r, soft, w_fire, v, 0);
-        let retire = m.and(w_fire, last_r);
+        soft_next(&mut m, w_r, soft, x(wq_pop), v, 0);
+        let retire = m.and(wq_pop, last_r);
         let push = m.and(go, pre_sp);
         let mut data = vec![x(row_lb), x(n_pre)];
         if let Some(r) = &rng {
@@ -1015,20 +1021,22 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let never = m.lit(0, 1);
         prr.connect(&mut m, soft, push, &data, never, retire);
         let one = m.lit(1, 1);
-        soft_next(&mut m, w_inflight, soft, one, x(w_fire), 0);
-        m.next(w_inflight_zero, w_zero);
+        soft_next(&mut m, w_inflight, soft, one, x(w_grant), 0);
         let hv = hits_vec(&mut m, &w_hit);
         m.next(w_inflight_bank, hv);
     }
     let wq_head = {
         let data = bank_data(&mut m, w_inflight_bank);
         let z = m.lit(0, sp_bits);
-        let v = m.mux(w_inflight_zero, z, data);
-        wq.connect(&mut m, soft, w_inflight, v, x(wq_pop))
+        m.mux(w_zero, z, data)
     };
-    let wq_valid = wq.valid(&mut m, w_inflight);
+    let wq_valid = {
+        let v = m.or(w_zero, w_inflight);
+        let e = m.and(pr_active, v);
+        m.named("wf_valid", e)
+    };
     {
-        let e = m.not(wq_valid);
+        let e = m.not(w_inflight);
         m.assign(wq_empty_w, e);
     }
     if let Some(wr) = eng_w_ready {
@@ -1042,9 +1050,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     } else {
         let z = m.lit(0, 1);
         m.assign(wq_pop, z);
-        m.mark_unused(w_inflight_zero.q);
         let h = m.named("wq_head_unused", wq_head);
         m.mark_unused(h);
+        m.mark_unused(wq_valid);
     }
 
     // Input feeder state.
