@@ -27,7 +27,8 @@
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store);
 //!    the accumulator write port too (engine first, then DMA loads).
-//! 5. **Performance counters** and status for the host registers.
+//! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
+//!    registers.
 
 mod parts;
 
