@@ -497,10 +497,14 @@ pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId
         entries.push((r.offset >> 2, value));
         leaves.push(e);
     }
-    let all: Vec<usize> = (0..entries.len()).collect();
-    let (_, tree) = read_tree(&entries, &all, &mut HashMap::new());
-    let mut path = vec![None; top_bit(&tree).map_or(0, |b| b as usize + 1)];
-    let rd_data_e = emit_tree(&mut m, &tree, rd_word, &leaves, &mut path);
+    let rd_data_e = if entries.is_empty() {
+        m.lit(0, DATA_BITS)
+    } else {
+        let all: Vec<usize> = (0..entries.len()).collect();
+        let (_, tree) = read_tree(&entries, &all, &mut HashMap::new());
+        let mut path = vec![None; top_bit(&tree).map_or(0, |b| b as usize + 1)];
+        emit_tree(&mut m, &tree, rd_word, &leaves, &mut path)
+    };
     let rd_data = m.named("rd_data", rd_data_e);
     let words: Vec<u32> = entries.iter().map(|(w, _)| *w).collect();
     let rd_okay_e = match decode(&mut m, rd_word, &words, WORD_BITS) {
