@@ -20,6 +20,7 @@ fn dma_verilog() {
         acc_rows: 16,
         dma_data_bits: 32,
         dma_outstanding: 2,
+        counter_bits: 64,
     };
     let mut d = Design::new();
     let id = dma::build(&mut d, "sc", &g).unwrap_or_else(|e| panic!("{e}"));

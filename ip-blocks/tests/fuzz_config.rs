@@ -78,6 +78,9 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if ![2, 4, 8, 16].contains(&c.controller.queue_depth) {
         bad.push("controller.queue_depth");
     }
+    if ![32, 64].contains(&c.controller.counter_bits) {
+        bad.push("controller.counter_bits");
+    }
     if let Some(n) = a.dsp_multipliers {
         if within(a.rows, 1, 64) && within(a.cols, 1, 64) && n > a.rows * a.cols {
             bad.push("array.dsp_multipliers");
@@ -129,6 +132,7 @@ prop_compose! {
         data_bits in one_of(&[32, 64, 128, 256]),
         outstanding in around(1, 64),
         queue_depth in one_of(&[2, 4, 8, 16]),
+        counter_bits in one_of(&[64, 32]),
     ) -> (Config, bool) {
         (Config {
             name,
@@ -136,7 +140,7 @@ prop_compose! {
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
             accumulator: AccumulatorConfig { rows: acc_rows },
             dma: DmaConfig { data_bits, outstanding },
-            controller: ControllerConfig { queue_depth },
+            controller: ControllerConfig { queue_depth, counter_bits },
         }, name_ok)
     }
 }
@@ -233,6 +237,7 @@ prop_compose! {
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
         outstanding in 1u32..=64,
         queue_depth in prop::sample::select(vec![2u32, 4, 8, 16]),
+        counter_bits in prop::sample::select(vec![64u32, 32]),
     ) -> Config {
         let acc_bits = (least_acc_bits(rows, input_bits) + extra).clamp(16, 48);
         Config {
@@ -244,7 +249,7 @@ prop_compose! {
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
             accumulator: AccumulatorConfig { rows: acc_rows },
             dma: DmaConfig { data_bits, outstanding },
-            controller: ControllerConfig { queue_depth },
+            controller: ControllerConfig { queue_depth, counter_bits },
         }
     }
 }
@@ -283,6 +288,7 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
     ("controller", "queue_depth", &["3", "0", "1", "32", "6", "\"4\""]),
+    ("controller", "counter_bits", &["48", "0", "16", "128", "-32", "\"32\""]),
 ];
 
 /// Keys a configuration cannot do without.
@@ -392,6 +398,7 @@ fn toml_like() -> impl Strategy<Value = String> {
         "data_bits",
         "outstanding",
         "queue_depth",
+        "counter_bits",
         "array",
         "\"rows\"",
         "array.rows",

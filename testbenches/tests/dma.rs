@@ -29,6 +29,7 @@ fn geometry(data_bits: u32, outstanding: u32, rows: u32, cols: u32, input_bits: 
         acc_rows: 64,
         dma_data_bits: data_bits,
         dma_outstanding: outstanding,
+        counter_bits: 64,
     }
 }
 

@@ -62,7 +62,7 @@ impl FromStr for Shard {
 /// few hundred local rows), covering square, non-square, `1xN` and `Nx1` arrays, input
 /// widths 4 to 16 bits, accumulator widths from the least the array needs to 48 bits,
 /// every DMA data width, in-flight bursts from 1 to 16, every controller queue depth,
-/// every dataflow and DSP/soft multiplier mixes.
+/// 64- and 32-bit performance counters, every dataflow and DSP/soft multiplier mixes.
 pub fn random_config(seed: u64, index: u32) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(u64::from(index));
@@ -101,7 +101,11 @@ pub fn random_config(seed: u64, index: u32) -> Config {
             data_bits: *[32, 64, 128, 256].choose(&mut rng).expect("not empty"),
             outstanding: *[1, 2, 3, 4, 8, 16].choose(&mut rng).expect("not empty"),
         },
-        controller: ControllerConfig { queue_depth: *[2, 4, 8, 16].choose(&mut rng).expect("not empty") },
+        // Drawn last, so the draws before it are those of the sweeps before it existed.
+        controller: ControllerConfig {
+            queue_depth: *[2, 4, 8, 16].choose(&mut rng).expect("not empty"),
+            counter_bits: *[64, 32].choose(&mut rng).expect("not empty"),
+        },
     };
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
@@ -137,6 +141,7 @@ mod tests {
             seen.insert(format!("data_bits {}", cfg.dma.data_bits));
             seen.insert(format!("outstanding {}", cfg.dma.outstanding));
             seen.insert(format!("queue_depth {}", cfg.controller.queue_depth));
+            seen.insert(format!("counter_bits {}", cfg.controller.counter_bits));
             seen.insert(format!("banks {}", cfg.scratchpad.banks));
             seen.insert(format!("dsp {}", a.dsp_multipliers.is_some()));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
@@ -152,6 +157,7 @@ mod tests {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         assert!(seen.contains("dsp true") && seen.contains("acc_bits at its least"));
+        assert!(seen.contains("counter_bits 64") && seen.contains("counter_bits 32"));
     }
 
     #[test]
