@@ -157,8 +157,9 @@ fn default_dma_outstanding() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct ControllerConfig {
     /// Commands each of the four trackers (load, preload, compute, store) holds from
-    /// dispatch to completion: 2, 4, 8 or 16. Deeper lets more loads and stores run
-    /// ahead of compute; each entry costs about 100 flip-flops and its comparators.
+    /// dispatch to completion: 2, 4, 8 or 16 (also 1 without the scoreboard). Deeper
+    /// lets more loads and stores run ahead of compute; each entry costs about 100
+    /// flip-flops and its comparators.
     #[serde(default = "default_queue_depth")]
     pub queue_depth: u32,
     /// Bits of each of the six performance counters: 64 or 32. 32-bit counters wrap at
@@ -167,11 +168,23 @@ pub struct ControllerConfig {
     /// LUTs in the controller and the host interface.
     #[serde(default = "default_counter_bits")]
     pub counter_bits: u32,
+    /// Keep the local row ranges of every tracked command, so that a command waits only
+    /// for the commands of other trackers whose rows it overlaps (loads and stores then
+    /// overlap compute). Without it (`false`, for small devices) a command waits until
+    /// every other tracker it could conflict with is empty, and loads and stores go from
+    /// the command queue's head straight to the DMA: far fewer flip-flops, much less
+    /// overlap.
+    #[serde(default = "default_scoreboard")]
+    pub scoreboard: bool,
 }
 
 impl Default for ControllerConfig {
     fn default() -> Self {
-        ControllerConfig { queue_depth: default_queue_depth(), counter_bits: default_counter_bits() }
+        ControllerConfig {
+            queue_depth: default_queue_depth(),
+            counter_bits: default_counter_bits(),
+            scoreboard: default_scoreboard(),
+        }
     }
 }
 
@@ -181,6 +194,10 @@ fn default_queue_depth() -> u32 {
 
 fn default_counter_bits() -> u32 {
     64
+}
+
+fn default_scoreboard() -> bool {
+    true
 }
 
 /// A whole accelerator configuration, as written in a `configs/*.toml` file.
@@ -307,12 +324,17 @@ impl Config {
         }
         range("dma.outstanding", d.outstanding.into(), 1, 64, "")?;
         let q = self.controller.queue_depth;
-        if ![2, 4, 8, 16].contains(&q) {
+        let (depths, allowed): (&[u32], &str) = if self.controller.scoreboard {
+            (&[2, 4, 8, 16], "2, 4, 8 or 16 (a power of two; 1 only with `controller.scoreboard = false`)")
+        } else {
+            (&[1, 2, 4, 8, 16], "1, 2, 4, 8 or 16 (a power of two)")
+        };
+        if !depths.contains(&q) {
             return Err(ConfigError::Range {
                 path: origin.to_string(),
                 key: "controller.queue_depth".into(),
                 value: q.to_string(),
-                allowed: "2, 4, 8 or 16 (a power of two)".into(),
+                allowed: allowed.into(),
             });
         }
         let c = self.controller.counter_bits;
@@ -426,6 +448,15 @@ mod tests {
         assert!(e.contains("`controller.counter_bits` = 48") && e.contains("64 or 32"), "{e}");
         let c = Config::from_toml(&format!("{OK}[controller]\ncounter_bits = 32\n"), "t").unwrap();
         assert_eq!((c.controller.queue_depth, c.controller.counter_bits), (4, 32));
+        assert_eq!((c.controller.queue_depth, c.dma.data_bits, c.controller.scoreboard), (8, 64, true));
+        let e = err(&format!("{OK}[controller]\nqueue_depth = 1\n"));
+        assert!(e.contains("`controller.queue_depth` = 1") && e.contains("scoreboard = false"), "{e}");
+        let c = Config::from_toml(&format!("{OK}[controller]\nqueue_depth = 1\nscoreboard = false\n"), "t").unwrap();
+        assert_eq!((c.controller.queue_depth, c.controller.scoreboard), (1, false));
+        let e = err(&format!("{OK}[controller]\nqueue_depth = 3\nscoreboard = false\n"));
+        assert!(e.contains("`controller.queue_depth` = 3") && e.contains("1, 2, 4, 8 or 16"), "{e}");
+        let e = err(&format!("{OK}[controller]\nscoreboard = 0\n"));
+        assert!(e.contains("scoreboard") && e.contains("invalid type"), "{e}");
     }
 
     #[test]

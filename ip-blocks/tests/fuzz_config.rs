@@ -75,7 +75,9 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if !within(c.dma.outstanding, 1, 64) {
         bad.push("dma.outstanding");
     }
-    if ![2, 4, 8, 16].contains(&c.controller.queue_depth) {
+    let depth_ok = [2, 4, 8, 16].contains(&c.controller.queue_depth)
+        || (c.controller.queue_depth == 1 && !c.controller.scoreboard);
+    if !depth_ok {
         bad.push("controller.queue_depth");
     }
     if ![32, 64].contains(&c.controller.counter_bits) {
@@ -131,8 +133,9 @@ prop_compose! {
         acc_rows in around(16, 65536),
         data_bits in one_of(&[32, 64, 128, 256]),
         outstanding in around(1, 64),
-        queue_depth in one_of(&[2, 4, 8, 16]),
+        queue_depth in one_of(&[1, 2, 4, 8, 16]),
         counter_bits in one_of(&[64, 32]),
+        scoreboard in any::<bool>(),
     ) -> (Config, bool) {
         (Config {
             name,
@@ -140,7 +143,7 @@ prop_compose! {
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
             accumulator: AccumulatorConfig { rows: acc_rows },
             dma: DmaConfig { data_bits, outstanding },
-            controller: ControllerConfig { queue_depth, counter_bits },
+            controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
         }, name_ok)
     }
 }
@@ -236,8 +239,9 @@ prop_compose! {
         acc_rows in 16u32..=80,
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
         outstanding in 1u32..=64,
-        queue_depth in prop::sample::select(vec![2u32, 4, 8, 16]),
+        queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
         counter_bits in prop::sample::select(vec![64u32, 32]),
+        scoreboard in any::<bool>(),
     ) -> Config {
         let acc_bits = (least_acc_bits(rows, input_bits) + extra).clamp(16, 48);
         Config {
@@ -249,7 +253,11 @@ prop_compose! {
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
             accumulator: AccumulatorConfig { rows: acc_rows },
             dma: DmaConfig { data_bits, outstanding },
-            controller: ControllerConfig { queue_depth, counter_bits },
+            controller: ControllerConfig {
+                queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth },
+                counter_bits,
+                scoreboard,
+            },
         }
     }
 }
@@ -287,8 +295,9 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("accumulator", "rows", &["15", "65537", "0", "-16", "[]"]),
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
-    ("controller", "queue_depth", &["3", "0", "1", "32", "6", "\"4\""]),
+    ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),
     ("controller", "counter_bits", &["48", "0", "16", "128", "-32", "\"32\""]),
+    ("controller", "scoreboard", &["0", "1", "\"false\"", "[true]", "{ a = 1 }"]),
 ];
 
 /// Keys a configuration cannot do without.
@@ -399,6 +408,7 @@ fn toml_like() -> impl Strategy<Value = String> {
         "outstanding",
         "queue_depth",
         "counter_bits",
+        "scoreboard",
         "array",
         "\"rows\"",
         "array.rows",

@@ -11,7 +11,12 @@
 //! - every Verilator run of these programs from all-zero registers and memories and from
 //!   three random power-up states (`--x-initial unique`, seeds 1 to 3), with equal results
 //!   and equal cycle counts;
-//! - the IR interpreter running the same system.
+//! - the IR interpreter running the same system;
+//! - all of the above on configurations without the scoreboard
+//!   (`controller.scoreboard = false`, trackers of 1 and 2 commands);
+//! - the local-range and DMA-window checks at their edges (rows and counts at the end
+//!   of each memory and past the 29-bit row's low bits, products of stride and rows at
+//!   and above 2^32), with and without the scoreboard.
 //!
 //! These tests need Verilator; without it they fail with the message that says how to
 //! install it.
@@ -41,6 +46,16 @@ fn wide() -> Config {
     let text = "name = \"wide\"\n[array]\nrows = 2\ncols = 2\ninput_bits = 16\nacc_bits = 40\n\
                 [scratchpad]\nbanks = 2\nrows_per_bank = 32\n[accumulator]\nrows = 32\n[dma]\ndata_bits = 32\n";
     Config::from_toml(text, "wide").expect("valid")
+}
+
+/// `cfg` without the scoreboard, with trackers of `depth` commands.
+fn lean(cfg: Config, depth: u32) -> Config {
+    let mut c = cfg;
+    c.name = format!("{}_lean{depth}", c.name);
+    c.controller.scoreboard = false;
+    c.controller.queue_depth = depth;
+    c.validate("lean").expect("valid");
+    c
 }
 
 /// The power-up states every Verilator co-simulation runs from: all zeros, then three
@@ -91,7 +106,7 @@ fn words(p: &[Instr]) -> Vec<[u32; 4]> {
 
 #[test]
 fn every_instruction_alone_matches_the_model() {
-    for cfg in [preset("ice40"), preset("ecp5"), odd()] {
+    for cfg in [preset("ice40"), preset("ecp5"), odd(), lean(odd(), 1)] {
         for (i, kind) in programs::ALL.iter().enumerate() {
             let p = random_program(&cfg, 100 + i as u64, 10, &[*kind]);
             let mem = random_memory(i as u64);
@@ -102,7 +117,7 @@ fn every_instruction_alone_matches_the_model() {
 
 #[test]
 fn mixed_random_programs_match_the_model() {
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide()] {
+    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(odd(), 2)] {
         for seed in 0..4 {
             let p = random_program(&cfg, seed, 80, &programs::ALL);
             let mem = random_memory(seed);
@@ -138,7 +153,7 @@ fn tiled_matmuls_of_awkward_shapes() {
         (1, 1, 1, Activation::None),
         (33, 17, 20, Activation::Relu),
     ];
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide()] {
+    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(wide(), 2)] {
         for (i, (m, k, n, act)) in shapes.iter().enumerate() {
             matmul(&cfg, *m, *k, *n, *act, i as u64, &CosimOptions::default());
         }
@@ -153,6 +168,7 @@ fn output_stationary_matmul() {
     cfg.name = "odd_os".into();
     cfg.array.dataflow = ip_blocks::config::Dataflow::Os;
     matmul(&cfg, 7, 9, 11, Activation::Relu, 3, &CosimOptions::default());
+    matmul(&lean(cfg, 1), 7, 9, 11, Activation::Relu, 3, &CosimOptions::default());
 }
 
 #[test]
@@ -164,7 +180,7 @@ fn faults_write_nothing_and_report_the_documented_code() {
         (Fault::IllegalOpcode, ErrorCode::IllegalCommand),
         (Fault::LocalRange, ErrorCode::LocalRange),
     ];
-    for cfg in [preset("ice40"), odd()] {
+    for cfg in [preset("ice40"), odd(), lean(preset("ice40"), 1), lean(odd(), 2)] {
         for (i, (fault, code)) in cases.iter().enumerate() {
             let p = random_program(&cfg, 40 + i as u64, 30, &programs::ALL);
             // The program's regions are the DMA window; 64 bytes on either side of it
@@ -196,7 +212,7 @@ fn faults_write_nothing_and_report_the_documented_code() {
 
 #[test]
 fn random_memory_latency_and_backpressure_give_identical_results() {
-    for cfg in [preset("ice40"), odd()] {
+    for cfg in [preset("ice40"), odd(), lean(odd(), 1)] {
         let p = random_program(&cfg, 7, 60, &programs::ALL);
         let mem = random_memory(7);
         for seed in 0..4 {
@@ -222,11 +238,12 @@ fn random_power_up_state_gives_identical_results() {
 
 #[test]
 fn the_interpreter_runs_the_same_system() {
-    let cfg = odd();
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
-    let p = random_program(&cfg, 11, 25, &programs::ALL);
-    check(&cfg, "random program", &words(&p), &random_memory(11), &opts);
-    matmul(&cfg, 5, 7, 3, Activation::Relu6, 4, &opts);
+    for cfg in [odd(), lean(odd(), 1)] {
+        let p = random_program(&cfg, 11, 25, &programs::ALL);
+        check(&cfg, "random program", &words(&p), &random_memory(11), &opts);
+        matmul(&cfg, 5, 7, 3, Activation::Relu6, 4, &opts);
+    }
 }
 
 #[test]
@@ -279,8 +296,13 @@ fn an_error_response_from_main_memory_stops_the_machine_with_bus_error() {
 /// instruction, equal to the golden model.
 #[test]
 fn size_sequence_and_mode_errors_match_the_model() {
+    for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
+        size_sequence_and_mode_errors(&cfg);
+    }
+}
+
+fn size_sequence_and_mode_errors(cfg: &Config) {
     use ip_blocks::isa::{LocalAddr, Mode};
-    let cfg = preset("ice40");
     let mem = random_memory(7);
     let base = mem.base;
     let g = cfg.geometry();
@@ -306,8 +328,134 @@ fn size_sequence_and_mode_errors_match_the_model() {
         ("output-stationary on a weight-stationary engine", vec![Instr::Fence, os], ErrorCode::Mode, 1),
     ];
     for (what, program, code, at) in cases {
-        let r = check(&cfg, what, &words(&program), &mem, &CosimOptions::default());
-        assert_eq!(r.rtl_error, Some((at, code.code())), "{what}");
+        let r = check(cfg, what, &words(&program), &mem, &CosimOptions::default());
+        assert_eq!(r.rtl_error, Some((at, code.code())), "{}: {what}", cfg.name);
+    }
+}
+
+/// A named program and the error the model must raise on it (`None`: none).
+type Case<'a> = (&'a str, Vec<Instr>, Option<(usize, ErrorCode)>);
+
+/// Run each case on `cfg` against the model, and check that the model's outcome is the
+/// one the case was written for.
+fn edge_cases(cfg: &Config, mem: &Memory, cases: &[Case]) {
+    for (what, program, want) in cases {
+        let r = check(cfg, what, &words(program), mem, &CosimOptions::default());
+        assert_eq!(r.model_error, *want, "{}: {what}: the case does not test what it says", cfg.name);
+    }
+}
+
+/// Local row ranges at the end of each memory, counts of `2^lb` and above, and rows
+/// whose low bits are in range but not their high bits (`lb` = 10 on the ice40 preset:
+/// 1024 scratchpad rows, 256 accumulator rows). The controller checks in `lb + 2` bits
+/// what the model checks in 64.
+#[test]
+fn local_range_checks_are_exact_at_their_edges() {
+    use ip_blocks::isa::LocalAddr;
+    let mem = random_memory(3);
+    let base = mem.base;
+    let sp = LocalAddr::scratchpad;
+    let acc = LocalAddr::accumulator;
+    let range = |at: usize| Some((at, ErrorCode::LocalRange));
+    let ld = Instr::ConfigLd { stride: 16 };
+    let mvin = |local: LocalAddr, rows: u16| Instr::Mvin { dram: base, local, rows, cols: 4 };
+    // Rows 1020..1023 and accumulator rows 252..255 defined, weights preloaded.
+    let setup = [ld, mvin(sp(1020), 4), mvin(acc(252), 4), Instr::Preload { local: sp(1020), rows: 4 }];
+    let with = |tail: &[Instr]| -> Vec<Instr> { setup.iter().chain(tail).copied().collect() };
+    let compute = |a: u32, c: u32, count: u16| Instr::Compute { a, b: 0, c: acc(c), count };
+    for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
+        let cases = [
+            ("mvin to the last scratchpad rows", vec![ld, mvin(sp(1020), 4)], None),
+            ("mvin one row past the scratchpad", vec![ld, mvin(sp(1021), 4)], range(1)),
+            ("mvin of every scratchpad row (a count of 2^lb)", vec![ld, mvin(sp(0), 1024)], None),
+            ("mvin of 2^lb + 1 rows", vec![ld, mvin(sp(0), 1025)], range(1)),
+            ("mvin of 2^(lb + 1) rows", vec![ld, mvin(sp(0), 2048)], range(1)),
+            ("mvin of 65535 rows", vec![ld, mvin(sp(0), 65535)], range(1)),
+            ("mvin to row 2^lb", vec![ld, mvin(sp(1024), 1)], range(1)),
+            ("mvin to a row with only bit 28 set", vec![ld, mvin(sp(1 << 28), 1)], range(1)),
+            ("mvin to the largest row", vec![ld, mvin(sp((1 << 29) - 1), 1)], range(1)),
+            ("mvin to the last accumulator rows", vec![ld, mvin(acc(252), 4)], None),
+            ("mvin one row past the accumulator", vec![ld, mvin(acc(253), 4)], range(1)),
+            ("mvin to accumulator row 1024 + 252", vec![ld, mvin(acc(1024 + 252), 4)], range(1)),
+            ("bias from the last accumulator row", with(&[Instr::Preload { local: acc(255), rows: 1 }]), None),
+            ("bias from accumulator row 256", with(&[Instr::Preload { local: acc(256), rows: 1 }]), range(4)),
+            ("bias from row 2^28 + 255", with(&[Instr::Preload { local: acc((1 << 28) + 255), rows: 1 }]), range(4)),
+            (
+                "weights from row 1021",
+                vec![ld, mvin(sp(1020), 4), Instr::Preload { local: sp(1021), rows: 4 }],
+                range(2),
+            ),
+            ("compute at the end of both memories", with(&[compute(1020, 252, 4)]), None),
+            ("compute reading one row past the scratchpad", with(&[compute(1021, 0, 4)]), range(4)),
+            ("compute writing one row past the accumulator", with(&[compute(1020, 253, 4)]), range(4)),
+            ("compute of A row 2^28 + 1020", with(&[compute((1 << 28) + 1020, 0, 4)]), range(4)),
+            ("compute of 65535 vectors", with(&[compute(0, 0, 65535)]), range(4)),
+        ];
+        edge_cases(&cfg, &mem, &cases);
+    }
+    // The B row of an output-stationary compute (24 bits): 128 scratchpad rows, `lb` = 7.
+    let os = Instr::ConfigEx {
+        mode: ip_blocks::isa::Mode::Os,
+        activation: Activation::None,
+        shift: 0,
+        multiplier: 1,
+        relu6_max: 0,
+    };
+    let setup = [ld, mvin(sp(124), 4), os];
+    let with = |tail: &[Instr]| -> Vec<Instr> { setup.iter().chain(tail).copied().collect() };
+    let compute_os = |b: u32| Instr::Compute { a: 124, b, c: acc(0), count: 4 };
+    for cfg in [odd(), lean(odd(), 2)] {
+        let cases = [
+            ("B at the last rows", with(&[compute_os(124)]), None),
+            ("B one row past", with(&[compute_os(125)]), range(3)),
+            ("B at the largest 24-bit row (low bits 124)", with(&[compute_os(0xff_fffc)]), range(3)),
+        ];
+        edge_cases(&cfg, &mem, &cases);
+    }
+}
+
+/// The DMA-window check where `(rows - 1) * stride` and the last byte meet 2^32: the
+/// controller keeps 32 bits and an overflow flag where the model computes in 64 bits.
+/// Each case would pass the check if the product or the last byte wrapped at 2^32.
+#[test]
+fn window_check_is_exact_at_the_32_bit_edge() {
+    use ip_blocks::isa::LocalAddr;
+    let mem = random_memory(4);
+    let (base, limit) = (mem.base, mem.base + mem.bytes.len() as u32 - 1);
+    let window = |at: usize| Some((at, ErrorCode::DmaWindow));
+    let load = |stride: u32, dram: u32, rows: u16| {
+        vec![Instr::ConfigLd { stride }, Instr::Mvin { dram, local: LocalAddr::scratchpad(0), rows, cols: 4 }]
+    };
+    let store = |stride: u32, rows: u16| {
+        vec![
+            Instr::ConfigLd { stride: 4 },
+            Instr::Mvin { dram: base, local: LocalAddr::scratchpad(0), rows, cols: 4 },
+            Instr::ConfigSt { stride },
+            Instr::Mvout { dram: base + 0x4000, local: LocalAddr::scratchpad(0), rows, cols: 4 },
+        ]
+    };
+    for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
+        let cases = [
+            ("product exactly 2^32 (2^31 x 2)", load(0x8000_0000, base, 3), window(1)),
+            ("product 2^32 + 2 (carry out of the sum)", load(0x5555_5556, base, 4), window(1)),
+            ("product 2^32 (the multiplicand passes 2^32)", load(0x4000_0000, base, 5), window(1)),
+            ("a negative stride over two rows", load(0xffff_fffc, base, 2), window(1)),
+            ("a negative stride over one row", load(0xffff_fffc, base, 1), None),
+            ("product 2^32 - 1, the row's bytes carry", load(0xffff_ffff, base, 2), window(1)),
+            ("product below 2^32, dram + product above", load(0xfffe_0000, base, 2), window(1)),
+            ("1023 x 2^22", load(1 << 22, base, 1024), window(1)),
+            ("last byte at the limit", load(16, limit - 3 - 48, 4), None),
+            ("last byte one past the limit", load(16, limit - 2 - 48, 4), window(1)),
+            ("a store with a product of 2^32", store(0x8000_0000, 3), window(3)),
+            ("a store with a product of 2^32 + 2", store(0x5555_5556, 4), window(3)),
+        ];
+        edge_cases(&cfg, &mem, &cases);
+        // Accumulator elements (4 bytes, strides multiples of 4).
+        let acc_case = vec![
+            Instr::ConfigLd { stride: 0x4000_0000 },
+            Instr::Mvin { dram: base, local: LocalAddr::accumulator(0), rows: 5, cols: 4 },
+        ];
+        edge_cases(&cfg, &mem, &[("accumulator rows, product 2^32", acc_case, window(1))]);
     }
 }
 

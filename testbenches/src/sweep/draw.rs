@@ -63,6 +63,7 @@ impl FromStr for Shard {
 /// widths 4 to 16 bits, accumulator widths from the least the array needs to 48 bits,
 /// every DMA data width, in-flight bursts from 1 to 16, every controller queue depth,
 /// 64- and 32-bit performance counters, every dataflow and DSP/soft multiplier mixes.
+/// with and without the scoreboard, every dataflow and DSP/soft multiplier mixes.
 pub fn random_config(seed: u64, index: u32) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(u64::from(index));
@@ -101,10 +102,13 @@ pub fn random_config(seed: u64, index: u32) -> Config {
             data_bits: *[32, 64, 128, 256].choose(&mut rng).expect("not empty"),
             outstanding: *[1, 2, 3, 4, 8, 16].choose(&mut rng).expect("not empty"),
         },
-        // Drawn last, so the draws before it are those of the sweeps before it existed.
-        controller: ControllerConfig {
-            queue_depth: *[2, 4, 8, 16].choose(&mut rng).expect("not empty"),
-            counter_bits: *[64, 32].choose(&mut rng).expect("not empty"),
+        // Drawn last, so the draws before them are those of the sweeps before they existed.
+        controller: {
+            let queue_depth = *[2, 4, 8, 16].choose(&mut rng).expect("not empty");
+            let counter_bits = *[64, 32].choose(&mut rng).expect("not empty");
+            let scoreboard = rng.gen_bool(0.7);
+            let queue_depth = if !scoreboard && rng.gen_bool(0.3) { 1 } else { queue_depth };
+            ControllerConfig { queue_depth, counter_bits, scoreboard }
         },
     };
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
@@ -142,6 +146,7 @@ mod tests {
             seen.insert(format!("outstanding {}", cfg.dma.outstanding));
             seen.insert(format!("queue_depth {}", cfg.controller.queue_depth));
             seen.insert(format!("counter_bits {}", cfg.controller.counter_bits));
+            seen.insert(format!("scoreboard {}", cfg.controller.scoreboard));
             seen.insert(format!("banks {}", cfg.scratchpad.banks));
             seen.insert(format!("dsp {}", a.dsp_multipliers.is_some()));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
@@ -153,7 +158,10 @@ mod tests {
         for want in ["dataflow Ws", "dataflow Os", "dataflow Both", "input_bits 4", "input_bits 16", "data_bits 32"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
-        for want in ["data_bits 256", "outstanding 1", "queue_depth 2", "queue_depth 16", "banks 4", "dsp false"] {
+        for want in ["data_bits 256", "outstanding 1", "queue_depth 1", "queue_depth 2", "queue_depth 16", "banks 4"] {
+            assert!(seen.contains(want), "no configuration with {want}");
+        }
+        for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         assert!(seen.contains("dsp true") && seen.contains("acc_bits at its least"));
