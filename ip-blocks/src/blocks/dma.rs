@@ -546,10 +546,6 @@ struct RowSpan {
     off: ExprId,
     /// The row crosses a 4 KB boundary: two bursts.
     cross: ExprId,
-    /// Index of the row's last beat (`beat_index_bits`).
-    last_beat: ExprId,
-    /// Lane of the row's last byte.
-    last_lane: ExprId,
     /// `t`, the row's last byte counted from its first beat (`row_last_byte`).
     last_byte: SignalId,
     /// Beats - 1 of the first burst (the whole row when it does not cross).
@@ -574,7 +570,6 @@ impl RowSpan {
         let last_beat = m.slice(t, lb, tw - lb);
         let last_beat = m.resize(last_beat, kw, false);
         let last_beat = m.named("row_last_beat", last_beat);
-        let last_lane = m.slice(t, 0, lb);
         let hw = sb - lb + 1;
         let beat_hi = m.slice(t, lb, tw - lb);
         let (end, first_rest) = if sb > lb {
@@ -611,15 +606,7 @@ impl RowSpan {
         };
         let first_len = m.named("row_first_len", first_len);
         let second_len = m.named("row_second_len", second_len);
-        RowSpan {
-            off,
-            cross: m.sig(cross),
-            last_beat: m.sig(last_beat),
-            last_lane,
-            last_byte: t,
-            first_len: m.sig(first_len),
-            second_len: m.sig(second_len),
-        }
+        RowSpan { off, cross: m.sig(cross), last_byte: t, first_len: m.sig(first_len), second_len: m.sig(second_len) }
     }
 
     /// The start of the first burst (`split` low: `addr` aligned down to `B`) or of the

@@ -27,8 +27,8 @@
 //! first W beat two cycles after its request is taken (for `L` = 1), and the next row is
 //! requested as its last beat is loaded, so a row of `n` beats takes `n + L + 1` cycles.
 
-use super::compact_load::rotate_lanes;
 use super::{drive_burst_attributes, select, DmaSizes, RowSpan};
+use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
 /// Bits of the compact store's response counters.
@@ -127,26 +127,45 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let aw_valid = m.reg("aw_valid", 1).reset(0).build();
     let pop = m.reg("lrd_pop", 1).reset(0).build();
     let w_valid = m.reg("w_valid", 1).reset(0).build();
-    let kw = s.beat_index_bits();
-    let k = m.reg("beat_index", kw).reset(0).build();
+    let jw = clog2(r.into()).max(1);
+    let j = m.reg("byte_index", jw).reset(0).build();
+
+    // The row's byte j sits at stream position p = off + j: lane p % B of beat p / B.
+    let tw = m.module().signal(span.last_byte).width;
+    let off_t = m.zext(span.off, tw);
+    let j_t = m.zext(j, tw);
+    let pos = m.add(off_t, j_t);
+    let pos = m.named("w_pos", pos);
+    let lane = m.slice(pos, 0, s.lane_bits);
+    let beat = m.slice(pos, s.lane_bits, tw - s.lane_bits);
+    let row_end_byte = m.eq(pos, span.last_byte);
+    let row_end_byte = m.named("w_row_end", row_end_byte);
+    let lane_last = m.all(lane);
+    let beat_end = m.or(lane_last, row_end_byte);
+    let beat_end = m.named("w_beat_end", beat_end);
+    let cw = (tw - s.lane_bits).max(s.beat_index_bits());
+    let beat_c = m.zext(beat, cw);
+    let split_beat = m.zext(span.first_len, cw);
+    let at_split = m.eq(beat_c, split_beat);
+    let at_split = m.and(at_split, lane_last);
+    let at_split = m.and(at_split, span.cross);
+    let burst_end = m.or(row_end_byte, at_split);
 
     let w_waiting = m.not(w_ready);
     let w_held = m.and(w_valid, w_waiting);
     let w_free = m.not(w_held);
-    let row_end_beat = m.eq(k, span.last_beat);
-    let row_end_beat = m.named("w_row_end", row_end_beat);
-    let cmd_end_beat = m.and(row_end_beat, last_row);
-    let hold_last = m.and(cmd_end_beat, old_any);
+    let cmd_end_byte = m.and(row_end_byte, last_row);
+    let hold_last = m.and(cmd_end_byte, old_any);
     let not_hold = m.not(hold_last);
     let not_aw = m.not(aw_valid);
     let not_pop = m.not(pop);
-    let w_load = m.and(row_active, not_aw);
-    let w_load = m.and(w_load, lrd_valid);
-    let w_load = m.and(w_load, not_pop);
-    let w_load = m.and(w_load, w_free);
-    let w_load = m.and(w_load, not_hold);
-    let w_load = m.named("w_load", w_load);
-    let row_finish = m.and(w_load, row_end_beat);
+    let step = m.and(row_active, not_aw);
+    let step = m.and(step, lrd_valid);
+    let step = m.and(step, not_pop);
+    let step = m.and(step, w_free);
+    let step = m.and(step, not_hold);
+    let step = m.named("w_step", step);
+    let row_finish = m.and(step, row_end_byte);
     let row_finish = m.named("row_finish", row_finish);
     let cmd_finish = m.and(row_finish, last_row);
     let cmd_finish = m.named("cmd_finish", cmd_finish);
@@ -210,68 +229,48 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.assign(aw_valid_o, aw_valid);
     drive_burst_attributes(&mut m, s, aw_size_o, aw_burst_o);
 
-    // ---- 3. W beats from the held local read response. -------------------------------
-    m.set_enable(k, w_load);
-    let k_inc = m.inc(k);
-    let zero_k = m.lit(0, kw);
-    let k_next = m.mux(row_end_beat, zero_k, k_inc);
-    m.next(k, k_next);
+    // ---- 3. W beats, one row byte per cycle from the held local read response. -------
+    m.set_enable(j, step);
+    let j_inc = m.inc(j);
+    let zero_j = m.lit(0, jw);
+    let j_next = m.mux(row_end_byte, zero_j, j_inc);
+    m.next(j, j_next);
     m.next(pop, row_finish);
     m.assign(lrd_ready_o, pop);
 
-    let items: Vec<ExprId> = (0..s.chunks())
-        .map(|c| {
-            let lanes = b.min(r - c * b);
-            let chunk = m.slice(lrd_data, 8 * b * c, 8 * lanes);
-            m.zext(chunk, w)
-        })
-        .collect();
-    let chunk = select(&mut m, k, items);
-    let chunk = m.named("w_chunk", chunk);
-    // Rotate left by the row's first lane: lane l holds chunk byte (l - off) mod B.
-    let rotated = rotate_lanes(&mut m, chunk, span.off, b, true);
-    let rotated = m.named("w_rotated", rotated);
-    let prev = m.reg("prev", 8 * (b - 1)).enable(w_load).build();
-    let low = m.slice(rotated, 0, 8 * (b - 1));
-    m.next(prev, low);
-    let first = m.is_zero(k);
+    let row_bytes: Vec<ExprId> = (0..r).map(|i| m.slice(lrd_data, 8 * i, 8)).collect();
+    let byte = select(&mut m, j, row_bytes);
+    let byte = m.named("w_byte", byte);
+    let taken = m.and(w_valid, w_ready);
+    let not_taken = m.not(taken);
     let mut lanes = Vec::with_capacity(b as usize);
     let mut strobes = Vec::with_capacity(b as usize);
     for l in 0..b {
-        let lane = m.slice(rotated, 8 * l, 8);
-        let index = m.lit(l.into(), s.lane_bits);
-        // Lanes below the first lane carry the previous chunk's bytes, and before the
-        // row on its first beat; lanes past the last lane are after it on its last beat.
-        let below = m.gt(span.off, index);
-        let after = m.lt(span.last_lane, index);
-        lanes.push(if l + 1 < b {
-            let kept = m.slice(prev, 8 * l, 8);
-            m.mux(below, kept, lane)
-        } else {
-            lane
-        });
-        let before_row = m.and(first, below);
-        let after_row = m.and(row_end_beat, after);
-        let outside = m.or(before_row, after_row);
-        strobes.push(m.not(outside));
+        let here = m.eq_const(lane, l.into());
+        let write = m.and(step, here);
+        let write = m.named(format!("w_lane{l}_we"), write);
+        let data = m.reg(format!("w_lane{l}"), 8).enable(write).build();
+        m.next(data, byte);
+        lanes.push(m.sig(data.q));
+        // A lane's strobe: written since the last beat left.
+        let strobe = m.reg(format!("w_strb{l}"), 1).reset(0).build();
+        let kept = m.and(strobe, not_taken);
+        let strobe_next = m.or(write, kept);
+        m.next(strobe, strobe_next);
+        strobes.push(m.sig(strobe.q));
     }
-    let beat_data = m.concat(lanes.iter().rev().copied());
-    let strobe = m.concat(strobes.iter().rev().copied());
-    let at_split = m.eq(k, span.first_len);
-    let at_split = m.and(span.cross, at_split);
-    let burst_end = m.or(row_end_beat, at_split);
+    let w_data = m.concat(lanes.iter().rev().copied());
+    let w_strb = m.concat(strobes.iter().rev().copied());
 
-    let w_valid_next = m.or(w_load, w_held);
+    let complete = m.and(step, beat_end);
+    let complete = m.named("w_complete", complete);
+    let w_valid_next = m.or(complete, w_held);
     m.next(w_valid, w_valid_next);
-    let w_data = m.reg("w_data", w).enable(w_load).build();
-    m.next(w_data, beat_data);
-    let w_strb = m.reg("w_strb", b).enable(w_load).build();
-    m.next(w_strb, strobe);
-    let w_last = m.reg("w_last", 1).enable(w_load).build();
+    let w_last = m.reg("w_last", 1).enable(complete).build();
     m.next(w_last, burst_end);
-    let w_row_last = m.reg("w_row_last", 1).enable(w_load).build();
-    m.next(w_row_last, row_end_beat);
-    let w_bytes = m.reg("w_bytes", rb).enable(w_load).build();
+    let w_row_last = m.reg("w_row_last", 1).enable(complete).build();
+    m.next(w_row_last, row_end_byte);
+    let w_bytes = m.reg("w_bytes", rb).enable(complete).build();
     m.next(w_bytes, bytes);
     m.assign(w_valid_o, w_valid);
     m.assign(w_data_o, w_data);
