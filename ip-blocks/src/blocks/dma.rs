@@ -534,6 +534,86 @@ impl RowBursts {
     }
 }
 
+/// The command registers of a compact engine on the command channel `<ch>_*`, as the
+/// streaming engines': taken when not busy (`<ch>_ready_o`); the row in progress is at
+/// `cmd_addr` (advanced by the stride), goes to local row `cmd_row`, and
+/// `cmd_rows_left` rows remain. The engine drives `advance` (the row in progress is done
+/// with) and `finish` (so is the command: the engine is free at the next edge).
+struct Command {
+    /// A command is in progress.
+    busy: SignalId,
+    /// The row's main-memory address.
+    addr: SignalId,
+    /// Bytes per row.
+    bytes: SignalId,
+    /// The row's local row.
+    row: SignalId,
+    /// The row is the command's last.
+    last_row: SignalId,
+    /// Drive high to move to the next row at the edge.
+    advance: SignalId,
+    /// Drive high to end the command at the edge.
+    finish: SignalId,
+}
+
+impl Command {
+    /// The registers of channel `ch` (`ld` or `st`), with the command's two flags
+    /// (`<ch>_<flag>_i` into `cmd_<flag>`) returned after it.
+    fn new(m: &mut ModuleBuilder, s: &DmaSizes, ch: &str, flags: [&str; 2]) -> (Command, [SignalId; 2]) {
+        let port = |m: &ModuleBuilder, n: &str| {
+            let full = format!("{ch}_{n}");
+            m.module().find_signal(&full).unwrap_or_else(|| panic!("{ch}: no port {full}"))
+        };
+        let (valid, ready) = (port(m, "valid_i"), port(m, "ready_o"));
+        let (dram, stride_in, rows_in, bytes_in, row_in) =
+            (port(m, "dram_i"), port(m, "stride_i"), port(m, "rows_i"), port(m, "bytes_i"), port(m, "row_i"));
+        let advance = m.wire("cmd_advance", 1);
+        let finish = m.wire("cmd_finish", 1);
+        let busy = m.reg("busy", 1).reset(0).build();
+        let not_busy = m.not(busy);
+        m.assign(ready, not_busy);
+        let accept = m.and(valid, not_busy);
+        let accept = m.named("cmd_accept", accept);
+        let not_finish = m.not(finish);
+        let still = m.and(busy, not_finish);
+        let busy_next = m.or(accept, still);
+        m.next(busy, busy_next);
+        let moves = m.or(accept, advance);
+
+        let addr = m.reg("cmd_addr", 32).enable(moves).build();
+        let stride = m.reg("cmd_stride", 32).enable(accept).build();
+        m.next(stride, stride_in);
+        let next_addr = m.add(addr, stride);
+        let addr_next = m.mux(accept, dram, next_addr);
+        m.next(addr, addr_next);
+        let rows_left = m.reg("cmd_rows_left", 16).enable(moves).build();
+        let fewer = m.dec(rows_left);
+        let rows_next = m.mux(accept, rows_in, fewer);
+        m.next(rows_left, rows_next);
+        let last_row = m.eq_const(rows_left, 1);
+        let last_row = m.named("cmd_last_row", last_row);
+        let rb = s.bytes_bits;
+        let bytes = m.reg("cmd_bytes", rb).enable(accept).build();
+        let bytes_value = m.trunc(bytes_in, rb);
+        m.next(bytes, bytes_value);
+        if rb < 16 {
+            m.mark_unused(bytes_in); // legal counts are at most R
+        }
+        let row = m.reg("cmd_row", s.local_row_bits).enable(moves).build();
+        let next_row = m.inc(row);
+        let row_next = m.mux(accept, row_in, next_row);
+        m.next(row, row_next);
+        let flags = flags.map(|f| {
+            let input = port(m, &format!("{f}_i"));
+            let reg = m.reg(format!("cmd_{f}"), 1).enable(accept).build();
+            m.next(reg, input);
+            reg.q
+        });
+        let cmd = Command { busy: busy.q, addr: addr.q, bytes: bytes.q, row: row.q, last_row, advance, finish };
+        (cmd, flags)
+    }
+}
+
 /// The burst arithmetic of the compact engines, for the row at `addr` of `bytes` bytes
 /// (1..=R), with small adders only. With `S = max(clog2 R, log2 B)` (a row spans at most
 /// `2^S` bytes): `t = addr % B + bytes - 1` is the row's last byte counted from its first

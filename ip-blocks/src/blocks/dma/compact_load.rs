@@ -27,7 +27,7 @@
 //! pulses the cycle after the last local write is taken. The next command is taken the
 //! cycle after the previous one's last burst is accepted.
 
-use super::{drive_burst_attributes, DmaSizes, RowSpan};
+use super::{drive_burst_attributes, Command, DmaSizes, RowSpan};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
 /// Build the compact `<prefix>_dma_load` into `design`.
@@ -45,15 +45,16 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("local_row_bits", lb);
     m.param("outstanding", s.outstanding);
 
-    let ld_valid = m.input("ld_valid_i", 1);
-    let ld_ready = m.output("ld_ready_o", 1);
-    let ld_dram = m.input("ld_dram_i", 32);
-    let ld_stride = m.input("ld_stride_i", 32);
-    let ld_rows = m.input("ld_rows_i", 16);
-    let ld_bytes = m.input("ld_bytes_i", 16);
-    let ld_acc = m.input("ld_acc_i", 1);
-    let ld_accumulate = m.input("ld_accumulate_i", 1);
-    let ld_row = m.input("ld_row_i", lb);
+    // The command channel (its registers are [`Command`]'s).
+    m.input("ld_valid_i", 1);
+    m.output("ld_ready_o", 1);
+    m.input("ld_dram_i", 32);
+    m.input("ld_stride_i", 32);
+    m.input("ld_rows_i", 16);
+    m.input("ld_bytes_i", 16);
+    m.input("ld_acc_i", 1);
+    m.input("ld_accumulate_i", 1);
+    m.input("ld_row_i", lb);
     let ld_done = m.output("ld_done_o", 1);
     let ar_valid_o = m.output("m_axi_arvalid_o", 1);
     let ar_ready = m.input("m_axi_arready_i", 1);
@@ -77,30 +78,11 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let idle = m.output("idle_o", 1);
 
     // ---- 1. Command registers. -----------------------------------------------------
-    let busy = m.reg("busy", 1).reset(0).build();
-    let not_busy = m.not(busy);
-    m.assign(ld_ready, not_busy);
-    let accept = m.and(ld_valid, not_busy);
-    let accept = m.named("cmd_accept", accept);
-    let addr = m.reg("cmd_addr", 32).build();
-    let stride = m.reg("cmd_stride", 32).enable(accept).build();
-    m.next(stride, ld_stride);
-    let rows_left = m.reg("cmd_rows_left", 16).build();
-    let bytes = m.reg("cmd_bytes", rb).enable(accept).build();
-    let bytes_in = m.trunc(ld_bytes, rb);
-    m.next(bytes, bytes_in);
-    if rb < 16 {
-        m.mark_unused(ld_bytes); // legal counts are at most R
-    }
-    let acc = m.reg("cmd_acc", 1).enable(accept).build();
-    m.next(acc, ld_acc);
-    let accumulate = m.reg("cmd_accumulate", 1).enable(accept).build();
-    m.next(accumulate, ld_accumulate);
-    let row = m.reg("cmd_row", lb).build();
+    let (cmd, [acc, accumulate]) = Command::new(&mut m, s, "ld", ["acc", "accumulate"]);
     let split = m.reg("split", 1).reset(0).build();
 
     // ---- 2. AR, straight from the command registers. ---------------------------------
-    let span = RowSpan::new(&mut m, s, addr.q, bytes.q);
+    let span = RowSpan::new(&mut m, s, cmd.addr, cmd.bytes);
     m.mark_unused(span.last_byte); // its low bits (the last lane) are the store's
     let ar_valid = m.reg("ar_valid", 1).reset(0).build();
     let ar_fire = m.and(ar_valid, ar_ready);
@@ -108,37 +90,19 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let not_cross = m.not(span.cross);
     let row_end = m.or(split, not_cross);
     let row_end = m.named("burst_ends_row", row_end);
-    let last_row = m.eq_const(rows_left, 1);
-    let cmd_last = m.and(row_end, last_row);
+    let cmd_last = m.and(row_end, cmd.last_row);
     let cmd_last = m.named("burst_ends_cmd", cmd_last);
     let row_issued = m.and(ar_fire, row_end);
+    m.assign(cmd.advance, row_issued);
     let cmd_issued = m.and(ar_fire, cmd_last);
-    let cmd_issued = m.named("cmd_issued", cmd_issued);
-
-    let still_busy = m.not(cmd_issued);
-    let still_busy = m.and(busy, still_busy);
-    let busy_next = m.or(accept, still_busy);
-    m.next(busy, busy_next);
+    m.assign(cmd.finish, cmd_issued);
     let first_of_two = m.and(ar_fire, span.cross);
     let not_split = m.not(split);
     let first_of_two = m.and(first_of_two, not_split);
     let split_next = m.mux(ar_fire, first_of_two, split);
     m.next(split, split_next);
-    let advance = m.or(accept, row_issued);
-    m.set_enable(addr, advance);
-    let next_addr = m.add(addr, stride);
-    let addr_next = m.mux(accept, ld_dram, next_addr);
-    m.next(addr, addr_next);
-    m.set_enable(rows_left, advance);
-    let fewer = m.dec(rows_left);
-    let rows_next = m.mux(accept, ld_rows, fewer);
-    m.next(rows_left, rows_next);
-    m.set_enable(row, advance);
-    let next_row = m.inc(row);
-    let row_next = m.mux(accept, ld_row, next_row);
-    m.next(row, row_next);
 
-    let ar_addr = RowSpan::burst_addr(&mut m, s, addr.q, split.q);
+    let ar_addr = RowSpan::burst_addr(&mut m, s, cmd.addr, split.q);
     m.assign(ar_addr_o, ar_addr);
     let ar_len = span.burst_len(&mut m, split.q);
     m.assign(ar_len_o, ar_len);
@@ -155,19 +119,19 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     };
     let b_off = burst(&mut m, "off", span.off);
     let b_bytes = {
-        let v = m.sig(bytes.q);
+        let v = m.sig(cmd.bytes);
         burst(&mut m, "bytes", v)
     };
     let b_row = {
-        let v = m.sig(row.q);
+        let v = m.sig(cmd.row);
         burst(&mut m, "row", v)
     };
     let b_acc = {
-        let v = m.sig(acc.q);
+        let v = m.sig(acc);
         burst(&mut m, "acc", v)
     };
     let b_accumulate = {
-        let v = m.sig(accumulate.q);
+        let v = m.sig(accumulate);
         burst(&mut m, "accumulate", v)
     };
     let b_row_end = {
@@ -200,7 +164,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let not_ar = m.not(ar_valid);
     let not_inflight = m.not(inflight);
     let quiet = m.or(not_inflight, burst_done);
-    let issue = m.and(busy, not_ar);
+    let issue = m.and(cmd.busy, not_ar);
     let issue = m.and(issue, quiet);
     let issue = m.named("ar_issue", issue);
     let ar_waiting = m.not(ar_ready);
@@ -293,7 +257,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let any_resp = m.any(r_resp);
     let error = m.and(beat, any_resp);
     m.assign(resp_error, error);
-    let active = m.or(busy, ar_valid);
+    let active = m.or(cmd.busy, ar_valid);
     let active = m.or(active, inflight);
     let active = m.or(active, lw_valid);
     let is_idle = m.not(active);

@@ -27,7 +27,7 @@
 //! first W beat two cycles after its request is taken (for `L` = 1), and the next row is
 //! requested as its last beat is loaded, so a row of `n` beats takes `n + L + 1` cycles.
 
-use super::{drive_burst_attributes, select, DmaSizes, RowSpan};
+use super::{drive_burst_attributes, select, Command, DmaSizes, RowSpan};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
@@ -52,15 +52,16 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("row_bytes", r);
     m.param("local_row_bits", lb);
 
-    let st_valid = m.input("st_valid_i", 1);
-    let st_ready = m.output("st_ready_o", 1);
-    let st_dram = m.input("st_dram_i", 32);
-    let st_stride = m.input("st_stride_i", 32);
-    let st_rows = m.input("st_rows_i", 16);
-    let st_bytes = m.input("st_bytes_i", 16);
-    let st_acc = m.input("st_acc_i", 1);
-    let st_raw = m.input("st_raw_i", 1);
-    let st_row = m.input("st_row_i", lb);
+    // The command channel (its registers are [`Command`]'s).
+    m.input("st_valid_i", 1);
+    m.output("st_ready_o", 1);
+    m.input("st_dram_i", 32);
+    m.input("st_stride_i", 32);
+    m.input("st_rows_i", 16);
+    m.input("st_bytes_i", 16);
+    m.input("st_acc_i", 1);
+    m.input("st_raw_i", 1);
+    m.input("st_row_i", lb);
     let st_done = m.output("st_done_o", 1);
     let lr_valid_o = m.output("lr_valid_o", 1);
     let lr_ready = m.input("lr_ready_i", 1);
@@ -89,30 +90,10 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let idle = m.output("idle_o", 1);
 
     // ---- 1. Command registers. -----------------------------------------------------
-    let busy = m.reg("busy", 1).reset(0).build();
-    let not_busy = m.not(busy);
-    m.assign(st_ready, not_busy);
-    let accept = m.and(st_valid, not_busy);
-    let accept = m.named("cmd_accept", accept);
-    let addr = m.reg("cmd_addr", 32).build();
-    let stride = m.reg("cmd_stride", 32).enable(accept).build();
-    m.next(stride, st_stride);
-    let rows_left = m.reg("cmd_rows_left", 16).build();
-    let bytes = m.reg("cmd_bytes", rb).enable(accept).build();
-    let bytes_in = m.trunc(st_bytes, rb);
-    m.next(bytes, bytes_in);
-    if rb < 16 {
-        m.mark_unused(st_bytes); // legal counts are at most R
-    }
-    let acc = m.reg("cmd_acc", 1).enable(accept).build();
-    m.next(acc, st_acc);
-    let raw = m.reg("cmd_raw", 1).enable(accept).build();
-    m.next(raw, st_raw);
-    let row = m.reg("cmd_row", lb).build();
+    let (cmd, [acc, raw]) = Command::new(&mut m, s, "st", ["acc", "raw"]);
     let split = m.reg("split", 1).reset(0).build();
-    let span = RowSpan::new(&mut m, s, addr.q, bytes.q);
-    let last_row = m.eq_const(rows_left, 1);
-    let last_row = m.named("cmd_last_row", last_row);
+    let span = RowSpan::new(&mut m, s, cmd.addr, cmd.bytes);
+    let last_row = cmd.last_row;
 
     // ---- 4. (first, as the row start needs it) Response counters. ----------------------
     let cur = m.reg("b_cur", OWED_BITS).reset(0).build();
@@ -168,10 +149,9 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let row_finish = m.and(step, row_end_byte);
     let row_finish = m.named("row_finish", row_finish);
     let cmd_finish = m.and(row_finish, last_row);
-    let cmd_finish = m.named("cmd_finish", cmd_finish);
 
     let not_active = m.not(row_active);
-    let fresh = m.and(busy, not_active);
+    let fresh = m.and(cmd.busy, not_active);
     let not_last = m.not(last_row);
     let chained = m.and(row_finish, not_last);
     let start = m.or(fresh, chained);
@@ -182,30 +162,15 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let active_next = m.or(start, still_active);
     m.next(row_active, active_next);
 
-    let still_busy = m.not(cmd_finish);
-    let still_busy = m.and(busy, still_busy);
-    let busy_next = m.or(accept, still_busy);
-    m.next(busy, busy_next);
-    let advance = m.or(accept, row_finish);
-    m.set_enable(addr, advance);
-    let next_addr = m.add(addr, stride);
-    let addr_next = m.mux(accept, st_dram, next_addr);
-    m.next(addr, addr_next);
-    m.set_enable(rows_left, advance);
-    let fewer = m.dec(rows_left);
-    let rows_next = m.mux(accept, st_rows, fewer);
-    m.next(rows_left, rows_next);
-    m.set_enable(row, advance);
-    let next_row = m.inc(row);
-    let row_next = m.mux(accept, st_row, next_row);
-    m.next(row, row_next);
+    m.assign(cmd.advance, row_finish);
+    m.assign(cmd.finish, cmd_finish);
 
     let lr_waiting = m.not(lr_ready);
     let lr_held = m.and(lr_valid, lr_waiting);
     let lr_valid_next = m.or(start, lr_held);
     m.next(lr_valid, lr_valid_next);
     m.assign(lr_valid_o, lr_valid);
-    m.assign(lr_row_o, row);
+    m.assign(lr_row_o, cmd.row);
     m.assign(lr_acc_o, acc);
     m.assign(lr_raw_o, raw);
 
@@ -222,7 +187,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let first_of_two = m.and(span.cross, not_split);
     let split_next = m.mux(aw_fire, first_of_two, split);
     m.next(split, split_next);
-    let aw_addr = RowSpan::burst_addr(&mut m, s, addr.q, split.q);
+    let aw_addr = RowSpan::burst_addr(&mut m, s, cmd.addr, split.q);
     m.assign(aw_addr_o, aw_addr);
     let aw_len = span.burst_len(&mut m, split.q);
     m.assign(aw_len_o, aw_len);
@@ -271,7 +236,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let w_row_last = m.reg("w_row_last", 1).enable(complete).build();
     m.next(w_row_last, row_end_byte);
     let w_bytes = m.reg("w_bytes", rb).enable(complete).build();
-    m.next(w_bytes, bytes);
+    m.next(w_bytes, cmd.bytes);
     m.assign(w_valid_o, w_valid);
     m.assign(w_data_o, w_data);
     m.assign(w_strb_o, w_strb);
@@ -319,7 +284,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
 
     // ---- Status. ---------------------------------------------------------------------
     let cur_any = m.any(cur);
-    let active = m.or(busy, row_active);
+    let active = m.or(cmd.busy, row_active);
     let active = m.or(active, w_valid);
     let active = m.or(active, pop);
     let active = m.or(active, cur_any);
