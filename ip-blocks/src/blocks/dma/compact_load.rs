@@ -92,15 +92,6 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let row_end = m.named("burst_ends_row", row_end);
     let cmd_last = m.and(row_end, cmd.last_row);
     let cmd_last = m.named("burst_ends_cmd", cmd_last);
-    let row_issued = m.and(ar_fire, row_end);
-    m.assign(cmd.advance, row_issued);
-    let cmd_issued = m.and(ar_fire, cmd_last);
-    m.assign(cmd.finish, cmd_issued);
-    let first_of_two = m.and(ar_fire, span.cross);
-    let not_split = m.not(split);
-    let first_of_two = m.and(first_of_two, not_split);
-    let split_next = m.mux(ar_fire, first_of_two, split);
-    m.next(split, split_next);
 
     let ar_addr = RowSpan::burst_addr(&mut m, s, cmd.addr, split.q);
     m.assign(ar_addr_o, ar_addr);
@@ -110,10 +101,33 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     drive_burst_attributes(&mut m, s, ar_size_o, ar_burst_o);
 
     // ---- 3. The burst in flight. -------------------------------------------------------
-    let inflight = m.reg("inflight", 1).reset(0).build();
+    // Its registers are also the local write's, so an accepted burst takes them (and the
+    // command registers move on) only once the local write register is free: `pending`
+    // marks an accepted burst still waiting (its R beats wait too).
+    let lw_valid = m.reg("lw_valid", 1).reset(0).build();
+    let written = m.and(lw_valid, lw_ready);
+    let written = m.named("lw_written", written);
+    let lw_free = m.not(lw_valid);
+    let lw_leaves = m.or(lw_free, written);
+    let pending = m.reg("pending", 1).reset(0).build();
+    let accepted = m.or(ar_fire, pending);
+    let take = m.and(accepted, lw_leaves);
+    let take = m.named("burst_take", take);
+    let not_take = m.not(take);
+    let pending_next = m.and(accepted, not_take);
+    m.next(pending, pending_next);
+    let row_taken = m.and(take, row_end);
+    m.assign(cmd.advance, row_taken);
+    let cmd_taken = m.and(take, cmd_last);
+    m.assign(cmd.finish, cmd_taken);
+    let not_split = m.not(split);
+    let first_of_two = m.and(span.cross, not_split);
+    let split_next = m.mux(take, first_of_two, split);
+    m.next(split, split_next);
+
     let burst = |m: &mut ModuleBuilder, name: &str, value: ExprId| {
         let width = m.width(value);
-        let reg = m.reg(format!("burst_{name}"), width).enable(ar_fire).build();
+        let reg = m.reg(format!("burst_{name}"), width).enable(take).build();
         m.next(reg, value);
         reg.q
     };
@@ -143,8 +157,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
         burst(&mut m, "cmd_last", v)
     };
 
-    let lw_valid = m.reg("lw_valid", 1).reset(0).build();
-    let lw_free = m.not(lw_valid);
+    let inflight = m.reg("inflight", 1).reset(0).build();
     let r_ready = m.and(inflight, lw_free);
     let r_ready = m.named("r_ready", r_ready);
     m.assign(r_ready_o, r_ready);
@@ -182,7 +195,6 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let k_max = s.max_row_beats() - 1;
     let chunks = s.chunks();
     let k_is: Vec<ExprId> = (0..=chunks).map(|c| super::equals(&mut m, k, c, k_max)).collect();
-    let first = k_is[0];
 
     // Rotate right by the row's first lane: lane l holds stream byte (l + off) mod B.
     let rotated = rotate_lanes(&mut m, r_data, b_off, b, false);
@@ -206,15 +218,20 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
         .collect();
     let zero8 = m.lit(0, 8);
     let mut row_bytes: Vec<ExprId> = Vec::with_capacity(r as usize);
+    let beat_is: Vec<ExprId> = k_is.iter().map(|k| m.and(beat, *k)).collect();
+    let first_beat = beat_is[0];
     for j in 0..r {
         let (c, l) = (j / b, j % b);
-        let here = m.mux(lane_high[l as usize], k_is[c as usize + 1], k_is[c as usize]);
-        let here = m.or(here, first);
-        let write = m.and(beat, here);
-        let index = m.lit(j.into(), rb);
-        let past = m.le(b_bytes, index);
+        let here = m.mux(lane_high[l as usize], beat_is[c as usize + 1], beat_is[c as usize]);
+        let write = m.or(here, first_beat);
         let value = m.slice(rotated, 8 * l, 8);
-        let value = m.mux(past, zero8, value);
+        let value = if j == 0 {
+            value // every row has a first byte
+        } else {
+            let index = m.lit(j.into(), rb);
+            let past = m.le(b_bytes, index);
+            m.mux(past, zero8, value)
+        };
         let byte = m.reg(format!("lw_byte{j}"), 8).enable(write).build();
         m.next(byte, value);
         row_bytes.push(m.sig(byte.q));
@@ -222,33 +239,20 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let lw_data = m.concat(row_bytes.iter().rev().copied());
     m.assign(lw_data_o, lw_data);
 
-    // ---- 5. The local write. -----------------------------------------------------------
-    let lw = |m: &mut ModuleBuilder, name: &str, value: rtl_gen::SignalId| {
-        let width = m.module().signal(value).width;
-        let reg = m.reg(format!("lw_{name}"), width).enable(row_done).build();
-        m.next(reg, value);
-        reg.q
-    };
-    let lw_row = lw(&mut m, "row", b_row);
-    let lw_acc = lw(&mut m, "acc", b_acc);
-    let lw_accumulate = lw(&mut m, "accumulate", b_accumulate);
-    let lw_bytes = lw(&mut m, "bytes", b_bytes);
-    let lw_cmd_last = lw(&mut m, "cmd_last", b_cmd_last);
-    let written = m.and(lw_valid, lw_ready);
-    let written = m.named("lw_written", written);
+    // ---- 5. The local write, described by the burst registers. ----------------------
     let not_written = m.not(written);
     let lw_held = m.and(lw_valid, not_written);
     let lw_valid_next = m.or(row_done, lw_held);
     m.next(lw_valid, lw_valid_next);
     m.assign(lw_valid_o, lw_valid);
-    m.assign(lw_row_o, lw_row);
-    m.assign(lw_acc_o, lw_acc);
-    m.assign(lw_accumulate_o, lw_accumulate);
+    m.assign(lw_row_o, b_row);
+    m.assign(lw_acc_o, b_acc);
+    m.assign(lw_accumulate_o, b_accumulate);
     let done = m.reg("done", 1).reset(0).build();
-    let done_next = m.and(written, lw_cmd_last);
+    let done_next = m.and(written, b_cmd_last);
     m.next(done, done_next);
     m.assign(ld_done, done);
-    let bytes16 = m.zext(lw_bytes, 16);
+    let bytes16 = m.zext(b_bytes, 16);
     let zero16 = m.lit(0, 16);
     let bytes_done = m.mux(written, bytes16, zero16);
     m.assign(ld_bytes_done, bytes_done);
