@@ -698,6 +698,7 @@ impl RowSpan {
         let page = m.add(page, step);
         let inside = m.slice(addr, lb, 12 - lb);
         let keep = m.not(split);
+        let keep = m.named("first_burst", keep);
         let keep = m.sext(keep, 12 - lb);
         let inside = m.and(inside, keep);
         let zeros = m.lit(0, lb);

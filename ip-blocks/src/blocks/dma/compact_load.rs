@@ -197,8 +197,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let k_is: Vec<ExprId> = (0..=chunks).map(|c| super::equals(&mut m, k, c, k_max)).collect();
 
     // Rotate right by the row's first lane: lane l holds stream byte (l + off) mod B.
-    let rotated = rotate_lanes(&mut m, r_data, b_off, b, false);
-    let rotated = m.named("r_rotated", rotated);
+    let rotated = rotate_lanes(&mut m, "r_rotated", r_data, b_off, b, false);
     let lanes_used = b.min(r);
     if lanes_used < b {
         m.mark_unused(rotated); // lanes past the longest row
@@ -271,20 +270,22 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     design.add(m)
 }
 
-/// `value` (whole bytes) rotated by `off` byte lanes: right (lane `l` takes lane
-/// `l + off`) or left (lane `l` takes lane `l - off`), as `log2 lanes` levels of 2:1
-/// multiplexers.
-pub(super) fn rotate_lanes(
+/// The wire `name`: `value` (whole bytes) rotated by `off` byte lanes, right (lane `l`
+/// takes lane `l + off`) or left (lane `l` takes lane `l - off`), as `log2 lanes` levels
+/// of 2:1 multiplexers (the levels before the last named `<name>_by<n>`).
+fn rotate_lanes(
     m: &mut ModuleBuilder,
+    name: &str,
     value: impl rtl_gen::IntoExpr,
     off: impl rtl_gen::IntoExpr,
     lanes: u32,
     left: bool,
-) -> ExprId {
+) -> rtl_gen::SignalId {
     let mut v = value.into_expr(m);
     let off = off.into_expr(m);
     let width = m.width(v);
-    for i in 0..m.width(off) {
+    let levels = m.width(off);
+    for i in 0..levels {
         let n = (1u32 << i) % lanes;
         if n == 0 {
             continue;
@@ -301,6 +302,10 @@ pub(super) fn rotate_lanes(
         };
         let sel = m.bit(off, i);
         v = m.mux(sel, turned, v);
+        if i + 1 < levels {
+            let level = m.named(format!("{name}_by{n}"), v);
+            v = m.sig(level);
+        }
     }
-    v
+    m.named(name, v)
 }

@@ -207,6 +207,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let byte = select(&mut m, j, row_bytes);
     let byte = m.named("w_byte", byte);
     let taken = m.and(w_valid, w_ready);
+    let taken = m.named("w_taken", taken);
     let not_taken = m.not(taken);
     let mut lanes = Vec::with_capacity(b as usize);
     let mut strobes = Vec::with_capacity(b as usize);
@@ -264,6 +265,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let cur_dec = m.dec(cur);
     let cur_moved = m.mux(down, cur_dec, cur);
     let cur_moved = m.mux(up, cur_inc, cur_moved);
+    let cur_moved = m.named("b_cur_moved", cur_moved);
     let zero_owed = m.lit(0, OWED_BITS);
     let cur_next = m.mux(cmd_finish, zero_owed, cur_moved);
     m.next(cur, cur_next);
