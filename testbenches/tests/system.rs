@@ -58,6 +58,15 @@ fn lean(cfg: Config, depth: u32) -> Config {
     c
 }
 
+/// The smallest iCE40 build: a 4x4 array with a 32-bit DMA and one read burst in flight,
+/// so the DMA is built with its compact engines.
+fn compact() -> Config {
+    let text = "name = \"compact\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 4\n\
+                [scratchpad]\nbanks = 2\nrows_per_bank = 256\n[accumulator]\nrows = 64\n\
+                [dma]\ndata_bits = 32\noutstanding = 1\n[controller]\nqueue_depth = 2\n";
+    Config::from_toml(text, "compact").expect("valid")
+}
+
 /// The power-up states every Verilator co-simulation runs from: all zeros, then three
 /// random states of every register and memory (`--x-initial unique`, `--x-assign unique`).
 const POWER_UPS: [Option<u64>; 4] = [None, Some(1), Some(2), Some(3)];
@@ -234,6 +243,47 @@ fn random_power_up_state_gives_identical_results() {
             matmul(&cfg, 17, 33, 9, Activation::Relu, 2, &opts);
         }
     }
+}
+
+/// The compact DMA engines in the whole machine: random programs of every instruction
+/// kind and tiled matmuls, under ideal and random main-memory timing, faults that must
+/// write nothing, and the interpreter.
+#[test]
+fn the_compact_dma_configuration_matches_the_model() {
+    let cfg = compact();
+    assert!(ip_blocks::blocks::dma::DmaSizes::of(&cfg.geometry()).compact());
+    for seed in 0..3 {
+        let p = random_program(&cfg, 60 + seed, 80, &programs::ALL);
+        let mem = random_memory(60 + seed);
+        check(&cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
+        check(&cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
+    }
+    for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
+        matmul(&cfg, m, k, n, act, i as u64, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(10 + i as u64), ..CosimOptions::default() };
+        matmul(&cfg, m, k, n, act, i as u64, &opts);
+    }
+    let p = random_program(&cfg, 70, 30, &programs::ALL);
+    let inner = random_memory(70);
+    let pad = 0x40u32;
+    let mut bytes = vec![0xa5u8; pad as usize];
+    bytes.extend_from_slice(&inner.bytes);
+    bytes.extend(std::iter::repeat_n(0xa5u8, pad as usize));
+    let mem = Memory { base: inner.base - pad, bytes };
+    let window = Window { base: inner.base, limit: inner.base + inner.bytes.len() as u32 - 1 };
+    for fault in [Fault::WindowStore, Fault::WindowLoad] {
+        let prog = with_fault(&cfg, &p, 15, fault, (window.base, window.limit));
+        let opts = CosimOptions { window: Some(window), ..CosimOptions::default() };
+        let r = check(&cfg, &format!("{fault:?}"), &prog, &mem, &opts);
+        assert_eq!(r.rtl_error.map(|e| e.1), Some(ErrorCode::DmaWindow.code()), "{fault:?}");
+        let n = r.memory.bytes.len();
+        let outside = r.memory.bytes[..pad as usize].iter().chain(&r.memory.bytes[n - pad as usize..]);
+        assert!(outside.into_iter().all(|b| *b == 0xa5), "{fault:?}: a byte outside the window changed");
+    }
+    let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    let p = random_program(&cfg, 71, 25, &programs::ALL);
+    check(&cfg, "random program on the interpreter", &words(&p), &random_memory(71), &opts);
 }
 
 #[test]

@@ -68,6 +68,8 @@
 //! for the presets: `ice40` (W = 32, R = 16, 16 bursts in flight) 768 in the load engine,
 //! 892 in the store engine; `ecp5` (W = 64, R = 32) 1094 and 1454.
 
+pub mod compact_load;
+pub mod compact_store;
 pub mod load;
 pub mod store;
 
@@ -116,6 +118,12 @@ impl DmaSizes {
             local_row_bits: g.local_row_bits(),
             outstanding: g.dma_outstanding,
         }
+    }
+
+    /// The engines are the compact ones ([`compact_load`], [`compact_store`]): one read
+    /// burst in flight (`dma_outstanding` = 1) and one row at a time in each direction.
+    pub fn compact(&self) -> bool {
+        self.outstanding == 1
     }
 
     /// Beats of the longest row at the worst alignment: `ceil((B - 1 + R) / B)`.
@@ -247,10 +255,12 @@ pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId
     s.check(&name)?;
     let load = match design.find(&format!("{prefix}_dma_load")) {
         Some(id) => id,
+        None if s.compact() => compact_load::build(design, prefix, &s)?,
         None => load::build(design, prefix, &s)?,
     };
     let store = match design.find(&format!("{prefix}_dma_store")) {
         Some(id) => id,
+        None if s.compact() => compact_store::build(design, prefix, &s)?,
         None => store::build(design, prefix, &s)?,
     };
     let mut m = ModuleBuilder::new(name);
@@ -521,6 +531,184 @@ impl RowBursts {
         let cross = m.sig(cross);
         let (first_len, second_len) = (m.sig(first_len), m.sig(second_len));
         RowBursts { off, cross, first_addr, first_len, second_addr, second_len, last_beat, split_beat }
+    }
+}
+
+/// The command registers of a compact engine on the command channel `<ch>_*`, as the
+/// streaming engines': taken when not busy (`<ch>_ready_o`); the row in progress is at
+/// `cmd_addr` (advanced by the stride), goes to local row `cmd_row`, and
+/// `cmd_rows_left` rows remain. The engine drives `advance` (the row in progress is done
+/// with) and `finish` (so is the command: the engine is free at the next edge).
+struct Command {
+    /// A command is in progress.
+    busy: SignalId,
+    /// The row's main-memory address.
+    addr: SignalId,
+    /// Bytes per row.
+    bytes: SignalId,
+    /// The row's local row.
+    row: SignalId,
+    /// The row is the command's last.
+    last_row: SignalId,
+    /// Drive high to move to the next row at the edge.
+    advance: SignalId,
+    /// Drive high to end the command at the edge.
+    finish: SignalId,
+}
+
+impl Command {
+    /// The registers of channel `ch` (`ld` or `st`), with the command's two flags
+    /// (`<ch>_<flag>_i` into `cmd_<flag>`) returned after it.
+    fn new(m: &mut ModuleBuilder, s: &DmaSizes, ch: &str, flags: [&str; 2]) -> (Command, [SignalId; 2]) {
+        let port = |m: &ModuleBuilder, n: &str| {
+            let full = format!("{ch}_{n}");
+            m.module().find_signal(&full).unwrap_or_else(|| panic!("{ch}: no port {full}"))
+        };
+        let (valid, ready) = (port(m, "valid_i"), port(m, "ready_o"));
+        let (dram, stride_in, rows_in, bytes_in, row_in) =
+            (port(m, "dram_i"), port(m, "stride_i"), port(m, "rows_i"), port(m, "bytes_i"), port(m, "row_i"));
+        let advance = m.wire("cmd_advance", 1);
+        let finish = m.wire("cmd_finish", 1);
+        let busy = m.reg("busy", 1).reset(0).build();
+        let not_busy = m.not(busy);
+        m.assign(ready, not_busy);
+        let accept = m.and(valid, not_busy);
+        let accept = m.named("cmd_accept", accept);
+        let not_finish = m.not(finish);
+        let still = m.and(busy, not_finish);
+        let busy_next = m.or(accept, still);
+        m.next(busy, busy_next);
+        let moves = m.or(accept, advance);
+
+        let addr = m.reg("cmd_addr", 32).enable(moves).build();
+        let stride = m.reg("cmd_stride", 32).enable(accept).build();
+        m.next(stride, stride_in);
+        let next_addr = m.add(addr, stride);
+        let addr_next = m.mux(accept, dram, next_addr);
+        m.next(addr, addr_next);
+        let rows_left = m.reg("cmd_rows_left", 16).enable(moves).build();
+        let fewer = m.dec(rows_left);
+        let rows_next = m.mux(accept, rows_in, fewer);
+        m.next(rows_left, rows_next);
+        let last_row = m.eq_const(rows_left, 1);
+        let last_row = m.named("cmd_last_row", last_row);
+        let rb = s.bytes_bits;
+        let bytes = m.reg("cmd_bytes", rb).enable(accept).build();
+        let bytes_value = m.trunc(bytes_in, rb);
+        m.next(bytes, bytes_value);
+        if rb < 16 {
+            m.mark_unused(bytes_in); // legal counts are at most R
+        }
+        let row = m.reg("cmd_row", s.local_row_bits).enable(moves).build();
+        let next_row = m.inc(row);
+        let row_next = m.mux(accept, row_in, next_row);
+        m.next(row, row_next);
+        let flags = flags.map(|f| {
+            let input = port(m, &format!("{f}_i"));
+            let reg = m.reg(format!("cmd_{f}"), 1).enable(accept).build();
+            m.next(reg, input);
+            reg.q
+        });
+        let cmd = Command { busy: busy.q, addr: addr.q, bytes: bytes.q, row: row.q, last_row, advance, finish };
+        (cmd, flags)
+    }
+}
+
+/// The burst arithmetic of the compact engines, for the row at `addr` of `bytes` bytes
+/// (1..=R), with small adders only. With `S = max(clog2 R, log2 B)` (a row spans at most
+/// `2^S` bytes): `t = addr % B + bytes - 1` is the row's last byte counted from its first
+/// beat, so its last beat is `t / B`; the row crosses a 4 KB boundary exactly when
+/// `addr[11:S]` is all ones and `addr[S-1:B] + t / B` carries out of `S - log2 B` bits.
+/// The first burst then runs to the end of the page (`~addr[S-1:B]` more beats) and the
+/// second holds the carried-out beats.
+struct RowSpan {
+    /// `addr % B`: the lane of the row's first byte.
+    off: ExprId,
+    /// The row crosses a 4 KB boundary: two bursts.
+    cross: ExprId,
+    /// `t`, the row's last byte counted from its first beat (`row_last_byte`).
+    last_byte: SignalId,
+    /// Beats - 1 of the first burst (the whole row when it does not cross).
+    first_len: ExprId,
+    /// Beats - 1 of the second burst.
+    second_len: ExprId,
+}
+
+impl RowSpan {
+    /// The span of the row at `addr` (32 bits) of `bytes` (`bytes_bits`) bytes.
+    fn new(m: &mut ModuleBuilder, s: &DmaSizes, addr: SignalId, bytes: SignalId) -> RowSpan {
+        let lb = s.lane_bits;
+        let kw = s.beat_index_bits();
+        let sb = clog2(s.row_bytes.into()).max(lb);
+        let tw = sb + 1;
+        let off = m.slice(addr, 0, lb);
+        let off_t = m.zext(off, tw);
+        let bytes_t = m.resize(bytes, tw, false);
+        let t = m.add(off_t, bytes_t);
+        let t = m.dec(t);
+        let t = m.named("row_last_byte", t);
+        let last_beat = m.slice(t, lb, tw - lb);
+        let last_beat = m.resize(last_beat, kw, false);
+        let last_beat = m.named("row_last_beat", last_beat);
+        let hw = sb - lb + 1;
+        let beat_hi = m.slice(t, lb, tw - lb);
+        let (end, first_rest) = if sb > lb {
+            let start = m.slice(addr, lb, sb - lb);
+            let start_e = m.zext(start, hw);
+            let end = m.add(start_e, beat_hi);
+            let rest = m.not(start);
+            (end, Some(rest))
+        } else {
+            (beat_hi, None)
+        };
+        let end = m.named("row_end_beat", end);
+        let carry = m.bit(end, hw - 1);
+        let cross = if sb < 12 {
+            let page = m.slice(addr, sb, 12 - sb);
+            let top = m.all(page);
+            m.and(top, carry)
+        } else {
+            carry
+        };
+        let cross = m.named("row_crosses_4k", cross);
+        let (first_len, second_len) = match first_rest {
+            Some(rest) => {
+                let rest = m.resize(rest, kw, false);
+                let first = m.mux(cross, rest, last_beat);
+                let second = m.slice(end, 0, hw - 1);
+                (first, m.resize(second, kw, false))
+            }
+            None => {
+                let zero = m.lit(0, kw);
+                let first = m.mux(cross, zero, last_beat);
+                (first, zero)
+            }
+        };
+        let first_len = m.named("row_first_len", first_len);
+        let second_len = m.named("row_second_len", second_len);
+        RowSpan { off, cross: m.sig(cross), last_byte: t, first_len: m.sig(first_len), second_len: m.sig(second_len) }
+    }
+
+    /// The start of the first burst (`split` low: `addr` aligned down to `B`) or of the
+    /// second (the 4 KB boundary): `{addr[31:12] + split, addr[11:B] & ~split, 0}`.
+    fn burst_addr(m: &mut ModuleBuilder, s: &DmaSizes, addr: SignalId, split: SignalId) -> ExprId {
+        let lb = s.lane_bits;
+        let page = m.slice(addr, 12, 20);
+        let step = m.zext(split, 20);
+        let page = m.add(page, step);
+        let inside = m.slice(addr, lb, 12 - lb);
+        let keep = m.not(split);
+        let keep = m.named("first_burst", keep);
+        let keep = m.sext(keep, 12 - lb);
+        let inside = m.and(inside, keep);
+        let zeros = m.lit(0, lb);
+        m.concat([page, inside, zeros])
+    }
+
+    /// `AxLEN` of the burst in progress: the second when `split`, else the first.
+    fn burst_len(&self, m: &mut ModuleBuilder, split: SignalId) -> ExprId {
+        let len = m.mux(split, self.second_len, self.first_len);
+        m.resize(len, 8, false)
     }
 }
 
