@@ -15,7 +15,7 @@ fn small_array(dataflow: Dataflow) -> ArrayConfig {
 #[test]
 fn pe_verilog_each_dataflow() {
     for (dataflow, kind) in
-        [(Dataflow::Ws, MulKind::Dsp), (Dataflow::Os, MulKind::Dsp), (Dataflow::Both, MulKind::Soft)]
+        [(Dataflow::Ws, MulKind::Pair), (Dataflow::Os, MulKind::Dsp), (Dataflow::Both, MulKind::Soft)]
     {
         let mut d = Design::new();
         let p = pe::PeParams::new(&small_array(dataflow), kind);
@@ -27,7 +27,7 @@ fn pe_verilog_each_dataflow() {
 
 #[test]
 fn multiplier_verilog() {
-    for kind in [MulKind::Dsp, MulKind::Soft] {
+    for kind in [MulKind::Dsp, MulKind::Soft, MulKind::Pair] {
         let mut d = Design::new();
         let id = ip_blocks::blocks::mul::build(&mut d, "sc", kind, 4, 4).unwrap();
         let name = ip_blocks::blocks::mul::module_name("sc", kind, 4, 4);
