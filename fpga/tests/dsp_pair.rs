@@ -126,9 +126,10 @@ fn ice40_mul_pair_equals_the_generic_module() {
 fn a_wrong_pair_multiplier_is_refuted() {
     let (gold, gate) = replacement(8);
     // Unsigned products, and the two products swapped: each must be caught.
-    for wrong in [gate.replace(".A_SIGNED                 (1'b1)", ".A_SIGNED                 (1'b0)"),
-        gate.replace("assign p0_o = mac_o[15:0];", "assign p0_o = mac_o[31:16];")]
-    {
+    for wrong in [
+        gate.replace(".A_SIGNED                 (1'b1)", ".A_SIGNED                 (1'b0)"),
+        gate.replace("assign p0_o = mac_o[15:0];", "assign p0_o = mac_o[31:16];"),
+    ] {
         assert_ne!(wrong, gate, "the mutation applies");
         let log = prove(&gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
         assert!(log.contains("FAIL") || log.contains("failed"), "{log}");

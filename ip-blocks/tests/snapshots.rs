@@ -69,7 +69,27 @@ fn banked_scratchpad_verilog() {
 #[test]
 fn accumulator_verilog() {
     let mut d = Design::new();
-    let p = ip_blocks::blocks::accumulator::AccumulatorParams { rows: 16, cols: 2, acc_bits: 32, out_bits: 8 };
+    let p = ip_blocks::blocks::accumulator::AccumulatorParams {
+        rows: 16,
+        cols: 2,
+        acc_bits: 32,
+        out_bits: 8,
+        requant_dsps: 4,
+    };
+    let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
+    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
+}
+
+#[test]
+fn accumulator_serial_requantizer_verilog() {
+    let mut d = Design::new();
+    let p = ip_blocks::blocks::accumulator::AccumulatorParams {
+        rows: 16,
+        cols: 2,
+        acc_bits: 32,
+        out_bits: 8,
+        requant_dsps: 1,
+    };
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
     insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
 }

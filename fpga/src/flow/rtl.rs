@@ -196,7 +196,8 @@ mod tests {
 
     #[test]
     fn emit_replaces_the_pair_multipliers_of_an_ice40_array_only() {
-        let cfg = ip_blocks::config::ArrayConfig { dsp_multipliers: Some(5), ..ip_blocks::config::ArrayConfig::new(2, 3) };
+        let cfg =
+            ip_blocks::config::ArrayConfig { dsp_multipliers: Some(5), ..ip_blocks::config::ArrayConfig::new(2, 3) };
         let mut d = Design::new();
         let top = ip_blocks::blocks::systolic_array::build(&mut d, "t", &cfg).unwrap();
         let generic = rtl_gen::emit::verilog::emit(&d, top);
