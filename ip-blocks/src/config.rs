@@ -124,6 +124,15 @@ pub struct ScratchpadConfig {
 pub struct AccumulatorConfig {
     /// Rows, 16 to 65536.
     pub rows: u32,
+    /// DSP blocks of the read-out's requantizer: 4 (default), one signed 32x32 product
+    /// (4 SB_MAC16 or MULT18X18D), one requantized column per cycle; 1, one 16x16
+    /// product used four times, one column every 4 cycles.
+    #[serde(default = "default_requant_dsps")]
+    pub requant_dsps: u32,
+}
+
+fn default_requant_dsps() -> u32 {
+    4
 }
 
 /// The DMA engine: an AXI4 master to main memory.
@@ -313,6 +322,15 @@ impl Config {
         range("scratchpad.banks", s.banks.into(), 1, 16, "")?;
         range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
         range("accumulator.rows", self.accumulator.rows.into(), 16, 65536, "")?;
+        let rd = self.accumulator.requant_dsps;
+        if ![1, 4].contains(&rd) {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "accumulator.requant_dsps".into(),
+                value: rd.to_string(),
+                allowed: "1 or 4 (one 16x16 product used four times per column, or one 32x32 product)".into(),
+            });
+        }
         let d = &self.dma;
         if ![32, 64, 128, 256].contains(&d.data_bits) {
             return Err(ConfigError::Range {
