@@ -796,5 +796,27 @@ mod tests {
         assert_eq!((port("DMA_BYTES_HI"), port("ID"), port("CMD3")), (None, None, None));
         assert_eq!(m.at(0x027).map(|r| r.name), Some("STATUS"));
         assert_eq!(m.counters().len(), COUNTERS.len());
+        assert_eq!(m.by_name("STATUS").map(Register::implemented), Some(0b111));
+        assert_eq!(m.by_name("WINDOW_BASE").map(Register::implemented), Some(u32::MAX));
+    }
+
+    #[test]
+    fn counter_width_changes_ports_and_words_not_the_map() {
+        let mut cfg = Config::preset("ice40").expect("preset");
+        cfg.controller.counter_bits = 32;
+        let narrow = regmap(&cfg.geometry(), cfg.array.dataflow);
+        let wide = ice40();
+        assert_eq!((narrow.counter_bits, wide.counter_bits), (32, 64));
+        assert_eq!(narrow.problems(), []);
+        let layout = |m: &RegMap| m.registers.iter().map(|r| (r.name, r.offset, r.access, r.kind)).collect::<Vec<_>>();
+        assert_eq!(layout(&narrow), layout(&wide));
+        let width = |m: &RegMap| m.by_name("CYCLES_LO").and_then(|r| m.port(r)).map(|p| p.width);
+        assert_eq!((width(&narrow), width(&wide)), (Some(32), Some(64)));
+        let hi = narrow.by_name("CYCLES_HI").expect("CYCLES_HI");
+        assert!(hi.doc.contains("0 here"), "{}", hi.doc);
+        let mut odd = narrow.clone();
+        odd.counter_bits = 48;
+        let p: Vec<String> = odd.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(p, ["counter width 48: it must be 64 or 32"]);
     }
 }
