@@ -3,30 +3,38 @@
 //! the DMA (outside, through its command and local-memory ports).
 //!
 //! Structure, in the order a command travels:
-//! 1. **Command queue**: [`CMD_QUEUE_DEPTH`] commands; `cmd_ready_o` is low when full,
-//!    so the host is held, never dropped.
+//! 1. **Command queue** ([`queue`]): [`cmd_queue_depth`] commands, decoded on their way
+//!    in and kept narrowed to what dispatch reads; `cmd_ready_o` is low when full, so
+//!    the host is held, never dropped.
 //! 2. **Dispatch** (in program order, one command at a time): the decoder
-//!    ([`super::decoder`]) and every rule of `docs/isa.md` ("Errors"). `mvin`/`mvout`
-//!    first compute their last byte for the DMA-window check with a shift-add multiply
-//!    of `(rows - 1) * stride` (one cycle per bit of `rows - 1`). Configuration
-//!    commands are absorbed here: strides ride along with each `mvin`/`mvout`; a
+//!    ([`super::decoder`]) and every rule of `docs/isa.md` ("Errors"), with the
+//!    arithmetic narrowed to the configuration and the model's answer kept exactly
+//!    ([`checks`]). `mvin`/`mvout` first compute their last byte for the DMA-window check
+//!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
+//!    (one cycle per bit of `rows - 1`). Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
 //!    mode and the requantization registers. A `fence` waits until everything is idle.
 //!    An error stops dispatch: the failing command and every later one have no effect.
 //! 3. **Four in-order trackers** of `controller.queue_depth` commands each (a power of
 //!    two, [`crate::config::ControllerConfig`]): load (`mvin`),
-//!    preload (weights), compute and store (`mvout`, bias preload). A tracker keeps a
-//!    command from dispatch until it has completed, with the local rows it reads and
-//!    writes. A command whose rows overlap those of an incomplete command of another
-//!    tracker (read after write, write after read, write after write) waits at
-//!    dispatch: this scoreboard is what lets loads of the next tile and stores of the
-//!    last one overlap compute.
+//!    preload (weights), compute and store (`mvout`). A tracker keeps a command from
+//!    dispatch until it has completed. With `controller.scoreboard` it also keeps the
+//!    local rows the command reads and writes (and a load's or store's stride): a
+//!    command whose rows overlap those of an incomplete command of another tracker
+//!    (read after write, write after read, write after write) waits at dispatch; this
+//!    scoreboard is what lets loads of the next tile and stores of the last one overlap
+//!    compute. The store tracker also orders the bias preloads. Without it, a command
+//!    waits while another tracker it could conflict with is not empty ([`scoreboard`]
+//!    has the table), loads and stores go from the queue's head to the DMA, which keeps
+//!    them (the load and store trackers only count them), and the bias unit takes a bias
+//!    preload at dispatch.
 //! 4. **Units**: the DMA takes loads and stores; the weight feeder reads preload rows
 //!    into the engine's `w` channel; the input feeder reads A (and, output-stationary,
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
-//!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store);
-//!    the accumulator write port too (engine first, then DMA loads).
+//!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
+//!    each reader with a one-row queue ([`parts::ReadQueue`]); the accumulator write
+//!    port too (engine first, then DMA loads).
 //! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
 //!    registers.
 
@@ -82,14 +90,19 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let sb = cfg.controller.scoreboard;
 
     let mut m = ModuleBuilder::new(format!("{prefix}_controller"));
+    let waits = if sb { "with a scoreboard on local rows" } else { "without a scoreboard (fixed waits)" };
     m.doc(format!(
-        "Controller: command queue ({CMD_QUEUE_DEPTH}), in-order dispatch with the instruction set's checks, \
-         four trackers of {d} commands (load, preload, compute, store) with a scoreboard on local rows, \
+        "Controller: command queue ({}), in-order dispatch with the instruction set's checks, \
+         four trackers of {d} commands (load, preload, compute, store) {waits}, \
          the weight and input feeders of the matrix engine, its write-back into the accumulator, the bias \
          unit, and the performance counters. Instances the engine, the scratchpad ({} x {} rows) and the \
-         accumulator ({} rows). See ip-blocks/src/blocks/controller.rs.",
-        g.sp_banks, g.sp_rows_per_bank, g.acc_rows
+         accumulator ({} rows). See ip-blocks/src/blocks/controller/mod.rs.",
+        cmd_queue_depth(cfg),
+        g.sp_banks,
+        g.sp_rows_per_bank,
+        g.acc_rows
     ));
+    m.param("scoreboard", sb);
     m.param("queue_depth", d);
     m.param("cmd_queue_depth", cmd_queue_depth(cfg));
     let rst = m.reset();
@@ -242,7 +255,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let cfg_shift = m.reg("cfg_shift", 5).reset(0).build();
     let cfg_act = m.reg("cfg_activation", 2).reset(0).build();
     let cfg_relu6 = m.reg("cfg_relu6_max", ib).reset(0).build();
-    let dispatched = m.reg("dispatched", 32).reset(0).build();
     let error_code = m.reg("error_code", 8).reset(0).build();
     let error_index = m.reg("error_index", 32).reset(0).build();
     let has_error = {
@@ -610,9 +622,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let v = m.mux(err_now, v, bus_code);
         let latch = m.or(err_now, bus);
         soft_next(&mut m, error_code, soft, latch, v, 0);
-        soft_next(&mut m, error_index, soft, latch, x(dispatched.q), 0);
-        let dv = m.inc(dispatched);
-        soft_next(&mut m, dispatched, soft, x(dispatch_go), dv, 0);
+        // The failing command's index is the number dispatched before it: until the
+        // first error every command accepted is dispatched or still queued.
+        let dispatched = {
+            let q = m.zext(cq.count, 32);
+            m.sub(cq.accepted, q)
+        };
+        soft_next(&mut m, error_index, soft, latch, dispatched, 0);
         m.assign(error_code_o, error_code);
         m.assign(error_index_o, error_index);
         m.assign(error_o, has_error);

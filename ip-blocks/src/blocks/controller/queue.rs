@@ -82,6 +82,8 @@ pub(super) struct Head {
     pub(super) valid: SignalId,
     /// Commands queued (for `QUEUE_LEVELS`).
     pub(super) count: Reg,
+    /// Commands accepted since reset (`CMD_COUNT`).
+    pub(super) accepted: Reg,
     /// One-hot opcode, in [`decoder::OPS`] order (all low for an illegal command).
     pub(super) ops: Vec<SignalId>,
     pub(super) illegal: SignalId,
@@ -186,6 +188,7 @@ pub(super) fn build(m: &mut ModuleBuilder, design: &Design, dec: ModuleId, g: &G
     Head {
         valid,
         count: q.count,
+        accepted: count,
         ops,
         illegal,
         w0_hi,
