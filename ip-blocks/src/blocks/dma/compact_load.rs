@@ -3,29 +3,31 @@
 //! local write register as the only row buffer.
 //!
 //! Structure:
-//! 1. **Command registers** (`cmd_*`), as the streaming engine's; the AR channel reads
-//!    them directly (`RowSpan` in [`super`]: small adders only), so they advance when the
-//!    row's last burst is accepted (`m_axi_arready_i`), not when it is offered.
+//! 1. **Command registers** (`Command` in [`super`]); the AR channel reads them directly
+//!    (`RowSpan` in [`super`]: small adders only, and an incrementer on `addr[31:12]`
+//!    for the second burst of a row crossing 4 KB).
 //! 2. **AR**: `ar_valid` is offered when the command has a burst left and none is in
 //!    flight, or in the cycle the burst in flight ends (its RLAST beat). A row crossing a
 //!    4 KB boundary is two bursts (`split_q`).
-//! 3. **Burst registers** (`burst_*`): what the R beats need of the burst in flight (the
-//!    row's first lane, its bytes and local row, whether the burst ends the row and the
-//!    command), taken when the AR is accepted.
+//! 3. **Burst registers** (`burst_*`): the accepted burst's row (first lane, bytes, local
+//!    row, flags, whether the burst ends the row and the command). They also describe the
+//!    local write of the row they assembled, so an accepted burst takes them (and the
+//!    command registers move on, `burst_take`) only once the local write register is
+//!    free or being taken; until then `pending_q` is high.
 //! 4. **Local write register** (`lw_byte<j>`, one register per row byte): each R beat is
 //!    rotated right by the row's first lane (a `B`-byte rotator) and written in place:
 //!    lane `l` of beat `k` is row byte `j = cB + l` for `k = c + (l + off >= B)`. The first
 //!    beat of a row also clears every byte at or past `bytes` (a synchronous clear, so no
-//!    gate per bit), and a byte is never written with data past `bytes`. `m_axi_rready_o`
-//!    is low while the register holds a row not yet taken (from registers only).
-//! 5. The row's last beat copies the burst registers into `lw_*`, and raises `lw_valid`.
+//!    gate per bit), and a byte is never written with data past `bytes`. The row's last
+//!    beat raises `lw_valid`; `m_axi_rready_o` is low while it is high (from registers
+//!    only).
 //!
-//! Timing with no backpressure: `m_axi_arvalid_o` rises two cycles after the cycle in
-//! which the command is taken; the next burst is offered in the cycle after the last
-//! beat of the previous one, so each row costs the read latency plus its beats plus one
-//! cycle; a row's local write is valid the cycle after its last R beat; `ld_done_o`
-//! pulses the cycle after the last local write is taken. The next command is taken the
-//! cycle after the previous one's last burst is accepted.
+//! Timing with no backpressure and a read latency of `L` cycles: `m_axi_arvalid_o` rises
+//! two cycles after the cycle in which the command is taken; the next burst is offered in
+//! the cycle after the last beat of the one before, so a burst of `n` beats costs
+//! `L + n` cycles; a row's local write is valid the cycle after its last R beat;
+//! `ld_done_o` pulses the cycle after the last local write is taken. The next command is
+//! taken the cycle after the previous one's last burst took the burst registers.
 
 use super::{drive_burst_attributes, Command, DmaSizes, RowSpan};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};

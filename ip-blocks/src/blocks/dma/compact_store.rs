@@ -1,31 +1,37 @@
 //! The DMA's compact store engine `<prefix>_dma_store`, built when `dma_outstanding` is 1:
-//! the same ports and rules as [`super::store`], one row at a time, with the local read
-//! response itself as the row buffer.
+//! the same ports and rules as [`super::store`], one row at a time, one byte per cycle,
+//! with the local read response itself as the row buffer.
 //!
 //! Structure:
-//! 1. **Command registers** (`cmd_*`), as the streaming engine's. They describe the row
-//!    in progress (`row_active_q`): the local read request `lr_*` and the AW channel
-//!    read them directly (`RowSpan` in [`super`]), and they advance when the row's last
-//!    W beat is loaded, in the same edge as the next row's request and AW are offered.
+//! 1. **Command registers** (`Command` in [`super`]). They describe the row in progress
+//!    (`row_active_q`): the local read request `lr_*` and the AW channel read them
+//!    directly (`RowSpan` in [`super`]), and they advance when the row's last byte is
+//!    stepped, in the same edge as the next row's request and AW are offered.
 //! 2. **Row start**: `lr_valid` and `m_axi_awvalid_o` rise together; a row crossing a
 //!    4 KB boundary offers its second AW after the first is accepted (`split_q`).
-//! 3. **W beats** from the local read response, which the controller holds until taken:
-//!    beat `k` takes chunk `k` of the row (`B` bytes), rotated left by the row's first
-//!    lane `off`; lanes below `off` come from the previous chunk, kept in `prev` (`B - 1`
-//!    bytes). WSTRB marks exactly the row's bytes; WLAST ends each burst. Beats wait until
-//!    the row's AWs are accepted, then go through the W register at one per cycle.
-//!    `lrd_ready_o` is a register: high in the cycle after the row's last beat is loaded,
-//!    which takes the response.
+//! 3. **W beats**, assembled one row byte per cycle (`w_step`) once the row's AWs are
+//!    accepted, from the local read response, which the controller holds until taken:
+//!    `byte_index` `j` selects row byte `j` (an `R`:1 byte multiplexer) and writes it into
+//!    lane `(addr + j) % B` of the W register (`w_lane<l>`), setting that lane's strobe;
+//!    a beat is offered when its last lane or the row's last byte is written, so WSTRB
+//!    is exactly the row's bytes. WLAST marks the row's last beat and, in a row crossing
+//!    4 KB, the page's last beat. The next beat's first byte may be written in the cycle
+//!    the offered beat is taken. `lrd_ready_o` is a register: high in the cycle after the
+//!    row's last byte is stepped, which takes the response.
 //! 4. **B responses**: `m_axi_bready_o` is always high. `b_cur` counts the bursts of the
 //!    command in progress whose response is owed, `b_old` those of the command before
-//!    it (whose last beat is sent); a command's last beat waits while `b_old` is not
+//!    it (whose last byte is stepped); a command's last byte waits while `b_old` is not
 //!    zero, and `st_done_o` pulses the cycle after `b_old` returns to zero. At most
-//!    [`OWED`] responses are owed at a row's start.
+//!    [`OWED`] responses are owed when a row starts.
 //!
 //! Timing with no backpressure and a local read latency of `L` cycles: the first request
 //! and AW are valid two cycles after the cycle in which the command is taken; a row's
-//! first W beat two cycles after its request is taken (for `L` = 1), and the next row is
-//! requested as its last beat is loaded, so a row of `n` beats takes `n + L + 1` cycles.
+//! first byte is stepped in the cycle its response arrives, and the next row is requested
+//! as its last byte is stepped, so a row of `n` bytes takes `n + L` cycles (one more
+//! when it crosses 4 KB). With one read burst in flight the loads, which wait for the
+//! read latency on every row, are the slower direction for rows of up to about `L`
+//! bytes; the engine trades store bandwidth for an `R`:1 byte multiplexer in place of a
+//! beat-wide rotator and row buffer.
 
 use super::{drive_burst_attributes, select, Command, DmaSizes, RowSpan};
 use rtl_gen::ir::clog2;
