@@ -273,10 +273,11 @@ fn seedchip_fpga_without_tools(args: &[&str]) -> Output {
 fn fpga_refuses_a_configuration_too_large_for_the_icebreaker_before_any_tool_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("big.toml");
-    // 8x8 PEs, 8 of them with a DSP multiplier, plus the requantizer's 4: 12 SB_MAC16.
+    // 8x8 PEs, 16 of them with a DSP multiplier (two per SB_MAC16), plus the
+    // requantizer's 4: 12 SB_MAC16.
     std::fs::write(
         &cfg,
-        "[array]\nrows = 8\ncols = 8\ndsp_multipliers = 8\n[scratchpad]\nbanks = 2\nrows_per_bank = 512\n\
+        "[array]\nrows = 8\ncols = 8\ndsp_multipliers = 16\n[scratchpad]\nbanks = 2\nrows_per_bank = 512\n\
          [accumulator]\nrows = 256\n[dma]\ndata_bits = 32\n",
     )
     .unwrap();
@@ -287,7 +288,8 @@ fn fpga_refuses_a_configuration_too_large_for_the_icebreaker_before_any_tool_run
     let (stdout, stderr) = text(&r);
     assert_eq!(r.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("refused, no tool run"), "{stdout}");
-    assert!(stdout.contains("needs 12 SB_MAC16, the iCE40 UP5K has 8 (8 PE multipliers, 4 requantizer)"), "{stdout}");
+    let want = "needs 12 SB_MAC16, the iCE40 UP5K has 8 (8 for 16 PE multipliers, 4 for the requantizer)";
+    assert!(stdout.contains(want), "{stdout}");
     assert!(stdout.contains("DOES NOT FIT"), "the fit table is printed: {stdout}");
     assert!(!out.exists(), "nothing written");
 
