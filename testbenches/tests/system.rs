@@ -65,14 +65,15 @@ fn compact() -> Config {
                 [scratchpad]\nbanks = 2\nrows_per_bank = 256\n[accumulator]\nrows = 64\n\
                 [dma]\ndata_bits = 32\noutstanding = 1\n[controller]\nqueue_depth = 2\n";
     Config::from_toml(text, "compact").expect("valid")
+}
 
 /// The iCEBreaker's lean datapath: the serial requantizer (`requant_dsps = 1`, one
 /// SB_MAC16) and 13 DSP PE multipliers: six pairs, one alone, three soft.
 fn serial_requant() -> Config {
-    let text = "name = \"lean\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 13\n\
+    let text = "name = \"serial\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 13\n\
                 [scratchpad]\nbanks = 2\nrows_per_bank = 64\n[accumulator]\nrows = 64\nrequant_dsps = 1\n\
                 [dma]\ndata_bits = 32\n[controller]\nqueue_depth = 2\n";
-    Config::from_toml(text, "lean").expect("valid")
+    Config::from_toml(text, "serial").expect("valid")
 }
 
 /// The power-up states every Verilator co-simulation runs from: all zeros, then three
@@ -134,7 +135,9 @@ fn every_instruction_alone_matches_the_model() {
 
 #[test]
 fn mixed_random_programs_match_the_model() {
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(odd(), 2), serial_requant()] {
+    for cfg in
+        [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(odd(), 2), serial_requant()]
+    {
         for seed in 0..4 {
             let p = random_program(&cfg, seed, 80, &programs::ALL);
             let mem = random_memory(seed);
@@ -170,7 +173,9 @@ fn tiled_matmuls_of_awkward_shapes() {
         (1, 1, 1, Activation::None),
         (33, 17, 20, Activation::Relu),
     ];
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(wide(), 2), serial_requant()] {
+    for cfg in
+        [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(wide(), 2), serial_requant()]
+    {
         for (i, (m, k, n, act)) in shapes.iter().enumerate() {
             matmul(&cfg, *m, *k, *n, *act, i as u64, &CosimOptions::default());
         }
