@@ -351,6 +351,31 @@ fn run_names_a_missing_serial_port_and_a_workload_too_big_for_the_board() {
     assert!(stderr.contains("bytes of main memory") && stderr.contains("tangnano9k"), "{stderr}");
 }
 
+/// The whole accelerator on the iCEBreaker, in the normal suite: the 2x2 small-device
+/// configuration of `configs/icebreaker-2x2.toml` (controller, compact DMA, host, serial
+/// requantizer, UART bridge, SPRAM main memory) through Yosys, nextpnr-ice40 and icepack
+/// at the board's 12 MHz oscillator. Measured: 4893 of 5280 logic cells, 3 SB_MAC16, 13
+/// EBR, Fmax about 20 MHz.
+#[test]
+fn the_small_device_configuration_builds_an_icebreaker_bitstream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("icebreaker");
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/icebreaker-2x2.toml");
+    let o = seedchip(&["fpga", "--board", "icebreaker", "--config", cfg, "--out", out.to_str().unwrap(), "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["board"], "icebreaker");
+    assert_eq!(v["target_mhz"], 12.0, "{stdout}");
+    assert_eq!(v["timing_met"], true, "{stdout}");
+    assert!(v["fmax_mhz"].as_f64().unwrap() >= 12.0, "{stdout}");
+    let used = |k: &str| v["resources"][k]["used"].as_u64().unwrap_or_else(|| panic!("resources.{k}: {stdout}"));
+    assert!(used("lut") > 3000 && used("lut") <= 5280, "{stdout}");
+    assert_eq!(used("dsp"), 3, "two PE pairs and the requantizer: {stdout}");
+    assert!(used("bram") > 0, "{stdout}");
+    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
+}
+
 /// The whole accelerator of the ecp5 preset on the ULX3S: board top, Yosys, nextpnr,
 /// ecppack (about 15 minutes on 2 cores: `make fpga-all`). Measured: 25355 LUT4, 68
 /// MULT18X18D, 111 DP16KD, Fmax 46 MHz.
