@@ -11,7 +11,12 @@
 //! - every Verilator run of these programs from all-zero registers and memories and from
 //!   three random power-up states (`--x-initial unique`, seeds 1 to 3), with equal results
 //!   and equal cycle counts;
-//! - the IR interpreter running the same system.
+//! - the IR interpreter running the same system;
+//! - all of the above on configurations without the scoreboard
+//!   (`controller.scoreboard = false`, trackers of 1 and 2 commands);
+//! - the local-range and DMA-window checks at their edges (rows and counts at the end
+//!   of each memory and past the 29-bit row's low bits, products of stride and rows at
+//!   and above 2^32), with and without the scoreboard.
 //!
 //! These tests need Verilator; without it they fail with the message that says how to
 //! install it.
@@ -41,6 +46,34 @@ fn wide() -> Config {
     let text = "name = \"wide\"\n[array]\nrows = 2\ncols = 2\ninput_bits = 16\nacc_bits = 40\n\
                 [scratchpad]\nbanks = 2\nrows_per_bank = 32\n[accumulator]\nrows = 32\n[dma]\ndata_bits = 32\n";
     Config::from_toml(text, "wide").expect("valid")
+}
+
+/// `cfg` without the scoreboard, with trackers of `depth` commands.
+fn lean(cfg: Config, depth: u32) -> Config {
+    let mut c = cfg;
+    c.name = format!("{}_lean{depth}", c.name);
+    c.controller.scoreboard = false;
+    c.controller.queue_depth = depth;
+    c.validate("lean").expect("valid");
+    c
+}
+
+/// The smallest iCE40 build: a 4x4 array with a 32-bit DMA and one read burst in flight,
+/// so the DMA is built with its compact engines.
+fn compact() -> Config {
+    let text = "name = \"compact\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 4\n\
+                [scratchpad]\nbanks = 2\nrows_per_bank = 256\n[accumulator]\nrows = 64\n\
+                [dma]\ndata_bits = 32\noutstanding = 1\n[controller]\nqueue_depth = 2\n";
+    Config::from_toml(text, "compact").expect("valid")
+}
+
+/// The iCEBreaker's lean datapath: the serial requantizer (`requant_dsps = 1`, one
+/// SB_MAC16) and 13 DSP PE multipliers: six pairs, one alone, three soft.
+fn serial_requant() -> Config {
+    let text = "name = \"serial\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 13\n\
+                [scratchpad]\nbanks = 2\nrows_per_bank = 64\n[accumulator]\nrows = 64\nrequant_dsps = 1\n\
+                [dma]\ndata_bits = 32\n[controller]\nqueue_depth = 2\n";
+    Config::from_toml(text, "serial").expect("valid")
 }
 
 /// The power-up states every Verilator co-simulation runs from: all zeros, then three
@@ -91,7 +124,7 @@ fn words(p: &[Instr]) -> Vec<[u32; 4]> {
 
 #[test]
 fn every_instruction_alone_matches_the_model() {
-    for cfg in [preset("ice40"), preset("ecp5"), odd()] {
+    for cfg in [preset("ice40"), preset("ecp5"), odd(), lean(odd(), 1)] {
         for (i, kind) in programs::ALL.iter().enumerate() {
             let p = random_program(&cfg, 100 + i as u64, 10, &[*kind]);
             let mem = random_memory(i as u64);
@@ -102,7 +135,9 @@ fn every_instruction_alone_matches_the_model() {
 
 #[test]
 fn mixed_random_programs_match_the_model() {
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide()] {
+    for cfg in
+        [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(odd(), 2), serial_requant()]
+    {
         for seed in 0..4 {
             let p = random_program(&cfg, seed, 80, &programs::ALL);
             let mem = random_memory(seed);
@@ -138,11 +173,27 @@ fn tiled_matmuls_of_awkward_shapes() {
         (1, 1, 1, Activation::None),
         (33, 17, 20, Activation::Relu),
     ];
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide()] {
+    for cfg in
+        [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(wide(), 2), serial_requant()]
+    {
         for (i, (m, k, n, act)) in shapes.iter().enumerate() {
             matmul(&cfg, *m, *k, *n, *act, i as u64, &CosimOptions::default());
         }
     }
+}
+
+#[test]
+fn the_serial_requantizer_on_both_dataflows_and_every_engine() {
+    // Both dataflows and 64-bit DMA (odd), the serial requantizer, on Verilator and on the
+    // IR interpreter.
+    let mut cfg = odd();
+    cfg.name = "odd_serial".into();
+    cfg.accumulator.requant_dsps = 1;
+    let p = random_program(&cfg, 31, 60, &programs::ALL);
+    check(&cfg, "random program", &words(&p), &random_memory(31), &CosimOptions::default());
+    matmul(&cfg, 17, 33, 9, Activation::Relu, 5, &CosimOptions::default());
+    let interp = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    matmul(&cfg, 5, 7, 3, Activation::Relu6, 6, &interp);
 }
 
 #[test]
@@ -153,6 +204,7 @@ fn output_stationary_matmul() {
     cfg.name = "odd_os".into();
     cfg.array.dataflow = ip_blocks::config::Dataflow::Os;
     matmul(&cfg, 7, 9, 11, Activation::Relu, 3, &CosimOptions::default());
+    matmul(&lean(cfg, 1), 7, 9, 11, Activation::Relu, 3, &CosimOptions::default());
 }
 
 #[test]
@@ -164,7 +216,7 @@ fn faults_write_nothing_and_report_the_documented_code() {
         (Fault::IllegalOpcode, ErrorCode::IllegalCommand),
         (Fault::LocalRange, ErrorCode::LocalRange),
     ];
-    for cfg in [preset("ice40"), odd()] {
+    for cfg in [preset("ice40"), odd(), lean(preset("ice40"), 1), lean(odd(), 2)] {
         for (i, (fault, code)) in cases.iter().enumerate() {
             let p = random_program(&cfg, 40 + i as u64, 30, &programs::ALL);
             // The program's regions are the DMA window; 64 bytes on either side of it
@@ -196,7 +248,7 @@ fn faults_write_nothing_and_report_the_documented_code() {
 
 #[test]
 fn random_memory_latency_and_backpressure_give_identical_results() {
-    for cfg in [preset("ice40"), odd()] {
+    for cfg in [preset("ice40"), odd(), lean(odd(), 1)] {
         let p = random_program(&cfg, 7, 60, &programs::ALL);
         let mem = random_memory(7);
         for seed in 0..4 {
@@ -220,13 +272,55 @@ fn random_power_up_state_gives_identical_results() {
     }
 }
 
+/// The compact DMA engines in the whole machine: random programs of every instruction
+/// kind and tiled matmuls, under ideal and random main-memory timing, faults that must
+/// write nothing, and the interpreter.
+#[test]
+fn the_compact_dma_configuration_matches_the_model() {
+    let cfg = compact();
+    assert!(ip_blocks::blocks::dma::DmaSizes::of(&cfg.geometry()).compact());
+    for seed in 0..3 {
+        let p = random_program(&cfg, 60 + seed, 80, &programs::ALL);
+        let mem = random_memory(60 + seed);
+        check(&cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
+        check(&cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
+    }
+    for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
+        matmul(&cfg, m, k, n, act, i as u64, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(10 + i as u64), ..CosimOptions::default() };
+        matmul(&cfg, m, k, n, act, i as u64, &opts);
+    }
+    let p = random_program(&cfg, 70, 30, &programs::ALL);
+    let inner = random_memory(70);
+    let pad = 0x40u32;
+    let mut bytes = vec![0xa5u8; pad as usize];
+    bytes.extend_from_slice(&inner.bytes);
+    bytes.extend(std::iter::repeat_n(0xa5u8, pad as usize));
+    let mem = Memory { base: inner.base - pad, bytes };
+    let window = Window { base: inner.base, limit: inner.base + inner.bytes.len() as u32 - 1 };
+    for fault in [Fault::WindowStore, Fault::WindowLoad] {
+        let prog = with_fault(&cfg, &p, 15, fault, (window.base, window.limit));
+        let opts = CosimOptions { window: Some(window), ..CosimOptions::default() };
+        let r = check(&cfg, &format!("{fault:?}"), &prog, &mem, &opts);
+        assert_eq!(r.rtl_error.map(|e| e.1), Some(ErrorCode::DmaWindow.code()), "{fault:?}");
+        let n = r.memory.bytes.len();
+        let outside = r.memory.bytes[..pad as usize].iter().chain(&r.memory.bytes[n - pad as usize..]);
+        assert!(outside.into_iter().all(|b| *b == 0xa5), "{fault:?}: a byte outside the window changed");
+    }
+    let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    let p = random_program(&cfg, 71, 25, &programs::ALL);
+    check(&cfg, "random program on the interpreter", &words(&p), &random_memory(71), &opts);
+}
+
 #[test]
 fn the_interpreter_runs_the_same_system() {
-    let cfg = odd();
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
-    let p = random_program(&cfg, 11, 25, &programs::ALL);
-    check(&cfg, "random program", &words(&p), &random_memory(11), &opts);
-    matmul(&cfg, 5, 7, 3, Activation::Relu6, 4, &opts);
+    for cfg in [odd(), lean(odd(), 1)] {
+        let p = random_program(&cfg, 11, 25, &programs::ALL);
+        check(&cfg, "random program", &words(&p), &random_memory(11), &opts);
+        matmul(&cfg, 5, 7, 3, Activation::Relu6, 4, &opts);
+    }
 }
 
 #[test]
@@ -279,8 +373,13 @@ fn an_error_response_from_main_memory_stops_the_machine_with_bus_error() {
 /// instruction, equal to the golden model.
 #[test]
 fn size_sequence_and_mode_errors_match_the_model() {
+    for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
+        size_sequence_and_mode_errors(&cfg);
+    }
+}
+
+fn size_sequence_and_mode_errors(cfg: &Config) {
     use ip_blocks::isa::{LocalAddr, Mode};
-    let cfg = preset("ice40");
     let mem = random_memory(7);
     let base = mem.base;
     let g = cfg.geometry();
@@ -306,7 +405,269 @@ fn size_sequence_and_mode_errors_match_the_model() {
         ("output-stationary on a weight-stationary engine", vec![Instr::Fence, os], ErrorCode::Mode, 1),
     ];
     for (what, program, code, at) in cases {
-        let r = check(&cfg, what, &words(&program), &mem, &CosimOptions::default());
-        assert_eq!(r.rtl_error, Some((at, code.code())), "{what}");
+        let r = check(cfg, what, &words(&program), &mem, &CosimOptions::default());
+        assert_eq!(r.rtl_error, Some((at, code.code())), "{}: {what}", cfg.name);
+    }
+}
+
+/// A named program and the error the model must raise on it (`None`: none).
+type Case<'a> = (&'a str, Vec<Instr>, Option<(usize, ErrorCode)>);
+
+/// Run each case on `cfg` against the model, and check that the model's outcome is the
+/// one the case was written for.
+fn edge_cases(cfg: &Config, mem: &Memory, cases: &[Case]) {
+    for (what, program, want) in cases {
+        let r = check(cfg, what, &words(program), mem, &CosimOptions::default());
+        assert_eq!(r.model_error, *want, "{}: {what}: the case does not test what it says", cfg.name);
+    }
+}
+
+/// Local row ranges at the end of each memory, counts of `2^lb` and above, and rows
+/// whose low bits are in range but not their high bits (`lb` = 10 on the ice40 preset:
+/// 1024 scratchpad rows, 256 accumulator rows). The controller checks in `lb + 2` bits
+/// what the model checks in 64.
+#[test]
+fn local_range_checks_are_exact_at_their_edges() {
+    use ip_blocks::isa::LocalAddr;
+    let mem = random_memory(3);
+    let base = mem.base;
+    let sp = LocalAddr::scratchpad;
+    let acc = LocalAddr::accumulator;
+    let range = |at: usize| Some((at, ErrorCode::LocalRange));
+    let ld = Instr::ConfigLd { stride: 16 };
+    let mvin = |local: LocalAddr, rows: u16| Instr::Mvin { dram: base, local, rows, cols: 4 };
+    // Rows 1020..1023 and accumulator rows 252..255 defined, weights preloaded.
+    let setup = [ld, mvin(sp(1020), 4), mvin(acc(252), 4), Instr::Preload { local: sp(1020), rows: 4 }];
+    let with = |tail: &[Instr]| -> Vec<Instr> { setup.iter().chain(tail).copied().collect() };
+    let compute = |a: u32, c: u32, count: u16| Instr::Compute { a, b: 0, c: acc(c), count };
+    for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
+        let cases = [
+            ("mvin to the last scratchpad rows", vec![ld, mvin(sp(1020), 4)], None),
+            ("mvin one row past the scratchpad", vec![ld, mvin(sp(1021), 4)], range(1)),
+            ("mvin of every scratchpad row (a count of 2^lb)", vec![ld, mvin(sp(0), 1024)], None),
+            ("mvin of 2^lb + 1 rows", vec![ld, mvin(sp(0), 1025)], range(1)),
+            ("mvin of 2^(lb + 1) rows", vec![ld, mvin(sp(0), 2048)], range(1)),
+            ("mvin of 65535 rows", vec![ld, mvin(sp(0), 65535)], range(1)),
+            ("mvin to row 2^lb", vec![ld, mvin(sp(1024), 1)], range(1)),
+            ("mvin to a row with only bit 28 set", vec![ld, mvin(sp(1 << 28), 1)], range(1)),
+            ("mvin to the largest row", vec![ld, mvin(sp((1 << 29) - 1), 1)], range(1)),
+            ("mvin to the last accumulator rows", vec![ld, mvin(acc(252), 4)], None),
+            ("mvin one row past the accumulator", vec![ld, mvin(acc(253), 4)], range(1)),
+            ("mvin to accumulator row 1024 + 252", vec![ld, mvin(acc(1024 + 252), 4)], range(1)),
+            ("bias from the last accumulator row", with(&[Instr::Preload { local: acc(255), rows: 1 }]), None),
+            ("bias from accumulator row 256", with(&[Instr::Preload { local: acc(256), rows: 1 }]), range(4)),
+            ("bias from row 2^28 + 255", with(&[Instr::Preload { local: acc((1 << 28) + 255), rows: 1 }]), range(4)),
+            (
+                "weights from row 1021",
+                vec![ld, mvin(sp(1020), 4), Instr::Preload { local: sp(1021), rows: 4 }],
+                range(2),
+            ),
+            ("compute at the end of both memories", with(&[compute(1020, 252, 4)]), None),
+            ("compute reading one row past the scratchpad", with(&[compute(1021, 0, 4)]), range(4)),
+            ("compute writing one row past the accumulator", with(&[compute(1020, 253, 4)]), range(4)),
+            ("compute of A row 2^28 + 1020", with(&[compute((1 << 28) + 1020, 0, 4)]), range(4)),
+            ("compute of 65535 vectors", with(&[compute(0, 0, 65535)]), range(4)),
+        ];
+        edge_cases(&cfg, &mem, &cases);
+    }
+    // The B row of an output-stationary compute (24 bits): 128 scratchpad rows, `lb` = 7.
+    let os = Instr::ConfigEx {
+        mode: ip_blocks::isa::Mode::Os,
+        activation: Activation::None,
+        shift: 0,
+        multiplier: 1,
+        relu6_max: 0,
+    };
+    let setup = [ld, mvin(sp(124), 4), os];
+    let with = |tail: &[Instr]| -> Vec<Instr> { setup.iter().chain(tail).copied().collect() };
+    let compute_os = |b: u32| Instr::Compute { a: 124, b, c: acc(0), count: 4 };
+    for cfg in [odd(), lean(odd(), 2)] {
+        let cases = [
+            ("B at the last rows", with(&[compute_os(124)]), None),
+            ("B one row past", with(&[compute_os(125)]), range(3)),
+            ("B at the largest 24-bit row (low bits 124)", with(&[compute_os(0xff_fffc)]), range(3)),
+        ];
+        edge_cases(&cfg, &mem, &cases);
+    }
+}
+
+/// The DMA-window check where `(rows - 1) * stride` and the last byte meet 2^32: the
+/// controller keeps 32 bits and an overflow flag where the model computes in 64 bits.
+/// Each case would pass the check if the product or the last byte wrapped at 2^32.
+#[test]
+fn window_check_is_exact_at_the_32_bit_edge() {
+    use ip_blocks::isa::LocalAddr;
+    let mem = random_memory(4);
+    let (base, limit) = (mem.base, mem.base + mem.bytes.len() as u32 - 1);
+    let window = |at: usize| Some((at, ErrorCode::DmaWindow));
+    let load = |stride: u32, dram: u32, rows: u16| {
+        vec![Instr::ConfigLd { stride }, Instr::Mvin { dram, local: LocalAddr::scratchpad(0), rows, cols: 4 }]
+    };
+    let store = |stride: u32, rows: u16| {
+        vec![
+            Instr::ConfigLd { stride: 4 },
+            Instr::Mvin { dram: base, local: LocalAddr::scratchpad(0), rows, cols: 4 },
+            Instr::ConfigSt { stride },
+            Instr::Mvout { dram: base + 0x4000, local: LocalAddr::scratchpad(0), rows, cols: 4 },
+        ]
+    };
+    for cfg in [preset("ice40"), lean(preset("ice40"), 1)] {
+        let cases = [
+            ("product exactly 2^32 (2^31 x 2)", load(0x8000_0000, base, 3), window(1)),
+            ("product 2^32 + 2 (carry out of the sum)", load(0x5555_5556, base, 4), window(1)),
+            ("product 2^32 (the multiplicand passes 2^32)", load(0x4000_0000, base, 5), window(1)),
+            ("a negative stride over two rows", load(0xffff_fffc, base, 2), window(1)),
+            ("a negative stride over one row", load(0xffff_fffc, base, 1), None),
+            ("product 2^32 - 1, the row's bytes carry", load(0xffff_ffff, base, 2), window(1)),
+            ("product below 2^32, dram + product above", load(0xfffe_0000, base, 2), window(1)),
+            ("1023 x 2^22", load(1 << 22, base, 1024), window(1)),
+            ("last byte at the limit", load(16, limit - 3 - 48, 4), None),
+            ("last byte one past the limit", load(16, limit - 2 - 48, 4), window(1)),
+            ("a store with a product of 2^32", store(0x8000_0000, 3), window(3)),
+            ("a store with a product of 2^32 + 2", store(0x5555_5556, 4), window(3)),
+        ];
+        edge_cases(&cfg, &mem, &cases);
+        // Accumulator elements (4 bytes, strides multiples of 4).
+        let acc_case = vec![
+            Instr::ConfigLd { stride: 0x4000_0000 },
+            Instr::Mvin { dram: base, local: LocalAddr::accumulator(0), rows: 5, cols: 4 },
+        ];
+        edge_cases(&cfg, &mem, &[("accumulator rows, product 2^32", acc_case, window(1))]);
+    }
+}
+
+/// The iCE40 preset with 32-bit performance counters.
+fn ice40_c32() -> Config {
+    let mut cfg = preset("ice40");
+    cfg.name = "ice40_c32".into();
+    cfg.controller.counter_bits = 32;
+    cfg
+}
+
+#[test]
+fn counters_of_32_bits_read_as_the_64_bit_ones_and_match_the_model() {
+    // A 64^3 matmul: every counter well inside 32 bits, so both widths read the same.
+    let opts = CosimOptions::default();
+    let wide = matmul(&preset("ice40"), 64, 64, 64, Activation::Relu, 6, &opts);
+    let narrow = matmul(&ice40_c32(), 64, 64, 64, Activation::Relu, 6, &opts);
+    assert_eq!((narrow.cycles, narrow.counters), (wide.cycles, wide.counters), "32-bit counters read as 64-bit ones");
+    assert_eq!(narrow.counters.macs, 64 * 64 * 64, "MACS");
+    assert_eq!(narrow.counters.macs, narrow.macs, "MACS is the model's count");
+    assert!(narrow.counters.cycles > 0 && narrow.counters.cycles < 1 << 32);
+    let cfg = ice40_c32();
+    for seed in 0..2 {
+        let p = random_program(&cfg, 30 + seed, 60, &programs::ALL);
+        let r = check(&cfg, &format!("random program, seed {seed}"), &words(&p), &random_memory(seed), &opts);
+        assert_eq!(r.counters.macs, r.macs, "MACS, random program {seed}");
+    }
+}
+
+/// The counters after running `program` on the IR interpreter, with the controller's
+/// counter registers set to `start` (register name, value) right after reset; read
+/// through the host interface.
+fn counters_after(cfg: &Config, program: &[[u32; 4]], mem: &Memory, start: &[(&str, u64)]) -> cosim::Counters {
+    use rtl_gen::sim::{Interp, Simulator};
+    use testbenches::axi::AxiMemory;
+    use testbenches::axil::{AxilDriver, AxilOptions};
+    let gen = ip_blocks::generate(cfg).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&gen.design, gen.top).expect("interpreter");
+    let timing = AxiConfig::ideal(cosim::DEFAULT_LATENCY);
+    let mut axi = AxiMemory::new(&sim, "m_axi_", mem.base, mem.bytes.clone(), timing).expect("AXI4 ports");
+    let mut host = AxilDriver::new(&sim, AxilOptions::default()).expect("AXI4-Lite ports");
+    sim.reset(4);
+    for (reg, v) in start {
+        let value = rtl_gen::Bits::from_u64(*v, cfg.controller.counter_bits);
+        assert!(sim.poke_path(&format!("controller.{reg}_q"), &value), "{}: no register {reg}", cfg.name);
+    }
+    let map = ip_blocks::regmap::regmap(&cfg.geometry(), cfg.array.dataflow);
+    let reg = |n: &str| map.by_name(n).unwrap_or_else(|| panic!("no register {n}")).offset;
+    host.write(reg("WINDOW_BASE"), mem.base, 0xf);
+    host.write(reg("WINDOW_LIMIT"), mem.base + mem.bytes.len() as u32 - 1, 0xf);
+    for w in program {
+        for (k, word) in w.iter().enumerate() {
+            host.write(reg(&format!("CMD{k}")), *word, 0xf);
+        }
+    }
+    let cycle = |sim: &mut Interp, axi: &mut AxiMemory, host: &mut AxilDriver| {
+        axi.drive(sim);
+        host.drive(sim);
+        axi.sample(sim).unwrap_or_else(|e| panic!("AXI4: {e}"));
+        host.sample(sim).unwrap_or_else(|e| panic!("AXI4-Lite: {e}"));
+        sim.step();
+    };
+    for _ in 0..200_000 {
+        cycle(&mut sim, &mut axi, &mut host);
+        if host.idle() && sim.get("idle_o") == 1 {
+            break;
+        }
+    }
+    assert!(host.idle() && sim.get("idle_o") == 1, "{}: the program did not finish", cfg.name);
+    assert_eq!(sim.get("error_o"), 0, "{}: the program failed", cfg.name);
+    let tickets: Vec<_> = cosim::Counters::registers().map(|n| host.read(reg(n))).collect();
+    while !host.idle() {
+        cycle(&mut sim, &mut axi, &mut host);
+    }
+    let mut values = tickets.iter().map(|t| host.read_data(*t).expect("read").0);
+    cosim::Counters::read_with(|_| values.next().ok_or(())).expect("every counter register read")
+}
+
+#[test]
+fn counters_of_32_bits_wrap_at_2_to_the_32() {
+    let spec = MatmulSpec {
+        m: 9,
+        k: 7,
+        n: 5,
+        bias: true,
+        requant: RequantParams { multiplier: 1 << 30, shift: 7, activation: Activation::Relu, relu6_max: 40 },
+    };
+    let near = |i: u64| (1u64 << 32) - 3 - i;
+    // ice40: 16 MACs per cycle, MACS is ENGINE_BUSY shifted; odd: 15, MACS counts itself.
+    for (base, macs_reg) in [(preset("ice40"), false), (odd(), true)] {
+        let t = tile_matmul(&base, &spec, 0x100).unwrap_or_else(|e| panic!("{e}"));
+        let (a, b, bias) = random_matmul(&spec, &base, 8);
+        let mem = t.memory(&a, &b, &bias);
+        let per_cycle = base.geometry().macs_per_cycle();
+        let mut start = vec![
+            ("perf_cycles", near(0)),
+            ("perf_engine_busy", near(1)),
+            ("perf_dma_bytes", near(2)),
+            ("perf_dma_stall", near(3)),
+            ("perf_dep_stall", near(4)),
+        ];
+        if macs_reg {
+            start.push(("perf_macs", near(5)));
+        }
+        let at = |name: &str| start.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v);
+        let from = cosim::Counters {
+            cycles: at("perf_cycles"),
+            engine_busy: at("perf_engine_busy"),
+            macs: if macs_reg { at("perf_macs") } else { at("perf_engine_busy") * per_cycle },
+            dma_bytes: at("perf_dma_bytes"),
+            dma_stall: at("perf_dma_stall"),
+            dep_stall: at("perf_dep_stall"),
+        };
+        for bits in [32, 64] {
+            let mut cfg = base.clone();
+            cfg.controller.counter_bits = bits;
+            let ran = counters_after(&cfg, &t.words(), &mem, &[]);
+            let got = counters_after(&cfg, &t.words(), &mem, &start);
+            assert!(ran.cycles > 3 && ran.engine_busy > 2 && ran.dma_bytes > 1, "{}: {ran:?}", cfg.name);
+            assert_eq!(ran.macs, ran.engine_busy * per_cycle, "{}: MACS from zero", cfg.name);
+            let keep = |v: u64| if bits == 32 { v & 0xFFFF_FFFF } else { v };
+            let want = cosim::Counters {
+                cycles: keep(from.cycles + ran.cycles),
+                engine_busy: keep(from.engine_busy + ran.engine_busy),
+                macs: keep(from.macs + ran.macs),
+                dma_bytes: keep(from.dma_bytes + ran.dma_bytes),
+                dma_stall: keep(from.dma_stall + ran.dma_stall),
+                dep_stall: keep(from.dep_stall + ran.dep_stall),
+            };
+            assert_eq!(got, want, "{} with {bits}-bit counters, from just below 2^32", cfg.name);
+            if bits == 32 {
+                assert!(got.cycles < ran.cycles && got.dma_bytes < ran.dma_bytes, "{}: wrapped", cfg.name);
+            } else {
+                assert!(got.cycles >> 32 == 1 && got.dma_bytes >> 32 == 1, "{}: carried into the high word", cfg.name);
+            }
+        }
     }
 }

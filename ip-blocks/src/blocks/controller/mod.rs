@@ -3,42 +3,63 @@
 //! the DMA (outside, through its command and local-memory ports).
 //!
 //! Structure, in the order a command travels:
-//! 1. **Command queue**: [`CMD_QUEUE_DEPTH`] commands; `cmd_ready_o` is low when full,
-//!    so the host is held, never dropped.
+//! 1. **Command queue** ([`queue`]): [`cmd_queue_depth`] commands, decoded on their way
+//!    in and kept narrowed to what dispatch reads; `cmd_ready_o` is low when full, so
+//!    the host is held, never dropped.
 //! 2. **Dispatch** (in program order, one command at a time): the decoder
-//!    ([`super::decoder`]) and every rule of `docs/isa.md` ("Errors"). `mvin`/`mvout`
-//!    first compute their last byte for the DMA-window check with a shift-add multiply
-//!    of `(rows - 1) * stride` (one cycle per bit of `rows - 1`). Configuration
-//!    commands are absorbed here: strides ride along with each `mvin`/`mvout`; a
+//!    ([`super::decoder`]) and every rule of `docs/isa.md` ("Errors"), with the
+//!    arithmetic narrowed to the configuration and the model's answer kept exactly
+//!    ([`checks`]). `mvin`/`mvout` first compute their last byte for the DMA-window check
+//!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
+//!    (one cycle per bit of `rows - 1`). Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
 //!    mode and the requantization registers. A `fence` waits until everything is idle.
 //!    An error stops dispatch: the failing command and every later one have no effect.
 //! 3. **Four in-order trackers** of `controller.queue_depth` commands each (a power of
 //!    two, [`crate::config::ControllerConfig`]): load (`mvin`),
-//!    preload (weights), compute and store (`mvout`, bias preload). A tracker keeps a
-//!    command from dispatch until it has completed, with the local rows it reads and
-//!    writes. A command whose rows overlap those of an incomplete command of another
-//!    tracker (read after write, write after read, write after write) waits at
-//!    dispatch: this scoreboard is what lets loads of the next tile and stores of the
-//!    last one overlap compute.
+//!    preload (weights), compute and store (`mvout`). A tracker keeps a command from
+//!    dispatch until it has completed. With `controller.scoreboard` it also keeps the
+//!    local rows the command reads and writes (and a load's or store's stride): a
+//!    command whose rows overlap those of an incomplete command of another tracker
+//!    (read after write, write after read, write after write) waits at dispatch; this
+//!    scoreboard is what lets loads of the next tile and stores of the last one overlap
+//!    compute. The store tracker also orders the bias preloads. Without it, a command
+//!    waits while another tracker it could conflict with is not empty ([`scoreboard`]
+//!    has the table), loads and stores go from the queue's head to the DMA, which keeps
+//!    them (the load and store trackers only count them), and the bias unit takes a bias
+//!    preload at dispatch.
 //! 4. **Units**: the DMA takes loads and stores; the weight feeder reads preload rows
 //!    into the engine's `w` channel; the input feeder reads A (and, output-stationary,
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
-//!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store);
-//!    the accumulator write port too (engine first, then DMA loads).
-//! 5. **Performance counters** and status for the host registers.
+//!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
+//!    each reader with a one-row queue ([`parts::ReadQueue`]); the accumulator write
+//!    port too (engine first, then DMA loads).
+//! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
+//!    registers.
 
+mod checks;
 mod parts;
+mod queue;
+mod scoreboard;
 
 use super::decoder;
 use crate::Config;
+use checks::{past_end, window_check, WindowInputs};
 use parts::*;
+use queue::{narrow, narrow_const, narrow_mux};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, Reg, SignalId};
+use scoreboard::{ranges, scoreboard_hazard, table_hazard, Cmd, Trackers};
 
-/// Commands held between the host and dispatch.
+/// Commands held between the host and dispatch (one with trackers of one command).
 pub const CMD_QUEUE_DEPTH: u32 = 2;
+
+/// The command queue's entries for `cfg`: [`CMD_QUEUE_DEPTH`], or 1 with
+/// `controller.queue_depth = 1`.
+pub fn cmd_queue_depth(cfg: &Config) -> u32 {
+    CMD_QUEUE_DEPTH.min(cfg.controller.queue_depth)
+}
 
 /// The blocks the controller instances.
 #[derive(Clone, Copy, Debug)]
@@ -66,18 +87,24 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let acc_aw = clog2(g.acc_rows.into()).max(1);
     let (seb, aeb) = (g.sp_elem_bytes(), g.acc_elem_bytes());
     let d = cfg.controller.queue_depth;
+    let sb = cfg.controller.scoreboard;
 
     let mut m = ModuleBuilder::new(format!("{prefix}_controller"));
+    let waits = if sb { "with a scoreboard on local rows" } else { "without a scoreboard (fixed waits)" };
     m.doc(format!(
-        "Controller: command queue ({CMD_QUEUE_DEPTH}), in-order dispatch with the instruction set's checks, \
-         four trackers of {d} commands (load, preload, compute, store) with a scoreboard on local rows, \
+        "Controller: command queue ({}), in-order dispatch with the instruction set's checks, \
+         four trackers of {d} commands (load, preload, compute, store) {waits}, \
          the weight and input feeders of the matrix engine, its write-back into the accumulator, the bias \
          unit, and the performance counters. Instances the engine, the scratchpad ({} x {} rows) and the \
-         accumulator ({} rows). See ip-blocks/src/blocks/controller.rs.",
-        g.sp_banks, g.sp_rows_per_bank, g.acc_rows
+         accumulator ({} rows). See ip-blocks/src/blocks/controller/mod.rs.",
+        cmd_queue_depth(cfg),
+        g.sp_banks,
+        g.sp_rows_per_bank,
+        g.acc_rows
     ));
+    m.param("scoreboard", sb);
     m.param("queue_depth", d);
-    m.param("cmd_queue_depth", CMD_QUEUE_DEPTH);
+    m.param("cmd_queue_depth", cmd_queue_depth(cfg));
     let rst = m.reset();
 
     // ---- Ports -------------------------------------------------------------------
@@ -96,7 +123,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let cmd_count_o = m.output("cmd_count_o", 32);
     let queue_levels_o = m.output("queue_levels_o", 32);
     let counter_names = ["cycles", "engine_busy", "macs", "dma_bytes", "dma_stall", "dep_stall"];
-    let counter_outs: Vec<SignalId> = counter_names.iter().map(|n| m.output(format!("{n}_o"), 64)).collect();
+    let cb = cfg.controller.counter_bits;
+    let counter_outs: Vec<SignalId> = counter_names.iter().map(|n| m.output(format!("{n}_o"), cb)).collect();
     let core_reset_o = m.output("core_reset_o", 1);
 
     let ld_valid_o = m.output("ld_valid_o", 1);
@@ -173,75 +201,53 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
     // ---- Command queue -------------------------------------------------------------
     let cq_pop = m.wire("cq_pop", 1);
-    let cmd_fire = {
-        let e = m.and(cmd_valid, cmd_ready);
-        m.named("cmd_fire", e)
-    };
-    let cq = fifo2(&mut m, "cq", 128, soft, x(cmd_fire), x(cmd_data), x(cq_pop));
-    let cq_valid = {
-        let e = m.any(cq.count);
-        m.named("cq_valid", e)
-    };
-    {
-        let full = m.eq_const(cq.count, 2);
-        let nf = m.not(full);
-        let nrp = m.not(reset_pending);
-        let r = m.and(nf, nrp);
-        m.assign(cmd_ready, r);
-        m.assign(cmd_full_o, full);
-    }
-    let cmd_count = m.reg("cmd_count", 32).reset(0).build();
-    {
-        let v = m.inc(cmd_count);
-        let f = m.sig(cmd_fire);
-        soft_next(&mut m, cmd_count, soft, f, v, 0);
-        m.assign(cmd_count_o, cmd_count);
-    }
-    let head = m.named("head", cq.head);
-    let dinst = m.instance("decoder", design, dec_id);
-    m.connect(dinst, "cmd_i", head);
-    let op: Vec<SignalId> =
-        decoder::OPS.iter().map(|n| m.connect_wire(dinst, &format!("{n}_o"), format!("is_{n}"))).collect();
+    let cqd = cmd_queue_depth(cfg);
+    let cq = queue::build(
+        &mut m,
+        design,
+        dec_id,
+        &g,
+        cqd,
+        queue::Ports {
+            cmd_valid,
+            cmd_ready,
+            cmd_data,
+            cmd_full: cmd_full_o,
+            cmd_count: cmd_count_o,
+            pop: cq_pop,
+            soft,
+            reset_pending,
+        },
+    );
+    let cq_valid = cq.valid;
     let [is_config_ex, is_config_ld, is_config_st, is_mvin, is_mvout, is_preload, is_compute, is_fence] =
-        [op[0], op[1], op[2], op[3], op[4], op[5], op[6], op[7]];
-    let is_illegal = m.connect_wire(dinst, "illegal_o", "is_illegal");
-
-    let words: Vec<ExprId> = (0..4)
-        .map(|i| {
-            let w = decoder::word(&mut m, head, i);
-            let s = m.named(format!("head_w{i}"), w);
-            if i == 0 {
-                // The opcode byte is the decoder's.
-                m.mark_unused(s);
-            }
-            m.sig(s)
-        })
-        .collect();
-    let (w0, w1, w2, w3) = (words[0], words[1], words[2], words[3]);
-    let loc_acc = {
-        let e = m.bit(w2, 31);
-        m.named("loc_acc", e)
+        [cq.ops[0], cq.ops[1], cq.ops[2], cq.ops[3], cq.ops[4], cq.ops[5], cq.ops[6], cq.ops[7]];
+    let is_illegal = cq.illegal;
+    // w0[31:8]: config_ex's mode [8], activation [10:9], shift [15:11], relu6_max
+    // [31:16]; a compute's B row.
+    let w0_hi = cq.w0_hi;
+    let w0_field = |m: &mut ModuleBuilder, lo: u32, width: u32| m.slice(w0_hi, lo - 8, width);
+    let w1 = cq.w1;
+    let loc_acc = cq.loc_acc;
+    let loc_accumulate = cq.loc_accumulate;
+    let loc_raw = cq.loc_raw;
+    let nw = queue::Widths::of(&g).n;
+    let row_n = cq.row; // the local row
+    let n_n = cq.n; // rows, or a compute's count
+    let dram = w1;
+    let a_n = {
+        let a29 = m.slice(w1, 0, 29);
+        narrow(&mut m, a29, lb)
     };
-    let loc_accumulate = m.bit(w2, 30);
-    let loc_raw = m.bit(w2, 29);
-    let named = |m: &mut ModuleBuilder, name: &str, e: ExprId| {
-        let s = m.named(name, e);
-        m.sig(s)
-    };
-    let e = m.slice(w2, 0, 29);
-    let loc_row29 = named(&mut m, "cmd_row", e);
-    let e = m.slice(w3, 0, 16);
-    let n16 = named(&mut m, "cmd_rows", e); // rows, or a compute's count
-    let e = m.slice(w3, 16, 16);
-    let cols16 = named(&mut m, "cmd_cols", e);
-    let dram = named(&mut m, "cmd_dram", w1);
-    let e = m.slice(w1, 0, 29);
-    let a29 = named(&mut m, "cmd_a_row", e);
-    let e = m.slice(w0, 8, 24);
-    let b24 = named(&mut m, "cmd_b_row", e);
+    let b_n = if has_os { narrow(&mut m, w0_hi, lb) } else { narrow_const(&mut m, 0, lb) };
 
     // ---- Architectural state of dispatch ---------------------------------------------
-    let mode_os = m.reg("mode_os", 1).reset(u64::from(!has_ws)).build(); // 1: output-stationary
+    // 1: output-stationary; a constant when the engine has one dataflow.
+    let mode_reg = (has_ws && has_os).then(|| m.reg("mode_os", 1).reset(u64::from(!has_ws)).build());
+    let mode_os = match mode_reg {
+        Some(r) => m.sig(r.q),
+        None => m.lit(u64::from(has_os), 1),
+    };
     let pending_w = m.reg("weights_pending", 1).reset(0).build();
     let ld_stride = m.reg("ld_stride", 32).reset(0).build();
     let st_stride = m.reg("st_stride", 32).reset(0).build();
@@ -249,7 +255,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let cfg_shift = m.reg("cfg_shift", 5).reset(0).build();
     let cfg_act = m.reg("cfg_activation", 2).reset(0).build();
     let cfg_relu6 = m.reg("cfg_relu6_max", ib).reset(0).build();
-    let dispatched = m.reg("dispatched", 32).reset(0).build();
     let error_code = m.reg("error_code", 8).reset(0).build();
     let error_index = m.reg("error_index", 32).reset(0).build();
     let has_error = {
@@ -258,24 +263,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
 
     // ---- Checks (docs/isa.md, "Errors") ------------------------------------------------
-    let range_end = |m: &mut ModuleBuilder, row: ExprId, n: ExprId| {
-        let r = m.zext(row, 30);
-        let k = m.zext(n, 30);
-        m.add(r, k)
-    };
-    let over = |m: &mut ModuleBuilder, end: ExprId, limit: u32| {
-        let k = m.lit(limit.into(), 30);
-        m.gt(end, k)
-    };
     let mv = m.or(is_mvin, is_mvout);
-    let mv_end = range_end(&mut m, loc_row29, n16);
     let pre_sp = {
         let ns = m.not(loc_acc);
         let e = m.and(is_preload, ns);
         m.named("is_preload_sp", e)
     };
     let mode_err = {
-        let want_os = m.bit(w0, 8);
+        let want_os = w0_field(&mut m, 8, 1);
         let bad_mode = if has_ws && has_os {
             m.lit(0, 1)
         } else if has_ws {
@@ -307,15 +302,20 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("err_sequence", e)
     };
     let size_err = {
-        let lim = m.mux(loc_acc, m_lit(cols.into(), 16), m_lit(spe.into(), 16));
-        let wide = m.gt(cols16, lim);
+        let cw = m.width(cq.cols.lo);
+        let lim = m.mux(loc_acc, m_lit(cols.into(), cw), m_lit(spe.into(), cw));
+        let wide = {
+            let t = m.gt(cq.cols.lo, lim);
+            m.or(cq.cols.big, t)
+        };
         let a = m.and(mv, wide);
         let many = {
-            let k = m.lit(rows.into(), 16);
-            m.gt(n16, k)
+            let k = m.lit(rows.into(), m.width(n_n.lo));
+            let t = m.gt(n_n.lo, k);
+            m.or(n_n.big, t)
         };
         let b = m.and(pre_sp, many);
-        let relu = m.slice(w0, 16, 16);
+        let relu = w0_field(&mut m, 16, 16);
         let max_in = (1u64 << (ib - 1)) - 1;
         let bad_relu = {
             let k = m.lit(max_in, 16);
@@ -326,45 +326,37 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("err_size", e)
     };
     let range_err = {
-        let mem_lim = |m: &mut ModuleBuilder, acc_sel: ExprId| {
-            let s = m.lit(g.sp_rows().into(), 30);
-            let a = m.lit(g.acc_rows.into(), 30);
-            m.mux(acc_sel, a, s)
-        };
-        let la = m.sig(loc_acc);
-        let lim = mem_lim(&mut m, la);
-        let mv_bad = {
-            let b = m.gt(mv_end, lim);
-            m.and(mv, b)
-        };
-        let pre_bad = {
-            let one = m.lit(1, 16);
-            let n = m.mux(loc_acc, one, n16);
-            let end = range_end(&mut m, loc_row29, n);
-            let b = m.gt(end, lim);
-            m.and(is_preload, b)
+        // One check for the local address of every command that has one (`mvin`,
+        // `mvout`, `preload`, a compute's output), one for a compute's A rows and one
+        // for its B rows.
+        let sp_lim = m.lit(g.sp_rows().into(), rb);
+        let acc_lim = m.lit(g.acc_rows.into(), rb);
+        let row_bad = {
+            // Rows from the local address: one for a bias, the array's rows for an
+            // output-stationary result, else the command's count.
+            let one = narrow_const(&mut m, 1, nw);
+            let os_rows = narrow_const(&mut m, rows.into(), nw);
+            let os_out = m.and(is_compute, mode_os);
+            let k = narrow_mux(&mut m, os_out, os_rows, n_n);
+            let k = narrow_mux(&mut m, pre_acc, one, k);
+            let in_acc = m.or(loc_acc, is_compute);
+            let lim = m.mux(in_acc, acc_lim, sp_lim);
+            let b = past_end(&mut m, row_n, k, lim);
+            let has_row = or_all(&mut m, [x(mv), x(is_preload), x(is_compute)]);
+            m.and(has_row, b)
         };
         let cmp_bad = {
-            let a_end = range_end(&mut m, a29, n16);
-            let a_bad = over(&mut m, a_end, g.sp_rows());
-            let b_end = {
-                let b29 = m.zext(b24, 29);
-                range_end(&mut m, b29, n16)
-            };
-            let b_bad = {
-                let t = over(&mut m, b_end, g.sp_rows());
+            let a_bad = past_end(&mut m, a_n, n_n, sp_lim);
+            let b_bad = if has_os {
+                let t = past_end(&mut m, b_n, n_n, sp_lim);
                 m.and(t, mode_os)
+            } else {
+                m.lit(0, 1)
             };
-            let c_n = {
-                let k = m.lit(rows.into(), 16);
-                m.mux(mode_os, k, n16)
-            };
-            let c_end = range_end(&mut m, loc_row29, c_n);
-            let c_bad = over(&mut m, c_end, g.acc_rows);
-            let any = or_all(&mut m, [x(a_bad), x(b_bad), x(c_bad)]);
+            let any = m.or(a_bad, b_bad);
             m.and(is_compute, any)
         };
-        let e = or_all(&mut m, [x(mv_bad), x(pre_bad), x(cmp_bad)]);
+        let e = m.or(row_bad, cmp_bad);
         m.named("err_local_range", e)
     };
     // Element bytes in main memory: accumulators for mvin to / raw mvout from the
@@ -400,7 +392,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("err_dma_align", e)
     };
     let bytes19 = {
-        let c = m.zext(cols16, 19);
+        let c = m.zext(cq.cols.lo, m.width(cq.cols.lo) + 3);
         let sh = |m: &mut ModuleBuilder, eb: u32| {
             let k = m.lit(clog2(eb.into()).into(), 2);
             m.shl(c, k)
@@ -411,11 +403,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("mv_bytes", e)
     };
 
-    // Window check: last byte = dram + (rows - 1) * stride + bytes - 1, by shift-add.
-    let mul_state = m.reg("win_state", 2).reset(0).build(); // 0 idle, 1 multiplying, 2 done
-    let mul_acc = m.reg("win_product", 48).build();
-    let mul_a = m.reg("win_multiplicand", 48).build();
-    let mul_b = m.reg("win_multiplier", 16).build();
     let imm_err = {
         let e = or_all(&mut m, [x(is_illegal), x(mode_err), x(seq_err), x(size_err), x(range_err), x(align_err)]);
         let e = m.and(cq_valid, e);
@@ -427,217 +414,77 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let e = and_all(&mut m, [x(cq_valid), x(ne), x(nr)]);
         m.named("dispatch_running", e)
     };
-    let mv_ok = {
-        let ni = m.not(imm_err);
-        let t = m.and(mv, ni);
-        m.and(t, running)
-    };
-    let st_idle = m.eq_const(mul_state, 0);
-    let st_run = m.eq_const(mul_state, 1);
-    let mul_done = {
-        let e = m.eq_const(mul_state, 2);
-        m.named("win_done", e)
-    };
-    let start = m.and(st_idle, mv_ok);
-    let b_zero = m.is_zero(mul_b);
-    let finishing = m.and(st_run, b_zero);
     let dispatch_go = m.wire("dispatch_go", 1);
     let err_now = m.wire("err_now", 1);
-    {
+    // Window check: last byte = dram + (rows - 1) * stride + bytes - 1, by shift-add.
+    let win = {
+        let start = {
+            let ni = m.not(imm_err);
+            let t = m.and(mv, ni);
+            m.and(t, running)
+        };
         let leave = m.or(dispatch_go, err_now);
-        let leave = m.or(leave, soft);
-        let two = m.lit(2, 2);
-        let one = m.lit(1, 2);
-        let zero = m.lit(0, 2);
-        let v = m.mux(start, one, two);
-        let v = m.mux(leave, zero, v);
-        let en = or_all(&mut m, [x(start), x(finishing), x(leave)]);
-        m.next(mul_state, v);
-        m.set_enable(mul_state, en);
-        let bit0 = m.bit(mul_b, 0);
-        let add = m.add(mul_acc, mul_a);
-        let stepv = m.mux(bit0, add, x(mul_acc.q));
-        let z48 = m.lit(0, 48);
-        let accv = m.mux(start, z48, stepv);
-        let nb = m.not(b_zero);
-        let stepping = m.and(st_run, nb);
-        let en = m.or(start, stepping);
-        m.next(mul_acc, accv);
-        m.set_enable(mul_acc, en);
-        let st48 = m.zext(stride, 48);
-        let one48 = m.lit(1, 48);
-        let a_sh = m.shl(mul_a, one48);
-        let av = m.mux(start, st48, a_sh);
-        m.next(mul_a, av);
-        m.set_enable(mul_a, en);
-        let rm1 = m.dec(n16);
-        let one16 = m.lit(1, 16);
-        let b_sh = m.shr(mul_b, one16);
-        let bv = m.mux(start, rm1, b_sh);
-        m.next(mul_b, bv);
-        m.set_enable(mul_b, en);
-    }
-    let window_err = {
-        let d50 = m.zext(dram, 50);
-        let p50 = m.zext(mul_acc, 50);
-        let b50 = m.zext(bytes19, 50);
-        let s = m.add(d50, p50);
-        let s = m.add(s, b50);
-        let one = m.lit(1, 50);
-        let last = m.sub(s, one);
-        let lim = m.zext(window_limit, 50);
-        let hi_bad = m.gt(last, lim);
-        let lo_bad = m.lt(dram, window_base);
-        let e = m.or(hi_bad, lo_bad);
-        m.named("err_dma_window", e)
+        let rows_m1 = {
+            let d = m.dec(n_n.lo);
+            m.resize(d, lb, false)
+        };
+        let stride = m.sig(stride);
+        let (window_base, window_limit, bytes) = (m.sig(window_base), m.sig(window_limit), m.sig(bytes19));
+        window_check(
+            &mut m,
+            soft,
+            WindowInputs { start, leave, dram, stride, rows_m1, bytes, window_base, window_limit },
+        )
     };
 
     // ---- Trackers ------------------------------------------------------------------------
-    let row_lb = m.resize(loc_row29, lb, false);
-    let a_lb = m.resize(a29, lb, false);
-    let b_lb = m.resize(b24, lb, false);
-    let to_rb = |m: &mut ModuleBuilder, x: ExprId| m.resize(x, rb, false);
-    let nb16_rb = m.resize(n16, rb, false);
-    let bytes16 = m.resize(bytes19, 16, false);
-    let ldr = Ring::new(
-        &mut m,
-        "ldq",
-        d,
-        &[
-            ("dram", 32),
-            ("stride", 32),
-            ("rows", 16),
-            ("bytes", 16),
-            ("acc", 1),
-            ("accumulate", 1),
-            ("row", lb),
-            ("lo", rb),
-            ("hi", rb),
-        ],
-    );
-    let str_ = Ring::new(
-        &mut m,
-        "stq",
-        d,
-        &[
-            ("bias", 1),
-            ("dram", 32),
-            ("stride", 32),
-            ("rows", 16),
-            ("bytes", 16),
-            ("acc", 1),
-            ("raw", 1),
-            ("row", lb),
-            ("lo", rb),
-            ("hi", rb),
-        ],
-    );
-    let prr = Ring::new(&mut m, "prq", d, &[("row", lb), ("n", 16), ("lo", rb), ("hi", rb)]);
-    let cpr = Ring::new(
-        &mut m,
-        "cpq",
-        d,
-        &[
-            ("a", lb),
-            ("b", lb),
-            ("c", lb),
-            ("count", 16),
-            ("accumulate", 1),
-            ("os", 1),
-            ("rlo", rb),
-            ("rhi", rb),
-            ("wlo", rb),
-            ("whi", rb),
-        ],
-    );
-
-    // The new command's ranges.
-    let row_rb = to_rb(&mut m, row_lb);
-    let mv_hi = m.add(row_rb, nb16_rb);
-    let a_rb = to_rb(&mut m, a_lb);
-    let b_rb = to_rb(&mut m, b_lb);
-    let cnt_rb = nb16_rb;
-    let (c_rlo, c_rhi) = {
-        let a_lt_b = m.lt(a_rb, b_rb);
-        let lo = m.mux(a_lt_b, a_rb, b_rb);
-        let hi0 = m.mux(a_lt_b, b_rb, a_rb);
-        let hi_os = m.add(hi0, cnt_rb);
-        let hi_ws = m.add(a_rb, cnt_rb);
-        let lo = m.mux(mode_os, lo, a_rb);
-        let hi = m.mux(mode_os, hi_os, hi_ws);
-        (lo, hi)
+    let row_lb = row_n.lo;
+    let a_lb = a_n.lo;
+    let b_lb = b_n.lo;
+    // Counts that passed the range checks fit `rb` bits; a row's bytes, `bb` bits.
+    let n_rb = m.resize(n_n.lo, rb, false);
+    let bb = clog2(u64::from(rbytes) + 1);
+    let bytes_bb = m.resize(bytes19, bb, false);
+    let pnw = clog2(u64::from(rows) + 1);
+    let n_pre = m.resize(n_n.lo, pnw, false);
+    let cmd = Cmd {
+        is_mvin: m.sig(is_mvin),
+        is_mvout: m.sig(is_mvout),
+        is_compute: m.sig(is_compute),
+        pre_sp: m.sig(pre_sp),
+        pre_acc: m.sig(pre_acc),
+        loc_acc: m.sig(loc_acc),
+        row: row_lb,
+        a: a_lb,
+        b: b_lb,
+        n: n_n.lo,
+        mode_os,
     };
-    let c_whi = {
-        let k = m.lit(rows.into(), rb);
-        let n = m.mux(mode_os, k, cnt_rb);
-        m.add(row_rb, n)
+    // With the scoreboard, every entry keeps its rows (`lo`, `hi`; a compute also its
+    // read range `rlo`, `rhi`).
+    let rng = sb.then(|| ranges(&mut m, rb, rows, &cmd));
+    let lohi: &[(&str, u32)] = if sb { &[("lo", rb), ("hi", rb)] } else { &[] };
+    let with = |fields: &[(&'static str, u32)], extra: &[(&'static str, u32)]| -> Vec<(&'static str, u32)> {
+        fields.iter().chain(extra).copied().collect()
     };
-    let pre_hi = {
-        let one = m.lit(1, rb);
-        let n = m.mux(loc_acc, one, nb16_rb);
-        m.add(row_rb, n)
+    let (ldr, str_) = if sb {
+        let ld_fields = [("dram", 32), ("stride", 32), ("rows", rb), ("bytes", bb), ("acc", 1), ("accumulate", 1)];
+        let st_fields =
+            [("bias", 1), ("dram", 32), ("stride", 32), ("rows", rb), ("bytes", bb), ("acc", 1), ("raw", 1)];
+        let ldr = Ring::new(&mut m, "ldq", d, &with(&ld_fields, &[("row", lb), ("lo", rb), ("hi", rb)]), true);
+        let str_ = Ring::new(&mut m, "stq", d, &with(&st_fields, &[("row", lb), ("lo", rb), ("hi", rb)]), true);
+        (ldr, str_)
+    } else {
+        // Loads and stores go from the queue's head to the DMA, which keeps them.
+        (Ring::in_flight(&mut m, "ldq", d), Ring::in_flight(&mut m, "stq", d))
     };
-    let one1 = m.lit(1, 1);
-    let zero1 = m.lit(0, 1);
-    let new_w = {
-        let valid = m.or(is_mvin, is_compute);
-        let space = m.mux(is_compute, one1, x(loc_acc));
-        let lo = row_rb;
-        let hi = m.mux(is_compute, c_whi, mv_hi);
-        Range { valid, space, lo, hi }
-    };
-    let new_r = {
-        let valid = or_all(&mut m, [x(is_mvout), x(is_preload), x(is_compute)]);
-        let space = m.mux(is_compute, zero1, x(loc_acc));
-        let lo = m.mux(is_compute, c_rlo, row_rb);
-        let hi0 = m.mux(is_preload, pre_hi, mv_hi);
-        let hi = m.mux(is_compute, c_rhi, hi0);
-        Range { valid, space, lo, hi }
-    };
-    let ring_range = |m: &mut ModuleBuilder, r: &Ring, i: u32, space: ExprId, lo: &str, hi: &str| Range {
-        valid: m.sig(r.valid[i as usize].q),
-        space,
-        lo: m.sig(r.entry(i, lo).q),
-        hi: m.sig(r.entry(i, hi).q),
-    };
-    let unit_ld = m.sig(is_mvin);
-    let unit_pre = m.sig(pre_sp);
-    let unit_cmp = m.sig(is_compute);
-    let unit_st = m.or(is_mvout, pre_acc);
-    let not_ld = m.not(unit_ld);
-    let not_pre = m.not(unit_pre);
-    let not_cmp = m.not(unit_cmp);
-    let not_st = m.not(unit_st);
-    let mut hz = Vec::new();
-    for i in 0..d {
-        let ld_space = m.sig(ldr.entry(i, "acc").q);
-        let ldw = ring_range(&mut m, &ldr, i, ld_space, "lo", "hi");
-        let z = m.lit(0, 1);
-        let prr_r = ring_range(&mut m, &prr, i, z, "lo", "hi");
-        let z = m.lit(0, 1);
-        let cp_r = ring_range(&mut m, &cpr, i, z, "rlo", "rhi");
-        let o = m.lit(1, 1);
-        let cp_w = ring_range(&mut m, &cpr, i, o, "wlo", "whi");
-        let st_space = m.sig(str_.entry(i, "acc").q);
-        let st_r = ring_range(&mut m, &str_, i, st_space, "lo", "hi");
-        let t = overlap(&mut m, new_w, ldw);
-        let u = overlap(&mut m, new_r, ldw);
-        let tu = m.or(t, u);
-        hz.push(m.and(tu, not_ld));
-        let t = overlap(&mut m, new_w, prr_r);
-        hz.push(m.and(t, not_pre));
-        let t = overlap(&mut m, new_w, cp_r);
-        let u = overlap(&mut m, new_w, cp_w);
-        let v = overlap(&mut m, new_r, cp_w);
-        let tuv = or_all(&mut m, [x(t), x(u), x(v)]);
-        hz.push(m.and(tuv, not_cmp));
-        let t = overlap(&mut m, new_w, st_r);
-        hz.push(m.and(t, not_st));
-    }
-    let hazard = {
-        let e = or_all(&mut m, hz);
-        m.named("hazard", e)
-    };
+    let prr = Ring::new(&mut m, "prq", d, &with(&[("row", lb), ("n", pnw)], lohi), sb);
+    let cp_fields: Vec<(&str, u32)> = [("a", lb), ("b", lb), ("c", lb), ("count", rb), ("accumulate", 1), ("os", 1)]
+        .into_iter()
+        .filter(|(f, _)| has_os || *f != "b")
+        .collect();
+    let cp_ranges: &[(&str, u32)] = if sb { &[("rlo", rb), ("rhi", rb), ("wlo", rb), ("whi", rb)] } else { &[] };
+    let cpr = Ring::new(&mut m, "cpq", d, &with(&cp_fields, cp_ranges), sb);
 
     // ---- Waiting conditions and dispatch ---------------------------------------------------
     let ld_empty = ldr.empty(&mut m);
@@ -650,6 +497,23 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let cp_full = cpr.full(&mut m);
     let bias_state = m.reg("bias_state", 2).reset(0).build(); // 0 idle, 1 read, 2 wait for the row
     let bias_idle = m.eq_const(bias_state, 0);
+    let hazard = {
+        let t = Trackers { ld: &ldr, pr: &prr, cp: &cpr, st: &str_ };
+        let e = match &rng {
+            Some(r) => scoreboard_hazard(&mut m, &cmd, r, &t),
+            None => {
+                let busy = m.not(bias_idle);
+                table_hazard(&mut m, &cmd, &t, busy)
+            }
+        };
+        m.named("hazard", e)
+    };
+    let unit_ld = m.sig(is_mvin);
+    let unit_pre = m.sig(pre_sp);
+    let unit_cmp = m.sig(is_compute);
+    // The store tracker: mvouts, and bias preloads with the scoreboard (without it they
+    // go to the bias unit at dispatch).
+    let unit_st = if sb { m.or(is_mvout, pre_acc) } else { m.sig(is_mvout) };
     let wq_empty_w = m.wire("wq_empty", 1);
     let exec_idle = {
         let e = and_all(&mut m, [x(pr_empty), x(cp_empty), x(eng_idle), x(wq_empty_w)]);
@@ -683,23 +547,43 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         let mvw = {
             let nm = m.not(mv);
-            m.or(nm, mul_done)
+            m.or(nm, win.done)
         };
         and_all(&mut m, [x(ce), x(fe), x(mvw)])
     };
-    {
+    // Everything but the DMA taking the command: without the scoreboard a load or store
+    // is offered to the DMA on this, and dispatches when the DMA takes it.
+    let ready_to_go = {
         let nim = m.not(imm_err);
         let nwin = {
-            let t = m.and(mv, mul_done);
-            let t = m.and(t, window_err);
+            let t = m.and(mv, win.done);
+            let t = m.and(t, win.err);
             m.not(t)
         };
         let nh = m.not(hazard);
-        let go = and_all(&mut m, [x(running), x(nim), x(nwin), x(nh), x(space_ok), x(waits_ok)]);
+        let e = and_all(&mut m, [x(running), x(nim), x(nwin), x(nh), x(space_ok), x(waits_ok)]);
+        m.named("dispatch_ready", e)
+    };
+    {
+        let go = if sb {
+            m.sig(ready_to_go)
+        } else {
+            let ld_wait = {
+                let nr = m.not(ld_ready_i);
+                m.and(is_mvin, nr)
+            };
+            let st_wait = {
+                let nr = m.not(st_ready_i);
+                m.and(is_mvout, nr)
+            };
+            let w = m.or(ld_wait, st_wait);
+            let nw = m.not(w);
+            m.and(ready_to_go, nw)
+        };
         m.assign(dispatch_go, go);
         let win_fail = {
-            let t = m.and(mv, mul_done);
-            m.and(t, window_err)
+            let t = m.and(mv, win.done);
+            m.and(t, win.err)
         };
         let e = m.or(imm_err, win_fail);
         let e = m.and(running, e);
@@ -738,9 +622,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let v = m.mux(err_now, v, bus_code);
         let latch = m.or(err_now, bus);
         soft_next(&mut m, error_code, soft, latch, v, 0);
-        soft_next(&mut m, error_index, soft, latch, x(dispatched.q), 0);
-        let dv = m.inc(dispatched);
-        soft_next(&mut m, dispatched, soft, x(dispatch_go), dv, 0);
+        // The failing command's index is the number dispatched before it: until the
+        // first error every command accepted is dispatched or still queued.
+        let dispatched = {
+            let q = m.zext(cq.count, 32);
+            m.sub(cq.accepted, q)
+        };
+        soft_next(&mut m, error_index, soft, latch, dispatched, 0);
         m.assign(error_code_o, error_code);
         m.assign(error_index_o, error_index);
         m.assign(error_o, has_error);
@@ -749,13 +637,15 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     {
         let go = m.sig(dispatch_go);
         let ex = m.and(go, is_config_ex);
-        let mode_bit = m.bit(w0, 8);
-        soft_next(&mut m, mode_os, soft, ex, mode_bit, u64::from(!has_ws));
-        let sh = m.slice(w0, 11, 5);
+        if let Some(r) = mode_reg {
+            let mode_bit = w0_field(&mut m, 8, 1);
+            soft_next(&mut m, r, soft, ex, mode_bit, u64::from(!has_ws));
+        }
+        let sh = w0_field(&mut m, 11, 5);
         soft_next(&mut m, cfg_shift, soft, ex, sh, 0);
-        let act = m.slice(w0, 9, 2);
+        let act = w0_field(&mut m, 9, 2);
         soft_next(&mut m, cfg_act, soft, ex, act, 0);
-        let r6 = m.slice(w0, 16, ib);
+        let r6 = w0_field(&mut m, 16, ib);
         soft_next(&mut m, cfg_relu6, soft, ex, r6, 0);
         soft_next(&mut m, cfg_mult, soft, ex, w1, 0x7fff_ffff);
         let l = m.and(go, is_config_ld);
@@ -775,70 +665,134 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
     // ---- Units ---------------------------------------------------------------------------------
     let go = m.sig(dispatch_go);
-    // Load ring -> DMA.
-    let ld_issue = {
-        let pend = ldr.has_pending(&mut m);
-        m.assign(ld_valid_o, pend);
-        let e = m.and(pend, ld_ready_i);
-        m.named("ld_issue", e)
-    };
-    for (port, f) in [
-        (ld_dram_o, "dram"),
-        (ld_stride_o, "stride"),
-        (ld_rows_o, "rows"),
-        (ld_bytes_o, "bytes"),
-        (ld_acc_o, "acc"),
-        (ld_accumulate_o, "accumulate"),
-        (ld_row_o, "row"),
-    ] {
-        let v = ldr.at(&mut m, ldr.issue, f);
-        m.assign(port, v);
-    }
-    {
+    // The DMA's command ports: zero-extended counts (those that passed the checks fit).
+    let to16 = |m: &mut ModuleBuilder, v: ExprId| m.zext(v, 16);
+    if let Some(r) = &rng {
+        // Load ring -> DMA.
+        let ld_issue = {
+            let pend = ldr.has_pending(&mut m);
+            m.assign(ld_valid_o, pend);
+            let e = m.and(pend, ld_ready_i);
+            m.named("ld_issue", e)
+        };
+        for (port, f) in [
+            (ld_dram_o, "dram"),
+            (ld_stride_o, "stride"),
+            (ld_rows_o, "rows"),
+            (ld_bytes_o, "bytes"),
+            (ld_acc_o, "acc"),
+            (ld_accumulate_o, "accumulate"),
+            (ld_row_o, "row"),
+        ] {
+            let v = ldr.at(&mut m, Ptr::Issue, f);
+            let v = if matches!(f, "rows" | "bytes") { to16(&mut m, v) } else { v };
+            m.assign(port, v);
+        }
         let push = m.and(go, is_mvin);
         let stv = m.sig(stride);
-        let data = [x(dram), x(stv), x(n16), x(bytes16), x(loc_acc), x(loc_accumulate), x(row_lb), x(row_rb), x(mv_hi)];
+        let data =
+            [x(dram), x(stv), x(n_rb), x(bytes_bb), x(loc_acc), x(loc_accumulate), x(row_lb), x(r.lo), x(r.mv_hi)];
         ldr.connect(&mut m, soft, push, &data, x(ld_issue), x(ld_done_i));
+    } else {
+        // The head -> DMA: offered when it could dispatch, dispatched when taken (the
+        // offer is withdrawn only when dispatch stops: an error, or CONTROL.reset).
+        let v = m.and(ready_to_go, is_mvin);
+        m.assign(ld_valid_o, v);
+        let rows16 = to16(&mut m, n_rb);
+        let bytes16 = to16(&mut m, bytes_bb);
+        for (port, v) in [
+            (ld_dram_o, dram),
+            (ld_stride_o, m.sig(ld_stride.q)),
+            (ld_rows_o, rows16),
+            (ld_bytes_o, bytes16),
+            (ld_acc_o, m.sig(loc_acc)),
+            (ld_accumulate_o, loc_accumulate),
+            (ld_row_o, row_lb),
+        ] {
+            m.assign(port, v);
+        }
+        let push = m.and(go, is_mvin);
+        ldr.connect(&mut m, soft, push, &[], push, x(ld_done_i));
     }
 
-    // Store ring -> DMA, and the bias unit.
-    let st_is_bias = str_.at(&mut m, str_.issue, "bias");
-    let st_pend = str_.has_pending(&mut m);
-    let st_issue_mv = {
-        let nb = m.not(st_is_bias);
-        let v = m.and(st_pend, nb);
-        m.assign(st_valid_o, v);
-        let e = m.and(v, st_ready_i);
-        m.named("st_issue", e)
-    };
-    for (port, f) in [
-        (st_dram_o, "dram"),
-        (st_stride_o, "stride"),
-        (st_rows_o, "rows"),
-        (st_bytes_o, "bytes"),
-        (st_acc_o, "acc"),
-        (st_raw_o, "raw"),
-        (st_row_o, "row"),
-    ] {
-        let v = str_.at(&mut m, str_.issue, f);
-        m.assign(port, v);
-    }
-    // The bias unit starts when a bias entry is the oldest incomplete store command.
-    let bias_start = {
-        let only = m.eq(str_.count, str_.pending);
-        let t = and_all(&mut m, [x(st_pend), x(st_is_bias), x(only), x(bias_idle)]);
-        m.named("bias_start", t)
-    };
-    let bias_row = {
-        let r = str_.at(&mut m, str_.issue, "row");
-        m.resize(r, acc_aw, false)
-    };
+    // Stores -> DMA, and the bias unit.
     let bias_req = m.eq_const(bias_state, 1);
     let bias_wait = m.eq_const(bias_state, 2);
     let bias_rd_fire = m.and(bias_req, acc_rd_ready);
     let bias_done = {
         let e = m.and(bias_wait, acc_out_valid);
         m.named("bias_done", e)
+    };
+    let (bias_start, bias_row) = if let Some(r) = &rng {
+        // The store ring, in order; the bias unit starts when a bias entry is the oldest
+        // incomplete store command.
+        let st_is_bias = str_.at(&mut m, Ptr::Issue, "bias");
+        let st_pend = str_.has_pending(&mut m);
+        let st_issue_mv = {
+            let nb = m.not(st_is_bias);
+            let v = m.and(st_pend, nb);
+            m.assign(st_valid_o, v);
+            let e = m.and(v, st_ready_i);
+            m.named("st_issue", e)
+        };
+        for (port, f) in [
+            (st_dram_o, "dram"),
+            (st_stride_o, "stride"),
+            (st_rows_o, "rows"),
+            (st_bytes_o, "bytes"),
+            (st_acc_o, "acc"),
+            (st_raw_o, "raw"),
+            (st_row_o, "row"),
+        ] {
+            let v = str_.at(&mut m, Ptr::Issue, f);
+            let v = if matches!(f, "rows" | "bytes") { to16(&mut m, v) } else { v };
+            m.assign(port, v);
+        }
+        let bias_start = {
+            let only = m.eq(str_.count, str_.pending.expect("a ring with entries"));
+            let t = and_all(&mut m, [x(st_pend), x(st_is_bias), x(only), x(bias_idle)]);
+            m.named("bias_start", t)
+        };
+        let bias_row = {
+            let r = str_.at(&mut m, Ptr::Issue, "row");
+            m.resize(r, acc_aw, false)
+        };
+        let push = m.and(go, unit_st);
+        let stv = m.sig(stride);
+        let data =
+            [x(pre_acc), x(dram), x(stv), x(n_rb), x(bytes_bb), x(loc_acc), x(loc_raw), x(row_lb), x(r.lo), x(r.st_hi)];
+        let issue = m.or(st_issue_mv, bias_done);
+        let retire = m.or(st_done_i, bias_done);
+        str_.connect(&mut m, soft, push, &data, issue, retire);
+        (m.sig(bias_start), bias_row)
+    } else {
+        let v = m.and(ready_to_go, is_mvout);
+        m.assign(st_valid_o, v);
+        let rows16 = to16(&mut m, n_rb);
+        let bytes16 = to16(&mut m, bytes_bb);
+        for (port, v) in [
+            (st_dram_o, dram),
+            (st_stride_o, m.sig(st_stride.q)),
+            (st_rows_o, rows16),
+            (st_bytes_o, bytes16),
+            (st_acc_o, m.sig(loc_acc)),
+            (st_raw_o, loc_raw),
+            (st_row_o, row_lb),
+        ] {
+            m.assign(port, v);
+        }
+        let push = m.and(go, is_mvout);
+        str_.connect(&mut m, soft, push, &[], push, x(st_done_i));
+        // The bias unit takes a bias preload at dispatch, with its row.
+        let start = {
+            let e = m.and(go, pre_acc);
+            m.named("bias_start", e)
+        };
+        let row = m.reg("bias_row", acc_aw).build();
+        let v = m.resize(row_lb, acc_aw, false);
+        m.next(row, v);
+        m.set_enable(row, start);
+        (m.sig(start), m.sig(row.q))
     };
     {
         let one = m.lit(1, 2);
@@ -855,32 +809,12 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         soft_next(&mut m, *r, soft, x(bias_done), v, 0);
         m.connect(acc, &format!("bias_c{n}_i"), *r);
     }
-    {
-        let push = m.and(go, unit_st);
-        let stv = m.sig(stride);
-        let data = [
-            x(pre_acc),
-            x(dram),
-            x(stv),
-            x(n16),
-            x(bytes16),
-            x(loc_acc),
-            x(loc_raw),
-            x(row_lb),
-            x(row_rb),
-            x(new_r.hi),
-        ];
-        let issue = m.or(st_issue_mv, bias_done);
-        let retire = m.or(st_done_i, bias_done);
-        str_.connect(&mut m, soft, push, &data, issue, retire);
-    }
 
     // Scratchpad read requests: A, B, weights, store (priority in that order).
     let elem = |m: &mut ModuleBuilder, row: ExprId, e: u32| m.slice(row, e * ib, ib);
     // Weight feeder: the head preload, `rows` beats (zero rows beyond its `n`).
     let rw = clog2(u64::from(rows)).max(1);
     let w_r = m.reg("wf_row", rw).reset(0).build();
-    let wq_count_w = m.wire("wq_level", 2);
     let w_inflight = m.reg("wf_inflight", 1).reset(0).build();
     let w_inflight_zero = m.reg("wf_inflight_zero", 1).build();
     let w_inflight_bank = m.reg("wf_inflight_bank", g.sp_banks).build();
@@ -888,32 +822,24 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let ne = m.not(pr_empty);
         m.named("wf_active", ne)
     };
-    let pr_row = prr.at(&mut m, prr.head, "row");
-    let pr_n = prr.at(&mut m, prr.head, "n");
+    let pr_row = prr.at(&mut m, Ptr::Head, "row");
+    let pr_n = prr.at(&mut m, Ptr::Head, "n");
     let w_row_addr = {
         let r = m.zext(w_r, lb);
         m.add(pr_row, r)
     };
     let w_zero = {
-        let r = m.zext(w_r, 16);
+        let r = m.zext(w_r, pnw);
         m.ge(r, pr_n)
     };
-    // Each read queue holds two rows. A read may issue while the queue has room for its
-    // row one cycle later: fewer than two rows queued or in flight, or a row leaving in
-    // this cycle (without the latter, reads would stall every third cycle).
-    let credit = |m: &mut ModuleBuilder, level: SignalId, infl: Reg, pop: SignalId| {
-        let l = m.zext(level, 3);
-        let i = m.zext(infl, 3);
-        let s = m.add(l, i);
-        let two = m.lit(2, 3);
-        let room = m.lt(s, two);
-        m.or(room, pop)
-    };
+    // Each reader has a queue of one row (ReadQueue): a read may issue while its row
+    // will find room one cycle later (nothing held or arriving, or that leaving now).
     let wq_pop = m.wire("wq_pop", 1);
     let aq_pop = m.wire("aq_pop", 1);
-    let bq_pop = m.wire("bq_pop", 1);
+    let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
     let sq_pop = m.wire("sq_pop", 1);
-    let w_credit = credit(&mut m, wq_count_w, w_inflight, wq_pop);
+    let wq = ReadQueue::new(&mut m, "wq", sp_bits);
+    let w_credit = wq.credit(&mut m, w_inflight, wq_pop);
     let w_want_any = {
         let e = and_all(&mut m, [x(pr_active), x(w_credit)]);
         if has_ws {
@@ -922,7 +848,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             // No weight-stationary engine: the weight feeder never runs (dispatch refuses
             // scratchpad preloads in output-stationary mode).
             m.mark_unused(pr_active);
-            m.mark_unused(wq_count_w);
             m.lit(0, 1)
         }
     };
@@ -932,23 +857,31 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     // Input feeder: the compute at the issue pointer.
     let cp_pend = cpr.has_pending(&mut m);
-    let f_a = cpr.at(&mut m, cpr.issue, "a");
-    let f_b = cpr.at(&mut m, cpr.issue, "b");
-    let f_count = cpr.at(&mut m, cpr.issue, "count");
-    let f_os = cpr.at(&mut m, cpr.issue, "os");
-    let ka = m.reg("if_a_step", 16).reset(0).build();
-    let kb = m.reg("if_b_step", 16).reset(0).build();
+    let f_a = cpr.at(&mut m, Ptr::Issue, "a");
+    let f_b = if has_os { cpr.at(&mut m, Ptr::Issue, "b") } else { m.lit(0, lb) };
+    // Steps of a compute: up to its count (at most 2^lb), or the array's rows.
+    let stw = rb.max(clog2(rows.into()).max(1));
+    let f_count = {
+        let c = cpr.at(&mut m, Ptr::Issue, "count");
+        m.zext(c, stw)
+    };
+    let f_os = cpr.at(&mut m, Ptr::Issue, "os");
+    let ka = m.reg("if_a_step", stw).reset(0).build();
+    let kb = m.reg("if_b_step", stw).reset(0).build();
     let a_done = m.reg("if_a_done", 1).reset(0).build();
     let b_done = m.reg("if_b_done", 1).reset(0).build();
-    let aq_level = m.wire("aq_level", 2);
-    let bq_level = m.wire("bq_level", 2);
     let a_inflight = m.reg("if_a_inflight", 1).reset(0).build();
     let a_inflight_last = m.reg("if_a_inflight_last", 1).build();
     let a_inflight_bank = m.reg("if_a_inflight_bank", g.sp_banks).build();
     let b_inflight = m.reg("if_b_inflight", 1).reset(0).build();
     let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
-    let a_credit = credit(&mut m, aq_level, a_inflight, aq_pop);
-    let b_credit = credit(&mut m, bq_level, b_inflight, bq_pop);
+    let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1);
+    let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits));
+    let a_credit = aq.credit(&mut m, a_inflight, aq_pop);
+    let b_credit = match &bq {
+        Some(q) => q.credit(&mut m, b_inflight, bq_pop.expect("with the B queue")),
+        None => m.lit(0, 1),
+    };
     let a_want = {
         let nd = m.not(a_done);
         let e = and_all(&mut m, [x(cp_pend), x(nd), x(a_credit)]);
@@ -975,10 +908,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let same = m.eq(resp_acc, lr_acc_i);
         m.or(z, same)
     };
-    let sq_level = m.wire("sq_level", 2);
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
-    let s_credit = credit(&mut m, sq_level, s_inflight, sq_pop);
+    let sq = ReadQueue::new(&mut m, "sq", sp_bits);
+    let s_credit = sq.credit(&mut m, s_inflight, sq_pop);
     let s_want = {
         let na = m.not(lr_acc_i);
         let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
@@ -1077,7 +1010,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         soft_next(&mut m, w_r, soft, w_fire, v, 0);
         let retire = m.and(w_fire, last_r);
         let push = m.and(go, pre_sp);
-        let data = [x(row_lb), x(n16), x(row_rb), x(pre_hi)];
+        let mut data = vec![x(row_lb), x(n_pre)];
+        if let Some(r) = &rng {
+            data.extend([x(r.lo), x(r.pre_hi)]);
+        }
         let never = m.lit(0, 1);
         prr.connect(&mut m, soft, push, &data, never, retire);
         let one = m.lit(1, 1);
@@ -1086,32 +1022,30 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let hv = hits_vec(&mut m, &w_hit);
         m.next(w_inflight_bank, hv);
     }
-    let wq = {
+    let wq_head = {
         let data = bank_data(&mut m, w_inflight_bank);
         let z = m.lit(0, sp_bits);
         let v = m.mux(w_inflight_zero, z, data);
-        let f = fifo2(&mut m, "wq", sp_bits, soft, x(w_inflight.q), v, x(wq_pop));
-        (f, wq_pop)
+        wq.connect(&mut m, soft, w_inflight, v, x(wq_pop))
     };
-    m.assign(wq_count_w, wq.0.count);
+    let wq_valid = wq.valid(&mut m, w_inflight);
     {
-        let e = m.is_zero(wq.0.count);
+        let e = m.not(wq_valid);
         m.assign(wq_empty_w, e);
     }
     if let Some(wr) = eng_w_ready {
-        let v = m.any(wq.0.count);
-        m.connect(eng, "w_valid_i", v);
-        let pop = m.and(v, wr);
-        m.assign(wq.1, pop);
+        m.connect(eng, "w_valid_i", wq_valid);
+        let pop = m.and(wq_valid, wr);
+        m.assign(wq_pop, pop);
         for n in 0..cols {
-            let e = elem(&mut m, wq.0.head, n);
+            let e = elem(&mut m, wq_head, n);
             m.connect(eng, &format!("w_c{n}_i"), e);
         }
     } else {
         let z = m.lit(0, 1);
-        m.assign(wq.1, z);
+        m.assign(wq_pop, z);
         m.mark_unused(w_inflight_zero.q);
-        let h = m.named("wq_head_unused", wq.0.head);
+        let h = m.named("wq_head_unused", wq_head);
         m.mark_unused(h);
     }
 
@@ -1134,13 +1068,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let e = m.and(t, b_fin_all);
             m.named("if_issued", e)
         };
-        let z16 = m.lit(0, 16);
+        let z = m.lit(0, stw);
         let ka_n = m.inc(ka);
-        let ka_v = m.mux(issued, z16, ka_n);
+        let ka_v = m.mux(issued, z, ka_n);
         let ka_en = m.or(a_fire, issued);
         soft_next(&mut m, ka, soft, ka_en, ka_v, 0);
         let kb_n = m.inc(kb);
-        let kb_v = m.mux(issued, z16, kb_n);
+        let kb_v = m.mux(issued, z, kb_n);
         let kb_en = m.or(b_fire, issued);
         soft_next(&mut m, kb, soft, kb_en, kb_v, 0);
         let ad_v = {
@@ -1164,9 +1098,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.next(b_inflight_bank, bh);
 
         let push = m.and(go, is_compute);
-        let c_lb = row_lb;
-        let data =
-            [x(a_lb), x(b_lb), x(c_lb), x(n16), x(loc_accumulate), x(mode_os), x(c_rlo), x(c_rhi), x(row_rb), x(c_whi)];
+        let mut data = vec![x(a_lb)];
+        if has_os {
+            data.push(x(b_lb));
+        }
+        data.extend([x(row_lb), x(n_rb), x(loc_accumulate), x(mode_os)]);
+        if let Some(r) = &rng {
+            data.extend([x(r.c_rlo), x(r.c_rhi), x(r.lo), x(r.c_whi)]);
+        }
         let wb_done = m.wire("wb_done", 1);
         cpr.connect(&mut m, soft, push, &data, issued, x(wb_done));
 
@@ -1179,19 +1118,24 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let l = m.sig(a_inflight_last.q);
             m.concat([l, dta])
         };
-        let aq = fifo2(&mut m, "aq", sp_bits + 1, soft, x(a_inflight.q), a_data, a_pop);
-        m.assign(aq_level, aq.count);
-        let b_pop = {
-            let e = m.and(in_fire, mode_os);
-            let e = if has_os { e } else { m.lit(0, 1) };
-            m.assign(bq_pop, e);
-            m.sig(bq_pop)
+        let aq_head = aq.connect(&mut m, soft, a_inflight, a_data, a_pop);
+        let a_has = aq.valid(&mut m, a_inflight);
+        let (bq_head, b_has) = match &bq {
+            Some(q) => {
+                let pop = bq_pop.expect("with the B queue");
+                let e = m.and(in_fire, mode_os);
+                m.assign(pop, e);
+                let b_data = bank_data(&mut m, b_inflight_bank);
+                let head = q.connect(&mut m, soft, b_inflight, b_data, x(pop));
+                (head, q.valid(&mut m, b_inflight))
+            }
+            None => {
+                // Weight-stationary only: the B reader never reads.
+                m.mark_unused(b_inflight.q);
+                m.mark_unused(b_inflight_bank.q);
+                (m.lit(0, sp_bits), m.lit(0, 1))
+            }
         };
-        let b_data = bank_data(&mut m, b_inflight_bank);
-        let bq = fifo2(&mut m, "bq", sp_bits, soft, x(b_inflight.q), b_data, b_pop);
-        m.assign(bq_level, bq.count);
-        let a_has = m.any(aq.count);
-        let b_has = m.any(bq.count);
         let in_valid = {
             let nos = m.not(mode_os);
             let ok_b = m.or(nos, b_has);
@@ -1201,34 +1145,33 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.connect(eng, "in_valid_i", in_valid);
         let fire = m.and(in_valid, eng_in_ready);
         m.assign(in_fire, fire);
-        let last = m.bit(aq.head, sp_bits);
+        let last = m.bit(aq_head, sp_bits);
         m.connect(eng, "in_last_i", last);
         for k in 0..rows {
-            let e = elem(&mut m, aq.head, k);
+            let e = elem(&mut m, aq_head, k);
             m.connect(eng, &format!("a_r{k}_i"), e);
         }
         // The A row's elements beyond `rows` are not multiplied.
         if spe > rows {
-            let hi = m.slice(aq.head, rows * ib, (spe - rows) * ib);
+            let hi = m.slice(aq_head, rows * ib, (spe - rows) * ib);
             let h = m.named("aq_head_unused", hi);
             m.mark_unused(h);
         }
         if has_os {
             for n in 0..cols {
-                let e = elem(&mut m, bq.head, n);
+                let e = elem(&mut m, bq_head, n);
                 m.connect(eng, &format!("b_c{n}_i"), e);
             }
             if spe > cols {
-                let hi = m.slice(bq.head, cols * ib, (spe - cols) * ib);
+                let hi = m.slice(bq_head, cols * ib, (spe - cols) * ib);
                 let h = m.named("bq_head_unused", hi);
                 m.mark_unused(h);
             }
         } else {
-            let h = m.named("bq_head_unused", bq.head);
-            m.mark_unused(h);
+            let _ = bq_head; // no B queue
         }
         if has_ws && spe > cols {
-            let hi = m.slice(wq.0.head, cols * ib, (spe - cols) * ib);
+            let hi = m.slice(wq_head, cols * ib, (spe - cols) * ib);
             let h = m.named("wq_head_unused", hi);
             m.mark_unused(h);
         }
@@ -1237,11 +1180,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         }
 
         // Write-back: output vectors of the oldest compute into the accumulator.
-        let wb_j = m.reg("wb_step", 16).reset(0).build();
-        let h_c = cpr.at(&mut m, cpr.head, "c");
-        let h_count = cpr.at(&mut m, cpr.head, "count");
-        let h_os = cpr.at(&mut m, cpr.head, "os");
-        let h_accum = cpr.at(&mut m, cpr.head, "accumulate");
+        let wb_j = m.reg("wb_step", stw).reset(0).build();
+        let h_c = cpr.at(&mut m, Ptr::Head, "c");
+        let h_count = {
+            let c = cpr.at(&mut m, Ptr::Head, "count");
+            m.zext(c, stw)
+        };
+        let h_os = cpr.at(&mut m, Ptr::Head, "os");
+        let h_accum = cpr.at(&mut m, Ptr::Head, "accumulate");
         let j_lb = m.resize(wb_j, lb, false);
         let os_j = {
             let k = m.lit((rows - 1).into(), lb);
@@ -1250,7 +1196,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let off = m.mux(h_os, os_j, j_lb);
         let wb_row = m.add(h_c, off);
         let wb_last = {
-            let k = m.lit((rows - 1).into(), 16);
+            let k = m.lit((rows - 1).into(), stw);
             let l_os = m.eq(wb_j, k);
             let lc = m.dec(h_count);
             let l_ws = m.eq(wb_j, lc);
@@ -1258,9 +1204,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         let done = m.and(eng_out_valid, wb_last);
         m.assign(wb_done, done);
-        let z16 = m.lit(0, 16);
+        let z = m.lit(0, stw);
         let jn = m.inc(wb_j);
-        let jv = m.mux(wb_last, z16, jn);
+        let jv = m.mux(wb_last, z, jn);
         soft_next(&mut m, wb_j, soft, x(eng_out_valid), jv, 0);
         let one = m.lit(1, 1);
         m.connect(eng, "out_ready_i", one);
@@ -1298,6 +1244,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.mark_unused(lw_data_i);
 
         // ---- Performance counters ----------------------------------------------------------
+        // `controller.counter_bits` wide; they wrap.
         let clear = m.or(clear_counters_i, soft);
         let busy = m.wire("busy", 1);
         let dma_busy = {
@@ -1313,28 +1260,47 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             and_all(&mut m, [x(running), x(nim), x(hazard)])
         };
         let bytes = {
-            let a = m.zext(ld_bytes_done_i, 64);
-            let b = m.zext(st_bytes_done_i, 64);
+            let a = m.zext(ld_bytes_done_i, cb);
+            let b = m.zext(st_bytes_done_i, cb);
             m.add(a, b)
         };
-        let macs = {
-            let k = m.lit(g.macs_per_cycle(), 64);
-            let z = m.lit(0, 64);
+        // MACS is ENGINE_BUSY times the MACs per cycle: when that is a power of two, it is
+        // ENGINE_BUSY shifted (equal, wrapping included), with no register of its own.
+        let per_cycle = g.macs_per_cycle();
+        let macs = (!per_cycle.is_power_of_two()).then(|| {
+            let k = m.lit(per_cycle, cb);
+            let z = m.lit(0, cb);
             m.mux(in_fire, k, z)
-        };
-        let fire64 = m.zext(in_fire, 64);
-        let busy64 = m.zext(busy, 64);
-        let ds64 = m.zext(dma_stall, 64);
-        let dep64 = m.zext(dep_stall, 64);
-        for ((name, add), out) in
-            counter_names.iter().zip([busy64, fire64, macs, bytes, ds64, dep64]).zip(&counter_outs)
+        });
+        let [busy_n, fire_n, ds_n, dep_n] = [x(busy), x(in_fire), x(dma_stall), x(dep_stall)].map(|v| m.zext(v, cb));
+        let mut engine_busy = None;
+        for ((name, add), out) in counter_names
+            .iter()
+            .zip([Some(busy_n), Some(fire_n), macs, Some(bytes), Some(ds_n), Some(dep_n)])
+            .zip(&counter_outs)
         {
-            let r = m.reg(format!("perf_{name}"), 64).reset(0).build();
+            let Some(add) = add else { continue };
+            let r = m.reg(format!("perf_{name}"), cb).reset(0).build();
             let s = m.add(r, add);
-            let z = m.lit(0, 64);
+            let z = m.lit(0, cb);
             let v = m.mux(clear, z, s);
             m.next(r, v);
             m.assign(*out, r);
+            if *name == "engine_busy" {
+                engine_busy = Some(r);
+            }
+        }
+        if macs.is_none() {
+            let shift = per_cycle.trailing_zeros();
+            let busy_q = engine_busy.expect("ENGINE_BUSY is a register");
+            let v = if shift == 0 {
+                m.sig(busy_q.q)
+            } else {
+                let kept = m.slice(busy_q, 0, cb - shift);
+                let z = m.lit(0, shift);
+                m.concat([kept, z])
+            };
+            m.assign(counter_outs[2], v);
         }
 
         // Idle and status.
@@ -1377,8 +1343,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sh = hits_vec(&mut m, &s_hit);
         m.next(s_inflight_bank, sh);
         let sdata = bank_data(&mut m, s_inflight_bank);
-        let sq = fifo2(&mut m, "sq", sp_bits, soft, x(s_inflight.q), sdata, x(sq_pop));
-        m.assign(sq_level, sq.count);
+        let sq_head = sq.connect(&mut m, soft, s_inflight, sdata, x(sq_pop));
         // Accumulator read port: the bias unit when active, else DMA reads.
         let nb = m.not(bias_idle);
         let acc_lr_want = {
@@ -1404,7 +1369,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let lr_fire = m.or(acc_lr_fire, s_grant);
         let has_resp = m.any(resp_n);
         let lrd_valid = {
-            let sv = m.any(sq.count);
+            let sv = sq.valid(&mut m, s_inflight);
             let av = {
                 let nbw = m.not(bias_wait);
                 m.and(acc_out_valid, nbw)
@@ -1431,33 +1396,42 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let kv = m.sig(lr_acc_i);
             soft_next(&mut m, resp_acc, soft, lr_fire, kv, 0);
         }
-        // Formatting.
-        let pad = |m: &mut ModuleBuilder, parts: Vec<ExprId>| {
-            let w: u32 = parts.iter().map(|p| m.width(*p)).sum();
-            let mut ps: Vec<ExprId> = parts.into_iter().rev().collect();
-            if w < 8 * rbytes {
-                let z = m.lit(0, 8 * rbytes - w);
-                ps.insert(0, z);
-            }
+        // Formatting. The DMA writes exactly a row's bytes (its strobes), so the bytes
+        // past a format's row are free: each format takes its tail from the widest
+        // format rather than zeros, and those bits need no multiplexer.
+        let join = |m: &mut ModuleBuilder, parts: Vec<ExprId>| {
+            let ps: Vec<ExprId> = parts.into_iter().rev().collect();
             m.concat(ps)
         };
         let sp_bytes = {
             let ps: Vec<ExprId> = (0..spe)
                 .map(|e| {
-                    let x = elem(&mut m, sq.head, e);
+                    let x = elem(&mut m, sq_head, e);
                     m.sext(x, seb * 8)
                 })
                 .collect();
-            pad(&mut m, ps)
+            join(&mut m, ps)
         };
         let raw_bytes = {
             let ps: Vec<ExprId> = (0..cols).map(|n| m.sext(acc_out_acc[n as usize], aeb * 8)).collect();
-            pad(&mut m, ps)
+            join(&mut m, ps)
         };
         let q_bytes = {
             let ps: Vec<ExprId> = (0..cols).map(|n| m.sext(acc_out_q[n as usize], seb * 8)).collect();
-            pad(&mut m, ps)
+            join(&mut m, ps)
         };
+        let widest = if m.width(raw_bytes) >= m.width(sp_bytes) { raw_bytes } else { sp_bytes };
+        let widest = m.zext(widest, 8 * rbytes);
+        let fill = |m: &mut ModuleBuilder, v: ExprId| {
+            let w = m.width(v);
+            if w < 8 * rbytes {
+                let tail = m.slice(widest, w, 8 * rbytes - w);
+                m.concat([tail, v])
+            } else {
+                v
+            }
+        };
+        let (sp_bytes, raw_bytes, q_bytes) = (fill(&mut m, sp_bytes), fill(&mut m, raw_bytes), fill(&mut m, q_bytes));
         let accb = m.mux(acc_out_raw, raw_bytes, q_bytes);
         let data = m.mux(resp_acc, accb, sp_bytes);
         m.assign(lrd_data_o, data);

@@ -1,7 +1,6 @@
 //! Small pieces the controller is built from: an operand type for inline lists, register
-//! helpers with the soft reset, local row ranges and their overlap test, the in-order
-//! command rings of the trackers, two-entry register FIFOs, and scratchpad bank
-//! selection.
+//! helpers with the soft reset, the in-order command rings of the trackers, register
+//! FIFOs, the queues of scratchpad readers, and scratchpad bank selection.
 
 use crate::geometry::Geometry;
 use rtl_gen::ir::clog2;
@@ -96,57 +95,77 @@ pub(super) fn soft_up_down(m: &mut ModuleBuilder, r: Reg, soft: SignalId, up: Ex
     soft_next(m, r, soft, en, v, 0);
 }
 
-/// A local row range `[lo, hi)` in one memory (`space`: 0 scratchpad, 1 accumulator),
-/// `valid` when the command has one.
+/// Which of a ring's pointers names an entry.
 #[derive(Clone, Copy)]
-pub(super) struct Range {
-    pub(super) valid: ExprId,
-    pub(super) space: ExprId,
-    pub(super) lo: ExprId,
-    pub(super) hi: ExprId,
+pub(super) enum Ptr {
+    /// The oldest incomplete command.
+    Head,
+    /// The oldest command not yet handed to its unit.
+    Issue,
 }
 
-pub(super) fn overlap(m: &mut ModuleBuilder, a: Range, b: Range) -> ExprId {
-    let same = m.eq(a.space, b.space);
-    let c1 = m.lt(a.lo, b.hi);
-    let c2 = m.lt(b.lo, a.hi);
-    and_all(m, [a.valid, b.valid, same, c1, c2])
-}
-
-/// An in-order ring of `depth` commands (a power of two): pushed at dispatch (tail), handed to its
-/// unit (issue pointer), removed when complete (head).
+/// An in-order ring of `depth` commands (a power of two, 1 included): pushed at dispatch
+/// (tail), handed to its unit (issue pointer), removed when complete (head). With
+/// `valid`, each entry also has a flag saying it holds a command (the scoreboard reads
+/// them); a ring of one entry has no pointers. [`Ring::in_flight`] keeps no entries at
+/// all: commands handed to their unit at dispatch, counted until complete.
 pub(super) struct Ring {
     pub(super) name: String,
     pub(super) depth: u32,
     pub(super) fields: Vec<(String, u32)>,
     pub(super) entries: Vec<Vec<Reg>>,
     pub(super) valid: Vec<Reg>,
-    pub(super) head: Reg,
-    pub(super) tail: Reg,
-    pub(super) issue: Reg,
+    pub(super) head: Option<Reg>,
+    pub(super) tail: Option<Reg>,
+    pub(super) issue: Option<Reg>,
     pub(super) count: Reg,
-    pub(super) pending: Reg,
+    pub(super) pending: Option<Reg>,
 }
 
 impl Ring {
-    pub(super) fn new(m: &mut ModuleBuilder, name: &str, depth: u32, fields: &[(&str, u32)]) -> Ring {
-        let pw = clog2(depth.into()).max(1);
+    pub(super) fn new(m: &mut ModuleBuilder, name: &str, depth: u32, fields: &[(&str, u32)], valid: bool) -> Ring {
+        assert!(depth.is_power_of_two(), "{name}: depth {depth} is not a power of two");
+        let pw = clog2(depth.into());
         let cw = clog2(u64::from(depth) + 1);
         let entries = (0..depth)
             .map(|i| fields.iter().map(|(f, w)| m.reg(format!("{name}{i}_{f}"), *w).build()).collect())
             .collect();
-        let valid = (0..depth).map(|i| m.reg(format!("{name}{i}_valid"), 1).reset(0).build()).collect();
+        let valid = if valid {
+            (0..depth).map(|i| m.reg(format!("{name}{i}_valid"), 1).reset(0).build()).collect()
+        } else {
+            vec![]
+        };
+        let mut ptr = |p: &str| (depth > 1).then(|| m.reg(format!("{name}_{p}"), pw).reset(0).build());
+        let (head, tail, issue) = (ptr("head"), ptr("tail"), ptr("issue"));
         Ring {
             name: name.to_string(),
             depth,
             fields: fields.iter().map(|(f, w)| (f.to_string(), *w)).collect(),
             entries,
             valid,
-            head: m.reg(format!("{name}_head"), pw).reset(0).build(),
-            tail: m.reg(format!("{name}_tail"), pw).reset(0).build(),
-            issue: m.reg(format!("{name}_issue"), pw).reset(0).build(),
+            head,
+            tail,
+            issue,
             count: m.reg(format!("{name}_count"), cw).reset(0).build(),
-            pending: m.reg(format!("{name}_pending"), cw).reset(0).build(),
+            pending: Some(m.reg(format!("{name}_pending"), cw).reset(0).build()),
+        }
+    }
+
+    /// Up to `depth` commands that their unit took at dispatch, until they complete: a
+    /// count and nothing else (push is issue).
+    pub(super) fn in_flight(m: &mut ModuleBuilder, name: &str, depth: u32) -> Ring {
+        let cw = clog2(u64::from(depth) + 1);
+        Ring {
+            name: name.to_string(),
+            depth,
+            fields: vec![],
+            entries: vec![],
+            valid: vec![],
+            head: None,
+            tail: None,
+            issue: None,
+            count: m.reg(format!("{name}_count"), cw).reset(0).build(),
+            pending: None,
         }
     }
 
@@ -160,10 +179,17 @@ impl Ring {
     }
 
     /// Field `f` of the entry a pointer names.
-    pub(super) fn at(&self, m: &mut ModuleBuilder, ptr: Reg, f: &str) -> ExprId {
+    pub(super) fn at(&self, m: &mut ModuleBuilder, ptr: Ptr, f: &str) -> ExprId {
         let k = self.field_index(f);
         let items: Vec<ExprId> = self.entries.iter().map(|e| m.sig(e[k].q)).collect();
-        crate::blocks::util::select(m, ptr, items)
+        let p = match ptr {
+            Ptr::Head => self.head,
+            Ptr::Issue => self.issue,
+        };
+        match p {
+            Some(p) => crate::blocks::util::select(m, p, items),
+            None => items[0],
+        }
     }
 
     pub(super) fn full(&self, m: &mut ModuleBuilder) -> ExprId {
@@ -175,7 +201,10 @@ impl Ring {
     }
 
     pub(super) fn has_pending(&self, m: &mut ModuleBuilder) -> ExprId {
-        m.any(self.pending)
+        match self.pending {
+            Some(p) => m.any(p),
+            None => m.lit(0, 1),
+        }
     }
 
     /// Wire up pointers, counts and entries. `data` gives every field in order.
@@ -191,42 +220,79 @@ impl Ring {
         let (push, issue, retire) = (push.into_expr(m), issue.into_expr(m), retire.into_expr(m));
         let data: Vec<ExprId> = data.iter().map(|d| d.into_expr(m)).collect();
         assert_eq!(data.len(), self.fields.len(), "{}: data for every field", self.name);
-        for i in 0..self.depth {
-            let at_tail = m.eq_const(self.tail, i.into());
+        let at = |m: &mut ModuleBuilder, ptr: Option<Reg>, i: u32| match ptr {
+            Some(p) => m.eq_const(p, i.into()),
+            None => m.lit(1, 1),
+        };
+        for i in 0..self.entries.len() as u32 {
+            let at_tail = at(m, self.tail, i);
             let we = m.and(push, at_tail);
             for (k, d) in data.iter().enumerate() {
                 let r = self.entries[i as usize][k];
                 m.next(r, *d);
                 m.set_enable(r, we);
             }
-            let at_head = m.eq_const(self.head, i.into());
-            let gone = m.and(retire, at_head);
-            let keep = {
-                let ng = m.not(gone);
-                m.and(self.valid[i as usize], ng)
-            };
-            let v = m.or(we, keep);
-            let one = m.lit(1, 1);
-            soft_next(m, self.valid[i as usize], soft, one, v, 0);
+            if let Some(v) = self.valid.get(i as usize) {
+                let at_head = at(m, self.head, i);
+                let gone = m.and(retire, at_head);
+                let keep = {
+                    let ng = m.not(gone);
+                    m.and(*v, ng)
+                };
+                let nv = m.or(we, keep);
+                let one = m.lit(1, 1);
+                soft_next(m, *v, soft, one, nv, 0);
+            }
         }
-        let t = m.inc(self.tail);
-        soft_next(m, self.tail, soft, push, t, 0);
-        let h = m.inc(self.head);
-        soft_next(m, self.head, soft, retire, h, 0);
-        let is = m.inc(self.issue);
-        soft_next(m, self.issue, soft, issue, is, 0);
+        for (ptr, step) in [(self.tail, push), (self.head, retire), (self.issue, issue)] {
+            if let Some(p) = ptr {
+                let v = m.inc(p);
+                soft_next(m, p, soft, step, v, 0);
+            }
+        }
         soft_up_down(m, self.count, soft, push, retire);
-        soft_up_down(m, self.pending, soft, push, issue);
+        if let Some(p) = self.pending {
+            soft_up_down(m, p, soft, push, issue);
+        }
     }
 }
 
-/// A two-entry FIFO of registers (`width` bits): returns (not empty, head data, count).
-/// Pushed with `push`/`data`, popped with `pop`.
-pub(super) struct Fifo2 {
+/// A FIFO of one or two register entries: its count and head data. Pushed with
+/// `push`/`data`, popped with `pop`; a one-entry FIFO is never pushed while full.
+pub(super) struct Fifo {
     pub(super) count: Reg,
     pub(super) head: ExprId,
 }
 
+/// A FIFO of `depth` (1 or 2) entries of `width` bits.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fifo(
+    m: &mut ModuleBuilder,
+    name: &str,
+    depth: u32,
+    width: u32,
+    soft: SignalId,
+    push: impl IntoExpr,
+    data: impl IntoExpr,
+    pop: impl IntoExpr,
+) -> Fifo {
+    match depth {
+        1 => {
+            let (push, data, pop) = (push.into_expr(m), data.into_expr(m), pop.into_expr(m));
+            let e0 = m.reg(format!("{name}_e0"), width).build();
+            m.next(e0, data);
+            m.set_enable(e0, push);
+            let count = m.reg(format!("{name}_count"), 1).reset(0).build();
+            soft_up_down(m, count, soft, push, pop);
+            let head = m.sig(e0.q);
+            Fifo { count, head }
+        }
+        2 => fifo2(m, name, width, soft, push, data, pop),
+        _ => panic!("{name}: a FIFO of {depth} entries"),
+    }
+}
+
+/// A two-entry FIFO of registers (`width` bits).
 pub(super) fn fifo2(
     m: &mut ModuleBuilder,
     name: &str,
@@ -235,7 +301,7 @@ pub(super) fn fifo2(
     push: impl IntoExpr,
     data: impl IntoExpr,
     pop: impl IntoExpr,
-) -> Fifo2 {
+) -> Fifo {
     let (push, data, pop) = (push.into_expr(m), data.into_expr(m), pop.into_expr(m));
     let e0 = m.reg(format!("{name}_e0"), width).build();
     let e1 = m.reg(format!("{name}_e1"), width).build();
@@ -273,7 +339,61 @@ pub(super) fn fifo2(
     m.set_enable(e1, e1_en);
     soft_up_down(m, count, soft, push, pop);
     let head = m.sig(e0.q);
-    Fifo2 { count, head }
+    Fifo { count, head }
+}
+
+/// The queue between a reader of scratchpad rows and its consumer (the engine's weight
+/// and input channels, the DMA's local read responses): a row arrives one cycle after
+/// its read (`arriving`, the reader's in-flight flag, with `data`) and goes straight to
+/// the consumer if taken in that cycle; otherwise it waits in the queue's one register.
+/// A read may issue while nothing is held or arriving, or while that leaves (`pop`):
+/// so at most one row is ever held or arriving, and rows flow at one per cycle while
+/// the consumer takes them, as with a two-row FIFO, with half its flip-flops.
+pub(super) struct ReadQueue {
+    held: Reg,
+    row: Reg,
+}
+
+impl ReadQueue {
+    pub(super) fn new(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
+        ReadQueue {
+            held: m.reg(format!("{name}_held"), 1).reset(0).build(),
+            row: m.reg(format!("{name}_row"), width).build(),
+        }
+    }
+
+    /// A row to take: held, or arriving.
+    pub(super) fn valid(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
+        m.or(self.held, arriving)
+    }
+
+    /// A read may issue in this cycle.
+    pub(super) fn credit(&self, m: &mut ModuleBuilder, arriving: Reg, pop: impl IntoExpr) -> ExprId {
+        let v = self.valid(m, arriving);
+        let free = m.not(v);
+        m.or(free, pop)
+    }
+
+    /// Wire the register; returns the row offered to the consumer.
+    pub(super) fn connect(
+        &self,
+        m: &mut ModuleBuilder,
+        soft: SignalId,
+        arriving: Reg,
+        data: ExprId,
+        pop: impl IntoExpr,
+    ) -> ExprId {
+        let pop = pop.into_expr(m);
+        let np = m.not(pop);
+        let v = self.valid(m, arriving);
+        let keep = m.and(v, np);
+        let one = m.lit(1, 1);
+        soft_next(m, self.held, soft, one, keep, 0);
+        let load = m.and(arriving, np);
+        m.next(self.row, data);
+        m.set_enable(self.row, load);
+        m.mux(self.held, self.row, data)
+    }
 }
 
 /// Bank of a scratchpad row: one-hot `in_bank` per bank and the row within each bank.

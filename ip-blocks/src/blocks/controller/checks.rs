@@ -1,0 +1,175 @@
+//! The two dispatch checks whose arithmetic would follow the instruction set's field
+//! widths, narrowed to what the configuration needs while giving exactly the golden
+//! model's answer (`docs/isa.md`, "Errors"; `ip_blocks::model`):
+//!
+//! - [`past_end`]: does a local row range `[row, row + n)` run past the end of its memory?
+//!   Done on the narrowed row and count the command queue keeps (`LB` =
+//!   [`Geometry::local_row_bits`] bits and a flag for a row, `LB + 1` or more bits and a
+//!   flag for a count) rather than at the 29-bit row and 16-bit count of a command.
+//! - [`window_check`]: the last main-memory byte of a `mvin`/`mvout`,
+//!   `dram + (rows - 1) * stride + bytes - 1`, against the DMA window, by a shift-add
+//!   multiply in 32-bit registers with an overflow flag rather than a 48-bit product.
+//!
+//! [`Geometry::local_row_bits`]: crate::geometry::Geometry::local_row_bits
+
+use super::parts::or_all;
+use super::queue::Narrow;
+use rtl_gen::{ExprId, ModuleBuilder, SignalId};
+
+/// `row + n > limit`, exactly, for a command that `Instr::decode` accepts (so `n >= 1`).
+///
+/// `row` is a row narrowed to `lb` bits, `n` a count narrowed to `nw >= lb + 1` bits
+/// ([`Narrow`]), `limit` the rows of the memory (at most `2^lb`, any width up to
+/// `nw + 1`). Why this is the model's `row + n > limit` in 64 bits:
+///
+/// - `row >= 2^lb` (`row.big`): `row + n >= 2^lb + 1 > limit`: past the end;
+/// - `n >= 2^nw` (`n.big`): `row + n > 2^lb >= limit`: past the end;
+/// - otherwise `row < 2^lb` and `n < 2^nw`, so `row + n < 2^(nw + 1)`: the sum and the
+///   compare are exact in `nw + 1` bits.
+///
+/// A count of 0 is an illegal command, which takes precedence over every other error,
+/// so the first case need not hold for it.
+pub(super) fn past_end(m: &mut ModuleBuilder, row: Narrow, n: Narrow, limit: ExprId) -> ExprId {
+    let w = m.width(n.lo) + 1;
+    let r = m.zext(row.lo, w);
+    let k = m.zext(n.lo, w);
+    let end = m.add(r, k);
+    let lim = m.zext(limit, w);
+    let over = m.gt(end, lim);
+    or_all(m, [row.big, n.big, over])
+}
+
+/// The DMA-window check of the `mvin`/`mvout` at the command queue's head.
+pub(super) struct WindowCheck {
+    /// The multiply has finished: `err` is valid.
+    pub(super) done: ExprId,
+    /// A byte of the transfer lies outside `[window_base, window_limit]`.
+    pub(super) err: ExprId,
+}
+
+/// The inputs of [`window_check`].
+pub(super) struct WindowInputs {
+    /// Start the multiply (an error-free `mvin`/`mvout` at the head, checker idle).
+    pub(super) start: ExprId,
+    /// The head leaves (dispatched, failed, or soft reset): back to idle.
+    pub(super) leave: ExprId,
+    /// Main-memory address of row 0 (32 bits).
+    pub(super) dram: ExprId,
+    /// Bytes between rows (32 bits, unsigned as in the model).
+    pub(super) stride: ExprId,
+    /// `rows - 1`, at most `2^lb - 1` once the local-range check has passed.
+    pub(super) rows_m1: ExprId,
+    /// Bytes of one row, at least 1 once the size check has passed.
+    pub(super) bytes: ExprId,
+    /// `[window_base, window_limit]`, inclusive (32 bits each).
+    pub(super) window_base: ExprId,
+    pub(super) window_limit: ExprId,
+}
+
+/// Last byte = `dram + (bytes - 1) + (rows - 1) * stride`, by shift-add, one cycle per
+/// bit of `rows - 1` up to its highest one (the multiplier shifts right and the
+/// multiplicand left until the multiplier is zero).
+///
+/// Why 32-bit registers and an overflow flag give the model's answer: the model
+/// computes the last byte without wrapping (`dma_span`, in 64 bits) and compares it with
+/// `window_limit < 2^32`. The sum is kept as `acc = (bytes - 1) + partial product`; every
+/// addend is non-negative, so the true `acc` only grows, and it reaches `2^32` exactly
+/// when an addition carries out of bit 31 or adds a multiplicand that has itself passed
+/// `2^32` (a one shifted out of its bit 31; its flag remembers that). From then on the
+/// last byte is at least `2^32 > window_limit`: outside the window, whatever the low
+/// bits say, so the flag alone decides. Otherwise `acc` is exact and
+/// `dram + acc` is compared in 33 bits. The lower bound is `dram >= window_base`.
+/// Strides are unsigned (a "negative" one is a large positive stride: only a 1-row
+/// transfer can use it).
+pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInputs) -> WindowCheck {
+    let bw = m.width(i.rows_m1);
+    let state = m.reg("win_state", 2).reset(0).build(); // 0 idle, 1 multiplying, 2 done
+    let acc = m.reg("win_sum", 32).build();
+    let acc_over = m.reg("win_sum_over", 1).build();
+    let a = m.reg("win_multiplicand", 32).build();
+    let a_over = m.reg("win_multiplicand_over", 1).build();
+    let b = m.reg("win_multiplier", bw).build();
+    let idle = m.eq_const(state, 0);
+    let run = m.eq_const(state, 1);
+    let done = {
+        let e = m.eq_const(state, 2);
+        let s = m.named("win_done", e);
+        m.sig(s)
+    };
+    let start = m.and(idle, i.start);
+    let b_zero = m.is_zero(b);
+    let finishing = m.and(run, b_zero);
+    {
+        let leave = m.or(i.leave, soft);
+        let one = m.lit(1, 2);
+        let two = m.lit(2, 2);
+        let zero = m.lit(0, 2);
+        let v = m.mux(start, one, two);
+        let v = m.mux(leave, zero, v);
+        let en = or_all(m, [start, finishing, leave]);
+        m.next(state, v);
+        m.set_enable(state, en);
+    }
+    let nb = m.not(b_zero);
+    let stepping = m.and(run, nb);
+    let en = m.or(start, stepping);
+    let bit0 = m.bit(b, 0);
+    // The sum: starts at bytes - 1, adds the multiplicand where the multiplier has a one.
+    {
+        let a33 = m.zext(a, 33);
+        let s33 = m.zext(acc, 33);
+        let sum = m.add(s33, a33);
+        let carry = m.bit(sum, 32);
+        let low = m.slice(sum, 0, 32);
+        let stepv = m.mux(bit0, low, acc);
+        let bm1 = {
+            let d = m.dec(i.bytes);
+            m.resize(d, 32, false)
+        };
+        let v = m.mux(start, bm1, stepv);
+        m.next(acc, v);
+        m.set_enable(acc, en);
+        let big = m.or(carry, a_over);
+        let added_big = m.and(bit0, big);
+        let ov = m.or(acc_over, added_big);
+        let z = m.lit(0, 1);
+        let ov = m.mux(start, z, ov);
+        m.next(acc_over, ov);
+        m.set_enable(acc_over, en);
+    }
+    // The multiplicand: the stride, doubled every step.
+    {
+        let one = m.lit(1, 32);
+        let sh = m.shl(a, one);
+        let v = m.mux(start, i.stride, sh);
+        m.next(a, v);
+        m.set_enable(a, en);
+        let top = m.bit(a, 31);
+        let ov = m.or(a_over, top);
+        let z = m.lit(0, 1);
+        let ov = m.mux(start, z, ov);
+        m.next(a_over, ov);
+        m.set_enable(a_over, en);
+    }
+    // The multiplier: rows - 1, halved every step.
+    {
+        let one = m.lit(1, bw);
+        let sh = m.shr(b, one);
+        let v = m.mux(start, i.rows_m1, sh);
+        m.next(b, v);
+        m.set_enable(b, en);
+    }
+    let err = {
+        let d = m.zext(i.dram, 33);
+        let s = m.zext(acc, 33);
+        let last = m.add(d, s);
+        let lim = m.zext(i.window_limit, 33);
+        let hi_bad = m.gt(last, lim);
+        let hi_bad = m.or(hi_bad, acc_over);
+        let lo_bad = m.lt(i.dram, i.window_base);
+        let e = m.or(hi_bad, lo_bad);
+        let s = m.named("err_dma_window", e);
+        m.sig(s)
+    };
+    WindowCheck { done, err }
+}
