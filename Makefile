@@ -3,8 +3,9 @@
 #   make setup   install the simulators and the YoWASP FPGA tools (scripts/setup-tools.sh)
 #   make build   build the seedchip CLI (release)
 #   make demo    setup + build, generate the iCE40 preset's Verilog into out/ice40, lint it,
-#                run a 64x64x64 matmul on it in Verilator against the golden model; the
-#                HTML report of both is out/report/index.html
+#                run a 64x64x64 matmul on it in Verilator against the golden model, and build
+#                the iCEBreaker bitstream of configs/icebreaker-2x2.toml (utilization, Fmax);
+#                the HTML report of all three is out/report/index.html
 #   make test    setup, then the whole test suite
 #   make lint    clippy (warnings are errors) and rustfmt check
 #   make slow    the #[ignore]d long runs (more random-circuit seeds, timing prints, the
@@ -47,7 +48,7 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 .PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz verify coverage lint clean distclean
 
 help:
-	@sed -n '3,33p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,34p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh
@@ -59,6 +60,7 @@ demo: setup build
 	$(SEEDCHIP) gen --preset ice40 --out out/ice40 --report out/report
 	$(SEEDCHIP) lint --out out/ice40
 	$(SEEDCHIP) sim --preset ice40 --workload matmul:64x64x64 --report out/report
+	$(SEEDCHIP) fpga --board icebreaker --config configs/icebreaker-2x2.toml --out out/icebreaker --report out/report
 
 # nextest does not run doctests, so `cargo test --doc` runs them first; nextest goes last
 # so that its summary line closes the output.

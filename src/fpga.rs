@@ -220,7 +220,8 @@ pub fn run(
             error: None,
         },
     )?;
-    let verilog = rtl_gen::emit::verilog::emit(&design, top);
+    // What the flow synthesizes for the board's family (iCE40: pair multipliers on SB_MAC16).
+    let verilog = flow::rtl::emit(&design, top, req.board.family());
     let mut sources: Vec<(String, String)> = verilog.sources();
     let mut filelist = verilog.filelist.clone();
     let mut top_name = design.module(top).name.clone();

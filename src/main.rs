@@ -114,7 +114,7 @@ fn bench(args: &BenchArgs) -> Result<bool> {
 
 #[derive(Args)]
 struct FpgaArgs {
-    /// The board: icebreaker, ulx3s or tangnano9k.
+    /// The board: icebreaker, ulx3s, tangnano9k or orangecrab.
     #[arg(long, value_parser = parse_board)]
     board: fpga::board::Board,
     /// A configuration file (TOML).
@@ -255,7 +255,7 @@ struct RunArgs {
     /// The serial device of the board's UART (e.g. /dev/ttyUSB1).
     #[arg(long)]
     port: PathBuf,
-    /// The board: icebreaker, ulx3s or tangnano9k.
+    /// The board: icebreaker, ulx3s, tangnano9k or orangecrab.
     #[arg(long)]
     board: String,
     /// The configuration the bitstream was built from (default: the board's preset).

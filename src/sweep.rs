@@ -66,7 +66,7 @@ impl Summary {
 pub fn describe(cfg: &Config) -> String {
     let a = &cfg.array;
     format!(
-        "{}x{} {:?} int{}/acc{} dsp {}, scratchpad {}x{}, accumulator {}, dma {} bits x{}, queue {}{}",
+        "{}x{} {:?} int{}/acc{} dsp {}, scratchpad {}x{}, accumulator {}, dma {} bits x{}, queue {}{}, counters {}",
         a.rows,
         a.cols,
         a.dataflow,
@@ -79,7 +79,8 @@ pub fn describe(cfg: &Config) -> String {
         cfg.dma.data_bits,
         cfg.dma.outstanding,
         cfg.controller.queue_depth,
-        if cfg.controller.scoreboard { "" } else { " without scoreboard" }
+        if cfg.controller.scoreboard { "" } else { " without scoreboard" },
+        cfg.controller.counter_bits
     )
     .to_lowercase()
 }

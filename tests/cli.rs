@@ -61,9 +61,11 @@ fn gen_writes_rtl_filelist_and_manifest() {
     let files: Vec<&str> = filelist.lines().collect();
     let pos = |f: &str| files.iter().position(|x| *x == f).unwrap_or_else(|| panic!("{f} missing from {files:?}"));
     // Children before parents.
-    assert!(pos("seedchip_mul_dsp_8x8.v") < pos("seedchip_pe_dsp.v"));
     assert!(pos("seedchip_mul_soft_8x8.v") < pos("seedchip_pe_soft.v"));
     assert!(pos("seedchip_pe_soft.v") < pos("seedchip_systolic_array.v"));
+    // The preset's 4 DSP PEs share two pair multipliers, instanced by the array.
+    assert!(pos("seedchip_pe_pair.v") < pos("seedchip_systolic_array.v"));
+    assert!(pos("seedchip_mul_pair_8x8.v") < pos("seedchip_systolic_array.v"));
     assert!(pos("seedchip_scratchpad_bank.v") < pos("seedchip_scratchpad.v"));
     for f in &files {
         let t = std::fs::read_to_string(out.join("rtl").join(f)).unwrap();
@@ -271,10 +273,11 @@ fn seedchip_fpga_without_tools(args: &[&str]) -> Output {
 fn fpga_refuses_a_configuration_too_large_for_the_icebreaker_before_any_tool_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("big.toml");
-    // 8x8 PEs, 8 of them with a DSP multiplier, plus the requantizer's 4: 12 SB_MAC16.
+    // 8x8 PEs, 16 of them with a DSP multiplier (two per SB_MAC16), plus the
+    // requantizer's 4: 12 SB_MAC16.
     std::fs::write(
         &cfg,
-        "[array]\nrows = 8\ncols = 8\ndsp_multipliers = 8\n[scratchpad]\nbanks = 2\nrows_per_bank = 512\n\
+        "[array]\nrows = 8\ncols = 8\ndsp_multipliers = 16\n[scratchpad]\nbanks = 2\nrows_per_bank = 512\n\
          [accumulator]\nrows = 256\n[dma]\ndata_bits = 32\n",
     )
     .unwrap();
@@ -285,7 +288,8 @@ fn fpga_refuses_a_configuration_too_large_for_the_icebreaker_before_any_tool_run
     let (stdout, stderr) = text(&r);
     assert_eq!(r.status.code(), Some(1), "{stdout}{stderr}");
     assert!(stdout.contains("refused, no tool run"), "{stdout}");
-    assert!(stdout.contains("needs 12 SB_MAC16, the iCE40 UP5K has 8 (8 PE multipliers, 4 requantizer)"), "{stdout}");
+    let want = "needs 12 SB_MAC16, the iCE40 UP5K has 8 (8 for 16 PE multipliers, 4 for the requantizer)";
+    assert!(stdout.contains(want), "{stdout}");
     assert!(stdout.contains("DOES NOT FIT"), "the fit table is printed: {stdout}");
     assert!(!out.exists(), "nothing written");
 
@@ -345,6 +349,31 @@ fn run_names_a_missing_serial_port_and_a_workload_too_big_for_the_board() {
     let (_, stderr) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("bytes of main memory") && stderr.contains("tangnano9k"), "{stderr}");
+}
+
+/// The whole accelerator on the iCEBreaker, in the normal suite: the 2x2 small-device
+/// configuration of `configs/icebreaker-2x2.toml` (controller, compact DMA, host, serial
+/// requantizer, UART bridge, SPRAM main memory) through Yosys, nextpnr-ice40 and icepack
+/// at the board's 12 MHz oscillator. Measured: 4893 of 5280 logic cells, 3 SB_MAC16, 13
+/// EBR, Fmax about 20 MHz.
+#[test]
+fn the_small_device_configuration_builds_an_icebreaker_bitstream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("icebreaker");
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/icebreaker-2x2.toml");
+    let o = seedchip(&["fpga", "--board", "icebreaker", "--config", cfg, "--out", out.to_str().unwrap(), "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["board"], "icebreaker");
+    assert_eq!(v["target_mhz"], 12.0, "{stdout}");
+    assert_eq!(v["timing_met"], true, "{stdout}");
+    assert!(v["fmax_mhz"].as_f64().unwrap() >= 12.0, "{stdout}");
+    let used = |k: &str| v["resources"][k]["used"].as_u64().unwrap_or_else(|| panic!("resources.{k}: {stdout}"));
+    assert!(used("lut") > 3000 && used("lut") <= 5280, "{stdout}");
+    assert_eq!(used("dsp"), 3, "two PE pairs and the requantizer: {stdout}");
+    assert!(used("bram") > 0, "{stdout}");
+    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
 
 /// The whole accelerator of the ecp5 preset on the ULX3S: board top, Yosys, nextpnr,

@@ -11,7 +11,8 @@
 //! scaled by a factor measured with Yosys 0.70 on the whole accelerator. Slices,
 //! concatenations, extensions and constant shifts are wiring and cost nothing. A product
 //! that no DSP takes ([`crate::plan::dsp_for_multiply`] is 0) costs about one LUT per
-//! bit of partial product.
+//! bit of partial product. A pair multiplier that the flow puts into one DSP block
+//! ([`crate::flow::rtl`]: two int8 products per SB_MAC16) counts one DSP and no LUT.
 
 use crate::plan::{self, MemoryMapping};
 use crate::Family;
@@ -48,7 +49,8 @@ impl std::ops::AddAssign for LogicEstimate {
 
 /// The LUT prices of the operators, scaled to what Yosys 0.70 maps the whole accelerator
 /// to: `seedchip_top` of the iCE40 preset, `synth_ice40 -dsp`, measured 9218 SB_LUT4 (the
-/// estimate: 9142). Checked on a 2x2 array with small memories and a 32-bit bus: 5982
+/// estimate: 9142); since pair multipliers and the narrower requantizer, 7570 (the
+/// estimate: 7622). Checked on a 2x2 array with small memories and a 32-bit bus: 5982
 /// SB_LUT4 and 4247 flip-flops measured, 6398 and 4832 estimated. Module by module (without `-flatten`) the estimate is within 30% of
 /// Yosys's count for the controller, the DMA, the host interface, the PEs and the
 /// multipliers; the instruction decoder, mostly constant comparisons, is overestimated.
@@ -76,6 +78,13 @@ pub fn per_module(design: &Design, top: ModuleId, family: Family) -> BTreeMap<Mo
 fn own(design: &Design, id: ModuleId, family: Family) -> LogicEstimate {
     let m = design.module(id);
     let mut e = LogicEstimate::default();
+    // A pair multiplier the flow replaces by one DSP block ([`crate::flow::rtl`]).
+    if let Some((a, b)) = ip_blocks::blocks::mul::pair_bits(m) {
+        if crate::flow::rtl::pairs_share_a_dsp(family, a, b) {
+            e.dsp = 1;
+            return e;
+        }
+    }
     e.ff += m.registers.iter().map(|r| u64::from(m.signal(r.q).width)).sum::<u64>();
     let mut lut = 0.0;
     for mem in &m.memories {

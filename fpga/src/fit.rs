@@ -2,8 +2,9 @@
 //! Yosys does not know a device's DSP count and place and route fails late.
 //!
 //! - **DSP blocks and block RAMs** of the accelerator come from [`crate::plan::datapath`]
-//!   (the PE multipliers, the requantizer's 32x32 product, the scratchpad and the
-//!   accumulator memory); the DMA, the controller and the host interface use none.
+//!   (the PE multipliers, two int8 products per SB_MAC16 on iCE40; the requantizer's
+//!   product; the scratchpad and the accumulator memory); the DMA, the controller and the
+//!   host interface use none.
 //! - **Main memory** is the board's ([`crate::board::MainMemory`]): SPRAMs on the
 //!   iCEBreaker (SB_SPRAM256KA is 16K x 16, so a 32-bit bus takes two side by side),
 //!   block RAM elsewhere, as wide as the DMA's data bus.
@@ -18,9 +19,9 @@
 //! let mut cfg = ip_blocks::Config::preset("ice40").unwrap();
 //! cfg.array.rows = 8;
 //! cfg.array.cols = 8;
-//! cfg.array.dsp_multipliers = None; // every PE multiplier a DSP: 64 + 4 SB_MAC16
+//! cfg.array.dsp_multipliers = None; // every PE multiplier a DSP: 64 / 2 + 4 SB_MAC16
 //! let e = fit::check(&cfg, &board).unwrap_err();
-//! assert!(e.to_string().contains("needs 68 SB_MAC16, the iCE40 UP5K has 8"), "{e}");
+//! assert!(e.to_string().contains("needs 36 SB_MAC16, the iCE40 UP5K has 8"), "{e}");
 //! # Ok::<(), fpga::board::BoardError>(())
 //! ```
 
@@ -106,8 +107,8 @@ impl Prediction {
         self.needs.iter().all(|n| !n.refuses())
     }
 
-    /// One sentence per refusing resource: `needs 68 SB_MAC16, the iCE40 UP5K has 8
-    /// (64 PE multipliers, 4 requantizer)`.
+    /// One sentence per refusing resource: `needs 36 SB_MAC16, the iCE40 UP5K has 8
+    /// (32 for 64 PE multipliers, 4 for the requantizer)`.
     pub fn refusals(&self) -> Vec<String> {
         self.needs.iter().filter(|n| n.refuses()).map(|n| self.sentence(n)).collect()
     }
@@ -208,7 +209,10 @@ pub fn predict(cfg: &ip_blocks::Config, board: &Board) -> Result<Prediction, Fit
             needed: plan.dsp(),
             available: r.dsp,
             estimate: false,
-            parts: vec![("PE multipliers".into(), plan.engine_dsp), ("requantizer".into(), plan.accumulator_dsp)],
+            parts: vec![
+                (format!("for {} PE multipliers", cfg.array.dsp_pes()), plan.engine_dsp),
+                ("for the requantizer".into(), plan.accumulator_dsp),
+            ],
         },
         Need {
             resource: "bram",

@@ -40,8 +40,55 @@ use crate::Family;
 /// assert_eq!(dsp_for_multiply(Family::Gowin, 32, 32), 8); // one MULT36X36
 /// ```
 pub fn dsp_for_multiply(family: Family, a_bits: u32, b_bits: u32) -> u64 {
+    dsp_for_product(family, a_bits, b_bits, true)
+}
+
+/// Unsigned `a_bits` x `b_bits` full products: the DSP blocks Yosys uses, as
+/// [`dsp_for_multiply`] counts them (the serial requantizer's 16x16 product).
+///
+/// ```
+/// use fpga::{plan::dsp_for_unsigned_multiply, Family};
+/// assert_eq!(dsp_for_unsigned_multiply(Family::Ice40, 16, 16), 1);
+/// assert_eq!(dsp_for_unsigned_multiply(Family::Ecp5, 16, 16), 1);
+/// assert_eq!(dsp_for_unsigned_multiply(Family::Gowin, 16, 16), 2); // one MULT18X18
+/// ```
+pub fn dsp_for_unsigned_multiply(family: Family, a_bits: u32, b_bits: u32) -> u64 {
+    dsp_for_product(family, a_bits, b_bits, false)
+}
+
+/// One pair multiplier of the matrix engine (two signed `bits` x `bits` products,
+/// `ip_blocks::blocks::mul`): one SB_MAC16 on iCE40 up to 8 bits, where the flow puts
+/// both products into one DSP in its 8x8 mode ([`crate::flow::rtl`]); else two products'
+/// worth.
+///
+/// ```
+/// use fpga::{plan::dsp_for_pair, Family};
+/// assert_eq!(dsp_for_pair(Family::Ice40, 8), 1); // two int8 products per SB_MAC16
+/// assert_eq!(dsp_for_pair(Family::Ice40, 16), 2);
+/// assert_eq!(dsp_for_pair(Family::Ecp5, 8), 2);
+/// assert_eq!(dsp_for_pair(Family::Gowin, 8), 2); // two MULT9X9
+/// ```
+pub fn dsp_for_pair(family: Family, bits: u32) -> u64 {
+    if crate::flow::rtl::pairs_share_a_dsp(family, bits, bits) {
+        1
+    } else {
+        2 * dsp_for_multiply(family, bits, bits)
+    }
+}
+
+/// The DSP blocks of the accumulator's requantizer with `requant_dsps` (the configuration
+/// key): one signed 32x32 product (4), or one unsigned 16x16 product (1).
+pub fn dsp_for_requantizer(family: Family, requant_dsps: u32) -> u64 {
+    if requant_dsps == 1 {
+        dsp_for_unsigned_multiply(family, 16, 16)
+    } else {
+        dsp_for_multiply(family, 32, 32)
+    }
+}
+
+fn dsp_for_product(family: Family, a_bits: u32, b_bits: u32, signed: bool) -> u64 {
     let mut pending =
-        vec![Product { a: a_bits, a_signed: true, b: b_bits, b_signed: true, y: a_bits + b_bits, generic: true }];
+        vec![Product { a: a_bits, a_signed: signed, b: b_bits, b_signed: signed, y: a_bits + b_bits, generic: true }];
     let mut units = 0;
     for pass in dsp_passes(family) {
         let mut left = Vec::new();
@@ -453,6 +500,28 @@ mod tests {
         }
     }
 
+    /// (a_bits, b_bits, SB_MAC16 / MULT18X18D / MULT9X9 units) of unsigned full products
+    /// (`{16'd0, a} * {16'd0, b}`), Yosys 0.70.
+    #[test]
+    fn unsigned_products_take_what_yosys_gives() {
+        for (family, units) in [(Family::Ice40, 1), (Family::Ecp5, 1), (Family::Gowin, 2)] {
+            assert_eq!(dsp_for_unsigned_multiply(family, 16, 16), units, "{family}");
+            assert_eq!(dsp_for_requantizer(family, 1), units, "{family}");
+        }
+        assert_eq!(dsp_for_requantizer(Family::Ice40, 4), 4);
+        assert_eq!(dsp_for_requantizer(Family::Gowin, 4), 8);
+    }
+
+    #[test]
+    fn pairs_share_an_sb_mac16_up_to_8_bits_only() {
+        for bits in 4..=8 {
+            assert_eq!(dsp_for_pair(Family::Ice40, bits), 1, "{bits}");
+        }
+        assert_eq!(dsp_for_pair(Family::Ice40, 9), 2);
+        assert_eq!(dsp_for_pair(Family::Ecp5, 16), 2);
+        assert_eq!(dsp_for_pair(Family::Gowin, 16), 4);
+    }
+
     #[test]
     fn empty_memory_needs_nothing() {
         assert_eq!(memory_mapping(Family::Ice40, 0, 512), MemoryMapping::Logic);
@@ -463,9 +532,10 @@ mod tests {
 /// The hard blocks of a configuration's datapath, block by block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DatapathPlan {
-    /// DSP blocks of the matrix engine: its DSP PEs' multipliers.
+    /// DSP blocks of the matrix engine: its DSP PEs' multipliers (`dsp_multipliers`
+    /// products: pairs of them in one SB_MAC16 on iCE40, see [`dsp_for_pair`]).
     pub engine_dsp: u64,
-    /// DSP blocks of the accumulator's requantizer (one 32x32 signed product).
+    /// DSP blocks of the accumulator's requantizer ([`dsp_for_requantizer`]).
     pub accumulator_dsp: u64,
     /// Block RAMs of the scratchpad (every bank).
     pub scratchpad_bram: u64,
@@ -489,18 +559,27 @@ impl DatapathPlan {
 ///
 /// ```
 /// use fpga::{plan::datapath, Family};
-/// let cfg = ip_blocks::Config::preset("ice40").unwrap();
+/// let mut cfg = ip_blocks::Config::preset("ice40").unwrap();
 /// let p = datapath(&cfg, Family::Ice40);
-/// // 4 PE multipliers and the requantizer's 32x32 product: the UP5K's 8 SB_MAC16.
+/// // 8 PE multipliers, two per SB_MAC16, and the requantizer's 32x32 product: the UP5K's
+/// // 8 SB_MAC16.
 /// assert_eq!((p.engine_dsp, p.accumulator_dsp), (4, 4));
 /// assert!(p.bram() <= 30);
+/// // 14 PE multipliers and the serial requantizer: 7 + 1.
+/// cfg.array.dsp_multipliers = Some(14);
+/// cfg.accumulator.requant_dsps = 1;
+/// let p = datapath(&cfg, Family::Ice40);
+/// assert_eq!((p.engine_dsp, p.accumulator_dsp), (7, 1));
 /// ```
 pub fn datapath(cfg: &ip_blocks::Config, family: Family) -> DatapathPlan {
     let a = &cfg.array;
     let acc_row = a.cols * a.acc_bits;
+    let pairs = ip_blocks::blocks::systolic_array::pairs(a);
+    let singles = a.dsp_pes() - 2 * pairs;
     DatapathPlan {
-        engine_dsp: u64::from(a.dsp_pes()) * dsp_for_multiply(family, a.input_bits, a.input_bits),
-        accumulator_dsp: dsp_for_multiply(family, 32, 32),
+        engine_dsp: u64::from(pairs) * dsp_for_pair(family, a.input_bits)
+            + u64::from(singles) * dsp_for_multiply(family, a.input_bits, a.input_bits),
+        accumulator_dsp: dsp_for_requantizer(family, cfg.accumulator.requant_dsps),
         scratchpad_bram: u64::from(cfg.scratchpad.banks)
             * bram_for_memory(family, cfg.scratchpad_row_bits(), cfg.scratchpad.rows_per_bank),
         accumulator_bram: 2 * bram_for_memory(family, acc_row, cfg.accumulator.rows),

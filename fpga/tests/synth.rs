@@ -150,26 +150,56 @@ fn preset_scratchpads_take_the_planned_brams_for_every_bank() {
     preset_scratchpad_takes_the_planned_brams_for_every_bank(Family::Ecp5, "ecp5");
 }
 
-fn preset_array_takes_one_dsp_per_dsp_pe(family: Family, preset: &str) {
-    let cfg = Config::preset(preset).unwrap_or_else(|e| panic!("{e}"));
-    let g = generate(&cfg).unwrap_or_else(|e| panic!("{e}"));
+/// The array of `cfg` takes the DSPs the plan says: on iCE40 two int8 products per
+/// SB_MAC16 (the flow's pair multiplier), elsewhere one per product.
+fn array_takes_the_planned_dsps(family: Family, cfg: &Config) {
+    let g = generate(cfg).unwrap_or_else(|e| panic!("{e}"));
     let r = synth(&g.design, g.systolic_array, family, true);
     let bits = cfg.array.input_bits;
-    let planned = u64::from(cfg.array.dsp_pes()) * plan::dsp_for_multiply(family, bits, bits);
-    assert_eq!(planned, plan::datapath(&cfg, family).engine_dsp);
-    assert_eq!(r.dsp, planned, "{preset} array on {family}: {r}");
+    let pairs = u64::from(ip_blocks::blocks::systolic_array::pairs(&cfg.array));
+    let singles = u64::from(cfg.array.dsp_pes()) - 2 * pairs;
+    let planned = pairs * plan::dsp_for_pair(family, bits) + singles * plan::dsp_for_multiply(family, bits, bits);
+    assert_eq!(planned, plan::datapath(cfg, family).engine_dsp);
+    assert_eq!(r.dsp, planned, "{} array on {family}: {r}", cfg.name);
     assert_eq!(r.bram + r.lutram, 0, "the array has no memory: {r}");
+}
+
+fn preset_array_takes_one_dsp_per_dsp_pe(family: Family, preset: &str) {
+    array_takes_the_planned_dsps(family, &Config::preset(preset).unwrap_or_else(|e| panic!("{e}")));
+}
+
+#[test]
+fn ice40_array_puts_two_int8_products_in_each_sb_mac16() {
+    // 16 products in 8 SB_MAC16; an odd count leaves one product alone in its own.
+    for (dsp, sb_mac16) in [(16, 8), (5, 3)] {
+        let mut cfg = Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"));
+        cfg.array.dsp_multipliers = Some(dsp);
+        assert_eq!(plan::datapath(&cfg, Family::Ice40).engine_dsp, sb_mac16);
+        array_takes_the_planned_dsps(Family::Ice40, &cfg);
+    }
+}
+
+#[test]
+fn ice40_serial_requantizer_takes_one_sb_mac16() {
+    let mut cfg = Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"));
+    cfg.accumulator.requant_dsps = 1;
+    assert_eq!(plan::datapath(&cfg, Family::Ice40).accumulator_dsp, 1);
+    accumulator_takes_the_planned_blocks(Family::Ice40, &cfg);
 }
 
 /// The accumulator of a preset: the requantizer's product in DSPs, the memory (one copy
 /// per read port) in block RAM, nothing left in LUTs.
 fn preset_accumulator_takes_the_planned_blocks(family: Family, preset: &str) {
-    let cfg = Config::preset(preset).unwrap_or_else(|e| panic!("{e}"));
-    let g = generate(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    accumulator_takes_the_planned_blocks(family, &Config::preset(preset).unwrap_or_else(|e| panic!("{e}")));
+}
+
+fn accumulator_takes_the_planned_blocks(family: Family, cfg: &Config) {
+    let g = generate(cfg).unwrap_or_else(|e| panic!("{e}"));
     let r = synth(&g.design, g.accumulator, family, true);
-    let p = plan::datapath(&cfg, family);
-    assert_eq!(r.dsp, p.accumulator_dsp, "{preset} accumulator on {family}: {r}");
-    assert_eq!(r.bram, p.accumulator_bram, "{preset} accumulator on {family}: {r}");
+    let p = plan::datapath(cfg, family);
+    let what = format!("{} accumulator (requant_dsps {}) on {family}: {r}", cfg.name, cfg.accumulator.requant_dsps);
+    assert_eq!(r.dsp, p.accumulator_dsp, "{what}");
+    assert_eq!(r.bram, p.accumulator_bram, "{what}");
     assert_eq!(r.lutram, 0, "no memory left in LUTs: {r}");
 }
 

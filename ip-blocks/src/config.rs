@@ -124,6 +124,15 @@ pub struct ScratchpadConfig {
 pub struct AccumulatorConfig {
     /// Rows, 16 to 65536.
     pub rows: u32,
+    /// DSP blocks of the read-out's requantizer: 4 (default), one signed 32x32 product
+    /// (4 SB_MAC16 or MULT18X18D), one requantized column per cycle; 1, one 16x16
+    /// product used four times, one column every 4 cycles.
+    #[serde(default = "default_requant_dsps")]
+    pub requant_dsps: u32,
+}
+
+fn default_requant_dsps() -> u32 {
+    4
 }
 
 /// The DMA engine: an AXI4 master to main memory.
@@ -133,7 +142,9 @@ pub struct DmaConfig {
     /// Width of the AXI4 data bus in bits: 32, 64, 128 or 256.
     #[serde(default = "default_dma_data_bits")]
     pub data_bits: u32,
-    /// Read bursts in flight at once (hides main-memory latency), 1 to 64.
+    /// Read bursts in flight at once (hides main-memory latency), 1 to 64. With 1 the DMA
+    /// is built with its compact engines: one burst and one row at a time each way,
+    /// stores one byte per cycle, about 40% of the streaming engines' LUTs.
     #[serde(default = "default_dma_outstanding")]
     pub outstanding: u32,
 }
@@ -162,6 +173,12 @@ pub struct ControllerConfig {
     /// flip-flops and its comparators.
     #[serde(default = "default_queue_depth")]
     pub queue_depth: u32,
+    /// Bits of each of the six performance counters: 64 or 32. 32-bit counters wrap at
+    /// 2^32 (about 107 s at 40 MHz for `CYCLES`) and their `_HI` registers read 0, so the
+    /// register map stays the same; on an iCE40 they save about 350 flip-flops and as many
+    /// LUTs in the controller and the host interface.
+    #[serde(default = "default_counter_bits")]
+    pub counter_bits: u32,
     /// Keep the local row ranges of every tracked command, so that a command waits only
     /// for the commands of other trackers whose rows it overlaps (loads and stores then
     /// overlap compute). Without it (`false`, for small devices) a command waits until
@@ -174,12 +191,20 @@ pub struct ControllerConfig {
 
 impl Default for ControllerConfig {
     fn default() -> Self {
-        ControllerConfig { queue_depth: default_queue_depth(), scoreboard: default_scoreboard() }
+        ControllerConfig {
+            queue_depth: default_queue_depth(),
+            counter_bits: default_counter_bits(),
+            scoreboard: default_scoreboard(),
+        }
     }
 }
 
 fn default_queue_depth() -> u32 {
     4
+}
+
+fn default_counter_bits() -> u32 {
+    64
 }
 
 fn default_scoreboard() -> bool {
@@ -299,6 +324,15 @@ impl Config {
         range("scratchpad.banks", s.banks.into(), 1, 16, "")?;
         range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
         range("accumulator.rows", self.accumulator.rows.into(), 16, 65536, "")?;
+        let rd = self.accumulator.requant_dsps;
+        if ![1, 4].contains(&rd) {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "accumulator.requant_dsps".into(),
+                value: rd.to_string(),
+                allowed: "1 or 4 (one 16x16 product used four times per column, or one 32x32 product)".into(),
+            });
+        }
         let d = &self.dma;
         if ![32, 64, 128, 256].contains(&d.data_bits) {
             return Err(ConfigError::Range {
@@ -321,6 +355,15 @@ impl Config {
                 key: "controller.queue_depth".into(),
                 value: q.to_string(),
                 allowed: allowed.into(),
+            });
+        }
+        let c = self.controller.counter_bits;
+        if ![32, 64].contains(&c) {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "controller.counter_bits".into(),
+                value: c.to_string(),
+                allowed: "64 or 32 (bits of a performance counter)".into(),
             });
         }
         if let Some(n) = a.dsp_multipliers {
@@ -420,6 +463,11 @@ mod tests {
         let e = err(&format!("{OK}[controller]\nqueue_depth = 3\n"));
         assert!(e.contains("`controller.queue_depth` = 3") && e.contains("power of two"), "{e}");
         let c = Config::from_toml(&format!("{OK}[controller]\nqueue_depth = 8\n"), "t").unwrap();
+        assert_eq!((c.controller.queue_depth, c.controller.counter_bits, c.dma.data_bits), (8, 64, 64));
+        let e = err(&format!("{OK}[controller]\ncounter_bits = 48\n"));
+        assert!(e.contains("`controller.counter_bits` = 48") && e.contains("64 or 32"), "{e}");
+        let c = Config::from_toml(&format!("{OK}[controller]\ncounter_bits = 32\n"), "t").unwrap();
+        assert_eq!((c.controller.queue_depth, c.controller.counter_bits), (4, 32));
         assert_eq!((c.controller.queue_depth, c.dma.data_bits, c.controller.scoreboard), (8, 64, true));
         let e = err(&format!("{OK}[controller]\nqueue_depth = 1\n"));
         assert!(e.contains("`controller.queue_depth` = 1") && e.contains("scoreboard = false"), "{e}");

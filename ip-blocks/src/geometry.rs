@@ -41,6 +41,8 @@ pub struct Geometry {
     pub dma_data_bits: u32,
     /// Read bursts in flight.
     pub dma_outstanding: u32,
+    /// Bits of a performance counter (64 or 32).
+    pub counter_bits: u32,
 }
 
 impl Geometry {
@@ -56,6 +58,7 @@ impl Geometry {
             acc_rows: cfg.accumulator.rows,
             dma_data_bits: cfg.dma.data_bits,
             dma_outstanding: cfg.dma.outstanding,
+            counter_bits: cfg.controller.counter_bits,
         }
     }
 

@@ -113,6 +113,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
             cols: cfg.array.cols,
             acc_bits: cfg.array.acc_bits,
             out_bits: cfg.array.input_bits,
+            requant_dsps: cfg.accumulator.requant_dsps,
         },
     )?;
     let controller = blocks::controller::build(

@@ -78,10 +78,11 @@ pub enum Kind {
     Pulse,
     /// Word `n` (0 to 3) of a 128-bit command; writing word 3 pushes the command.
     CommandWord(u8),
-    /// Low word of the 64-bit counter named here (input `<counter>_i`); reading it
-    /// snapshots the high word.
+    /// Low word of the counter named here (input `<counter>_i`, [`RegMap::counter_bits`]
+    /// wide); with 64-bit counters, reading it snapshots the high word.
     CounterLo(&'static str),
-    /// High word of the named counter, as snapshot by the last read of its low word.
+    /// High word of the named counter, as snapshot by the last read of its low word (0
+    /// with 32-bit counters).
     CounterHi(&'static str),
 }
 
@@ -135,16 +136,10 @@ pub struct Register {
 }
 
 impl Register {
-    /// The port of `<prefix>_host` behind this register, if it has its own.
-    pub fn port(&self) -> Option<PortInfo> {
-        let lower = self.name.to_lowercase();
-        let (name, width, dir) = match self.kind {
-            Kind::Constant | Kind::CommandWord(_) | Kind::CounterHi(_) => return None,
-            Kind::Plain if self.access == Access::Ro => (format!("{lower}_i"), DATA_BITS, PortDir::Input),
-            Kind::Plain | Kind::Pulse => (format!("{lower}_o"), DATA_BITS, PortDir::Output),
-            Kind::CounterLo(c) => (format!("{}_i", c.to_lowercase()), 2 * DATA_BITS, PortDir::Input),
-        };
-        Some(PortInfo { name, width, dir })
+    /// The bits its fields cover; the others are not implemented (they read 0, and
+    /// writing them has no effect).
+    pub fn implemented(&self) -> u32 {
+        self.fields.iter().fold(0, |m, f| m | f.mask())
     }
 
     /// The first sentence of the `doc` field.
@@ -176,9 +171,12 @@ impl std::fmt::Display for MapProblem {
 pub struct RegMap {
     /// The registers, by increasing offset.
     pub registers: Vec<Register>,
+    /// Bits of each performance counter, 64 or 32 (`controller.counter_bits`). The
+    /// registers are the same either way: with 32, each `_HI` register reads 0.
+    pub counter_bits: u32,
 }
 
-/// A 64-bit performance counter, read through two registers.
+/// A performance counter (64 or 32 bits), read through two registers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Counter {
     /// Name (`CYCLES`); its input is the lowercase name with `_i`.
@@ -228,7 +226,8 @@ pub const COUNTERS: [Counter; 6] = [
 /// Offset of the first counter's low word.
 pub const COUNTERS_OFFSET: u32 = 0x100;
 
-/// The values of the performance counters ([`COUNTERS`]), as a host reads them. Its
+/// The values of the performance counters ([`COUNTERS`]), as a host reads them (with
+/// `controller.counter_bits = 32` they wrap at 2^32 and stay below it). Its
 /// serialized keys (`cycles`, `engine_busy`, `macs`, `dma_bytes`, `dma_stall`,
 /// `dep_stall`) are the `counters` object of `seedchip sim --json` and `run --json`: an
 /// interface, keep them.
@@ -381,25 +380,49 @@ pub fn regmap(g: &Geometry, dataflow: Dataflow) -> RegMap {
             .field("address", 0, 32, "highest byte address, inclusive")
             .doc("Highest main-memory byte address the DMA may touch, inclusive."),
     ]);
+    let wide = g.counter_bits > DATA_BITS;
     for (i, c) in COUNTERS.iter().enumerate() {
         let offset = COUNTERS_OFFSET + 8 * i as u32;
         let Counter { name, lo, hi, counts } = *c;
-        r.push(reg(lo, offset, Ro, CounterLo(name), 0).field("count_lo", 0, 32, "bits [31:0] of the counter").doc(
-            format!(
-                "Bits [31:0] of the {name} counter, which counts {counts}. Reading it also copies bits \
-                 [63:32] into the snapshot {hi} returns."
-            ),
-        ));
+        let (lo_doc, hi_doc) = if wide {
+            (
+                format!(
+                    "Bits [31:0] of the {name} counter, which counts {counts}. Reading it also copies bits \
+                     [63:32] into the snapshot {hi} returns."
+                ),
+                format!("Bits [63:32] of the {name} counter, as they were when {lo} was last read."),
+            )
+        } else {
+            (
+                format!("The {name} counter, which counts {counts}. It is 32 bits wide here and wraps at 2^32."),
+                format!("Bits [63:32] of the {name} counter: 0 here, where the counters are 32 bits wide."),
+            )
+        };
+        r.push(
+            reg(lo, offset, Ro, CounterLo(name), 0).field("count_lo", 0, 32, "bits [31:0] of the counter").doc(lo_doc),
+        );
         r.push(
             reg(hi, offset + 4, Ro, CounterHi(name), 0)
                 .field("count_hi", 0, 32, "bits [63:32] of the counter")
-                .doc(format!("Bits [63:32] of the {name} counter, as they were when {lo} was last read.")),
+                .doc(hi_doc),
         );
     }
-    RegMap { registers: r }
+    RegMap { registers: r, counter_bits: g.counter_bits }
 }
 
 impl RegMap {
+    /// The port of `<prefix>_host` behind register `r`, if it has its own.
+    pub fn port(&self, r: &Register) -> Option<PortInfo> {
+        let lower = r.name.to_lowercase();
+        let (name, width, dir) = match r.kind {
+            Kind::Constant | Kind::CommandWord(_) | Kind::CounterHi(_) => return None,
+            Kind::Plain if r.access == Access::Ro => (format!("{lower}_i"), DATA_BITS, PortDir::Input),
+            Kind::Plain | Kind::Pulse => (format!("{lower}_o"), DATA_BITS, PortDir::Output),
+            Kind::CounterLo(c) => (format!("{}_i", c.to_lowercase()), self.counter_bits, PortDir::Input),
+        };
+        Some(PortInfo { name, width, dir })
+    }
+
     /// The register named `name` (uppercase).
     pub fn by_name(&self, name: &str) -> Option<&Register> {
         self.registers.iter().find(|r| r.name == name)
@@ -416,6 +439,9 @@ impl RegMap {
     pub fn problems(&self) -> Vec<MapProblem> {
         let mut out = Vec::new();
         let mut push = |subject: String, rule: String| out.push(MapProblem { subject, rule });
+        if ![DATA_BITS, 2 * DATA_BITS].contains(&self.counter_bits) {
+            push(format!("counter width {}", self.counter_bits), format!("{} or {DATA_BITS}", 2 * DATA_BITS));
+        }
         for (i, r) in self.registers.iter().enumerate() {
             let n = r.name;
             if r.offset % 4 != 0 || r.offset >= 1 << ADDR_BITS {
@@ -467,7 +493,7 @@ impl RegMap {
                 push(format!("command word {w} described {count} times"), "exactly one CMD register per word".into());
             }
         }
-        let mut ports: Vec<String> = self.registers.iter().filter_map(|r| r.port()).map(|p| p.name).collect();
+        let mut ports: Vec<String> = self.registers.iter().filter_map(|r| self.port(r)).map(|p| p.name).collect();
         ports.sort();
         for pair in ports.windows(2).filter(|p| p[0] == p[1]) {
             push(format!("port `{}` wanted by two registers", pair[0]), "one register per port".into());
@@ -520,6 +546,8 @@ fn markdown(map: &RegMap) -> String {
         "The host interface (module `<name>_host`) is an AXI4-Lite slave with 12-bit byte addresses and\n\
          32-bit data. Each register is one 32-bit word at a byte offset; the low two address bits are\n\
          ignored (any byte address selects its word) and WSTRB selects the bytes a write changes.\n\
+         Bits outside a register's fields are not implemented: they read 0 and writing them has no\n\
+         effect.\n\
          Values of the hardware-information registers (`HW_*`) are those of the configuration this\n\
          file was generated for.\n\n\
          Responses: OKAY (`2'b00`) for every read of a readable register and every write of a\n\
@@ -564,24 +592,39 @@ fn markdown(map: &RegMap) -> String {
     for e in ErrorCode::ALL {
         let _ = writeln!(w, "| {} | `{}` | {} |", e.code(), e.name(), e.meaning());
     }
-    let _ = writeln!(
-        w,
-        "\n## Performance counters\n\n\
-         Each counter is 64 bits, read as a low and a high register. They count from reset, are\n\
-         zeroed by `CONTROL.clear_counters`, and wrap at 2^64.\n\n\
-         | counter | low word | high word | counts |\n|---|---|---|---|"
-    );
+    let wide = map.counter_bits > DATA_BITS;
+    let _ = if wide {
+        writeln!(
+            w,
+            "\n## Performance counters\n\n\
+             Each counter is 64 bits, read as a low and a high register. They count from reset, are\n\
+             zeroed by `CONTROL.clear_counters`, and wrap at 2^64.\n"
+        )
+    } else {
+        writeln!(
+            w,
+            "\n## Performance counters\n\n\
+             Each counter is 32 bits here (`controller.counter_bits = 32`): the low register holds\n\
+             it and the high register reads 0, so software written for 64-bit counters reads the same\n\
+             values. They count from reset, are zeroed by `CONTROL.clear_counters`, and wrap at 2^32.\n"
+        )
+    };
+    let _ = writeln!(w, "| counter | low word | high word | counts |\n|---|---|---|---|");
     for (name, lo, hi) in map.counters() {
         let meaning = COUNTERS.iter().find(|c| c.name == name).map_or("", |c| c.counts);
         let _ = writeln!(w, "| {name} | `0x{:03X}` | `0x{:03X}` | {meaning} |", lo.offset, hi.offset);
     }
-    let _ = writeln!(
-        w,
-        "\nRead the low word first, then the high word. Reading the low word returns bits [31:0] and,\n\
-         at the same clock edge, copies bits [63:32] into the counter's own snapshot, which the\n\
-         high word returns. So a low-then-high pair is one consistent 64-bit value even while the\n\
-         counter runs; reads of other registers in between do not disturb it.\n"
-    );
+    if wide {
+        let _ = writeln!(
+            w,
+            "\nRead the low word first, then the high word. Reading the low word returns bits [31:0] and,\n\
+             at the same clock edge, copies bits [63:32] into the counter's own snapshot, which the\n\
+             high word returns. So a low-then-high pair is one consistent 64-bit value even while the\n\
+             counter runs; reads of other registers in between do not disturb it.\n"
+        );
+    } else {
+        let _ = writeln!(w);
+    }
     let _ = writeln!(
         w,
         "## Pushing a command\n\n\
@@ -604,12 +647,12 @@ fn markdown(map: &RegMap) -> String {
          | register | port | width | meaning |\n|---|---|---|---|"
     );
     for r in &map.registers {
-        if let Some(p) = r.port() {
+        if let Some(p) = map.port(r) {
             let (regs, what) = match (r.kind, p.dir) {
-                (Kind::Pulse, _) => (r.name.to_string(), "the written 1-bits, for one cycle"),
-                (Kind::CounterLo(c), _) => (format!("{c}_LO, {c}_HI"), "the 64-bit counter"),
-                (_, PortDir::Input) => (r.name.to_string(), "the value reads return"),
-                (_, PortDir::Output) => (r.name.to_string(), "the stored value"),
+                (Kind::Pulse, _) => (r.name.to_string(), "the written 1-bits, for one cycle".to_string()),
+                (Kind::CounterLo(c), _) => (format!("{c}_LO, {c}_HI"), format!("the {}-bit counter", p.width)),
+                (_, PortDir::Input) => (r.name.to_string(), "the value reads return".to_string()),
+                (_, PortDir::Output) => (r.name.to_string(), "the stored value".to_string()),
             };
             let _ = writeln!(w, "| {regs} | `{}` | {} | {what} |", p.name, p.width);
         }
@@ -745,7 +788,7 @@ mod tests {
     #[test]
     fn ports_and_lookup() {
         let m = ice40();
-        let port = |n: &str| m.by_name(n).and_then(|r| r.port()).map(|p| (p.name, p.width, p.dir));
+        let port = |n: &str| m.by_name(n).and_then(|r| m.port(r)).map(|p| (p.name, p.width, p.dir));
         assert_eq!(port("STATUS"), Some(("status_i".into(), 32, PortDir::Input)));
         assert_eq!(port("WINDOW_LIMIT"), Some(("window_limit_o".into(), 32, PortDir::Output)));
         assert_eq!(port("CONTROL"), Some(("control_o".into(), 32, PortDir::Output)));
@@ -753,5 +796,27 @@ mod tests {
         assert_eq!((port("DMA_BYTES_HI"), port("ID"), port("CMD3")), (None, None, None));
         assert_eq!(m.at(0x027).map(|r| r.name), Some("STATUS"));
         assert_eq!(m.counters().len(), COUNTERS.len());
+        assert_eq!(m.by_name("STATUS").map(Register::implemented), Some(0b111));
+        assert_eq!(m.by_name("WINDOW_BASE").map(Register::implemented), Some(u32::MAX));
+    }
+
+    #[test]
+    fn counter_width_changes_ports_and_words_not_the_map() {
+        let mut cfg = Config::preset("ice40").expect("preset");
+        cfg.controller.counter_bits = 32;
+        let narrow = regmap(&cfg.geometry(), cfg.array.dataflow);
+        let wide = ice40();
+        assert_eq!((narrow.counter_bits, wide.counter_bits), (32, 64));
+        assert_eq!(narrow.problems(), []);
+        let layout = |m: &RegMap| m.registers.iter().map(|r| (r.name, r.offset, r.access, r.kind)).collect::<Vec<_>>();
+        assert_eq!(layout(&narrow), layout(&wide));
+        let width = |m: &RegMap| m.by_name("CYCLES_LO").and_then(|r| m.port(r)).map(|p| p.width);
+        assert_eq!((width(&narrow), width(&wide)), (Some(32), Some(64)));
+        let hi = narrow.by_name("CYCLES_HI").expect("CYCLES_HI");
+        assert!(hi.doc.contains("0 here"), "{}", hi.doc);
+        let mut odd = narrow.clone();
+        odd.counter_bits = 48;
+        let p: Vec<String> = odd.problems().iter().map(|p| p.to_string()).collect();
+        assert_eq!(p, ["counter width 48: it must be 64 or 32"]);
     }
 }

@@ -69,6 +69,9 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if !within(c.accumulator.rows, 16, 65536) {
         bad.push("accumulator.rows");
     }
+    if ![1, 4].contains(&c.accumulator.requant_dsps) {
+        bad.push("accumulator.requant_dsps");
+    }
     if ![32, 64, 128, 256].contains(&c.dma.data_bits) {
         bad.push("dma.data_bits");
     }
@@ -79,6 +82,9 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
         || (c.controller.queue_depth == 1 && !c.controller.scoreboard);
     if !depth_ok {
         bad.push("controller.queue_depth");
+    }
+    if ![32, 64].contains(&c.controller.counter_bits) {
+        bad.push("controller.counter_bits");
     }
     if let Some(n) = a.dsp_multipliers {
         if within(a.rows, 1, 64) && within(a.cols, 1, 64) && n > a.rows * a.cols {
@@ -128,18 +134,20 @@ prop_compose! {
         banks in around(1, 16),
         rows_per_bank in around(16, 65536),
         acc_rows in around(16, 65536),
+        requant_dsps in one_of(&[1, 4]),
         data_bits in one_of(&[32, 64, 128, 256]),
         outstanding in around(1, 64),
         queue_depth in one_of(&[1, 2, 4, 8, 16]),
+        counter_bits in one_of(&[64, 32]),
         scoreboard in any::<bool>(),
     ) -> (Config, bool) {
         (Config {
             name,
             array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp },
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
-            accumulator: AccumulatorConfig { rows: acc_rows },
+            accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
             dma: DmaConfig { data_bits, outstanding },
-            controller: ControllerConfig { queue_depth, scoreboard },
+            controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
         }, name_ok)
     }
 }
@@ -233,9 +241,11 @@ prop_compose! {
         banks in 1u32..=4,
         rows_per_bank in 16u32..=80,
         acc_rows in 16u32..=80,
+        requant_dsps in prop::sample::select(vec![1u32, 4]),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
         outstanding in 1u32..=64,
         queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
+        counter_bits in prop::sample::select(vec![64u32, 32]),
         scoreboard in any::<bool>(),
     ) -> Config {
         let acc_bits = (least_acc_bits(rows, input_bits) + extra).clamp(16, 48);
@@ -246,9 +256,13 @@ prop_compose! {
                 dsp_multipliers: dsp.map(|d| d.min(rows * cols)),
             },
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
-            accumulator: AccumulatorConfig { rows: acc_rows },
+            accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
             dma: DmaConfig { data_bits, outstanding },
-            controller: ControllerConfig { queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth }, scoreboard },
+            controller: ControllerConfig {
+                queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth },
+                counter_bits,
+                scoreboard,
+            },
         }
     }
 }
@@ -284,9 +298,11 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("scratchpad", "banks", &["0", "17", "-1", "\"2\""]),
     ("scratchpad", "rows_per_bank", &["15", "0", "65537", "4294967295", "1_000_000_000_000"]),
     ("accumulator", "rows", &["15", "65537", "0", "-16", "[]"]),
+    ("accumulator", "requant_dsps", &["0", "2", "3", "8", "-1", "\"1\"", "1.0"]),
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
     ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),
+    ("controller", "counter_bits", &["48", "0", "16", "128", "-32", "\"32\""]),
     ("controller", "scoreboard", &["0", "1", "\"false\"", "[true]", "{ a = 1 }"]),
 ];
 
@@ -392,11 +408,13 @@ fn toml_like() -> impl Strategy<Value = String> {
         "acc_bits",
         "dataflow",
         "dsp_multipliers",
+        "requant_dsps",
         "banks",
         "rows_per_bank",
         "data_bits",
         "outstanding",
         "queue_depth",
+        "counter_bits",
         "scoreboard",
         "array",
         "\"rows\"",

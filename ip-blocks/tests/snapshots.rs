@@ -15,7 +15,7 @@ fn small_array(dataflow: Dataflow) -> ArrayConfig {
 #[test]
 fn pe_verilog_each_dataflow() {
     for (dataflow, kind) in
-        [(Dataflow::Ws, MulKind::Dsp), (Dataflow::Os, MulKind::Dsp), (Dataflow::Both, MulKind::Soft)]
+        [(Dataflow::Ws, MulKind::Pair), (Dataflow::Os, MulKind::Dsp), (Dataflow::Both, MulKind::Soft)]
     {
         let mut d = Design::new();
         let p = pe::PeParams::new(&small_array(dataflow), kind);
@@ -27,7 +27,7 @@ fn pe_verilog_each_dataflow() {
 
 #[test]
 fn multiplier_verilog() {
-    for kind in [MulKind::Dsp, MulKind::Soft] {
+    for kind in [MulKind::Dsp, MulKind::Soft, MulKind::Pair] {
         let mut d = Design::new();
         let id = ip_blocks::blocks::mul::build(&mut d, "sc", kind, 4, 4).unwrap();
         let name = ip_blocks::blocks::mul::module_name("sc", kind, 4, 4);
@@ -69,7 +69,27 @@ fn banked_scratchpad_verilog() {
 #[test]
 fn accumulator_verilog() {
     let mut d = Design::new();
-    let p = ip_blocks::blocks::accumulator::AccumulatorParams { rows: 16, cols: 2, acc_bits: 32, out_bits: 8 };
+    let p = ip_blocks::blocks::accumulator::AccumulatorParams {
+        rows: 16,
+        cols: 2,
+        acc_bits: 32,
+        out_bits: 8,
+        requant_dsps: 4,
+    };
+    let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
+    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
+}
+
+#[test]
+fn accumulator_serial_requantizer_verilog() {
+    let mut d = Design::new();
+    let p = ip_blocks::blocks::accumulator::AccumulatorParams {
+        rows: 16,
+        cols: 2,
+        acc_bits: 32,
+        out_bits: 8,
+        requant_dsps: 1,
+    };
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
     insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
 }

@@ -367,6 +367,13 @@ fn hierarchy_child_instanced_twice_drives_parent_outputs() {
     assert_eq!((s.get("acc0_o"), s.get("acc1_o")), (30, 33));
     assert_eq!(s.peek_path("u1.acc_q").map(|b| b.to_u64()), Some(33));
     assert!(s.signal_names().any(|n| n == "u0.x_i"));
+    // A register set by name counts on from there; its outputs follow at once.
+    assert!(s.poke_path("u1.acc_q", &Bits::from_u64(250, 8)));
+    assert_eq!(s.get("acc1_o"), 250);
+    s.step();
+    assert_eq!(s.get("acc1_o"), (250 + 11) % 256, "u1 adds a_i + 1 and wraps at 8 bits");
+    assert!(!s.poke_path("u1.acc_q", &Bits::from_u64(1, 9)), "a width of its own");
+    assert!(!s.poke_path("u2.acc_q", &Bits::from_u64(1, 8)), "no such signal");
 }
 
 #[test]

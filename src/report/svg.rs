@@ -106,7 +106,10 @@ pub fn block_diagram(cfg: &Config) -> String {
             w: 180.0,
             h: 80.0,
             title: "Host interface".into(),
-            lines: vec!["AXI4-Lite slave, 32-bit".into(), "registers, 64-bit counters".into()],
+            lines: vec![
+                "AXI4-Lite slave, 32-bit".into(),
+                format!("registers, {}-bit counters", cfg.controller.counter_bits),
+            ],
             external: false,
             fill: "#e3f2fd",
         },

@@ -205,7 +205,7 @@ struct WriteBurst {
     resp: u64,
 }
 
-/// An AXI4 slave memory over the bytes `[base, base + bytes.len())`.
+/// An AXI4 slave memory over the bytes `[base, base + bytes.len())` (modulo 2^32).
 pub struct AxiMemory {
     /// Address of `bytes[0]`.
     pub base: u32,
@@ -288,10 +288,11 @@ impl AxiMemory {
         })
     }
 
-    /// True when `[addr, addr + len)` lies inside the image.
+    /// True when `[addr, addr + len)` lies inside the image (which may wrap around the
+    /// top of the 32-bit address space: its bytes are at `base + i` modulo 2^32).
     pub fn contains(&self, addr: u32, len: u32) -> bool {
-        let (start, end) = (u64::from(addr), u64::from(addr) + u64::from(len));
-        start >= u64::from(self.base) && end <= u64::from(self.base) + self.bytes.len() as u64
+        let start = u64::from(addr.wrapping_sub(self.base));
+        start + u64::from(len) <= self.bytes.len() as u64
     }
 
     /// The `len` bytes at `addr`.
@@ -300,7 +301,7 @@ impl AxiMemory {
     /// When they are not all inside the image.
     pub fn read(&self, addr: u32, len: u32) -> &[u8] {
         assert!(self.contains(addr, len), "{len} bytes at {addr:#x} are outside the image");
-        let i = (addr - self.base) as usize;
+        let i = addr.wrapping_sub(self.base) as usize;
         &self.bytes[i..i + len as usize]
     }
 
@@ -310,7 +311,7 @@ impl AxiMemory {
     /// When they are not all inside the image.
     pub fn write(&mut self, addr: u32, data: &[u8]) {
         assert!(self.contains(addr, data.len() as u32), "{} bytes at {addr:#x} are outside the image", data.len());
-        let i = (addr - self.base) as usize;
+        let i = addr.wrapping_sub(self.base) as usize;
         self.bytes[i..i + data.len()].copy_from_slice(data);
     }
 

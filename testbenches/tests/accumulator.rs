@@ -4,7 +4,7 @@
 //! with random stalls on both channels, random and edge requantization parameters; the
 //! documented hazards, latencies and throughput; and the two engines cycle by cycle.
 
-use ip_blocks::blocks::accumulator::{self, requant_latency, AccumulatorParams, RAW_LATENCY};
+use ip_blocks::blocks::accumulator::{self, requant_cycles, requant_latency, AccumulatorParams, RAW_LATENCY};
 use ip_blocks::quant::{wrap, Activation, RequantParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,12 +14,20 @@ use testbenches::accumulator::{fill, random_value, run_random, AccBench, ReadReq
 use testbenches::lockstep::run_lockstep;
 
 const CONFIGS: [AccumulatorParams; 4] = [
-    AccumulatorParams { rows: 16, cols: 4, acc_bits: 32, out_bits: 8 },
-    AccumulatorParams { rows: 16, cols: 3, acc_bits: 20, out_bits: 6 },
+    AccumulatorParams { rows: 16, cols: 4, acc_bits: 32, out_bits: 8, requant_dsps: 4 },
+    AccumulatorParams { rows: 16, cols: 3, acc_bits: 20, out_bits: 6, requant_dsps: 4 },
     // Wider than int32 (saturation before the multiply), rows not a power of two.
-    AccumulatorParams { rows: 20, cols: 2, acc_bits: 40, out_bits: 16 },
+    AccumulatorParams { rows: 20, cols: 2, acc_bits: 40, out_bits: 16, requant_dsps: 4 },
     // The corners: one column (no column counters), 64-bit accumulators, 32-bit outputs.
-    AccumulatorParams { rows: 2, cols: 1, acc_bits: 64, out_bits: 32 },
+    AccumulatorParams { rows: 2, cols: 1, acc_bits: 64, out_bits: 32, requant_dsps: 4 },
+];
+
+/// The same shapes with the serial requantizer (one 16x16 product used four times).
+const SERIAL: [AccumulatorParams; 4] = [
+    AccumulatorParams { requant_dsps: 1, ..CONFIGS[0] },
+    AccumulatorParams { requant_dsps: 1, ..CONFIGS[1] },
+    AccumulatorParams { requant_dsps: 1, ..CONFIGS[2] },
+    AccumulatorParams { requant_dsps: 1, ..CONFIGS[3] },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +120,64 @@ fn accumulator_matches_model_on_verilator() {
     }
 }
 
+#[test]
+fn serial_requantizer_matches_model_on_interpreter() {
+    for (i, p) in SERIAL.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Interp), p, 500 + i as u64, 300);
+    }
+}
+
+#[test]
+fn serial_requantizer_matches_model_on_verilator() {
+    for (i, p) in SERIAL.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Verilator), p, 600 + i as u64, 300);
+    }
+}
+
+/// Products at the corners of the serial requantizer's arithmetic, both forms: ties of
+/// SRDHM (x * 2^30 for odd x) and of the rounding shift, `i32::MIN` times `i32::MIN`
+/// (SRDHM's overflow), and products just around zero, for every sign combination.
+fn directed_corners(p: AccumulatorParams, engine: Engine) {
+    let mut sim = simulator(p, engine);
+    let mut bench = AccBench::new(&mut *sim, p);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let ok = |r: Result<(), Box<testbenches::accumulator::Failure>>| r.unwrap_or_else(|e| panic!("{p:?}: {e}"));
+    let (min, max) = (i64::from(i32::MIN), i64::from(i32::MAX));
+    let values = [1, -1, 3, -3, 5, -5, 0, 2, -2, min, max, min + 1, 1 << 16, -(1 << 16), (1 << 15) - 1, -(1 << 15)];
+    let rows: Vec<Vec<i64>> = values
+        .chunks(p.cols as usize)
+        .map(|c| {
+            let mut row: Vec<i64> = c.iter().map(|v| wrap(*v, p.acc_bits)).collect();
+            row.resize(p.cols as usize, 0);
+            row
+        })
+        .collect();
+    for (addr, row) in rows.iter().enumerate() {
+        ok(bench.cycle(Some(&WriteBeat { addr: addr as u32, accumulate: false, data: row.clone() }), false, true));
+    }
+    let multipliers = [i32::MIN, i32::MIN + 1, -(1 << 30), -3, -1, 0, 1, 3, 1 << 30, i32::MAX];
+    for multiplier in multipliers {
+        for shift in [0, 1, 2, 15, 31] {
+            let requant = RequantParams { multiplier, shift, activation: Activation::None, relu6_max: 0 };
+            bench.set_readout(Readout { requant, bias: vec![0; p.cols as usize] });
+            for addr in 0..rows.len() as u32 {
+                bench.queue_read(ReadReq { addr, raw: false });
+            }
+            ok(bench.drain(&mut rng, 1.0, 0.8, 4000));
+        }
+    }
+    assert_eq!(bench.stats.q_beats, (multipliers.len() * 5 * rows.len()) as u64);
+}
+
+#[test]
+fn requantizer_corners_match_model_on_interpreter() {
+    // int8 out, and 32-bit out with 64-bit accumulators (every bit of the result seen).
+    let wide = AccumulatorParams { rows: 16, ..CONFIGS[3] };
+    for p in [CONFIGS[0], wide, SERIAL[0], AccumulatorParams { requant_dsps: 1, ..wide }] {
+        directed_corners(p, Engine::Interp);
+    }
+}
+
 /// Back-to-back accumulates to one row, a read right behind them (stalled while the
 /// last write is in flight), and a read in the same cycle as a write to its row (which
 /// returns the old contents).
@@ -160,9 +226,9 @@ fn same_row_back_to_back_accumulates_and_reads_on_verilator() {
 }
 
 /// Raw rows leave one per cycle, `RAW_LATENCY` after their read; requantized rows one
-/// every `cols` cycles, the first `requant_latency` after its read.
+/// every `requant_cycles * cols` cycles, the first `requant_latency` after its read.
 fn throughput_and_latency(engine: Engine) {
-    for p in CONFIGS {
+    for p in CONFIGS.into_iter().chain(SERIAL) {
         let mut sim = simulator(p, engine);
         let mut bench = AccBench::new(&mut *sim, p);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -176,7 +242,8 @@ fn throughput_and_latency(engine: Engine) {
             bench.drain(&mut rng, 1.0, 1.0, 500).unwrap_or_else(|e| panic!("{e}"));
             let lat = &bench.latencies[first..];
             let cycles = &bench.beat_cycles[first..];
-            let (want_lat, gap) = if raw { (RAW_LATENCY, 1) } else { (requant_latency(&p), p.cols) };
+            let (want_lat, gap) =
+                if raw { (RAW_LATENCY, 1) } else { (requant_latency(&p), requant_cycles(&p) * p.cols) };
             assert_eq!(lat[0].1, u64::from(want_lat), "{engine:?} {p:?} raw={raw}: first beat latency");
             let gaps: Vec<u64> = cycles.windows(2).map(|w| w[1] - w[0]).collect();
             assert!(gaps.iter().all(|g| *g == u64::from(gap)), "{engine:?} {p:?} raw={raw}: beat gaps {gaps:?}");
@@ -196,7 +263,7 @@ fn readout_throughput_and_latency_on_verilator() {
 
 #[test]
 fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
-    for (i, p) in CONFIGS.into_iter().enumerate() {
+    for (i, p) in CONFIGS.into_iter().chain([SERIAL[0], SERIAL[2]]).enumerate() {
         let mut a = simulator(p, Engine::Interp);
         let mut b = simulator(p, Engine::Verilator);
         run_lockstep(&mut *a, &mut *b, ("interpreter", "verilator"), 3000, 40 + i as u64)
@@ -207,9 +274,18 @@ fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
 #[test]
 fn bad_parameters_name_the_parameter_and_range() {
     let mut d = Design::new();
-    let bad = AccumulatorParams { rows: 1, cols: 0, acc_bits: 65, out_bits: 40 };
+    let bad = AccumulatorParams { rows: 1, cols: 0, acc_bits: 65, out_bits: 40, requant_dsps: 2 };
     let e = accumulator::build(&mut d, "sc", bad).unwrap_err().to_string();
-    for want in ["`rows`", "1 is out of range: 2 to 65536", "`cols`", "`acc_bits`", "65", "`out_bits`", "2 to 32"] {
+    for want in [
+        "`rows`",
+        "1 is out of range: 2 to 65536",
+        "`cols`",
+        "`acc_bits`",
+        "65",
+        "`out_bits`",
+        "2 to 32",
+        "`requant_dsps`",
+    ] {
         assert!(e.contains(want), "missing {want:?} in:\n{e}");
     }
     assert!(e.contains("sc_accumulator"), "{e}");

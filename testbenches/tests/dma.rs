@@ -29,6 +29,7 @@ fn geometry(data_bits: u32, outstanding: u32, rows: u32, cols: u32, input_bits: 
         acc_rows: 64,
         dma_data_bits: data_bits,
         dma_outstanding: outstanding,
+        counter_bits: 64,
     }
 }
 
@@ -51,6 +52,23 @@ fn w128() -> Geometry {
 /// 256-bit bus, R = 8: a row is smaller than a beat; one burst in flight.
 fn w256() -> Geometry {
     geometry(256, 1, 2, 2, 8, 32)
+}
+
+/// The compact engines (`dma_outstanding` = 1): 32-bit bus, R = 16 (the iCE40's 4x4
+/// int32 accumulator row).
+fn c32() -> Geometry {
+    geometry(32, 1, 4, 4, 8, 32)
+}
+
+/// The compact engines on a 64-bit bus, R = 32.
+fn c64() -> Geometry {
+    geometry(64, 1, 4, 8, 8, 32)
+}
+
+/// The compact engines on a 128-bit bus, R = 24: rows that are not a whole number of
+/// beats.
+fn c128() -> Geometry {
+    geometry(128, 1, 5, 3, 12, 40)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -261,18 +279,31 @@ struct Bench {
     st_times: Vec<(u64, Option<u64>)>,
 }
 
+/// Where main memory's image starts, unless a test moves it.
 const BASE: u32 = 0x4321_0000;
 const IMAGE: u32 = 0x1_0000;
 /// Loads read the lower half of the image, stores write the upper half.
 const LOAD_REGION: (u32, u32) = (BASE, BASE + IMAGE / 2);
 const STORE_REGION: (u32, u32) = (BASE + IMAGE / 2, BASE + IMAGE);
 
+/// The load and store regions of an image at `base` (modulo 2^32).
+fn regions(base: u32) -> [(u32, u32); 2] {
+    let half = base.wrapping_add(IMAGE / 2);
+    [(base, half), (half, base.wrapping_add(IMAGE))]
+}
+
 impl Bench {
     fn new(g: &Geometry, engine: Engine, axi: AxiConfig, knobs: Knobs, seed: u64) -> Bench {
+        Bench::new_at(g, engine, axi, knobs, seed, BASE)
+    }
+
+    /// A bench whose image starts at `base` (it may wrap around the top of the address
+    /// space).
+    fn new_at(g: &Geometry, engine: Engine, axi: AxiConfig, knobs: Knobs, seed: u64, base: u32) -> Bench {
         let mut sim = simulator(g, engine);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let image: Vec<u8> = (0..IMAGE).map(|_| rng.gen()).collect();
-        let mem = AxiMemory::new(&*sim, "m_axi_", BASE, image.clone(), axi).unwrap_or_else(|e| panic!("{e}"));
+        let mem = AxiMemory::new(&*sim, "m_axi_", base, image.clone(), axi).unwrap_or_else(|e| panic!("{e}"));
         let p = Ports::new(&*sim);
         for port in [p.ld_valid, p.st_valid, p.lw_ready, p.lr_ready, p.lrd_valid] {
             sim.poke(port, &Bits::from_u64(0, 1)).expect("an input");
@@ -388,7 +419,7 @@ impl Bench {
             let row = c.row + r;
             self.lr_expected.push_back((index, row, c.acc, c.flag));
             let data = local_row(self.salt, c.acc, c.flag, row, r_bytes);
-            let at = (addr - BASE) as usize;
+            let at = addr.wrapping_sub(self.mem.base) as usize;
             self.expected[at..at + c.bytes as usize].copy_from_slice(&data[..c.bytes as usize]);
             self.writer[at..at + c.bytes as usize].fill(Some((index, r)));
             let (bursts, beats) = row_traffic(addr, c.bytes, b);
@@ -411,15 +442,16 @@ impl Bench {
         let lr_ready = self.rng.gen_bool(self.knobs.lr_ready);
         self.set(self.p.lw_ready, lw_ready.into());
         self.set(self.p.lr_ready, lr_ready.into());
-        // The responder sends only when lrd_ready_o allows it.
-        let lrd_ready = self.get(self.p.lrd_ready) == 1;
-        let send = lrd_ready && self.lrd_queue.front().is_some_and(|(due, _)| *due <= now);
-        self.set(self.p.lrd_valid, send.into());
-        let lrd_data = match self.lrd_queue.front().filter(|_| send) {
+        // The responder offers the oldest due response and holds it until lrd_ready_o
+        // takes it (as the controller does).
+        let offer = self.lrd_queue.front().is_some_and(|(due, _)| *due <= now);
+        self.set(self.p.lrd_valid, offer.into());
+        let lrd_data = match self.lrd_queue.front().filter(|_| offer) {
             Some((_, data)) => bytes_to_bits(data, 8 * self.s.row_bytes),
             None => Bits::zero(8 * self.s.row_bytes),
         };
         self.sim.poke(self.p.lrd_data, &lrd_data).expect("an input");
+        let send = offer && self.get(self.p.lrd_ready) == 1;
 
         // Completion pulses, then idle_o.
         if self.get(self.p.ld_done) == 1 {
@@ -606,7 +638,7 @@ impl Bench {
         }
         if self.check_image {
             if let Some(i) = (0..self.expected.len()).find(|i| self.expected[*i] != self.mem.bytes[*i]) {
-                let addr = BASE + i as u32;
+                let addr = self.mem.base.wrapping_add(i as u32);
                 let source = match self.writer[i] {
                     Some((store, row)) => format!("row {row} of store {store}"),
                     None => "the initial image: no store writes it".into(),
@@ -657,7 +689,7 @@ fn random_cmd(rng: &mut ChaCha8Rng, s: &DmaSizes, region: (u32, u32)) -> Cmd {
         _ => rng.gen_range(0..1500),
     };
     let step = if rng.gen_bool(0.15) { -magnitude } else { magnitude };
-    let len = i64::from(region.1 - region.0);
+    let len = i64::from(region.1.wrapping_sub(region.0));
     let mut rows = rng.gen_range(1..=20u32);
     if step != 0 {
         rows = rows.min(((len - i64::from(bytes)) / step.abs() + 1) as u32);
@@ -675,7 +707,7 @@ fn random_cmd(rng: &mut ChaCha8Rng, s: &DmaSizes, region: (u32, u32)) -> Cmd {
     let first = if step < 0 { lowest + span - i64::from(bytes) } else { lowest };
     let local_rows = 1u32 << s.local_row_bits;
     Cmd {
-        dram: region.0 + first as u32,
+        dram: region.0.wrapping_add(first as u32),
         stride: step as i32 as u32,
         rows,
         bytes,
@@ -687,14 +719,27 @@ fn random_cmd(rng: &mut ChaCha8Rng, s: &DmaSizes, region: (u32, u32)) -> Cmd {
 
 /// `commands` random loads and as many random stores, concurrently, every byte checked.
 fn random_traffic(g: &Geometry, engine: Engine, seed: u64, commands: usize) -> testbenches::axi::AxiStats {
+    random_traffic_at(g, engine, seed, commands, BASE).0
+}
+
+/// [`random_traffic`] with main memory's image at `base`; also the number of rows that
+/// wrapped past the top of the address space.
+fn random_traffic_at(
+    g: &Geometry,
+    engine: Engine,
+    seed: u64,
+    commands: usize,
+    base: u32,
+) -> (testbenches::axi::AxiStats, usize) {
     let axi = AxiConfig::random(seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(31));
     let knobs = Knobs::random(&mut rng);
-    let mut bench = Bench::new(g, engine, axi.clone(), knobs, seed);
+    let mut bench = Bench::new_at(g, engine, axi.clone(), knobs, seed, base);
     let s = bench.s;
+    let [load_region, store_region] = regions(base);
     for _ in 0..commands {
-        bench.loads.push_back(random_cmd(&mut rng, &s, LOAD_REGION));
-        bench.stores.push_back(random_cmd(&mut rng, &s, STORE_REGION));
+        bench.loads.push_back(random_cmd(&mut rng, &s, load_region));
+        bench.stores.push_back(random_cmd(&mut rng, &s, store_region));
     }
     let commands_given = (bench.loads.clone(), bench.stores.clone());
     bench.finish(200_000).unwrap_or_else(|e| {
@@ -709,7 +754,13 @@ fn random_traffic(g: &Geometry, engine: Engine, seed: u64, commands: usize) -> t
         .chain(&commands_given.1)
         .any(|c| (0..c.rows).any(|r| row_traffic(c.addr(r), c.bytes, s.beat_bytes).0 == 2));
     assert!(crossing, "seed {seed}: no row crossed a 4 KB boundary");
-    bench.mem.stats
+    let wrapped = commands_given
+        .0
+        .iter()
+        .chain(&commands_given.1)
+        .map(|c| (0..c.rows).filter(|r| u64::from(c.addr(*r)) + u64::from(c.bytes) > 1 << 32).count())
+        .sum();
+    (bench.mem.stats, wrapped)
 }
 
 fn random_traffic_all(engine: Engine) {
@@ -726,6 +777,53 @@ fn random_traffic_all(engine: Engine) {
         }
     }
     assert!(ar_waits > 0 && w_waits > 0 && r_waits > 0, "too little backpressure: {ar_waits} {w_waits} {r_waits}");
+}
+
+/// The compact engines (`dma_outstanding` = 1) on random traffic: 32-, 64- and 128-bit
+/// buses (the 256-bit one, also compact, is in [`random_traffic_all`]).
+fn compact_random_traffic(engine: Engine) {
+    let configs = match engine {
+        Engine::Interp => vec![(c32(), 100), (c64(), 120), (c128(), 140)],
+        Engine::Verilator => vec![(c32(), 160), (c128(), 180)],
+    };
+    let seeds = if engine == Engine::Interp { 8 } else { 4 };
+    let (mut ar_waits, mut w_waits, mut r_waits) = (0, 0, 0);
+    for (g, seed0) in configs {
+        assert!(DmaSizes::of(&g).compact());
+        for seed in seed0..seed0 + seeds {
+            let st = random_traffic(&g, engine, seed, 40);
+            (ar_waits, w_waits, r_waits) = (ar_waits + st.ar_waits, w_waits + st.w_waits, r_waits + st.r_waits);
+        }
+    }
+    assert!(ar_waits > 0 && w_waits > 0 && r_waits > 0, "too little backpressure: {ar_waits} {w_waits} {r_waits}");
+}
+
+#[test]
+fn compact_loads_and_stores_match_the_reference_on_interpreter() {
+    compact_random_traffic(Engine::Interp);
+}
+
+#[test]
+fn compact_loads_and_stores_match_the_reference_on_verilator() {
+    compact_random_traffic(Engine::Verilator);
+}
+
+/// Addresses wrap at 2^32: with the image across the top of the address space (the load
+/// region in one run, the store region in the other), random commands whose rows run
+/// from 0xffff_fxxx into page 0 (a 4 KB crossing whose second burst starts at address
+/// 0), for both engine forms.
+#[test]
+fn rows_wrapping_past_the_top_of_the_address_space_match_the_reference() {
+    for (g, seed0) in [(w32(), 200), (c32(), 220)] {
+        let s = DmaSizes::of(&g);
+        let mut wrapped = 0;
+        for (i, base) in [0xffff_c000u32, 0xffff_4000].into_iter().enumerate() {
+            for seed in seed0 + 4 * i as u64..seed0 + 4 * i as u64 + 4 {
+                wrapped += random_traffic_at(&g, Engine::Interp, seed, 40, base).1;
+            }
+        }
+        assert!(wrapped > 0, "compact {}: no row wrapped past 2^32", s.compact());
+    }
 }
 
 #[test]
@@ -779,6 +877,58 @@ fn rows_stream(engine: Engine) {
     }
 }
 
+/// The compact engines' pace when nothing pushes back (memory latency 10, local read
+/// latency 1), within 3 cycles: a load burst takes the read latency plus its beats (the
+/// next burst is offered in the cycle after the last beat of the one before), a store
+/// row one cycle per byte plus one (its local read), and one more for a second burst.
+/// Same shapes as [`rows_stream`].
+fn compact_rows_pace(engine: Engine) {
+    let g = c64();
+    let latency = 10;
+    let s = DmaSizes::of(&g);
+    let (b, r) = (s.beat_bytes, s.row_bytes);
+    let single = Cmd { dram: 4096 - 256, stride: b, rows: 64, bytes: b, acc: true, flag: false, row: 0 };
+    let misaligned = Cmd { dram: 4096 - 253, stride: r + 8, rows: 16, bytes: r, acc: false, flag: true, row: 3 };
+    for shape in [single, misaligned] {
+        let traffic: Vec<(u64, u64)> = (0..shape.rows).map(|i| row_traffic(shape.addr(i), shape.bytes, b)).collect();
+        let beats: u64 = traffic.iter().map(|t| t.1).sum();
+        let bursts: u64 = traffic.iter().map(|t| t.0).sum();
+        for (loads, stores) in [(true, false), (false, true), (true, true)] {
+            let mut bench = Bench::new(&g, engine, AxiConfig::ideal(latency), CALM, 5);
+            if loads {
+                bench.loads.push_back(Cmd { dram: LOAD_REGION.0 + shape.dram, ..shape });
+            }
+            if stores {
+                bench.stores.push_back(Cmd { dram: STORE_REGION.0 + shape.dram, ..shape });
+            }
+            bench.finish(4000).unwrap_or_else(|e| panic!("{engine:?}: {e}"));
+            let took = |t: &[(u64, Option<u64>)]| t[0].1.expect("done") - t[0].0;
+            let what =
+                format!("{engine:?}, {shape:?} ({beats} beats, {bursts} bursts), loads {loads}, stores {stores}");
+            if loads {
+                let cycles = took(&bench.ld_times);
+                let pace = bursts * u64::from(latency) + beats;
+                assert!(cycles <= pace + 3, "{what}: the load took {cycles} cycles, expected {pace} + 3");
+            }
+            if stores {
+                let cycles = took(&bench.st_times);
+                let pace = u64::from(shape.rows * shape.bytes) + bursts + u64::from(latency);
+                assert!(cycles <= pace + 3, "{what}: the store took {cycles} cycles, expected {pace} + 3");
+            }
+        }
+    }
+}
+
+#[test]
+fn compact_rows_keep_their_pace_on_interpreter() {
+    compact_rows_pace(Engine::Interp);
+}
+
+#[test]
+fn compact_rows_keep_their_pace_on_verilator() {
+    compact_rows_pace(Engine::Verilator);
+}
+
 #[test]
 fn rows_stream_back_to_back_on_interpreter() {
     rows_stream(Engine::Interp);
@@ -818,7 +968,7 @@ fn response_errors_are_sticky_until_reset_on_verilator() {
 
 #[test]
 fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
-    for (i, g) in [w32(), w128()].iter().enumerate() {
+    for (i, g) in [w32(), w128(), c32()].iter().enumerate() {
         let mut a = simulator(g, Engine::Interp);
         let mut b = simulator(g, Engine::Verilator);
         run_lockstep(&mut *a, &mut *b, ("interpreter", "verilator"), 4000, 70 + i as u64)

@@ -58,6 +58,24 @@ fn lean(cfg: Config, depth: u32) -> Config {
     c
 }
 
+/// The smallest iCE40 build: a 4x4 array with a 32-bit DMA and one read burst in flight,
+/// so the DMA is built with its compact engines.
+fn compact() -> Config {
+    let text = "name = \"compact\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 4\n\
+                [scratchpad]\nbanks = 2\nrows_per_bank = 256\n[accumulator]\nrows = 64\n\
+                [dma]\ndata_bits = 32\noutstanding = 1\n[controller]\nqueue_depth = 2\n";
+    Config::from_toml(text, "compact").expect("valid")
+}
+
+/// The iCEBreaker's lean datapath: the serial requantizer (`requant_dsps = 1`, one
+/// SB_MAC16) and 13 DSP PE multipliers: six pairs, one alone, three soft.
+fn serial_requant() -> Config {
+    let text = "name = \"serial\"\n[array]\nrows = 4\ncols = 4\ndsp_multipliers = 13\n\
+                [scratchpad]\nbanks = 2\nrows_per_bank = 64\n[accumulator]\nrows = 64\nrequant_dsps = 1\n\
+                [dma]\ndata_bits = 32\n[controller]\nqueue_depth = 2\n";
+    Config::from_toml(text, "serial").expect("valid")
+}
+
 /// The power-up states every Verilator co-simulation runs from: all zeros, then three
 /// random states of every register and memory (`--x-initial unique`, `--x-assign unique`).
 const POWER_UPS: [Option<u64>; 4] = [None, Some(1), Some(2), Some(3)];
@@ -117,7 +135,9 @@ fn every_instruction_alone_matches_the_model() {
 
 #[test]
 fn mixed_random_programs_match_the_model() {
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(odd(), 2)] {
+    for cfg in
+        [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(odd(), 2), serial_requant()]
+    {
         for seed in 0..4 {
             let p = random_program(&cfg, seed, 80, &programs::ALL);
             let mem = random_memory(seed);
@@ -153,11 +173,27 @@ fn tiled_matmuls_of_awkward_shapes() {
         (1, 1, 1, Activation::None),
         (33, 17, 20, Activation::Relu),
     ];
-    for cfg in [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(wide(), 2)] {
+    for cfg in
+        [preset("ice40"), preset("ecp5"), odd(), wide(), lean(preset("ice40"), 1), lean(wide(), 2), serial_requant()]
+    {
         for (i, (m, k, n, act)) in shapes.iter().enumerate() {
             matmul(&cfg, *m, *k, *n, *act, i as u64, &CosimOptions::default());
         }
     }
+}
+
+#[test]
+fn the_serial_requantizer_on_both_dataflows_and_every_engine() {
+    // Both dataflows and 64-bit DMA (odd), the serial requantizer, on Verilator and on the
+    // IR interpreter.
+    let mut cfg = odd();
+    cfg.name = "odd_serial".into();
+    cfg.accumulator.requant_dsps = 1;
+    let p = random_program(&cfg, 31, 60, &programs::ALL);
+    check(&cfg, "random program", &words(&p), &random_memory(31), &CosimOptions::default());
+    matmul(&cfg, 17, 33, 9, Activation::Relu, 5, &CosimOptions::default());
+    let interp = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    matmul(&cfg, 5, 7, 3, Activation::Relu6, 6, &interp);
 }
 
 #[test]
@@ -234,6 +270,47 @@ fn random_power_up_state_gives_identical_results() {
             matmul(&cfg, 17, 33, 9, Activation::Relu, 2, &opts);
         }
     }
+}
+
+/// The compact DMA engines in the whole machine: random programs of every instruction
+/// kind and tiled matmuls, under ideal and random main-memory timing, faults that must
+/// write nothing, and the interpreter.
+#[test]
+fn the_compact_dma_configuration_matches_the_model() {
+    let cfg = compact();
+    assert!(ip_blocks::blocks::dma::DmaSizes::of(&cfg.geometry()).compact());
+    for seed in 0..3 {
+        let p = random_program(&cfg, 60 + seed, 80, &programs::ALL);
+        let mem = random_memory(60 + seed);
+        check(&cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
+        check(&cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
+    }
+    for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
+        matmul(&cfg, m, k, n, act, i as u64, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(10 + i as u64), ..CosimOptions::default() };
+        matmul(&cfg, m, k, n, act, i as u64, &opts);
+    }
+    let p = random_program(&cfg, 70, 30, &programs::ALL);
+    let inner = random_memory(70);
+    let pad = 0x40u32;
+    let mut bytes = vec![0xa5u8; pad as usize];
+    bytes.extend_from_slice(&inner.bytes);
+    bytes.extend(std::iter::repeat_n(0xa5u8, pad as usize));
+    let mem = Memory { base: inner.base - pad, bytes };
+    let window = Window { base: inner.base, limit: inner.base + inner.bytes.len() as u32 - 1 };
+    for fault in [Fault::WindowStore, Fault::WindowLoad] {
+        let prog = with_fault(&cfg, &p, 15, fault, (window.base, window.limit));
+        let opts = CosimOptions { window: Some(window), ..CosimOptions::default() };
+        let r = check(&cfg, &format!("{fault:?}"), &prog, &mem, &opts);
+        assert_eq!(r.rtl_error.map(|e| e.1), Some(ErrorCode::DmaWindow.code()), "{fault:?}");
+        let n = r.memory.bytes.len();
+        let outside = r.memory.bytes[..pad as usize].iter().chain(&r.memory.bytes[n - pad as usize..]);
+        assert!(outside.into_iter().all(|b| *b == 0xa5), "{fault:?}: a byte outside the window changed");
+    }
+    let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    let p = random_program(&cfg, 71, 25, &programs::ALL);
+    check(&cfg, "random program on the interpreter", &words(&p), &random_memory(71), &opts);
 }
 
 #[test]
@@ -456,5 +533,141 @@ fn window_check_is_exact_at_the_32_bit_edge() {
             Instr::Mvin { dram: base, local: LocalAddr::accumulator(0), rows: 5, cols: 4 },
         ];
         edge_cases(&cfg, &mem, &[("accumulator rows, product 2^32", acc_case, window(1))]);
+    }
+}
+
+/// The iCE40 preset with 32-bit performance counters.
+fn ice40_c32() -> Config {
+    let mut cfg = preset("ice40");
+    cfg.name = "ice40_c32".into();
+    cfg.controller.counter_bits = 32;
+    cfg
+}
+
+#[test]
+fn counters_of_32_bits_read_as_the_64_bit_ones_and_match_the_model() {
+    // A 64^3 matmul: every counter well inside 32 bits, so both widths read the same.
+    let opts = CosimOptions::default();
+    let wide = matmul(&preset("ice40"), 64, 64, 64, Activation::Relu, 6, &opts);
+    let narrow = matmul(&ice40_c32(), 64, 64, 64, Activation::Relu, 6, &opts);
+    assert_eq!((narrow.cycles, narrow.counters), (wide.cycles, wide.counters), "32-bit counters read as 64-bit ones");
+    assert_eq!(narrow.counters.macs, 64 * 64 * 64, "MACS");
+    assert_eq!(narrow.counters.macs, narrow.macs, "MACS is the model's count");
+    assert!(narrow.counters.cycles > 0 && narrow.counters.cycles < 1 << 32);
+    let cfg = ice40_c32();
+    for seed in 0..2 {
+        let p = random_program(&cfg, 30 + seed, 60, &programs::ALL);
+        let r = check(&cfg, &format!("random program, seed {seed}"), &words(&p), &random_memory(seed), &opts);
+        assert_eq!(r.counters.macs, r.macs, "MACS, random program {seed}");
+    }
+}
+
+/// The counters after running `program` on the IR interpreter, with the controller's
+/// counter registers set to `start` (register name, value) right after reset; read
+/// through the host interface.
+fn counters_after(cfg: &Config, program: &[[u32; 4]], mem: &Memory, start: &[(&str, u64)]) -> cosim::Counters {
+    use rtl_gen::sim::{Interp, Simulator};
+    use testbenches::axi::AxiMemory;
+    use testbenches::axil::{AxilDriver, AxilOptions};
+    let gen = ip_blocks::generate(cfg).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&gen.design, gen.top).expect("interpreter");
+    let timing = AxiConfig::ideal(cosim::DEFAULT_LATENCY);
+    let mut axi = AxiMemory::new(&sim, "m_axi_", mem.base, mem.bytes.clone(), timing).expect("AXI4 ports");
+    let mut host = AxilDriver::new(&sim, AxilOptions::default()).expect("AXI4-Lite ports");
+    sim.reset(4);
+    for (reg, v) in start {
+        let value = rtl_gen::Bits::from_u64(*v, cfg.controller.counter_bits);
+        assert!(sim.poke_path(&format!("controller.{reg}_q"), &value), "{}: no register {reg}", cfg.name);
+    }
+    let map = ip_blocks::regmap::regmap(&cfg.geometry(), cfg.array.dataflow);
+    let reg = |n: &str| map.by_name(n).unwrap_or_else(|| panic!("no register {n}")).offset;
+    host.write(reg("WINDOW_BASE"), mem.base, 0xf);
+    host.write(reg("WINDOW_LIMIT"), mem.base + mem.bytes.len() as u32 - 1, 0xf);
+    for w in program {
+        for (k, word) in w.iter().enumerate() {
+            host.write(reg(&format!("CMD{k}")), *word, 0xf);
+        }
+    }
+    let cycle = |sim: &mut Interp, axi: &mut AxiMemory, host: &mut AxilDriver| {
+        axi.drive(sim);
+        host.drive(sim);
+        axi.sample(sim).unwrap_or_else(|e| panic!("AXI4: {e}"));
+        host.sample(sim).unwrap_or_else(|e| panic!("AXI4-Lite: {e}"));
+        sim.step();
+    };
+    for _ in 0..200_000 {
+        cycle(&mut sim, &mut axi, &mut host);
+        if host.idle() && sim.get("idle_o") == 1 {
+            break;
+        }
+    }
+    assert!(host.idle() && sim.get("idle_o") == 1, "{}: the program did not finish", cfg.name);
+    assert_eq!(sim.get("error_o"), 0, "{}: the program failed", cfg.name);
+    let tickets: Vec<_> = cosim::Counters::registers().map(|n| host.read(reg(n))).collect();
+    while !host.idle() {
+        cycle(&mut sim, &mut axi, &mut host);
+    }
+    let mut values = tickets.iter().map(|t| host.read_data(*t).expect("read").0);
+    cosim::Counters::read_with(|_| values.next().ok_or(())).expect("every counter register read")
+}
+
+#[test]
+fn counters_of_32_bits_wrap_at_2_to_the_32() {
+    let spec = MatmulSpec {
+        m: 9,
+        k: 7,
+        n: 5,
+        bias: true,
+        requant: RequantParams { multiplier: 1 << 30, shift: 7, activation: Activation::Relu, relu6_max: 40 },
+    };
+    let near = |i: u64| (1u64 << 32) - 3 - i;
+    // ice40: 16 MACs per cycle, MACS is ENGINE_BUSY shifted; odd: 15, MACS counts itself.
+    for (base, macs_reg) in [(preset("ice40"), false), (odd(), true)] {
+        let t = tile_matmul(&base, &spec, 0x100).unwrap_or_else(|e| panic!("{e}"));
+        let (a, b, bias) = random_matmul(&spec, &base, 8);
+        let mem = t.memory(&a, &b, &bias);
+        let per_cycle = base.geometry().macs_per_cycle();
+        let mut start = vec![
+            ("perf_cycles", near(0)),
+            ("perf_engine_busy", near(1)),
+            ("perf_dma_bytes", near(2)),
+            ("perf_dma_stall", near(3)),
+            ("perf_dep_stall", near(4)),
+        ];
+        if macs_reg {
+            start.push(("perf_macs", near(5)));
+        }
+        let at = |name: &str| start.iter().find(|(n, _)| *n == name).map_or(0, |(_, v)| *v);
+        let from = cosim::Counters {
+            cycles: at("perf_cycles"),
+            engine_busy: at("perf_engine_busy"),
+            macs: if macs_reg { at("perf_macs") } else { at("perf_engine_busy") * per_cycle },
+            dma_bytes: at("perf_dma_bytes"),
+            dma_stall: at("perf_dma_stall"),
+            dep_stall: at("perf_dep_stall"),
+        };
+        for bits in [32, 64] {
+            let mut cfg = base.clone();
+            cfg.controller.counter_bits = bits;
+            let ran = counters_after(&cfg, &t.words(), &mem, &[]);
+            let got = counters_after(&cfg, &t.words(), &mem, &start);
+            assert!(ran.cycles > 3 && ran.engine_busy > 2 && ran.dma_bytes > 1, "{}: {ran:?}", cfg.name);
+            assert_eq!(ran.macs, ran.engine_busy * per_cycle, "{}: MACS from zero", cfg.name);
+            let keep = |v: u64| if bits == 32 { v & 0xFFFF_FFFF } else { v };
+            let want = cosim::Counters {
+                cycles: keep(from.cycles + ran.cycles),
+                engine_busy: keep(from.engine_busy + ran.engine_busy),
+                macs: keep(from.macs + ran.macs),
+                dma_bytes: keep(from.dma_bytes + ran.dma_bytes),
+                dma_stall: keep(from.dma_stall + ran.dma_stall),
+                dep_stall: keep(from.dep_stall + ran.dep_stall),
+            };
+            assert_eq!(got, want, "{} with {bits}-bit counters, from just below 2^32", cfg.name);
+            if bits == 32 {
+                assert!(got.cycles < ran.cycles && got.dma_bytes < ran.dma_bytes, "{}: wrapped", cfg.name);
+            } else {
+                assert!(got.cycles >> 32 == 1 && got.dma_bytes >> 32 == 1, "{}: carried into the high word", cfg.name);
+            }
+        }
     }
 }

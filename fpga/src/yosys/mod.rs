@@ -169,10 +169,11 @@ pub fn synthesize(files: &[(String, String)], top: &str, family: Family, dsp: bo
     }
 }
 
-/// Synthesize module `top` of `design` (emitted with `rtl_gen`'s Verilog emitter, the
-/// module and everything under it) for `family`, as [`synthesize`] does.
+/// Synthesize module `top` of `design` (the module and everything under it, emitted as the
+/// flow does for `family`: [`crate::flow::rtl::emit`]) for `family`, as [`synthesize`]
+/// does.
 pub fn synthesize_module(design: &Design, top: ModuleId, family: Family, dsp: bool) -> Result<SynthReport, FlowError> {
-    let files = rtl_gen::emit::verilog::emit(design, top).sources();
+    let files = crate::flow::rtl::emit(design, top, family).sources();
     synthesize(&files, &design.module(top).name, family, dsp)
 }
 

@@ -43,19 +43,33 @@
 //!   one row per cycle. The row stays in the block RAM's read register until taken.
 //! - Requantized beats: a serial requantizer takes one column per cycle through
 //!   [`REQUANT_STAGES`] pipeline registers (column select, bias add and int32
-//!   saturation, the 32x32 product, SRDHM rounding, the rounding shift) and an output
-//!   register per column (activation and saturation). One row every `cols` cycles;
-//!   the beat appears [`requant_latency`] = `cols + 6` edges after its read was
-//!   accepted. A raw beat queued behind a requantized row waits for that row to leave.
-//!   `out_ready_i` low freezes the requantizer pipeline.
+//!   saturation, the product, SRDHM rounding, the rounding shift) and an output register
+//!   per column (saturation and activation). One row every `cols` cycles; the beat
+//!   appears [`requant_latency`] = `cols + 6` edges after its read was accepted. With
+//!   `requant_dsps` = 1 the product is computed over four cycles from 16x16 partial
+//!   products (see `serial_product`): one column every 4 cycles, one row every
+//!   `4 * cols`, the beat `4 * cols + 6` edges after its read ([`requant_cycles`]). A raw
+//!   beat queued behind a requantized row waits for that row to leave. `out_ready_i` low
+//!   freezes the requantizer pipeline.
 //!
-//! Resources: one signed 32x32 product (a DSP multiply: 4 SB_MAC16 on iCE40, 4
-//! MULT18X18D on ECP5), one memory of `rows` x `cols * acc_bits` bits with one write
-//! and two synchronous read ports (read-modify-write and read-out). iCE40 block RAM has
-//! one read port, so Yosys duplicates the memory there: twice the EBRs of the contents.
-//! Measured with Yosys 0.70 on 256 rows x 4 int32 columns, int8 out: `synth_ice40 -dsp`
-//! gives 4 SB_MAC16, 16 SB_RAM40_4K, 944 SB_LUT4, 481 flip-flops; `synth_ecp5` gives 4
-//! MULT18X18D, 8 DP16KD, 1260 LUT4. Addresses must be below `rows`.
+//! The arithmetic is rearranged for area, bit-exact all the same: SRDHM is not saturated
+//! (its one overflow, `i32::MIN * i32::MIN`, gives 2^31, which every activation and the
+//! final saturation treat as `i32::MAX`); the rounding shift is `(u + 1) >>> 1` with `u =
+//! (2w + 1) >>> shift`, where `w` is SRDHM minus one when it is negative and the shift is
+//! not 0, so that ties go away from zero without a nudge adder; the shifter keeps only
+//! `out_bits + 2` bits and a flag saying whether the rest were sign copies
+//! (`narrow_shift`); and saturation to `out_bits` comes before the activation, which
+//! then compares `out_bits` wide (saturation commutes with ReLU and ReLU6).
+//!
+//! Resources: one signed 32x32 product (`requant_dsps` = 4: 4 SB_MAC16 on iCE40, 4
+//! MULT18X18D on ECP5) or one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
+//! MULT18X18D), and one memory of `rows` x `cols * acc_bits` bits with one write and two
+//! synchronous read ports (read-modify-write and read-out). iCE40 block RAM has one read
+//! port, so Yosys duplicates the memory there: twice the EBRs of the contents. Measured
+//! with Yosys 0.70 (`synth_ice40 -dsp`) on 64 rows x 4 int32 columns, int8 out: 4
+//! SB_MAC16, 734 SB_LUT4, 458 flip-flops (`requant_dsps` = 4); 1 SB_MAC16, 814 SB_LUT4,
+//! 526 flip-flops (`requant_dsps` = 1); 16 SB_RAM40_4K either way. Addresses must be
+//! below `rows`.
 
 use super::util::{select, wrapping_counter};
 use rtl_gen::ir::clog2;
@@ -72,6 +86,10 @@ pub struct AccumulatorParams {
     pub acc_bits: u32,
     /// Width of a signed requantized output, 2 to 32 bits.
     pub out_bits: u32,
+    /// DSP blocks of the requantizer's product: 4, one signed 32x32 product, a column per
+    /// cycle; 1, one unsigned 16x16 product used four times, a column every 4 cycles
+    /// (see [`requant_cycles`]).
+    pub requant_dsps: u32,
 }
 
 impl AccumulatorParams {
@@ -94,7 +112,7 @@ impl AccumulatorParams {
             ("acc_bits", self.acc_bits, 2, 64, " bits"),
             ("out_bits", self.out_bits, 2, 32, " bits (the requantizer saturates from 32 bits)"),
         ];
-        let errors: Vec<CheckError> = limits
+        let mut errors: Vec<CheckError> = limits
             .iter()
             .filter(|(_, v, lo, hi, _)| v < lo || v > hi)
             .map(|(name, v, lo, hi, why)| CheckError::Parameter {
@@ -104,6 +122,14 @@ impl AccumulatorParams {
                 allowed: format!("{lo} to {hi}{why}"),
             })
             .collect();
+        if ![1, 4].contains(&self.requant_dsps) {
+            errors.push(CheckError::Parameter {
+                module: module.to_string(),
+                parameter: "requant_dsps".into(),
+                value: self.requant_dsps.to_string(),
+                allowed: "1 or 4 (one 16x16 product used four times, or one 32x32 product)".into(),
+            });
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -118,9 +144,24 @@ pub const RAW_LATENCY: u32 = 1;
 /// Pipeline registers of the serial requantizer before the output registers.
 pub const REQUANT_STAGES: u32 = 5;
 
-/// Clock edges from a requantized read's acceptance to its beat (output never stalled).
+/// Cycles the requantizer spends on one column: 1 with the 32x32 product
+/// (`requant_dsps` = 4), 4 with the serial one (`requant_dsps` = 1, see
+/// [`serial_product`]). A requantized row takes `cols` times as many.
+pub fn requant_cycles(p: &AccumulatorParams) -> u32 {
+    if p.requant_dsps == 1 {
+        4
+    } else {
+        1
+    }
+}
+
+/// Clock edges from a requantized read's acceptance to its beat (output never stalled):
+/// `cols + 6` with the 32x32 product, `4 * cols + 6` with the serial one.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
-    p.cols + REQUANT_STAGES + 1
+    let cycles = requant_cycles(p);
+    // The serial product adds three edges to a column's way through the stages.
+    let serial_extra = if cycles > 1 { 3 } else { 0 };
+    cycles * (p.cols - 1) + REQUANT_STAGES + 2 + serial_extra
 }
 
 /// `x` (signed) saturated to `to` bits, or sign-extended when it is narrower.
@@ -144,11 +185,224 @@ fn saturate(m: &mut ModuleBuilder, x: impl IntoExpr, to: u32) -> ExprId {
     m.mux(in_range, low, limit)
 }
 
+/// Stages 3 and 4 with one signed 32x32 product (a DSP multiply: 4 SB_MAC16 on iCE40):
+/// `prod` is the 64-bit product; `w` = SRDHM without its saturation, `(prod + 2^30) >>
+/// 31`, or `(prod - 2^30) >> 31` when the product is negative and `shifting` (that is
+/// SRDHM - 1 for a negative SRDHM, and -1 instead of 0 for a product in (-2^30, 0), which
+/// the rounding shift then takes to the same result). Returns the `srdhm` register and
+/// the bit below it for the rounding shift (`shifting`).
+fn wide_product(
+    m: &mut ModuleBuilder,
+    x32: ExprId,
+    multiplier: SignalId,
+    at: &[ExprId],
+    shifting: SignalId,
+) -> (ExprId, ExprId) {
+    let prod = m.reg("prod", 64).enable(at[2]).build();
+    let x32 = x32_register(m, x32, at[1]);
+    let product = m.mul_signed_full(x32, multiplier);
+    m.next(prod, product);
+    // The nudge only touches bits 30 and up: prod[63:30] + 1, or - 1 (negative, shifting).
+    m.mark_unused(prod.q); // bits 29:0 cannot reach the result
+    let high = m.slice(prod, 30, 34);
+    let negative = m.bit(prod, 63);
+    let down = m.and(negative, shifting);
+    let step = m.sext(down, 33);
+    let one = m.lit(1, 1);
+    let nudge = m.concat([step, one]);
+    let rounded = m.add(high, nudge);
+    let rounded = m.named("srdhm_rounded", rounded);
+    m.mark_unused(rounded); // bit 0 is below the result
+    let value = m.slice(rounded, 1, 33);
+    let srdhm = m.reg("srdhm", 33).enable(at[3]).build();
+    m.next(srdhm, value);
+    let w = m.sig(srdhm.q);
+    (w, m.sig(shifting))
+}
+
+/// The `x32` register of the 32x32 product, loaded at `en`.
+fn x32_register(m: &mut ModuleBuilder, x32: ExprId, en: ExprId) -> SignalId {
+    let r = m.reg("x32", 32).enable(en).build();
+    m.next(r, x32);
+    r.q
+}
+
+/// `|v|` of a signed 32-bit `v` (sign `neg`) as two digits: `lo` = `|v| mod 2^15` plus
+/// `2^15` when the borrow of the negation reaches bit 15 (16 bits, at most `2^15`), and
+/// `hi` = `v[30:15]` (to be inverted when `neg`), so that `|v| = (hi ^ neg) * 2^15 + lo`.
+fn magnitude_digits(m: &mut ModuleBuilder, v: ExprId, neg: ExprId) -> (ExprId, ExprId) {
+    // (v ^ -neg) + neg, the low 15 bits with their carry: ({neg, v[14:0]} - neg) ^ -neg.
+    let low = m.slice(v, 0, 15);
+    let low = m.concat([neg, low]);
+    let borrow = m.zext(neg, 16);
+    let diff = m.sub(low, borrow);
+    let mask = m.sext(neg, 16);
+    let lo = m.xor(diff, mask);
+    let hi = m.slice(v, 15, 16);
+    (lo, hi)
+}
+
+/// Stages 3 and 4 with one unsigned 16x16 product used four times (a DSP multiply: one
+/// SB_MAC16 on iCE40), a column every 4 cycles. Returns `w` and the bit below it for the
+/// rounding shift, as [`wide_product`] does.
+///
+/// The magnitudes `|x32| = X1 * 2^15 + X0` and `|multiplier| = M1 * 2^15 + M0` (digits of
+/// at most 16 bits: X0, M0 <= 2^15) give `P = |x32| * |multiplier|` as four partial
+/// products, summed in `rq_acc` shifted right by 15 twice so that it stays 33 bits:
+///
+/// | phase | product (`rq_pp`, registered) | `rq_acc` becomes |
+/// |---|---|---|
+/// | 2 | X0 * M0 | |
+/// | 3 | X0 * M1 | `2^30 - s + X0*M0` |
+/// | 0 | X1 * M0 | `(acc >> 15) + X0*M1` |
+/// | 1 | X1 * M1 | `acc + X1*M0` |
+/// | 2 | (next column) | `(acc >> 15) + X1*M1` = `floor((P + 2^30 - s) / 2^30)` |
+///
+/// With `s` the sign of the product, `r = floor((P + 2^30 - s) / 2^31)`: for s = 0 that
+/// is SRDHM's `(P + 2^30) >> 31`; for s = 1, SRDHM is `-r` (gemmlowp rounds the negative
+/// product's magnitude with `2^30 - 1`), and `w = ~r = -r - 1` with the bit below it set:
+/// `2w + 1` is the `2 * (SRDHM - 1) + 1` that [`wide_product`] gives a negative SRDHM
+/// when shifting, and `((2w + 1) + 1) >> 1 = -r` when not.
+fn serial_product(
+    m: &mut ModuleBuilder,
+    x32: ExprId,
+    multiplier: SignalId,
+    at: &[ExprId],
+    shifting: SignalId,
+    phase: SignalId,
+    advance: SignalId,
+) -> (ExprId, ExprId) {
+    // Stage 2 registers the digits of both operands and their signs.
+    let x_neg = m.bit(x32, 31);
+    let x_neg = m.named("rq_x_sign", x_neg);
+    let x_neg = m.sig(x_neg);
+    let (x_lo, x_hi) = magnitude_digits(m, x32, x_neg);
+    let m_neg = m.bit(multiplier, 31);
+    let m_neg = m.named("rq_m_sign", m_neg);
+    let m_neg = m.sig(m_neg);
+    let m_e = m.sig(multiplier);
+    let (m_lo, m_hi) = magnitude_digits(m, m_e, m_neg);
+    let digit = |m: &mut ModuleBuilder, name: &str, value: ExprId, width: u32| {
+        let r = m.reg(name, width).enable(at[1]).build();
+        m.next(r, value);
+        r.q
+    };
+    let x_lo = digit(m, "rq_x_lo", x_lo, 16);
+    let x_hi = digit(m, "rq_x_hi", x_hi, 16);
+    let x_neg = digit(m, "rq_x_neg", x_neg, 1);
+    let m_lo = digit(m, "rq_m_lo", m_lo, 16);
+    let m_hi = digit(m, "rq_m_hi", m_hi, 16);
+    let m_neg = digit(m, "rq_m_neg", m_neg, 1);
+    // The operands of each phase: X0 in phases 2 and 3, M1 in the odd ones.
+    let ph0 = m.bit(phase, 0);
+    let ph1 = m.bit(phase, 1);
+    let x_hi_mask = m.sext(x_neg, 16);
+    let x_hi = m.xor(x_hi, x_hi_mask);
+    let a = m.mux(ph1, x_lo, x_hi);
+    let a = m.named("rq_mul_a", a);
+    let m_hi_mask = m.sext(m_neg, 16);
+    let m_hi = m.xor(m_hi, m_hi_mask);
+    let b = m.mux(ph0, m_hi, m_lo);
+    let b = m.named("rq_mul_b", b);
+    // The DSP multiply, registered.
+    let a32 = m.zext(a, 32);
+    let b32 = m.zext(b, 32);
+    let product = m.mul(a32, b32);
+    let pp = m.reg("rq_pp", 32).enable(advance).build();
+    m.next(pp, product);
+    // The sum, with the rounding constant `2^30 - s` entering with the first product.
+    let s = m.xor(x_neg, m_neg);
+    let s = m.named("rq_neg", s);
+    let is3 = m.eq_const(phase, 3);
+    let at3 = m.and(advance, is3);
+    let s_reg = m.reg("rq_acc_neg", 1).enable(at3).build();
+    m.next(s_reg, s);
+    let not_s = m.not(s);
+    let zero2 = m.lit(0, 2);
+    let low = m.sext(s, 30);
+    let init = m.concat([zero2, not_s, low]);
+    let acc = m.reg("rq_acc", 33).enable(advance).build();
+    let fifteen = m.lit(15, 4);
+    let acc_shifted = m.shr(acc, fifteen);
+    let kept = m.mux(ph0, acc, acc_shifted);
+    let addend = m.mux(is3, init, kept);
+    let addend = m.named("rq_acc_addend", addend);
+    let pp33 = m.zext(pp, 33);
+    let sum = m.add(addend, pp33);
+    let sum = m.named("rq_acc_sum", sum);
+    m.next(acc, sum);
+    // Stage 4 (phase 2): r = sum >> 1 and the sign.
+    let r = m.reg("srdhm", 32).enable(at[3]).build();
+    let r_value = m.slice(sum, 1, 32);
+    m.next(r, r_value);
+    let bit0 = m.bit(sum, 0);
+    let bit0 = m.named("rq_acc_sum_lsb", bit0);
+    m.mark_unused(bit0); // below the result
+    let r_neg = m.reg("srdhm_neg", 1).enable(at[3]).build();
+    m.next(r_neg, s_reg);
+    let r33 = m.zext(r, 33);
+    let mask = m.sext(r_neg, 33);
+    let w = m.xor(r33, mask);
+    let below = m.or(shifting, r_neg);
+    (w, below)
+}
+
+/// `z >>> shift` (a signed `z`, a 5-bit `shift`) cut to its low `keep` bits, and whether
+/// the whole shifted value fits in them (signed): a logarithmic shifter (16, 8, 4, 2, 1)
+/// that carries only the bits later stages can still bring into the kept ones, checking
+/// at each stage that the bits it lets go equal the sign. For `keep` = 10 (int8 out) that
+/// is about half the multiplexers of a full 34-bit shifter.
+fn narrow_shift(m: &mut ModuleBuilder, z: SignalId, shift: SignalId, keep: u32) -> (ExprId, ExprId) {
+    let zw = m.module().signal(z).width;
+    let keep = keep.min(zw);
+    let sign = m.bit(z, zw - 1);
+    let sign = m.named("rdbpot_sign", sign);
+    let not_sign = m.not(sign);
+    let mut cur = m.sig(z);
+    let mut width = zw;
+    let mut fits: Vec<ExprId> = Vec::new();
+    for j in (0..5u32).rev() {
+        let amount = 1u32 << j;
+        let out_width = (keep + amount - 1).min(width);
+        let on = m.bit(shift, j);
+        // The stage's output: cur shifted by `amount` (the sign coming in at the top) or not.
+        let fill = m.sext(sign, amount);
+        let extended = m.concat([fill, cur]);
+        let shifted = m.slice(extended, amount, out_width);
+        let kept = m.slice(cur, 0, out_width);
+        let next = m.mux(on, shifted, kept);
+        let next = m.named(format!("rdbpot_s{amount}"), next);
+        // Not shifting, the bits above the output are let go: they must be sign copies.
+        // Shifting, they are the ones above `width`, sign copies already.
+        if out_width < width {
+            let dropped = m.slice(cur, out_width, width - out_width);
+            let ones = m.all(dropped);
+            let any = m.any(dropped);
+            let zeros = m.not(any);
+            let neg_ok = m.and(sign, ones);
+            let pos_ok = m.and(not_sign, zeros);
+            let same = m.or(neg_ok, pos_ok);
+            let ok = m.or(on, same);
+            let ok = m.named(format!("rdbpot_fits{amount}"), ok);
+            fits.push(m.sig(ok));
+        }
+        cur = m.sig(next);
+        width = out_width;
+    }
+    // And the top kept bit must be a sign copy too for the value to fit in `keep` bits.
+    let top = m.bit(cur, keep - 1);
+    let top_ok = m.xor(top, not_sign);
+    fits.push(top_ok);
+    let all = fits.into_iter().reduce(|a, b| m.and(a, b)).expect("at least the top bit");
+    let cut = m.slice(cur, 0, keep);
+    (cut, all)
+}
+
 /// Build the accumulator memory module `<prefix>_accumulator` into `design`.
 pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<ModuleId, CheckErrors> {
     let name = format!("{prefix}_accumulator");
     p.check(&name)?;
-    let AccumulatorParams { rows, cols, acc_bits: ab, out_bits: ob } = p;
+    let AccumulatorParams { rows, cols, acc_bits: ab, out_bits: ob, requant_dsps } = p;
     let aw = p.addr_bits();
     let mut m = ModuleBuilder::new(name);
     m.doc(format!(
@@ -157,15 +411,22 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
          forwarded). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
          raw rows one per cycle, {RAW_LATENCY} cycle after the read; requantized rows \
          (bias, SRDHM by cfg_multiplier_i, rounding shift, activation, saturation to \
-         {ob} bits, as TFLite) one column per cycle, {} cycles after the read. rd_ready_o \
-         is low while a write to rd_addr_i is in flight. Memory: one write, two read \
+         {ob} bits, as TFLite) one column every {} cycle(s), {} cycles after the read ({}). \
+         rd_ready_o is low while a write to rd_addr_i is in flight. Memory: one write, two read \
          ports (duplicated on iCE40).",
-        requant_latency(&p)
+        requant_cycles(&p),
+        requant_latency(&p),
+        if requant_dsps == 1 {
+            "one unsigned 16x16 product, four partial products per column"
+        } else {
+            "one signed 32x32 product"
+        }
     ));
     m.param("rows", rows);
     m.param("cols", cols);
     m.param("acc_bits", ab);
     m.param("out_bits", ob);
+    m.param("requant_dsps", requant_dsps);
 
     let wr_valid = m.input("wr_valid_i", 1);
     let wr_addr = m.input("wr_addr_i", aw);
@@ -229,8 +490,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let advance = m.or(not_full, out_ready);
     let advance = m.named("rq_advance", advance);
     let stage_names = ["sel", "x32", "prod", "srdhm", "y"];
-    let valids: Vec<_> =
-        stage_names.iter().map(|s| m.reg(format!("{s}_valid"), 1).reset(0).enable(advance).build()).collect();
+    let valids: Vec<_> = stage_names.iter().map(|s| m.reg(format!("{s}_valid"), 1).reset(0).build()).collect();
     debug_assert_eq!(valids.len() as u32, REQUANT_STAGES);
     let busy = m.concat(valids.iter().map(|v| v.q));
     let busy = m.any(busy);
@@ -247,7 +507,43 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let raw_taken = m.and(raw_beat, out_ready);
     let not_raw = m.not(row_raw);
     let q_row = m.and(row_valid, not_raw);
-    let issue = m.and(q_row, advance);
+    let q_row = m.named("rq_row", q_row);
+
+    // When each stage loads: every advancing cycle, or (serial product) in one phase of
+    // the column's `cycles`. The phase counter rests at 0 while nothing is to do, so that
+    // a requantized row starts at once.
+    let cycles = requant_cycles(&p);
+    let phase = (cycles > 1).then(|| {
+        let phase = m.reg("rq_phase", 2).reset(0).build();
+        let zero = m.lit(0, 2);
+        let moving = m.ne(phase, zero);
+        let work = m.or(busy, q_row);
+        let work = m.or(work, moving);
+        let run = m.and(advance, work);
+        m.set_enable(phase, run);
+        let next = m.inc(phase);
+        m.next(phase, next);
+        phase.q
+    });
+    let at = |m: &mut ModuleBuilder, k: u64| -> ExprId {
+        match phase {
+            Some(ph) => {
+                let name = format!("rq_at{k}");
+                if let Some(done) = m.module().find_signal(&name) {
+                    return m.sig(done);
+                }
+                let here = m.eq_const(ph, k);
+                let e = m.and(advance, here);
+                let e = m.named(name, e);
+                m.sig(e)
+            }
+            None => m.sig(advance),
+        }
+    };
+    // Stage phases: sel, x32, prod, srdhm, y; the output registers land in phase 0.
+    let stage_phase: [u64; 5] = if cycles > 1 { [0, 1, 1, 2, 3] } else { [0; 5] };
+    let stage_at: Vec<ExprId> = stage_phase.iter().map(|k| at(&mut m, *k)).collect();
+    let issue = m.and(q_row, stage_at[0]);
     let issue = m.named("rq_issue", issue);
     let (col, issue_last) = wrapping_counter(&mut m, "col", cols, issue);
     let release = m.or(raw_taken, issue_last);
@@ -274,9 +570,11 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
         m.assign(out_acc[c], columns[c]);
     }
 
-    // ---- Requantizer: one column per cycle. --------------------------------------------
+    // ---- Requantizer: one column per `cycles` cycles. -------------------------------------
+    m.set_enable(valids[0], stage_at[0]);
     m.next(valids[0], issue);
     for s in 1..valids.len() {
+        m.set_enable(valids[s], stage_at[s]);
         m.next(valids[s], valids[s - 1]);
     }
     // Stage 1: the column and its bias.
@@ -285,58 +583,53 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
         Some(col) => (select(&mut m, col, columns), select(&mut m, col, bias_e)),
         None => (columns[0], bias_e[0]),
     };
-    let sel_acc = m.reg("sel_acc", ab).enable(advance).build();
+    let sel_acc = m.reg("sel_acc", ab).enable(stage_at[0]).build();
     m.next(sel_acc, acc_sel);
-    let sel_bias = m.reg("sel_bias", ab).enable(advance).build();
+    let sel_bias = m.reg("sel_bias", ab).enable(stage_at[0]).build();
     m.next(sel_bias, bias_sel);
     // Stage 2: bias added (wrapping at acc_bits), saturated to int32.
     let biased = m.add(sel_acc, sel_bias);
     let biased = m.named("biased", biased);
     let x32_value = saturate(&mut m, biased, 32);
-    let x32 = m.reg("x32", 32).enable(advance).build();
-    m.next(x32, x32_value);
-    // Stage 3: the 64-bit product, one DSP multiply.
-    let prod = m.reg("prod", 64).enable(advance).build();
-    let product = m.mul_signed_full(x32, cfg_multiplier);
-    m.next(prod, product);
-    // Stage 4: SRDHM = (prod + 2^30) >> 31; the nudge only touches bits 30 and up. The
-    // one overflow (MIN x MIN = 2^62) shows as bits 63:62 = 01 and saturates to MAX.
-    let high = m.slice(prod, 30, 34);
-    let one = m.lit(1, 34);
-    let rounded = m.add(high, one);
-    let rounded = m.named("srdhm_rounded", rounded);
-    m.mark_unused(rounded); // bit 0 is below the result
-    m.mark_unused(prod.q); // bits 29:0 cannot reach the result
-    let sign = m.bit(rounded, 33);
-    let positive = m.not(sign);
-    let carry = m.bit(rounded, 32);
-    let overflow = m.and(positive, carry);
-    let int_max = m.lit(0x7fff_ffff, 32);
-    let result = m.slice(rounded, 1, 32);
-    let srdhm_value = m.mux(overflow, int_max, result);
-    let srdhm = m.reg("srdhm", 32).enable(advance).build();
-    m.next(srdhm, srdhm_value);
-    // Stage 5: rounding right shift, ties away from zero:
-    // (x + 2^(shift-1) - (x < 0 && shift != 0)) >>> shift, in 33 bits.
-    let one33 = m.lit(1, 33);
-    let pow = m.shl(one33, cfg_shift);
-    let one1 = m.lit(1, 1);
-    let half = m.shr(pow, one1);
-    let negative = m.bit(srdhm, 31);
+    // A rounding shift follows (stage 5) unless cfg_shift_i is 0.
     let shifting = m.any(cfg_shift);
-    let down = m.and(negative, shifting);
-    let down = m.zext(down, 33);
-    let nudge = m.sub(half, down);
-    let nudge = m.named("rdbpot_nudge", nudge);
-    let x33 = m.sext(srdhm, 33);
-    let nudged = m.add(x33, nudge);
-    let shifted = m.sar(nudged, cfg_shift);
-    let shifted = m.named("rdbpot_shifted", shifted);
-    m.mark_unused(shifted); // bit 32 is a copy of bit 31 once shifted
-    let y_value = m.trunc(shifted, 32);
-    let y = m.reg("y", 32).enable(advance).build();
-    m.next(y, y_value);
-    // Output registers: activation, then saturation to out_bits.
+    let shifting = m.named("rdbpot_on", shifting);
+    // Stages 3 and 4 give `w`, 33 bits: SRDHM(x32, multiplier) without its saturation,
+    // minus 1 when it is negative and a shift follows (see `requant_cycles`).
+    let (w, below) = if cycles == 1 {
+        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting)
+    } else {
+        serial_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting, phase.expect("serial"), advance)
+    };
+    // Stage 5: rounding right shift, ties away from zero (RDBPOT), as
+    // y = (u + 1) >>> 1 with u = (2w + below) >>> shift, of which only `out_bits + 2` bits
+    // are kept with a flag saying whether u fits in them (see `narrow_shift`).
+    let z = m.concat([w, below]);
+    let z = m.named("rdbpot_in", z);
+    let (u, fits) = narrow_shift(&mut m, z, cfg_shift, ob + 2);
+    let uw = m.width(u);
+    let y_u = m.reg("y", uw).enable(stage_at[4]).build();
+    m.next(y_u, u);
+    let y_fits = m.reg("y_fits", 1).enable(stage_at[4]).build();
+    m.next(y_fits, fits);
+    let y_neg = m.reg("y_neg", 1).enable(stage_at[4]).build();
+    let z_sign = m.bit(z, 33);
+    m.next(y_neg, z_sign);
+    // Output registers: y, saturated to out_bits (by the sign alone when u did not fit),
+    // then activation (saturation commutes with ReLU and ReLU6: both are a max and a min
+    // with out_bits values).
+    let u_ext = m.sext(y_u, uw + 1);
+    let rounded = m.inc(u_ext);
+    let rounded = m.named("rdbpot_rounded", rounded);
+    m.mark_unused(rounded); // bit 0 is the half below the result
+    let y = m.slice(rounded, 1, uw);
+    let y = m.named("rdbpot_y", y);
+    let y_in = saturate(&mut m, y, ob);
+    let max_q = m.lit((1u64 << (ob - 1)) - 1, ob);
+    let min_q = m.lit(1u64 << (ob - 1), ob);
+    let y_out = m.mux(y_neg, min_q, max_q);
+    let y_sat = m.mux(y_fits, y_in, y_out);
+    let y_sat = m.named("y_sat", y_sat);
     let act_relu = m.lit(1, 2);
     let act_relu6 = m.lit(2, 2);
     let is_relu = m.eq(cfg_activation, act_relu);
@@ -344,19 +637,17 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let clamp_low = m.or(is_relu, is_relu6);
     let clamp_low = m.named("relu_on", clamp_low);
     let is_relu6 = m.named("relu6_on", is_relu6);
-    let y_negative = m.bit(y, 31);
+    let y_negative = m.bit(y_sat, ob - 1);
     let to_zero = m.and(clamp_low, y_negative);
-    let zero32 = m.lit(0, 32);
-    let low_clamped = m.mux(to_zero, zero32, y);
+    let zero_q = m.lit(0, ob);
+    let low_clamped = m.mux(to_zero, zero_q, y_sat);
     let low_clamped = m.named("relu_out", low_clamped);
-    let relu6_max = m.sext(cfg_relu6_max, 32);
-    let above = m.gt_s(low_clamped, relu6_max);
+    let above = m.gt_s(low_clamped, cfg_relu6_max);
     let to_max = m.and(is_relu6, above);
-    let activated = m.mux(to_max, relu6_max, low_clamped);
-    let activated = m.named("activated", activated);
-    let q_value = saturate(&mut m, activated, ob);
+    let q_value = m.mux(to_max, cfg_relu6_max, low_clamped);
     let q_value = m.named("q_value", q_value);
-    let land = m.and(advance, valids[valids.len() - 1]);
+    let land_at = at(&mut m, 0);
+    let land = m.and(land_at, valids[valids.len() - 1]);
     let land = m.named("rq_land", land);
     let (wcol, land_last) = wrapping_counter(&mut m, "q_col", cols, land);
     for c in 0..cols {
@@ -386,7 +677,7 @@ mod tests {
     use rtl_gen::emit::verilog;
 
     fn params(rows: u32, cols: u32, acc_bits: u32, out_bits: u32) -> AccumulatorParams {
-        AccumulatorParams { rows, cols, acc_bits, out_bits }
+        AccumulatorParams { rows, cols, acc_bits, out_bits, requant_dsps: 4 }
     }
 
     #[test]
@@ -412,6 +703,23 @@ mod tests {
     #[test]
     fn latencies_follow_the_pipeline() {
         assert_eq!(requant_latency(&params(16, 4, 32, 8)), 10);
+        let serial = AccumulatorParams { requant_dsps: 1, ..params(16, 4, 32, 8) };
+        assert_eq!((requant_cycles(&serial), requant_latency(&serial)), (4, 22));
         assert_eq!(RAW_LATENCY, 1);
+    }
+
+    #[test]
+    fn the_serial_requantizer_has_one_16x16_product() {
+        for p in [params(2, 1, 2, 2), params(16, 4, 32, 8), params(20, 3, 40, 16), params(65536, 64, 64, 32)] {
+            let p = AccumulatorParams { requant_dsps: 1, ..p };
+            let mut d = Design::new();
+            let id = build(&mut d, "t", p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            let text = &verilog::emit(&d, id).module_files[0].text;
+            assert_eq!(text.matches(" * ").count(), 1, "{p:?}: one product");
+            assert!(text.contains("assign rq_pp_d = {16'd0, rq_mul_a} * {16'd0, rq_mul_b};"), "{p:?}");
+        }
+        let e = params(16, 4, 32, 8);
+        let e = AccumulatorParams { requant_dsps: 2, ..e }.check("t_accumulator").unwrap_err().to_string();
+        assert!(e.contains("parameter `requant_dsps`: 2 is out of range: 1 or 4"), "{e}");
     }
 }

@@ -1,8 +1,13 @@
 //! The DMA: an AXI4 master that moves 2-D strided blocks of rows between main memory and
 //! the local memories (scratchpad, accumulator). Loads (`mvin`) read main memory and
 //! write whole local rows; stores (`mvout`) read local rows and write main memory. The
-//! two directions are independent engines ([`load`] and [`store`]) that run at the same
-//! time; this module wires them to one AXI4 port and adds the sticky error flag.
+//! two directions are independent engines that run at the same time; this module wires
+//! them to one AXI4 port and adds the sticky error flag. The engines come in two forms
+//! with the same ports and rules: the streaming ones ([`load`] and [`store`]: bursts
+//! queued up to `dma_outstanding` deep, rows realigned beat by beat, one row per cycle
+//! both ways) and, when `dma_outstanding` is 1, the compact ones ([`compact_load`] and
+//! [`compact_store`]: one burst and one row at a time, stores one byte per cycle), built
+//! for the smallest FPGAs.
 //!
 //! `W` = `dma_data_bits`, `B = W / 8` bytes per beat, `R` = [`Geometry::dma_row_bytes`]
 //! (the largest row), `LB` = [`Geometry::local_row_bits`]. Ports (`clk_i` and `rst_i`
@@ -38,7 +43,7 @@
 //! | `st_done_o` | 1 | pulse: the last B response of a store command arrived at the previous edge |
 //! | `lr_valid_o`, `lr_ready_i` | 1 | local read requests (stores), one per row |
 //! | `lr_acc_o`, `lr_raw_o`, `lr_row_o` | 1, 1, LB | the row to read |
-//! | `lrd_valid_i`, `lrd_ready_o` | 1 | local read responses, in request order, any latency |
+//! | `lrd_valid_i`, `lrd_ready_o` | 1 | local read responses, in request order, any latency, held until taken |
 //! | `lrd_data_i` | 8R | the row's bytes in main-memory order (formatted by the controller) |
 //! | `ld_bytes_done_o` | 16 | payload bytes of the local row written in this cycle (0 when none) |
 //! | `st_bytes_done_o` | 16 | payload bytes of the row whose last W beat is accepted in this cycle |
@@ -49,25 +54,36 @@
 //! INCR burst from the address aligned down to `B`, or as two where it crosses a 4 KB
 //! boundary. Commands of one direction complete in order. `ld_ready_o` / `st_ready_o` are
 //! high while that engine has no command: the next command is taken the cycle after the
-//! previous one issued its last burst (one cycle without a burst between commands),
-//! while the previous one's data is still in flight. `rows` = 0, `bytes` = 0 or above
+//! previous one issued its last burst (streaming engines; one cycle without a burst
+//! between commands), after its last read burst was accepted (compact load) or its last
+//! byte went into the W register (compact store), while the previous one's data is
+//! still in flight. `rows` = 0, `bytes` = 0 or above
 //! `R` are illegal (the controller never sends them); the bits of `*_bytes_i` above
 //! `clog2(R + 1)` are ignored. Response errors do not stop a transfer: the data moves
 //! anyway and only `resp_error_o` records them.
 //!
 //! Handshakes: no `*ready` input reaches a `*valid` output combinationally; every valid
 //! (`m_axi_arvalid_o`, `m_axi_awvalid_o`, `m_axi_wvalid_o`, `lw_valid_o`, `lr_valid_o`)
-//! is a register whose payload stays put until taken. `lrd_ready_o` comes from registers
-//! only, and is low only while the row buffer is full, when no response can be pending
-//! (requests are issued against free places). `m_axi_bready_o` is always high. The
-//! combinational paths from inputs to outputs are `lw_ready_i` to `m_axi_rready_o` and
-//! `ld_bytes_done_o`, `m_axi_rlast_i` to `m_axi_rready_o`, and `m_axi_wready_i` to
-//! `st_bytes_done_o`.
+//! is a register whose payload stays put until taken (in the compact engines the AR, AW
+//! and local read payloads are functions of registers that hold while offered).
+//! `lrd_ready_o` comes from registers only. In the streaming store it is low only while
+//! the row buffer is full, when no response can be pending (requests are issued against
+//! free places); the compact store keeps the held response as its row buffer and raises
+//! `lrd_ready_o` for one cycle after it has sent the row's last byte. `m_axi_bready_o`
+//! is always high. The combinational paths from inputs to outputs are `lw_ready_i` to
+//! `ld_bytes_done_o` and `m_axi_wready_i` to `st_bytes_done_o`, and in the streaming
+//! load `lw_ready_i` and `m_axi_rlast_i` to `m_axi_rready_o`.
 //!
-//! Structure, timing and resources of each engine: [`load`] and [`store`]. Register bits
-//! for the presets: `ice40` (W = 32, R = 16, 16 bursts in flight) 768 in the load engine,
-//! 892 in the store engine; `ecp5` (W = 64, R = 32) 1094 and 1454.
+//! Structure, timing and resources of each engine: [`load`], [`store`],
+//! [`compact_load`] and [`compact_store`]. Register bits for the presets: `ice40`
+//! (W = 32, R = 16, 16 bursts in flight) 768 in the load engine, 892 in the store engine;
+//! `ecp5` (W = 64, R = 32) 1094 and 1454. The compact engines for W = 32, R = 16 and 9
+//! local row bits: 254 and 159 (Yosys `synth_ice40`: the whole DMA 637 LUT4, 414
+//! flip-flops, 165 carries, against 1607, 1325 and 315 for the streaming engines with
+//! one burst in flight).
 
+pub mod compact_load;
+pub mod compact_store;
 pub mod load;
 pub mod store;
 
@@ -116,6 +132,12 @@ impl DmaSizes {
             local_row_bits: g.local_row_bits(),
             outstanding: g.dma_outstanding,
         }
+    }
+
+    /// The engines are the compact ones ([`compact_load`], [`compact_store`]): one read
+    /// burst in flight (`dma_outstanding` = 1) and one row at a time in each direction.
+    pub fn compact(&self) -> bool {
+        self.outstanding == 1
     }
 
     /// Beats of the longest row at the worst alignment: `ceil((B - 1 + R) / B)`.
@@ -247,10 +269,12 @@ pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId
     s.check(&name)?;
     let load = match design.find(&format!("{prefix}_dma_load")) {
         Some(id) => id,
+        None if s.compact() => compact_load::build(design, prefix, &s)?,
         None => load::build(design, prefix, &s)?,
     };
     let store = match design.find(&format!("{prefix}_dma_store")) {
         Some(id) => id,
+        None if s.compact() => compact_store::build(design, prefix, &s)?,
         None => store::build(design, prefix, &s)?,
     };
     let mut m = ModuleBuilder::new(name);
@@ -521,6 +545,184 @@ impl RowBursts {
         let cross = m.sig(cross);
         let (first_len, second_len) = (m.sig(first_len), m.sig(second_len));
         RowBursts { off, cross, first_addr, first_len, second_addr, second_len, last_beat, split_beat }
+    }
+}
+
+/// The command registers of a compact engine on the command channel `<ch>_*`, as the
+/// streaming engines': taken when not busy (`<ch>_ready_o`); the row in progress is at
+/// `cmd_addr` (advanced by the stride), goes to local row `cmd_row`, and
+/// `cmd_rows_left` rows remain. The engine drives `advance` (the row in progress is done
+/// with) and `finish` (so is the command: the engine is free at the next edge).
+struct Command {
+    /// A command is in progress.
+    busy: SignalId,
+    /// The row's main-memory address.
+    addr: SignalId,
+    /// Bytes per row.
+    bytes: SignalId,
+    /// The row's local row.
+    row: SignalId,
+    /// The row is the command's last.
+    last_row: SignalId,
+    /// Drive high to move to the next row at the edge.
+    advance: SignalId,
+    /// Drive high to end the command at the edge.
+    finish: SignalId,
+}
+
+impl Command {
+    /// The registers of channel `ch` (`ld` or `st`), with the command's two flags
+    /// (`<ch>_<flag>_i` into `cmd_<flag>`) returned after it.
+    fn new(m: &mut ModuleBuilder, s: &DmaSizes, ch: &str, flags: [&str; 2]) -> (Command, [SignalId; 2]) {
+        let port = |m: &ModuleBuilder, n: &str| {
+            let full = format!("{ch}_{n}");
+            m.module().find_signal(&full).unwrap_or_else(|| panic!("{ch}: no port {full}"))
+        };
+        let (valid, ready) = (port(m, "valid_i"), port(m, "ready_o"));
+        let (dram, stride_in, rows_in, bytes_in, row_in) =
+            (port(m, "dram_i"), port(m, "stride_i"), port(m, "rows_i"), port(m, "bytes_i"), port(m, "row_i"));
+        let advance = m.wire("cmd_advance", 1);
+        let finish = m.wire("cmd_finish", 1);
+        let busy = m.reg("busy", 1).reset(0).build();
+        let not_busy = m.not(busy);
+        m.assign(ready, not_busy);
+        let accept = m.and(valid, not_busy);
+        let accept = m.named("cmd_accept", accept);
+        let not_finish = m.not(finish);
+        let still = m.and(busy, not_finish);
+        let busy_next = m.or(accept, still);
+        m.next(busy, busy_next);
+        let moves = m.or(accept, advance);
+
+        let addr = m.reg("cmd_addr", 32).enable(moves).build();
+        let stride = m.reg("cmd_stride", 32).enable(accept).build();
+        m.next(stride, stride_in);
+        let next_addr = m.add(addr, stride);
+        let addr_next = m.mux(accept, dram, next_addr);
+        m.next(addr, addr_next);
+        let rows_left = m.reg("cmd_rows_left", 16).enable(moves).build();
+        let fewer = m.dec(rows_left);
+        let rows_next = m.mux(accept, rows_in, fewer);
+        m.next(rows_left, rows_next);
+        let last_row = m.eq_const(rows_left, 1);
+        let last_row = m.named("cmd_last_row", last_row);
+        let rb = s.bytes_bits;
+        let bytes = m.reg("cmd_bytes", rb).enable(accept).build();
+        let bytes_value = m.trunc(bytes_in, rb);
+        m.next(bytes, bytes_value);
+        if rb < 16 {
+            m.mark_unused(bytes_in); // legal counts are at most R
+        }
+        let row = m.reg("cmd_row", s.local_row_bits).enable(moves).build();
+        let next_row = m.inc(row);
+        let row_next = m.mux(accept, row_in, next_row);
+        m.next(row, row_next);
+        let flags = flags.map(|f| {
+            let input = port(m, &format!("{f}_i"));
+            let reg = m.reg(format!("cmd_{f}"), 1).enable(accept).build();
+            m.next(reg, input);
+            reg.q
+        });
+        let cmd = Command { busy: busy.q, addr: addr.q, bytes: bytes.q, row: row.q, last_row, advance, finish };
+        (cmd, flags)
+    }
+}
+
+/// The burst arithmetic of the compact engines, for the row at `addr` of `bytes` bytes
+/// (1..=R), with small adders only. With `S = max(clog2 R, log2 B)` (a row spans at most
+/// `2^S` bytes): `t = addr % B + bytes - 1` is the row's last byte counted from its first
+/// beat, so its last beat is `t / B`; the row crosses a 4 KB boundary exactly when
+/// `addr[11:S]` is all ones and `addr[S-1:B] + t / B` carries out of `S - log2 B` bits.
+/// The first burst then runs to the end of the page (`~addr[S-1:B]` more beats) and the
+/// second holds the carried-out beats.
+struct RowSpan {
+    /// `addr % B`: the lane of the row's first byte.
+    off: ExprId,
+    /// The row crosses a 4 KB boundary: two bursts.
+    cross: ExprId,
+    /// `t`, the row's last byte counted from its first beat (`row_last_byte`).
+    last_byte: SignalId,
+    /// Beats - 1 of the first burst (the whole row when it does not cross).
+    first_len: ExprId,
+    /// Beats - 1 of the second burst.
+    second_len: ExprId,
+}
+
+impl RowSpan {
+    /// The span of the row at `addr` (32 bits) of `bytes` (`bytes_bits`) bytes.
+    fn new(m: &mut ModuleBuilder, s: &DmaSizes, addr: SignalId, bytes: SignalId) -> RowSpan {
+        let lb = s.lane_bits;
+        let kw = s.beat_index_bits();
+        let sb = clog2(s.row_bytes.into()).max(lb);
+        let tw = sb + 1;
+        let off = m.slice(addr, 0, lb);
+        let off_t = m.zext(off, tw);
+        let bytes_t = m.resize(bytes, tw, false);
+        let t = m.add(off_t, bytes_t);
+        let t = m.dec(t);
+        let t = m.named("row_last_byte", t);
+        let last_beat = m.slice(t, lb, tw - lb);
+        let last_beat = m.resize(last_beat, kw, false);
+        let last_beat = m.named("row_last_beat", last_beat);
+        let hw = sb - lb + 1;
+        let beat_hi = m.slice(t, lb, tw - lb);
+        let (end, first_rest) = if sb > lb {
+            let start = m.slice(addr, lb, sb - lb);
+            let start_e = m.zext(start, hw);
+            let end = m.add(start_e, beat_hi);
+            let rest = m.not(start);
+            (end, Some(rest))
+        } else {
+            (beat_hi, None)
+        };
+        let end = m.named("row_end_beat", end);
+        let carry = m.bit(end, hw - 1);
+        let cross = if sb < 12 {
+            let page = m.slice(addr, sb, 12 - sb);
+            let top = m.all(page);
+            m.and(top, carry)
+        } else {
+            carry
+        };
+        let cross = m.named("row_crosses_4k", cross);
+        let (first_len, second_len) = match first_rest {
+            Some(rest) => {
+                let rest = m.resize(rest, kw, false);
+                let first = m.mux(cross, rest, last_beat);
+                let second = m.slice(end, 0, hw - 1);
+                (first, m.resize(second, kw, false))
+            }
+            None => {
+                let zero = m.lit(0, kw);
+                let first = m.mux(cross, zero, last_beat);
+                (first, zero)
+            }
+        };
+        let first_len = m.named("row_first_len", first_len);
+        let second_len = m.named("row_second_len", second_len);
+        RowSpan { off, cross: m.sig(cross), last_byte: t, first_len: m.sig(first_len), second_len: m.sig(second_len) }
+    }
+
+    /// The start of the first burst (`split` low: `addr` aligned down to `B`) or of the
+    /// second (the 4 KB boundary): `{addr[31:12] + split, addr[11:B] & ~split, 0}`.
+    fn burst_addr(m: &mut ModuleBuilder, s: &DmaSizes, addr: SignalId, split: SignalId) -> ExprId {
+        let lb = s.lane_bits;
+        let page = m.slice(addr, 12, 20);
+        let step = m.zext(split, 20);
+        let page = m.add(page, step);
+        let inside = m.slice(addr, lb, 12 - lb);
+        let keep = m.not(split);
+        let keep = m.named("first_burst", keep);
+        let keep = m.sext(keep, 12 - lb);
+        let inside = m.and(inside, keep);
+        let zeros = m.lit(0, lb);
+        m.concat([page, inside, zeros])
+    }
+
+    /// `AxLEN` of the burst in progress: the second when `split`, else the first.
+    fn burst_len(&self, m: &mut ModuleBuilder, split: SignalId) -> ExprId {
+        let len = m.mux(split, self.second_len, self.first_len);
+        m.resize(len, 8, false)
     }
 }
 

@@ -1,9 +1,16 @@
 //! The PE's multiplier as a module of its own, so that the generator decides per PE
 //! whether the product is a DSP multiply or soft logic (DESIGN decision 9).
 //!
-//! Both kinds have the same ports: `a_i` and `b_i`, signed, and `p_o`, their full signed
-//! product (`a_bits + b_bits` bits), combinational.
+//! - A single multiplier (`<prefix>_mul_<dsp|soft>_<a>x<b>`): `a_i` and `b_i`, signed,
+//!   and `p_o`, their full signed product (`a_bits + b_bits` bits), combinational.
+//! - A pair multiplier (`<prefix>_mul_pair_<n>x<n>`): two independent signed products,
+//!   `p0_o = a0_i * b0_i` and `p1_o = a1_i * b1_i`, for two PEs side by side. It is
+//!   written with two plain `*`, which any synthesis maps and any simulator runs; the
+//!   FPGA flow replaces this one module on devices that compute two small products in
+//!   one DSP block (iCE40: one SB_MAC16 in its 8x8 mode, `fpga::flow::rtl`), so the core
+//!   stays generic. Its parameter `multiplier = pair` is what the flow looks for.
 
+use rtl_gen::ir::Module;
 use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
 
 /// Where a multiplier's product is computed.
@@ -13,25 +20,30 @@ pub enum MulKind {
     Dsp,
     /// Partial products and adders in logic, with no `*` for synthesis to map to a DSP.
     Soft,
+    /// A DSP multiply shared with a neighbouring PE: the PE's operands leave it and its
+    /// product comes back from a pair multiplier beside it in the array.
+    Pair,
 }
 
 impl MulKind {
-    /// `dsp` or `soft`, as used in module names.
+    /// `dsp`, `soft` or `pair`, as used in module names.
     pub fn word(self) -> &'static str {
         match self {
             MulKind::Dsp => "dsp",
             MulKind::Soft => "soft",
+            MulKind::Pair => "pair",
         }
     }
 }
 
-/// Name of the multiplier module of a kind and size.
+/// Name of the multiplier module of a kind and size (a pair multiplier: `a_bits` x
+/// `b_bits` per product).
 pub fn module_name(prefix: &str, kind: MulKind, a_bits: u32, b_bits: u32) -> String {
     format!("{prefix}_mul_{}_{a_bits}x{b_bits}", kind.word())
 }
 
-/// The multiplier module of `kind` for `a_bits` x `b_bits` signed operands, built into
-/// `design` once and reused.
+/// The multiplier module of `kind` for `a_bits` x `b_bits` signed operands (for
+/// [`MulKind::Pair`], two such products), built into `design` once and reused.
 pub fn build(
     design: &mut Design,
     prefix: &str,
@@ -46,6 +58,7 @@ pub fn build(
     match kind {
         MulKind::Dsp => build_dsp(design, &name, a_bits, b_bits),
         MulKind::Soft => super::soft_mul::build(design, &name, a_bits, b_bits),
+        MulKind::Pair => build_pair(design, &name, a_bits, b_bits),
     }
 }
 
@@ -60,4 +73,34 @@ fn build_dsp(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Resul
     let prod = m.mul_signed_full(a, b);
     m.assign(p, prod);
     design.add(m)
+}
+
+fn build_pair(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
+    let mut m = ModuleBuilder::new(name);
+    m.doc(
+        "Two independent signed multipliers for two PEs: p0_o = a0_i * b0_i, p1_o = a1_i * b1_i, full width, \
+         combinational. The FPGA flow may replace this module by one DSP block computing both (iCE40: SB_MAC16 \
+         in 8x8 mode).",
+    );
+    m.param("a_bits", a_bits);
+    m.param("b_bits", b_bits);
+    m.param("multiplier", MulKind::Pair.word());
+    for k in 0..2 {
+        let a = m.input(format!("a{k}_i"), a_bits);
+        let b = m.input(format!("b{k}_i"), b_bits);
+        let p = m.output(format!("p{k}_o"), a_bits + b_bits);
+        let prod = m.mul_signed_full(a, b);
+        m.assign(p, prod);
+    }
+    design.add(m)
+}
+
+/// The operand widths (a, b) of a pair multiplier module built by [`build`], or `None`
+/// for any other module: how the FPGA flow finds the modules it may replace.
+pub fn pair_bits(module: &Module) -> Option<(u32, u32)> {
+    let param = |key: &str| module.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    if param("multiplier")? != MulKind::Pair.word() {
+        return None;
+    }
+    Some((param("a_bits")?.parse().ok()?, param("b_bits")?.parse().ok()?))
 }

@@ -2,7 +2,15 @@
 //!
 //! Every PE has one multiplier (a DSP multiply or a soft one, see [`super::mul`]) and
 //! passes its input `a` to the right and a partial sum down, registered, advancing only
-//! while `en_i` is high (the engine's global stall).
+//! while `en_i` is high (the engine's global stall). A PE of kind [`MulKind::Pair`] has
+//! no multiplier of its own: its second operand leaves on `mul_b_o` and the product
+//! `a_i * mul_b_o` comes back on `prod_i` from the pair multiplier it shares with a
+//! neighbour (two products per DSP block where the device can).
+//!
+//! The partial sum is `psum_bits` wide: in a weight-stationary-only array it never holds
+//! more than a column's `rows` products, so [`super::systolic_array::psum_bits`] keeps it
+//! at `2 * input_bits + clog2(rows)` bits (18 for 4 rows of int8) instead of the
+//! accumulator's width; the adder and registers shrink with it.
 //!
 //! - Weight-stationary: two weight registers (double buffer). `w_we_i` writes `w_i` into
 //!   the bank `w_bank_i` names; each input carries the bank it is to be multiplied with
@@ -16,14 +24,17 @@
 
 use super::mul::{self, MulKind};
 use crate::config::{ArrayConfig, Dataflow};
-use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
+use rtl_gen::{CheckError, CheckErrors, Design, ModuleBuilder, ModuleId};
 
 /// Parameters of a PE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeParams {
     /// Width of the signed input, weight and `b`.
     pub input_bits: u32,
-    /// Width of the signed partial sum and accumulator.
+    /// Width of the signed partial sum passed down the column (at least
+    /// `2 * input_bits`; the accumulator's width when output-stationary is built).
+    pub psum_bits: u32,
+    /// Width of the signed output-stationary accumulator.
     pub acc_bits: u32,
     /// Which dataflows the PE supports.
     pub dataflow: Dataflow,
@@ -34,7 +45,8 @@ pub struct PeParams {
 impl PeParams {
     /// The PE of an array configuration, with multiplier `mul`.
     pub fn new(a: &ArrayConfig, mul: MulKind) -> Self {
-        PeParams { input_bits: a.input_bits, acc_bits: a.acc_bits, dataflow: a.dataflow, mul }
+        let psum_bits = super::systolic_array::psum_bits(a);
+        PeParams { input_bits: a.input_bits, psum_bits, acc_bits: a.acc_bits, dataflow: a.dataflow, mul }
     }
 }
 
@@ -43,15 +55,34 @@ pub fn module_name(prefix: &str, p: &PeParams) -> String {
     format!("{prefix}_pe_{}", p.mul.word())
 }
 
-/// Build (once) the PE module `<prefix>_pe_<dsp|soft>` into `design`.
+/// Build (once) the PE module `<prefix>_pe_<dsp|soft|pair>` into `design`.
 pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId, CheckErrors> {
     let name = module_name(prefix, &p);
     if let Some(id) = design.find(&name) {
         return Ok(id);
     }
-    let (ib, ab) = (p.input_bits, p.acc_bits);
-    let mul_id = mul::build(design, prefix, p.mul, ib, ib)?;
+    let (ib, pb, ab) = (p.input_bits, p.psum_bits, p.acc_bits);
+    let mul_id = match p.mul {
+        MulKind::Pair => None,
+        kind => Some(mul::build(design, prefix, kind, ib, ib)?),
+    };
     let (ws, os) = (p.dataflow.has_ws(), p.dataflow.has_os());
+    if os && pb != ab {
+        return Err(CheckErrors(vec![CheckError::Parameter {
+            module: name,
+            parameter: "psum_bits".into(),
+            value: pb.to_string(),
+            allowed: format!("{ab} (acc_bits: the output-stationary results travel down the psum chain)"),
+        }]));
+    }
+    if pb < 2 * ib {
+        return Err(CheckErrors(vec![CheckError::Parameter {
+            module: name,
+            parameter: "psum_bits".into(),
+            value: pb.to_string(),
+            allowed: format!("{} or more (2 x input_bits: one full product)", 2 * ib),
+        }]));
+    }
 
     let mut m = ModuleBuilder::new(name);
     m.doc(match p.dataflow {
@@ -60,16 +91,19 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
         Dataflow::Both => "MAC PE for both dataflows (mode_i: 0 weight-stationary with double-buffered weights, 1 output-stationary with a copy-and-shift result chain); one multiplier shared.",
     });
     m.param("input_bits", ib);
-    m.param("acc_bits", ab);
+    m.param("psum_bits", pb);
+    if os {
+        m.param("acc_bits", ab);
+    }
     m.param("dataflow", format!("{:?}", p.dataflow).to_lowercase());
     m.param("multiplier", p.mul.word());
 
     let en = m.input("en_i", 1);
     let mode = (ws && os).then(|| m.input("mode_i", 1));
     let a_i = m.input("a_i", ib);
-    let psum_i = m.input("psum_i", ab);
+    let psum_i = m.input("psum_i", pb);
     let a_o = m.output("a_o", ib);
-    let psum_o = m.output("psum_o", ab);
+    let psum_o = m.output("psum_o", pb);
 
     let a = m.reg("a", ib).enable(en).build();
     m.next(a, a_i);
@@ -125,13 +159,22 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
         (None, Some((b_i, ..)), _) => b_i,
         _ => unreachable!("a PE supports at least one dataflow"),
     };
-    let mult = m.instance("u_mul", design, mul_id);
-    m.connect(mult, "a_i", a_i);
-    m.connect(mult, "b_i", operand);
-    let prod = m.connect_wire(mult, "p_o", "prod");
-    let prod_ext = m.sext(prod, ab);
+    let prod = match mul_id {
+        Some(id) => {
+            let mult = m.instance("u_mul", design, id);
+            m.connect(mult, "a_i", a_i);
+            m.connect(mult, "b_i", operand);
+            m.connect_wire(mult, "p_o", "prod")
+        }
+        None => {
+            let mul_b = m.output("mul_b_o", ib);
+            m.assign(mul_b, operand);
+            m.input("prod_i", 2 * ib)
+        }
+    };
+    let prod_ext = m.sext(prod, pb);
 
-    let psum = m.reg("psum", ab).enable(en).build();
+    let psum = m.reg("psum", pb).enable(en).build();
     let ws_next = ws.then(|| m.add(psum_i, prod_ext));
     let os_next = os_ports.map(|(_, v_i, f_i, copy_i)| {
         let acc = m.reg("acc", ab).build();

@@ -27,7 +27,7 @@
 //! `out_ready_i` low stalls the whole array (a global clock enable), so nothing is lost
 //! or duplicated. `mode_i` may change only while `idle_o` is high.
 
-use super::mul::MulKind;
+use super::mul::{self, MulKind};
 use super::pe::{self, PeParams};
 use super::util::wrapping_counter;
 use crate::config::ArrayConfig;
@@ -39,10 +39,34 @@ pub fn latency(cfg: &ArrayConfig) -> u32 {
     cfg.rows + cfg.cols - 1
 }
 
+/// Width of the partial sums inside the array. A weight-stationary column adds `rows`
+/// products of `2 * input_bits` bits, which never need more than `2 * input_bits +
+/// clog2(rows)` bits (the configuration checks that `acc_bits` is at least that), so a
+/// weight-stationary-only array carries that many and sign-extends its outputs to
+/// `acc_bits`; with output-stationary the chain carries whole accumulators.
+pub fn psum_bits(cfg: &ArrayConfig) -> u32 {
+    if cfg.dataflow.has_os() {
+        cfg.acc_bits
+    } else {
+        (2 * cfg.input_bits + clog2(cfg.rows.into())).min(cfg.acc_bits)
+    }
+}
+
+/// PE multipliers that share a pair multiplier: the DSP PEs, two by two in row-major
+/// order (an odd last one has a DSP multiply of its own).
+pub fn pairs(cfg: &ArrayConfig) -> u32 {
+    cfg.dsp_pes() / 2
+}
+
 /// The multiplier of PE (row, col): the first `dsp_multipliers` PEs in row-major order
-/// get DSP multiplies, the rest soft ones.
+/// get DSP multiplies, paired two by two ([`MulKind::Pair`]; PEs `2j` and `2j + 1` share
+/// pair multiplier `j`) with an odd last one alone ([`MulKind::Dsp`]); the rest get soft
+/// ones.
 pub fn mul_kind(cfg: &ArrayConfig, row: u32, col: u32) -> MulKind {
-    if row * cfg.cols + col < cfg.dsp_pes() {
+    let index = row * cfg.cols + col;
+    if index < 2 * pairs(cfg) {
+        MulKind::Pair
+    } else if index < cfg.dsp_pes() {
         MulKind::Dsp
     } else {
         MulKind::Soft
@@ -86,27 +110,33 @@ fn saturating_inc(m: &mut ModuleBuilder, q: SignalId, max: u64) -> ExprId {
 /// Build the engine module `<prefix>_systolic_array` (and its PEs) into `design`.
 pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<ModuleId, CheckErrors> {
     let (rows, cols, ib, ab) = (cfg.rows, cfg.cols, cfg.input_bits, cfg.acc_bits);
+    let pb = psum_bits(cfg);
     let (ws, os) = (cfg.dataflow.has_ws(), cfg.dataflow.has_os());
+    const KINDS: [MulKind; 3] = [MulKind::Pair, MulKind::Dsp, MulKind::Soft];
     let mut pe_ids = Vec::new();
-    for kind in [MulKind::Dsp, MulKind::Soft] {
+    for kind in KINDS {
         let used = (0..rows).any(|r| (0..cols).any(|c| mul_kind(cfg, r, c) == kind));
         pe_ids.push(if used { Some(pe::build(design, prefix, PeParams::new(cfg, kind))?) } else { None });
     }
+    let pair_id = if pairs(cfg) > 0 { Some(mul::build(design, prefix, MulKind::Pair, ib, ib)?) } else { None };
 
     let mut m = ModuleBuilder::new(format!("{prefix}_systolic_array"));
     m.doc(format!(
-        "Matrix engine: {rows} x {cols} systolic array of int{ib} MACs with int{ab} sums, dataflow {:?}, \
-         {} DSP and {} soft multipliers. Input skew and output de-skew inside: one vector in and one out \
-         per cycle on valid/ready channels; out_ready_i low stalls the array. See the generator's \
-         documentation (ip-blocks/src/blocks/systolic_array.rs) for the channel protocol.",
+        "Matrix engine: {rows} x {cols} systolic array of int{ib} MACs with int{ab} sums ({pb}-bit partial \
+         sums inside), dataflow {:?}, {} DSP multipliers ({} in pairs) and {} soft ones. Input skew and output \
+         de-skew inside: one vector in and one out per cycle on valid/ready channels; out_ready_i low stalls \
+         the array. See the generator's documentation (ip-blocks/src/blocks/systolic_array.rs) for the \
+         channel protocol.",
         cfg.dataflow,
         cfg.dsp_pes(),
+        2 * pairs(cfg),
         rows * cols - cfg.dsp_pes()
     ));
     m.param("rows", rows);
     m.param("cols", cols);
     m.param("input_bits", ib);
     m.param("acc_bits", ab);
+    m.param("psum_bits", pb);
     m.param("dataflow", format!("{:?}", cfg.dataflow).to_lowercase());
     m.param("dsp_multipliers", cfg.dsp_pes());
     m.reset();
@@ -324,10 +354,13 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
             })
         })
         .collect();
+    // A pair multiplier's first PE, waiting for its second: (name, a, operand, product).
+    let mut pair_first: Option<(String, SignalId, SignalId, SignalId)> = None;
     for k in 0..r_us {
         for n in 0..c_us {
             let kind = mul_kind(cfg, k as u32, n as u32);
-            let id = pe_ids[(kind == MulKind::Soft) as usize].expect("PE kind in use");
+            let slot = KINDS.iter().position(|x| *x == kind).expect("a kind of KINDS");
+            let id = pe_ids[slot].expect("PE kind in use");
             let inst = m.instance(format!("pe_r{k}_c{n}"), design, id);
             m.connect(inst, "en_i", advance);
             if let Some(md) = mode {
@@ -336,7 +369,7 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
             let west = if n == 0 { row_in[k] } else { east[k][n - 1].expect("west neighbour built first") };
             let Lane { a: a_src, sel: sel_src, v: v_src, f: f_src } = west;
             m.connect(inst, "a_i", a_src);
-            let zero = m.lit(0, ab);
+            let zero = m.lit(0, pb);
             match psum.get(k.wrapping_sub(1)).and_then(|row| row[n]) {
                 Some(p) => m.connect(inst, "psum_i", p),
                 None => m.connect(inst, "psum_i", zero),
@@ -363,8 +396,27 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
                 f_o = Some(m.connect_wire(inst, "f_o", format!("f_r{k}_c{n}")));
             }
             east[k][n] = Some(Lane { a: a_o, sel: sel_o, v: v_o, f: f_o });
+            if kind == MulKind::Pair {
+                let operand = m.connect_wire(inst, "mul_b_o", format!("mul_b_r{k}_c{n}"));
+                let prod = m.wire(format!("prod_r{k}_c{n}"), 2 * ib);
+                m.connect(inst, "prod_i", prod);
+                match pair_first.take() {
+                    None => pair_first = Some((format!("r{k}_c{n}"), a_src, operand, prod)),
+                    Some((first, a0, b0, p0)) => {
+                        // Named after both PEs: `mul_r0_c0_r0_c1`.
+                        let pair = m.instance(format!("mul_{first}_r{k}_c{n}"), design, pair_id.expect("pairs"));
+                        m.connect(pair, "a0_i", a0);
+                        m.connect(pair, "b0_i", b0);
+                        m.connect(pair, "p0_o", p0);
+                        m.connect(pair, "a1_i", a_src);
+                        m.connect(pair, "b1_i", operand);
+                        m.connect(pair, "p1_o", prod);
+                    }
+                }
+            }
         }
     }
+    debug_assert!(pair_first.is_none(), "pair multipliers take PEs two by two");
     // What leaves the last column and the bottom row goes nowhere.
     for row in &east {
         let Lane { a, sel, v, f } = row[c_us - 1].expect("built");
@@ -388,7 +440,7 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
             delay_bit(&mut m, "ws_last_pipe", fl, lat, advance)
         };
         let cols_out: Vec<SignalId> = (0..cols)
-            .map(|n| delay(&mut m, &format!("deskew_c{n}"), bottom[n as usize], ab, cols - 1 - n, advance))
+            .map(|n| delay(&mut m, &format!("deskew_c{n}"), bottom[n as usize], pb, cols - 1 - n, advance))
             .collect();
         (v, l, cols_out)
     });
@@ -407,8 +459,9 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
             (v, l, c)
         }
         (Some((wv, wl, wc)), None) => {
+            // The narrow sums, sign-extended to the accumulator's width.
             let (v, l) = (m.sig(wv), m.sig(wl));
-            (v, l, wc.iter().map(|s| m.sig(*s)).collect())
+            (v, l, wc.iter().map(|s| m.sext(*s, ab)).collect())
         }
         (None, Some((ov, ol))) => (ov, ol, bottom.iter().map(|s| m.sig(*s)).collect()),
         _ => unreachable!("at least one dataflow"),

@@ -80,6 +80,28 @@ fn sixteen_bit_inputs_and_forty_bit_accumulators() {
 }
 
 #[test]
+fn the_serial_requantizer_slows_the_read_out_not_the_matmul() {
+    // One requantized column every 4 cycles: a 4-column row every 16 cycles, still less
+    // than the 32 cycles a 4x4 engine spends on the 8 row-tiles of K = 128 behind it.
+    let mut cfg = Config::preset("ice40").unwrap();
+    let spec = MatmulSpec { m: 128, k: 128, n: 128, bias: true, requant: requant(Activation::Relu) };
+    let g = cfg.geometry();
+    let t = check(&cfg, &spec, Mode::Ws, 5);
+    let wide = timing::estimate(&g, &t.program, &timing::TimingParams::for_config(&cfg));
+    cfg.accumulator.requant_dsps = 1;
+    let serial = timing::estimate(&g, &t.program, &timing::TimingParams::for_config(&cfg));
+    assert_eq!(timing::TimingParams::for_config(&cfg).requant_cycles, 4);
+    let (uw, us) = (wide.utilization(&g, t.macs()), serial.utilization(&g, t.macs()));
+    assert!(serial.cycles > wide.cycles, "{} vs {}", serial.cycles, wide.cycles);
+    assert!(us >= 0.95, "estimated utilization {us:.4} with the serial requantizer ({uw:.4} without)");
+    // A matmul whose K is one tile is read-out bound: 4 cycles per element.
+    let spec = MatmulSpec { m: 64, k: 4, n: 64, bias: false, requant: requant(Activation::None) };
+    let t = check(&cfg, &spec, Mode::Ws, 5);
+    let serial = timing::estimate(&g, &t.program, &timing::TimingParams::for_config(&cfg));
+    assert!(serial.cycles >= 64 * 64 * 4, "{}", serial.cycles);
+}
+
+#[test]
 fn presets_multiply_128_cubed_exactly_and_fast_enough() {
     for (preset, chunk_rows) in [("ice40", 16), ("ecp5", 128)] {
         let cfg = Config::preset(preset).unwrap();

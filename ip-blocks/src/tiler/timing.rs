@@ -18,7 +18,9 @@
 //!   complete `rows` cycles after the latency;
 //! - the DMA: one read beat and one write beat per cycle, a row per burst, first beat
 //!   `dma_latency` cycles after its request;
-//! - the read-out: a requantized row takes `cols` cycles, a raw or scratchpad row one.
+//! - the read-out: a requantized row takes `cols * requant_cycles` cycles (`cols` with
+//!   the 32x32 requantizer, `4 * cols` with `requant_dsps = 1`), a raw or scratchpad row
+//!   one.
 
 use crate::geometry::Geometry;
 use crate::isa::{Instr, LocalAddr, Mode, Space};
@@ -37,11 +39,31 @@ pub struct TimingParams {
     /// Cycles from a burst's request to its first beat (reads) or from the last beat to
     /// the write response.
     pub dma_latency: u64,
+    /// Cycles the requantizer spends on one column
+    /// ([`crate::blocks::accumulator::requant_cycles`]: 1, or 4 with `requant_dsps = 1`).
+    pub requant_cycles: u64,
 }
 
 impl Default for TimingParams {
     fn default() -> Self {
-        TimingParams { host_cycles: 4, fifo_depth: 8, queue_depth: 4, dma_dispatch_cycles: 17, dma_latency: 12 }
+        TimingParams {
+            host_cycles: 4,
+            fifo_depth: 8,
+            queue_depth: 4,
+            dma_dispatch_cycles: 17,
+            dma_latency: 12,
+            requant_cycles: 1,
+        }
+    }
+}
+
+impl TimingParams {
+    /// The defaults with the requantizer of `cfg`.
+    pub fn for_config(cfg: &crate::Config) -> Self {
+        TimingParams {
+            requant_cycles: if cfg.accumulator.requant_dsps == 1 { 4 } else { 1 },
+            ..TimingParams::default()
+        }
     }
 }
 
@@ -179,7 +201,7 @@ pub fn estimate(g: &Geometry, program: &[Instr], p: &TimingParams) -> Estimate {
             }
             Instr::Mvout { local, rows, cols, .. } => {
                 let (per_row, eb) = match local.space {
-                    Space::Accumulator if !local.raw => (u64::from(cols), g.sp_elem_bytes()),
+                    Space::Accumulator if !local.raw => (u64::from(cols) * p.requant_cycles, g.sp_elem_bytes()),
                     Space::Accumulator => (1, g.acc_elem_bytes()),
                     Space::Scratchpad => (1, g.sp_elem_bytes()),
                 };

@@ -103,6 +103,22 @@ impl Interp {
         Some(self.signals[i].1.read(&self.buf))
     }
 
+    /// Set a register's current value (its `<name>_q` signal) by hierarchical name, as if
+    /// the last clock edge had loaded it: for tests that start from a state many cycles
+    /// away, such as a counter just below its wrap. `false` when there is no such signal
+    /// or `value` has another width. Setting a combinational signal has no lasting
+    /// effect: it is computed again from its inputs.
+    pub fn poke_path(&mut self, path: &str, value: &Bits) -> bool {
+        let Some(&i) = self.signal_index.get(path) else { return false };
+        let slot = self.signals[i].1;
+        if value.width() != slot.width {
+            return false;
+        }
+        slot.write(&mut self.buf, value);
+        self.dirty = true;
+        true
+    }
+
     /// Hierarchical names of every memory array (`sp.bank0`).
     pub fn memory_names(&self) -> impl Iterator<Item = &str> {
         self.mems.iter().map(|m| m.name.as_str())

@@ -62,7 +62,8 @@ impl FromStr for Shard {
 /// few hundred local rows), covering square, non-square, `1xN` and `Nx1` arrays, input
 /// widths 4 to 16 bits, accumulator widths from the least the array needs to 48 bits,
 /// every DMA data width, in-flight bursts from 1 to 16, every controller queue depth,
-/// with and without the scoreboard, every dataflow and DSP/soft multiplier mixes.
+/// with and without the scoreboard, 64- and 32-bit performance counters, every dataflow,
+/// DSP/soft multiplier mixes and both requantizers (`requant_dsps` 1 or 4).
 pub fn random_config(seed: u64, index: u32) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(u64::from(index));
@@ -89,26 +90,32 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     let acc_bits = if need <= 32 && rng.gen_bool(0.3) { 32 } else { rng.gen_range(need.max(16)..=48) };
     let dataflow = *[Dataflow::Ws, Dataflow::Os, Dataflow::Both].choose(&mut rng).expect("not empty");
     let dsp_multipliers = rng.gen_bool(0.5).then(|| rng.gen_range(0..=rows * cols));
-    let cfg = Config {
+    let mut cfg = Config {
         name: format!("sweep_{seed}_{index}"),
         array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers },
         scratchpad: ScratchpadConfig {
             banks: rng.gen_range(1..=4),
             rows_per_bank: *[16, 20, 32, 48, 64].choose(&mut rng).expect("not empty"),
         },
-        accumulator: AccumulatorConfig { rows: *[16, 24, 32, 64, 100, 128].choose(&mut rng).expect("not empty") },
+        accumulator: AccumulatorConfig {
+            rows: *[16, 24, 32, 64, 100, 128].choose(&mut rng).expect("not empty"),
+            requant_dsps: 4,
+        },
         dma: DmaConfig {
             data_bits: *[32, 64, 128, 256].choose(&mut rng).expect("not empty"),
             outstanding: *[1, 2, 3, 4, 8, 16].choose(&mut rng).expect("not empty"),
         },
+        // Drawn last, so the draws before them are those of the sweeps before they existed.
         controller: {
             let queue_depth = *[2, 4, 8, 16].choose(&mut rng).expect("not empty");
-            // Drawn last, so that the keys above are those of the draw before this key.
+            let counter_bits = *[64, 32].choose(&mut rng).expect("not empty");
             let scoreboard = rng.gen_bool(0.7);
             let queue_depth = if !scoreboard && rng.gen_bool(0.3) { 1 } else { queue_depth };
-            ControllerConfig { queue_depth, scoreboard }
+            ControllerConfig { queue_depth, counter_bits, scoreboard }
         },
     };
+    // Drawn last, so that the draws above are those of earlier sweeps.
+    cfg.accumulator.requant_dsps = *[1, 4].choose(&mut rng).expect("not empty");
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
 }
@@ -143,9 +150,11 @@ mod tests {
             seen.insert(format!("data_bits {}", cfg.dma.data_bits));
             seen.insert(format!("outstanding {}", cfg.dma.outstanding));
             seen.insert(format!("queue_depth {}", cfg.controller.queue_depth));
+            seen.insert(format!("counter_bits {}", cfg.controller.counter_bits));
             seen.insert(format!("scoreboard {}", cfg.controller.scoreboard));
             seen.insert(format!("banks {}", cfg.scratchpad.banks));
             seen.insert(format!("dsp {}", a.dsp_multipliers.is_some()));
+            seen.insert(format!("requant_dsps {}", cfg.accumulator.requant_dsps));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
                 seen.insert("acc_bits at its least".into());
             }
@@ -161,6 +170,9 @@ mod tests {
         for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
+        assert!(seen.contains("dsp true") && seen.contains("acc_bits at its least"));
+        assert!(seen.contains("counter_bits 64") && seen.contains("counter_bits 32"));
+        assert!(seen.contains("requant_dsps 1") && seen.contains("requant_dsps 4"));
     }
 
     #[test]

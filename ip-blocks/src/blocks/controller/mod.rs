@@ -35,7 +35,8 @@
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
 //!    each reader with a one-row queue ([`parts::ReadQueue`]); the accumulator write
 //!    port too (engine first, then DMA loads).
-//! 5. **Performance counters** and status for the host registers.
+//! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
+//!    registers.
 
 mod checks;
 mod parts;
@@ -122,7 +123,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let cmd_count_o = m.output("cmd_count_o", 32);
     let queue_levels_o = m.output("queue_levels_o", 32);
     let counter_names = ["cycles", "engine_busy", "macs", "dma_bytes", "dma_stall", "dep_stall"];
-    let counter_outs: Vec<SignalId> = counter_names.iter().map(|n| m.output(format!("{n}_o"), 64)).collect();
+    let cb = cfg.controller.counter_bits;
+    let counter_outs: Vec<SignalId> = counter_names.iter().map(|n| m.output(format!("{n}_o"), cb)).collect();
     let core_reset_o = m.output("core_reset_o", 1);
 
     let ld_valid_o = m.output("ld_valid_o", 1);
@@ -1250,6 +1252,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.mark_unused(lw_data_i);
 
         // ---- Performance counters ----------------------------------------------------------
+        // `controller.counter_bits` wide; they wrap.
         let clear = m.or(clear_counters_i, soft);
         let busy = m.wire("busy", 1);
         let dma_busy = {
@@ -1265,28 +1268,47 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             and_all(&mut m, [x(running), x(nim), x(hazard)])
         };
         let bytes = {
-            let a = m.zext(ld_bytes_done_i, 64);
-            let b = m.zext(st_bytes_done_i, 64);
+            let a = m.zext(ld_bytes_done_i, cb);
+            let b = m.zext(st_bytes_done_i, cb);
             m.add(a, b)
         };
-        let macs = {
-            let k = m.lit(g.macs_per_cycle(), 64);
-            let z = m.lit(0, 64);
+        // MACS is ENGINE_BUSY times the MACs per cycle: when that is a power of two, it is
+        // ENGINE_BUSY shifted (equal, wrapping included), with no register of its own.
+        let per_cycle = g.macs_per_cycle();
+        let macs = (!per_cycle.is_power_of_two()).then(|| {
+            let k = m.lit(per_cycle, cb);
+            let z = m.lit(0, cb);
             m.mux(in_fire, k, z)
-        };
-        let fire64 = m.zext(in_fire, 64);
-        let busy64 = m.zext(busy, 64);
-        let ds64 = m.zext(dma_stall, 64);
-        let dep64 = m.zext(dep_stall, 64);
-        for ((name, add), out) in
-            counter_names.iter().zip([busy64, fire64, macs, bytes, ds64, dep64]).zip(&counter_outs)
+        });
+        let [busy_n, fire_n, ds_n, dep_n] = [x(busy), x(in_fire), x(dma_stall), x(dep_stall)].map(|v| m.zext(v, cb));
+        let mut engine_busy = None;
+        for ((name, add), out) in counter_names
+            .iter()
+            .zip([Some(busy_n), Some(fire_n), macs, Some(bytes), Some(ds_n), Some(dep_n)])
+            .zip(&counter_outs)
         {
-            let r = m.reg(format!("perf_{name}"), 64).reset(0).build();
+            let Some(add) = add else { continue };
+            let r = m.reg(format!("perf_{name}"), cb).reset(0).build();
             let s = m.add(r, add);
-            let z = m.lit(0, 64);
+            let z = m.lit(0, cb);
             let v = m.mux(clear, z, s);
             m.next(r, v);
             m.assign(*out, r);
+            if *name == "engine_busy" {
+                engine_busy = Some(r);
+            }
+        }
+        if macs.is_none() {
+            let shift = per_cycle.trailing_zeros();
+            let busy_q = engine_busy.expect("ENGINE_BUSY is a register");
+            let v = if shift == 0 {
+                m.sig(busy_q.q)
+            } else {
+                let kept = m.slice(busy_q, 0, cb - shift);
+                let z = m.lit(0, shift);
+                m.concat([kept, z])
+            };
+            m.assign(counter_outs[2], v);
         }
 
         // Idle and status.

@@ -320,27 +320,38 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let is_idle = m.not(quiet);
     m.assign(idle, is_idle);
 
-    // ---- Formal properties (`ifdef FORMAL`). -------------------------------------------
-    // The environment: legal commands held until taken; R beats only for accepted bursts,
-    // held until taken (AXI4).
+    properties(&mut m, s);
+    design.add(m)
+}
+
+/// The formal properties (`ifdef FORMAL`) of a load engine, either form, on its ports.
+/// The environment: legal commands held until taken; R beats only for accepted bursts,
+/// held until taken (AXI4). The engine's promises: the AR and local-write offers are
+/// held, every AR burst stays inside one 4 KB page, and is an INCR burst of beats.
+pub(super) fn properties(m: &mut ModuleBuilder, s: &DmaSizes) {
+    let port = |m: &ModuleBuilder, n: &str| m.module().find_signal(n).unwrap_or_else(|| panic!("load engine: no {n}"));
+    let [ld_dram, ld_stride, ld_rows, ld_bytes, ld_acc, ld_accumulate, ld_row] =
+        ["ld_dram_i", "ld_stride_i", "ld_rows_i", "ld_bytes_i", "ld_acc_i", "ld_accumulate_i", "ld_row_i"]
+            .map(|n| port(m, n));
+    let [ar_valid_o, ar_ready, ar_addr_o, ar_len_o, ar_size_o, ar_burst_o] =
+        ["m_axi_arvalid_o", "m_axi_arready_i", "m_axi_araddr_o", "m_axi_arlen_o", "m_axi_arsize_o", "m_axi_arburst_o"]
+            .map(|n| port(m, n));
+    let [r_valid, r_ready_o, r_data, r_resp, r_last] =
+        ["m_axi_rvalid_i", "m_axi_rready_o", "m_axi_rdata_i", "m_axi_rresp_i", "m_axi_rlast_i"].map(|n| port(m, n));
+    let [lw_valid_o, lw_ready, lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o] =
+        ["lw_valid_o", "lw_ready_i", "lw_acc_o", "lw_accumulate_o", "lw_row_o", "lw_data_o"].map(|n| port(m, n));
+    let b = s.beat_bytes;
     m.assume_initial_reset();
-    super::assume_legal_commands(
-        &mut m,
-        s,
-        "ld",
-        &[ld_dram, ld_stride, ld_rows, ld_bytes, ld_acc, ld_accumulate, ld_row],
-    );
-    formal::assume_offer_held(&mut m, "r", r_valid, r_ready_o, &[r_data, r_resp, r_last]);
-    let asked = formal::fire(&mut m, ar_valid_o, ar_ready);
-    let r_beat = formal::fire(&mut m, r_valid, r_ready_o);
+    super::assume_legal_commands(m, s, "ld", &[ld_dram, ld_stride, ld_rows, ld_bytes, ld_acc, ld_accumulate, ld_row]);
+    formal::assume_offer_held(m, "r", r_valid, r_ready_o, &[r_data, r_resp, r_last]);
+    let asked = formal::fire(m, ar_valid_o, ar_ready);
+    let r_beat = formal::fire(m, r_valid, r_ready_o);
     let r_burst_end = m.and(r_beat, r_last);
-    let owed = formal::counter(&mut m, "ar_owed", 8, asked, r_burst_end);
+    let owed = formal::counter(m, "ar_owed", 8, asked, r_burst_end);
     let some = m.any(owed);
     m.assume_when("f_env_r_only_for_bursts", "R beats only for accepted read bursts", r_valid, some);
-    // The engine's promises.
-    formal::assert_offer_held(&mut m, "ar", ar_valid_o, ar_ready, &[ar_addr_o, ar_len_o, ar_size_o, ar_burst_o]);
-    formal::assert_offer_held(&mut m, "lw", lw_valid_o, lw_ready, &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o]);
-    formal::assert_burst_in_page(&mut m, "ar", ar_valid_o, ar_addr_o, ar_len_o, b);
-    formal::assert_burst_kind(&mut m, "ar", ar_valid_o, ar_size_o, ar_burst_o, b);
-    design.add(m)
+    formal::assert_offer_held(m, "ar", ar_valid_o, ar_ready, &[ar_addr_o, ar_len_o, ar_size_o, ar_burst_o]);
+    formal::assert_offer_held(m, "lw", lw_valid_o, lw_ready, &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o]);
+    formal::assert_burst_in_page(m, "ar", ar_valid_o, ar_addr_o, ar_len_o, b);
+    formal::assert_burst_kind(m, "ar", ar_valid_o, ar_size_o, ar_burst_o, b);
 }

@@ -372,22 +372,41 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let is_idle = m.not(active);
     m.assign(idle, is_idle);
 
-    // ---- Formal properties (`ifdef FORMAL`). -------------------------------------------
+    properties(&mut m, s);
+    design.add(m)
+}
+
+/// The formal properties (`ifdef FORMAL`) of a store engine, either form, on its ports:
+/// legal commands held until taken and the neighbours of [`formal_store_environment`];
+/// the AW, W and local-read offers held, AW bursts inside one 4 KB page and INCR, WLAST
+/// exactly on each burst's last beat, and no write outside the DMA window.
+pub(super) fn properties(m: &mut ModuleBuilder, s: &DmaSizes) {
+    let port = |m: &ModuleBuilder, n: &str| m.module().find_signal(n).unwrap_or_else(|| panic!("store engine: no {n}"));
+    let [st_valid, st_dram, st_stride, st_rows, st_bytes, st_acc, st_raw, st_row] =
+        ["st_valid_i", "st_dram_i", "st_stride_i", "st_rows_i", "st_bytes_i", "st_acc_i", "st_raw_i", "st_row_i"]
+            .map(|n| port(m, n));
+    let [aw_valid_o, aw_ready, aw_addr_o, aw_len_o, aw_size_o, aw_burst_o] =
+        ["m_axi_awvalid_o", "m_axi_awready_i", "m_axi_awaddr_o", "m_axi_awlen_o", "m_axi_awsize_o", "m_axi_awburst_o"]
+            .map(|n| port(m, n));
+    let [w_valid_o, w_ready, w_data_o, w_strb_o, w_last_o] =
+        ["m_axi_wvalid_o", "m_axi_wready_i", "m_axi_wdata_o", "m_axi_wstrb_o", "m_axi_wlast_o"].map(|n| port(m, n));
+    let [lr_valid_o, lr_ready, lr_acc_o, lr_raw_o, lr_row_o] =
+        ["lr_valid_o", "lr_ready_i", "lr_acc_o", "lr_raw_o", "lr_row_o"].map(|n| port(m, n));
+    let b = s.beat_bytes;
     m.assume_initial_reset();
-    super::assume_legal_commands(&mut m, s, "st", &[st_dram, st_stride, st_rows, st_bytes, st_acc, st_raw, st_row]);
-    formal_store_environment(&mut m, s, w_last_o);
+    super::assume_legal_commands(m, s, "st", &[st_dram, st_stride, st_rows, st_bytes, st_acc, st_raw, st_row]);
+    formal_store_environment(m, s, w_last_o);
     for (ch, valid, ready, payload) in [
         ("aw", aw_valid_o, aw_ready, vec![aw_addr_o, aw_len_o, aw_size_o, aw_burst_o]),
         ("w", w_valid_o, w_ready, vec![w_data_o, w_strb_o, w_last_o]),
         ("lr", lr_valid_o, lr_ready, vec![lr_acc_o, lr_raw_o, lr_row_o]),
     ] {
-        formal::assert_offer_held(&mut m, ch, valid, ready, &payload);
+        formal::assert_offer_held(m, ch, valid, ready, &payload);
     }
-    formal::assert_burst_in_page(&mut m, "aw", aw_valid_o, aw_addr_o, aw_len_o, b);
-    formal::assert_burst_kind(&mut m, "aw", aw_valid_o, aw_size_o, aw_burst_o, b);
-    formal_wlast(&mut m, aw_valid_o, aw_ready, aw_len_o, w_valid_o, w_ready, w_last_o);
-    formal_window(&mut m, s, [st_valid, st_dram, st_stride, st_rows, st_bytes], [aw_valid_o, aw_addr_o, aw_len_o]);
-    design.add(m)
+    formal::assert_burst_in_page(m, "aw", aw_valid_o, aw_addr_o, aw_len_o, b);
+    formal::assert_burst_kind(m, "aw", aw_valid_o, aw_size_o, aw_burst_o, b);
+    formal_wlast(m, aw_valid_o, aw_ready, aw_len_o, w_valid_o, w_ready, w_last_o);
+    formal_window(m, s, [st_valid, st_dram, st_stride, st_rows, st_bytes], [aw_valid_o, aw_addr_o, aw_len_o]);
 }
 
 /// What the store engine assumes of its neighbours beyond the command channel: local read

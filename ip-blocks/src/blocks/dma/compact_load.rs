@@ -1,0 +1,313 @@
+//! The DMA's compact load engine `<prefix>_dma_load`, built when `dma_outstanding` is 1:
+//! the same ports and rules as [`super::load`], with one read burst in flight and the
+//! local write register as the only row buffer.
+//!
+//! Structure:
+//! 1. **Command registers** (`Command` in [`super`]); the AR channel reads them directly
+//!    (`RowSpan` in [`super`]: small adders only, and an incrementer on `addr[31:12]`
+//!    for the second burst of a row crossing 4 KB).
+//! 2. **AR**: `ar_valid` is offered when the command has a burst left and none is in
+//!    flight, or in the cycle the burst in flight ends (its RLAST beat). A row crossing a
+//!    4 KB boundary is two bursts (`split_q`).
+//! 3. **Burst registers** (`burst_*`): the accepted burst's row (first lane, bytes, local
+//!    row, flags, whether the burst ends the row and the command). They also describe the
+//!    local write of the row they assembled, so an accepted burst takes them (and the
+//!    command registers move on, `burst_take`) only once the local write register is
+//!    free or being taken; until then `pending_q` is high.
+//! 4. **Local write register** (`lw_byte<j>`, one register per row byte): each R beat is
+//!    rotated right by the row's first lane (a `B`-byte rotator) and written in place:
+//!    lane `l` of beat `k` is row byte `j = cB + l` for `k = c + (l + off >= B)`. The first
+//!    beat of a row also clears every byte at or past `bytes` (a synchronous clear, so no
+//!    gate per bit), and a byte is never written with data past `bytes`. The row's last
+//!    beat raises `lw_valid`; `m_axi_rready_o` is low while it is high (from registers
+//!    only).
+//!
+//! Timing with no backpressure and a read latency of `L` cycles: `m_axi_arvalid_o` rises
+//! two cycles after the cycle in which the command is taken; the next burst is offered in
+//! the cycle after the last beat of the one before, so a burst of `n` beats costs
+//! `L + n` cycles; a row's local write is valid the cycle after its last R beat;
+//! `ld_done_o` pulses the cycle after the last local write is taken. The next command is
+//! taken the cycle after the previous one's last burst took the burst registers.
+
+use super::{drive_burst_attributes, Command, DmaSizes, RowSpan};
+use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
+
+/// Build the compact `<prefix>_dma_load` into `design`.
+pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId, CheckErrors> {
+    let (w, b, r, lb, rb) = (s.data_bits, s.beat_bytes, s.row_bytes, s.local_row_bits, s.bytes_bits);
+    let mut m = ModuleBuilder::new(format!("{prefix}_dma_load"));
+    m.doc(format!(
+        "DMA load engine, compact form: mvin commands to AXI4 INCR read bursts (aligned down \
+         to {b} bytes, split at 4 KB boundaries, one in flight), each R beat rotated into \
+         place in the local write register (rows of up to {r} bytes, bytes past the \
+         command's count zeroed), one local write per row."
+    ));
+    m.param("data_bits", w);
+    m.param("row_bytes", r);
+    m.param("local_row_bits", lb);
+    m.param("outstanding", s.outstanding);
+
+    // The command channel (its registers are [`Command`]'s).
+    m.input("ld_valid_i", 1);
+    m.output("ld_ready_o", 1);
+    m.input("ld_dram_i", 32);
+    m.input("ld_stride_i", 32);
+    m.input("ld_rows_i", 16);
+    m.input("ld_bytes_i", 16);
+    m.input("ld_acc_i", 1);
+    m.input("ld_accumulate_i", 1);
+    m.input("ld_row_i", lb);
+    let ld_done = m.output("ld_done_o", 1);
+    let ar_valid_o = m.output("m_axi_arvalid_o", 1);
+    let ar_ready = m.input("m_axi_arready_i", 1);
+    let ar_addr_o = m.output("m_axi_araddr_o", 32);
+    let ar_len_o = m.output("m_axi_arlen_o", 8);
+    let ar_size_o = m.output("m_axi_arsize_o", 3);
+    let ar_burst_o = m.output("m_axi_arburst_o", 2);
+    let r_valid = m.input("m_axi_rvalid_i", 1);
+    let r_ready_o = m.output("m_axi_rready_o", 1);
+    let r_data = m.input("m_axi_rdata_i", w);
+    let r_resp = m.input("m_axi_rresp_i", 2);
+    let r_last = m.input("m_axi_rlast_i", 1);
+    let lw_valid_o = m.output("lw_valid_o", 1);
+    let lw_ready = m.input("lw_ready_i", 1);
+    let lw_acc_o = m.output("lw_acc_o", 1);
+    let lw_accumulate_o = m.output("lw_accumulate_o", 1);
+    let lw_row_o = m.output("lw_row_o", lb);
+    let lw_data_o = m.output("lw_data_o", 8 * r);
+    let ld_bytes_done = m.output("ld_bytes_done_o", 16);
+    let resp_error = m.output("resp_error_o", 1);
+    let idle = m.output("idle_o", 1);
+
+    // ---- 1. Command registers. -----------------------------------------------------
+    let (cmd, [acc, accumulate]) = Command::new(&mut m, s, "ld", ["acc", "accumulate"]);
+    let split = m.reg("split", 1).reset(0).build();
+
+    // ---- 2. AR, straight from the command registers. ---------------------------------
+    let span = RowSpan::new(&mut m, s, cmd.addr, cmd.bytes);
+    m.mark_unused(span.last_byte); // its low bits (the last lane) are the store's
+    let ar_valid = m.reg("ar_valid", 1).reset(0).build();
+    let ar_fire = m.and(ar_valid, ar_ready);
+    let ar_fire = m.named("ar_fire", ar_fire);
+    let not_cross = m.not(span.cross);
+    let row_end = m.or(split, not_cross);
+    let row_end = m.named("burst_ends_row", row_end);
+    let cmd_last = m.and(row_end, cmd.last_row);
+    let cmd_last = m.named("burst_ends_cmd", cmd_last);
+
+    let ar_addr = RowSpan::burst_addr(&mut m, s, cmd.addr, split.q);
+    m.assign(ar_addr_o, ar_addr);
+    let ar_len = span.burst_len(&mut m, split.q);
+    m.assign(ar_len_o, ar_len);
+    m.assign(ar_valid_o, ar_valid);
+    drive_burst_attributes(&mut m, s, ar_size_o, ar_burst_o);
+
+    // ---- 3. The burst in flight. -------------------------------------------------------
+    // Its registers are also the local write's, so an accepted burst takes them (and the
+    // command registers move on) only once the local write register is free: `pending`
+    // marks an accepted burst still waiting (its R beats wait too).
+    let lw_valid = m.reg("lw_valid", 1).reset(0).build();
+    let written = m.and(lw_valid, lw_ready);
+    let written = m.named("lw_written", written);
+    let lw_free = m.not(lw_valid);
+    let lw_leaves = m.or(lw_free, written);
+    let pending = m.reg("pending", 1).reset(0).build();
+    let accepted = m.or(ar_fire, pending);
+    let take = m.and(accepted, lw_leaves);
+    let take = m.named("burst_take", take);
+    let not_take = m.not(take);
+    let pending_next = m.and(accepted, not_take);
+    m.next(pending, pending_next);
+    let row_taken = m.and(take, row_end);
+    m.assign(cmd.advance, row_taken);
+    let cmd_taken = m.and(take, cmd_last);
+    m.assign(cmd.finish, cmd_taken);
+    let not_split = m.not(split);
+    let first_of_two = m.and(span.cross, not_split);
+    let split_next = m.mux(take, first_of_two, split);
+    m.next(split, split_next);
+
+    let burst = |m: &mut ModuleBuilder, name: &str, value: ExprId| {
+        let width = m.width(value);
+        let reg = m.reg(format!("burst_{name}"), width).enable(take).build();
+        m.next(reg, value);
+        reg.q
+    };
+    let b_off = burst(&mut m, "off", span.off);
+    let b_bytes = {
+        let v = m.sig(cmd.bytes);
+        burst(&mut m, "bytes", v)
+    };
+    let b_row = {
+        let v = m.sig(cmd.row);
+        burst(&mut m, "row", v)
+    };
+    let b_acc = {
+        let v = m.sig(acc);
+        burst(&mut m, "acc", v)
+    };
+    let b_accumulate = {
+        let v = m.sig(accumulate);
+        burst(&mut m, "accumulate", v)
+    };
+    let b_row_end = {
+        let v = m.sig(row_end);
+        burst(&mut m, "row_end", v)
+    };
+    let b_cmd_last = {
+        let v = m.sig(cmd_last);
+        burst(&mut m, "cmd_last", v)
+    };
+
+    let inflight = m.reg("inflight", 1).reset(0).build();
+    let r_ready = m.and(inflight, lw_free);
+    let r_ready = m.named("r_ready", r_ready);
+    m.assign(r_ready_o, r_ready);
+    let beat = m.and(r_valid, r_ready);
+    let beat = m.named("r_beat", beat);
+    let burst_done = m.and(beat, r_last);
+    let burst_done = m.named("burst_done", burst_done);
+    let row_done = m.and(burst_done, b_row_end);
+    let row_done = m.named("row_done", row_done);
+    let not_done = m.not(burst_done);
+    let still_inflight = m.and(inflight, not_done);
+    let inflight_next = m.or(ar_fire, still_inflight);
+    m.next(inflight, inflight_next);
+
+    // The next burst: when the command has one left and nothing else is offered or in
+    // flight (the burst in flight ends in this cycle at the latest).
+    let not_ar = m.not(ar_valid);
+    let not_inflight = m.not(inflight);
+    let quiet = m.or(not_inflight, burst_done);
+    let issue = m.and(cmd.busy, not_ar);
+    let issue = m.and(issue, quiet);
+    let issue = m.named("ar_issue", issue);
+    let ar_waiting = m.not(ar_ready);
+    let ar_held = m.and(ar_valid, ar_waiting);
+    let ar_valid_next = m.or(issue, ar_held);
+    m.next(ar_valid, ar_valid_next);
+
+    // ---- 4. R beats into the local write register. -------------------------------------
+    let kw = s.beat_index_bits();
+    let k = m.reg("beat_index", kw).reset(0).enable(beat).build();
+    let k_inc = m.inc(k);
+    let zero_k = m.lit(0, kw);
+    let k_next = m.mux(row_done, zero_k, k_inc);
+    m.next(k, k_next);
+    let k_max = s.max_row_beats() - 1;
+    let chunks = s.chunks();
+    let k_is: Vec<ExprId> = (0..=chunks).map(|c| super::equals(&mut m, k, c, k_max)).collect();
+
+    // Rotate right by the row's first lane: lane l holds stream byte (l + off) mod B.
+    let rotated = rotate_lanes(&mut m, "r_rotated", r_data, b_off, b, false);
+    let lanes_used = b.min(r);
+    if lanes_used < b {
+        m.mark_unused(rotated); // lanes past the longest row
+    }
+    // Lane l of a beat belongs to the next chunk when l + off >= B.
+    let lane_high: Vec<ExprId> = (0..lanes_used)
+        .map(|l| {
+            if l == 0 {
+                m.lit(0, 1)
+            } else {
+                let bound = m.lit(u64::from(b - l), s.lane_bits);
+                let high = m.ge(b_off, bound);
+                let high = m.named(format!("r_lane{l}_high"), high);
+                m.sig(high)
+            }
+        })
+        .collect();
+    let zero8 = m.lit(0, 8);
+    let mut row_bytes: Vec<ExprId> = Vec::with_capacity(r as usize);
+    let beat_is: Vec<ExprId> = k_is.iter().map(|k| m.and(beat, *k)).collect();
+    let first_beat = beat_is[0];
+    for j in 0..r {
+        let (c, l) = (j / b, j % b);
+        let here = m.mux(lane_high[l as usize], beat_is[c as usize + 1], beat_is[c as usize]);
+        let write = m.or(here, first_beat);
+        let value = m.slice(rotated, 8 * l, 8);
+        let value = if j == 0 {
+            value // every row has a first byte
+        } else {
+            let index = m.lit(j.into(), rb);
+            let past = m.le(b_bytes, index);
+            m.mux(past, zero8, value)
+        };
+        let byte = m.reg(format!("lw_byte{j}"), 8).enable(write).build();
+        m.next(byte, value);
+        row_bytes.push(m.sig(byte.q));
+    }
+    let lw_data = m.concat(row_bytes.iter().rev().copied());
+    m.assign(lw_data_o, lw_data);
+
+    // ---- 5. The local write, described by the burst registers. ----------------------
+    let not_written = m.not(written);
+    let lw_held = m.and(lw_valid, not_written);
+    let lw_valid_next = m.or(row_done, lw_held);
+    m.next(lw_valid, lw_valid_next);
+    m.assign(lw_valid_o, lw_valid);
+    m.assign(lw_row_o, b_row);
+    m.assign(lw_acc_o, b_acc);
+    m.assign(lw_accumulate_o, b_accumulate);
+    let done = m.reg("done", 1).reset(0).build();
+    let done_next = m.and(written, b_cmd_last);
+    m.next(done, done_next);
+    m.assign(ld_done, done);
+    let bytes16 = m.zext(b_bytes, 16);
+    let zero16 = m.lit(0, 16);
+    let bytes_done = m.mux(written, bytes16, zero16);
+    m.assign(ld_bytes_done, bytes_done);
+
+    // ---- Status. ---------------------------------------------------------------------
+    let any_resp = m.any(r_resp);
+    let error = m.and(beat, any_resp);
+    m.assign(resp_error, error);
+    let active = m.or(cmd.busy, ar_valid);
+    let active = m.or(active, inflight);
+    let active = m.or(active, lw_valid);
+    let is_idle = m.not(active);
+    m.assign(idle, is_idle);
+
+    super::load::properties(&mut m, s);
+    design.add(m)
+}
+
+/// The wire `name`: `value` (whole bytes) rotated by `off` byte lanes, right (lane `l`
+/// takes lane `l + off`) or left (lane `l` takes lane `l - off`), as `log2 lanes` levels
+/// of 2:1 multiplexers (the levels before the last named `<name>_by<n>`).
+fn rotate_lanes(
+    m: &mut ModuleBuilder,
+    name: &str,
+    value: impl rtl_gen::IntoExpr,
+    off: impl rtl_gen::IntoExpr,
+    lanes: u32,
+    left: bool,
+) -> rtl_gen::SignalId {
+    let mut v = value.into_expr(m);
+    let off = off.into_expr(m);
+    let width = m.width(v);
+    let levels = m.width(off);
+    for i in 0..levels {
+        let n = (1u32 << i) % lanes;
+        if n == 0 {
+            continue;
+        }
+        let bits = 8 * n;
+        let turned = if left {
+            let high = m.slice(v, 0, width - bits);
+            let low = m.slice(v, width - bits, bits);
+            m.concat([high, low])
+        } else {
+            let high = m.slice(v, 0, bits);
+            let low = m.slice(v, bits, width - bits);
+            m.concat([high, low])
+        };
+        let sel = m.bit(off, i);
+        v = m.mux(sel, turned, v);
+        if i + 1 < levels {
+            let level = m.named(format!("{name}_by{n}"), v);
+            v = m.sig(level);
+        }
+    }
+    m.named(name, v)
+}
