@@ -403,9 +403,37 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("mv_bytes", e)
     };
 
+    // The checks above are registered: their result (the error code of the first rule
+    // broken, 0 for none) is valid from the second cycle a command is at the head, as
+    // the architectural state they read changes only when a command dispatches (and
+    // leaves the head). This keeps their carry chains out of dispatch's path.
+    let check_code = m.reg("check_code", 8).build();
+    let checked = m.reg("checked", 1).reset(0).build();
+    {
+        use crate::isa::ErrorCode as E;
+        let mut v = m.lit(0, 8);
+        for (cond, c) in [
+            (align_err, E::DmaAlign),
+            (range_err, E::LocalRange),
+            (size_err, E::Size),
+            (seq_err, E::Sequence),
+            (mode_err, E::Mode),
+            (is_illegal, E::IllegalCommand),
+        ] {
+            let k = m.lit(c.code().into(), 8);
+            v = m.mux(cond, k, v);
+        }
+        m.next(check_code, v);
+        let stays = {
+            let np = m.not(cq_pop);
+            m.and(cq_valid, np)
+        };
+        let one = m.lit(1, 1);
+        soft_next(&mut m, checked, soft, one, stays, 0);
+    }
     let imm_err = {
-        let e = or_all(&mut m, [x(is_illegal), x(mode_err), x(seq_err), x(size_err), x(range_err), x(align_err)]);
-        let e = m.and(cq_valid, e);
+        let bad = m.any(check_code);
+        let e = m.and(checked, bad);
         m.named("err_now_static", e)
     };
     let running = {
@@ -420,8 +448,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let win = {
         let start = {
             let ni = m.not(imm_err);
-            let t = m.and(mv, ni);
-            m.and(t, running)
+            and_all(&mut m, [x(mv), x(checked), x(ni), x(running)])
         };
         let leave = m.or(dispatch_go, err_now);
         let rows_m1 = {
@@ -561,7 +588,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.not(t)
         };
         let nh = m.not(hazard);
-        let e = and_all(&mut m, [x(running), x(nim), x(nwin), x(nh), x(space_ok), x(waits_ok)]);
+        let e = and_all(&mut m, [x(running), x(checked), x(nim), x(nwin), x(nh), x(space_ok), x(waits_ok)]);
         m.named("dispatch_ready", e)
     };
     {
@@ -599,18 +626,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     {
         let code = |m: &mut ModuleBuilder, v: crate::isa::ErrorCode| m.lit(v.code().into(), 8);
         use crate::isa::ErrorCode as E;
-        let mut v = code(&mut m, E::DmaWindow);
-        for (cond, c) in [
-            (align_err, E::DmaAlign),
-            (range_err, E::LocalRange),
-            (size_err, E::Size),
-            (seq_err, E::Sequence),
-            (mode_err, E::Mode),
-            (is_illegal, E::IllegalCommand),
-        ] {
-            let k = code(&mut m, c);
-            v = m.mux(cond, k, v);
-        }
+        let win_code = code(&mut m, E::DmaWindow);
+        let v = m.mux(imm_err, check_code, win_code);
         // A bus error (sticky in the DMA) stops the machine too, unless an error is
         // already recorded; a dispatch error of the same cycle wins.
         let bus = {
