@@ -43,8 +43,10 @@ fn params(cfg: Config, spram: bool) -> BoardParams {
 fn board(which: &str) -> &'static (BoardTop, Arc<VerilatorModel>) {
     static TINY: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
     static ICE40: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
+    static ICEBREAKER: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
     let (cell, cfg) = match which {
         "tiny" => (&TINY, tiny as fn() -> Config),
+        "icebreaker" => (&ICEBREAKER, icebreaker as fn() -> Config),
         _ => (&ICE40, (|| Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"))) as fn() -> Config),
     };
     cell.get_or_init(|| {
@@ -297,6 +299,18 @@ fn tiled_matmul_on_the_ice40_preset_matches_the_golden_model() {
     let cfg = Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"));
     let spec = MatmulSpec { m: 9, k: 10, n: 7, bias: true, requant: requant() };
     matmul_matches_the_golden_model("ice40", &cfg, spec, 5);
+}
+
+/// `configs/icebreaker-2x2.toml`: the small-device control path the iCEBreaker builds.
+fn icebreaker() -> Config {
+    let text = include_str!("../../configs/icebreaker-2x2.toml");
+    Config::from_toml(text, "configs/icebreaker-2x2.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn tiled_matmul_on_the_icebreaker_configuration_matches_the_golden_model() {
+    let spec = MatmulSpec { m: 7, k: 9, n: 5, bias: true, requant: requant() };
+    matmul_matches_the_golden_model("icebreaker", &icebreaker(), spec, 8);
 }
 
 #[test]

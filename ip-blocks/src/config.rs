@@ -464,11 +464,11 @@ mod tests {
         assert!(e.contains("`controller.queue_depth` = 3") && e.contains("power of two"), "{e}");
         let c = Config::from_toml(&format!("{OK}[controller]\nqueue_depth = 8\n"), "t").unwrap();
         assert_eq!((c.controller.queue_depth, c.controller.counter_bits, c.dma.data_bits), (8, 64, 64));
+        assert!(c.controller.scoreboard, "the scoreboard is on by default");
         let e = err(&format!("{OK}[controller]\ncounter_bits = 48\n"));
         assert!(e.contains("`controller.counter_bits` = 48") && e.contains("64 or 32"), "{e}");
         let c = Config::from_toml(&format!("{OK}[controller]\ncounter_bits = 32\n"), "t").unwrap();
         assert_eq!((c.controller.queue_depth, c.controller.counter_bits), (4, 32));
-        assert_eq!((c.controller.queue_depth, c.dma.data_bits, c.controller.scoreboard), (8, 64, true));
         let e = err(&format!("{OK}[controller]\nqueue_depth = 1\n"));
         assert!(e.contains("`controller.queue_depth` = 1") && e.contains("scoreboard = false"), "{e}");
         let c = Config::from_toml(&format!("{OK}[controller]\nqueue_depth = 1\nscoreboard = false\n"), "t").unwrap();
