@@ -11,7 +11,9 @@
 //!    arithmetic narrowed to the configuration and the model's answer kept exactly
 //!    ([`checks`]). `mvin`/`mvout` first compute their last byte for the DMA-window check
 //!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
-//!    (one cycle per bit of `rows - 1`). Configuration commands are absorbed here; a
+//!    (one cycle per bit of `rows - 1`, one more to compare). The checks' result is
+//!    registered, so a command dispatches at the earliest in its second cycle at the
+//!    head. Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
 //!    mode and the requantization registers. A `fence` waits until everything is idle.
 //!    An error stops dispatch: the failing command and every later one have no effect.
