@@ -3,13 +3,13 @@
 //! the DMA (outside, through its command and local-memory ports).
 //!
 //! Structure, in the order a command travels:
-//! 1. **Command queue** ([`queue`]): [`cmd_queue_depth`] commands, decoded on their way
+//! 1. **Command queue** (`queue.rs`): [`cmd_queue_depth`] commands, decoded on their way
 //!    in and kept narrowed to what dispatch reads; `cmd_ready_o` is low when full, so
 //!    the host is held, never dropped.
 //! 2. **Dispatch** (in program order, one command at a time): the decoder
 //!    ([`super::decoder`]) and every rule of `docs/isa.md` ("Errors"), with the
 //!    arithmetic narrowed to the configuration and the model's answer kept exactly
-//!    ([`checks`]). `mvin`/`mvout` first compute their last byte for the DMA-window check
+//!    (`checks.rs`). `mvin`/`mvout` first compute their last byte for the DMA-window check
 //!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
 //!    (one cycle per bit of `rows - 1`, one more to compare). The checks' result is
 //!    registered, so a command dispatches at the earliest in its second cycle at the
@@ -26,7 +26,7 @@
 //!    (read after write, write after read, write after write) waits at dispatch; this
 //!    scoreboard is what lets loads of the next tile and stores of the last one overlap
 //!    compute. The store tracker also orders the bias preloads. Without it, a command
-//!    waits while another tracker it could conflict with is not empty ([`scoreboard`]
+//!    waits while another tracker it could conflict with is not empty (`scoreboard.rs`
 //!    has the table), loads and stores go from the queue's head to the DMA, which keeps
 //!    them (the load and store trackers only count them), and the bias unit takes a bias
 //!    preload at dispatch.
@@ -35,7 +35,7 @@
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
-//!    each reader with a one-row queue ([`parts::ReadQueue`]); the accumulator write
+//!    each reader with a one-row queue (`parts::ReadQueue`); the accumulator write
 //!    port too (engine first, then DMA loads).
 //! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
 //!    registers.
