@@ -46,7 +46,15 @@ pub fn render(data: &ReportData) -> String {
         ),
         ("accumulator", format!("{} rows x {} x {} bits = {}", g.acc_rows, g.cols, g.acc_bits, bytes(acc))),
         ("DMA", format!("AXI4, {}-bit data, {} read bursts in flight", g.dma_data_bits, g.dma_outstanding)),
-        ("controller", format!("2-command queue, 4 trackers of {} commands", cfg.controller.queue_depth)),
+        (
+            "controller",
+            format!(
+                "{}-command queue, 4 trackers of {} commands{}",
+                ip_blocks::blocks::controller::cmd_queue_depth(cfg),
+                cfg.controller.queue_depth,
+                if cfg.controller.scoreboard { "" } else { ", no scoreboard" }
+            ),
+        ),
     ];
     for (k, v) in rows {
         let _ = writeln!(o, "<tr><th>{k}</th><td>{}</td></tr>", esc(&v));

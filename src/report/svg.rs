@@ -119,7 +119,7 @@ pub fn block_diagram(cfg: &Config) -> String {
             w: 180.0,
             h: 80.0,
             title: "Command queue".into(),
-            lines: vec!["2 commands x 128 bits".into()],
+            lines: vec![format!("{} commands x 128 bits", ip_blocks::blocks::controller::cmd_queue_depth(cfg))],
             external: false,
             fill: "#e3f2fd",
         },
@@ -130,7 +130,12 @@ pub fn block_diagram(cfg: &Config) -> String {
             h: 80.0,
             title: "Controller".into(),
             lines: vec![
-                "decode, dispatch, scoreboard".into(),
+                if cfg.controller.scoreboard {
+                    "decode, dispatch, scoreboard"
+                } else {
+                    "decode, dispatch, fixed waits"
+                }
+                .into(),
                 format!("4 trackers x {} commands", cfg.controller.queue_depth),
                 "load, preload, compute, store".into(),
             ],

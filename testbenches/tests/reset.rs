@@ -22,6 +22,9 @@
 //!
 //! The next program starts from the memory image as the interrupted one left it; the
 //! golden model runs it from that same image.
+//!
+//! Every test runs on its configuration and on the same without the scoreboard
+//! (`controller.scoreboard = false`, trackers and command queue of one command).
 
 use ip_blocks::isa::Instr;
 use ip_blocks::model::{Memory, Model, Window};
@@ -359,9 +362,23 @@ fn words(p: &[Instr]) -> Vec<[u32; 4]> {
     p.iter().map(|i| i.encode()).collect()
 }
 
+/// `cfg`, and `cfg` without the scoreboard with trackers (and command queue) of one.
+fn with_lean(cfg: Config) -> [Config; 2] {
+    let mut lean = cfg.clone();
+    lean.name = format!("{}_lean", cfg.name);
+    lean.controller.scoreboard = false;
+    lean.controller.queue_depth = 1;
+    [cfg, lean]
+}
+
 #[test]
 fn a_reset_in_the_middle_of_a_matmul_leaves_a_clean_machine_that_runs_it_again() {
-    let cfg = Config::preset("ice40").expect("preset");
+    for cfg in with_lean(Config::preset("ice40").expect("preset")) {
+        reset_in_a_matmul(&cfg);
+    }
+}
+
+fn reset_in_a_matmul(cfg: &Config) {
     let spec = MatmulSpec {
         m: 17,
         k: 33,
@@ -369,15 +386,20 @@ fn a_reset_in_the_middle_of_a_matmul_leaves_a_clean_machine_that_runs_it_again()
         bias: true,
         requant: RequantParams { multiplier: 1 << 30, shift: 7, activation: Activation::Relu, relu6_max: 40 },
     };
-    let t = tile_matmul(&cfg, &spec, 0x100).unwrap_or_else(|e| panic!("{e}"));
-    let (a, b, bias) = random_matmul(&spec, &cfg, 5);
+    let t = tile_matmul(cfg, &spec, 0x100).unwrap_or_else(|e| panic!("{e}"));
+    let (a, b, bias) = random_matmul(&spec, cfg, 5);
     let mem = t.memory(&a, &b, &bias);
     let want = reference_matmul(&spec, cfg.array.acc_bits, cfg.array.input_bits, &a, &b, &bias);
     for kind in [ResetKind::Hard, ResetKind::Soft] {
         let timing = AxiConfig::ideal(DEFAULT_LATENCY);
-        let (_, finals) = interrupt_and_rerun(&cfg, &mem, &t.words(), &t.words(), timing, None, kind);
+        let (_, finals) = interrupt_and_rerun(cfg, &mem, &t.words(), &t.words(), timing, None, kind);
         for m in finals {
-            assert_eq!(t.read_c(&m), want, "{kind:?}: C after the rerun differs from the independent reference");
+            assert_eq!(
+                t.read_c(&m),
+                want,
+                "{}: {kind:?}: C after the rerun differs from the independent reference",
+                cfg.name
+            );
         }
     }
 }
@@ -387,14 +409,15 @@ fn a_reset_with_bursts_held_by_backpressure_leaves_a_clean_machine() {
     // Random latency and backpressure hold bursts on every channel; random power-up state.
     let text = "name = \"odd\"\n[array]\nrows = 3\ncols = 5\ndataflow = \"both\"\ndsp_multipliers = 6\n\
                 [scratchpad]\nbanks = 2\nrows_per_bank = 64\n[accumulator]\nrows = 64\n[dma]\ndata_bits = 64\n";
-    let cfg = Config::from_toml(text, "odd").expect("valid");
-    let mem = random_memory(13);
-    let first = words(&random_program(&cfg, 13, 60, &programs::ALL));
-    let second = words(&random_program(&cfg, 14, 60, &programs::ALL));
-    for kind in [ResetKind::Hard, ResetKind::Soft] {
-        let (labels, _) = interrupt_and_rerun(&cfg, &mem, &first, &second, AxiConfig::random(3), Some(7), kind);
-        for want in [R_MID, W_MID] {
-            assert!(labels.contains(&want), "no cut point with {want}: {labels:?}");
+    for cfg in with_lean(Config::from_toml(text, "odd").expect("valid")) {
+        let mem = random_memory(13);
+        let first = words(&random_program(&cfg, 13, 60, &programs::ALL));
+        let second = words(&random_program(&cfg, 14, 60, &programs::ALL));
+        for kind in [ResetKind::Hard, ResetKind::Soft] {
+            let (labels, _) = interrupt_and_rerun(&cfg, &mem, &first, &second, AxiConfig::random(3), Some(7), kind);
+            for want in [R_MID, W_MID] {
+                assert!(labels.contains(&want), "{}: no cut point with {want}: {labels:?}", cfg.name);
+            }
         }
     }
 }
@@ -408,7 +431,13 @@ fn after_an_error_the_host_can_still_reset_the_controller_and_run_the_next_progr
     // 2-entry queue filled, `cmd_ready_o` stayed low, `<name>_host` held the next CMD3
     // write forever, and an AXI4-Lite master cannot offer a later write (CONTROL) before
     // that one is taken. Now commands after an error leave the queue without effect.
-    let cfg = Config::preset("ice40").expect("preset");
+    for cfg in with_lean(Config::preset("ice40").expect("preset")) {
+        recover_after_an_error(&cfg);
+    }
+}
+
+fn recover_after_an_error(cfg: &Config) {
+    let cfg = cfg.clone();
     let mem = random_memory(17);
     let window = whole(&mem);
     let body = random_program(&cfg, 17, 20, &programs::ALL);

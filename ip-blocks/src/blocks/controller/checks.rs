@@ -68,7 +68,8 @@ pub(super) struct WindowInputs {
 
 /// Last byte = `dram + (bytes - 1) + (rows - 1) * stride`, by shift-add, one cycle per
 /// bit of `rows - 1` up to its highest one (the multiplier shifts right and the
-/// multiplicand left until the multiplier is zero).
+/// multiplicand left until the multiplier is zero), then one cycle to compare it with the
+/// window into a register.
 ///
 /// Why 32-bit registers and an overflow flag give the model's answer: the model
 /// computes the last byte without wrapping (`dma_span`, in 64 bits) and compares it with
@@ -83,7 +84,9 @@ pub(super) struct WindowInputs {
 /// transfer can use it).
 pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInputs) -> WindowCheck {
     let bw = m.width(i.rows_m1);
-    let state = m.reg("win_state", 2).reset(0).build(); // 0 idle, 1 multiplying, 2 done
+    // 0 idle, 1 multiplying, 2 comparing, 3 done (the result registered, so that the
+    // compare's carry chains stay out of dispatch's path).
+    let state = m.reg("win_state", 2).reset(0).build();
     let acc = m.reg("win_sum", 32).build();
     let acc_over = m.reg("win_sum_over", 1).build();
     let a = m.reg("win_multiplicand", 32).build();
@@ -91,8 +94,9 @@ pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInput
     let b = m.reg("win_multiplier", bw).build();
     let idle = m.eq_const(state, 0);
     let run = m.eq_const(state, 1);
+    let comparing = m.eq_const(state, 2);
     let done = {
-        let e = m.eq_const(state, 2);
+        let e = m.eq_const(state, 3);
         let s = m.named("win_done", e);
         m.sig(s)
     };
@@ -102,11 +106,12 @@ pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInput
     {
         let leave = m.or(i.leave, soft);
         let one = m.lit(1, 2);
-        let two = m.lit(2, 2);
         let zero = m.lit(0, 2);
-        let v = m.mux(start, one, two);
+        // 1 -> 2 -> 3: the state plus one.
+        let up = m.inc(state);
+        let v = m.mux(start, one, up);
         let v = m.mux(leave, zero, v);
-        let en = or_all(m, [start, finishing, leave]);
+        let en = or_all(m, [start, finishing, comparing, leave]);
         m.next(state, v);
         m.set_enable(state, en);
     }
@@ -168,7 +173,10 @@ pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInput
         let hi_bad = m.or(hi_bad, acc_over);
         let lo_bad = m.lt(i.dram, i.window_base);
         let e = m.or(hi_bad, lo_bad);
-        let s = m.named("err_dma_window", e);
+        let r = m.reg("win_err", 1).build();
+        m.next(r, e);
+        m.set_enable(r, comparing);
+        let s = m.named("err_dma_window", r);
         m.sig(s)
     };
     WindowCheck { done, err }

@@ -3,15 +3,17 @@
 //! the DMA (outside, through its command and local-memory ports).
 //!
 //! Structure, in the order a command travels:
-//! 1. **Command queue** ([`queue`]): [`cmd_queue_depth`] commands, decoded on their way
+//! 1. **Command queue** (`queue.rs`): [`cmd_queue_depth`] commands, decoded on their way
 //!    in and kept narrowed to what dispatch reads; `cmd_ready_o` is low when full, so
 //!    the host is held, never dropped.
 //! 2. **Dispatch** (in program order, one command at a time): the decoder
 //!    ([`super::decoder`]) and every rule of `docs/isa.md` ("Errors"), with the
 //!    arithmetic narrowed to the configuration and the model's answer kept exactly
-//!    ([`checks`]). `mvin`/`mvout` first compute their last byte for the DMA-window check
+//!    (`checks.rs`). `mvin`/`mvout` first compute their last byte for the DMA-window check
 //!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
-//!    (one cycle per bit of `rows - 1`). Configuration commands are absorbed here; a
+//!    (one cycle per bit of `rows - 1`, one more to compare). The checks' result is
+//!    registered, so a command dispatches at the earliest in its second cycle at the
+//!    head. Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
 //!    mode and the requantization registers. A `fence` waits until everything is idle.
 //!    An error stops dispatch: the failing command and every later one have no effect.
@@ -24,7 +26,7 @@
 //!    (read after write, write after read, write after write) waits at dispatch; this
 //!    scoreboard is what lets loads of the next tile and stores of the last one overlap
 //!    compute. The store tracker also orders the bias preloads. Without it, a command
-//!    waits while another tracker it could conflict with is not empty ([`scoreboard`]
+//!    waits while another tracker it could conflict with is not empty (`scoreboard.rs`
 //!    has the table), loads and stores go from the queue's head to the DMA, which keeps
 //!    them (the load and store trackers only count them), and the bias unit takes a bias
 //!    preload at dispatch.
@@ -33,7 +35,7 @@
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
-//!    each reader with a one-row queue ([`parts::ReadQueue`]); the accumulator write
+//!    each reader with a one-row queue (`parts::ReadQueue`); the accumulator write
 //!    port too (engine first, then DMA loads).
 //! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
 //!    registers.
@@ -403,9 +405,37 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("mv_bytes", e)
     };
 
+    // The checks above are registered: their result (the error code of the first rule
+    // broken, 0 for none) is valid from the second cycle a command is at the head, as
+    // the architectural state they read changes only when a command dispatches (and
+    // leaves the head). This keeps their carry chains out of dispatch's path.
+    let check_code = m.reg("check_code", 8).build();
+    let checked = m.reg("checked", 1).reset(0).build();
+    {
+        use crate::isa::ErrorCode as E;
+        let mut v = m.lit(0, 8);
+        for (cond, c) in [
+            (align_err, E::DmaAlign),
+            (range_err, E::LocalRange),
+            (size_err, E::Size),
+            (seq_err, E::Sequence),
+            (mode_err, E::Mode),
+            (is_illegal, E::IllegalCommand),
+        ] {
+            let k = m.lit(c.code().into(), 8);
+            v = m.mux(cond, k, v);
+        }
+        m.next(check_code, v);
+        let stays = {
+            let np = m.not(cq_pop);
+            m.and(cq_valid, np)
+        };
+        let one = m.lit(1, 1);
+        soft_next(&mut m, checked, soft, one, stays, 0);
+    }
     let imm_err = {
-        let e = or_all(&mut m, [x(is_illegal), x(mode_err), x(seq_err), x(size_err), x(range_err), x(align_err)]);
-        let e = m.and(cq_valid, e);
+        let bad = m.any(check_code);
+        let e = m.and(checked, bad);
         m.named("err_now_static", e)
     };
     let running = {
@@ -420,8 +450,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let win = {
         let start = {
             let ni = m.not(imm_err);
-            let t = m.and(mv, ni);
-            m.and(t, running)
+            and_all(&mut m, [x(mv), x(checked), x(ni), x(running)])
         };
         let leave = m.or(dispatch_go, err_now);
         let rows_m1 = {
@@ -561,7 +590,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.not(t)
         };
         let nh = m.not(hazard);
-        let e = and_all(&mut m, [x(running), x(nim), x(nwin), x(nh), x(space_ok), x(waits_ok)]);
+        let e = and_all(&mut m, [x(running), x(checked), x(nim), x(nwin), x(nh), x(space_ok), x(waits_ok)]);
         m.named("dispatch_ready", e)
     };
     {
@@ -599,18 +628,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     {
         let code = |m: &mut ModuleBuilder, v: crate::isa::ErrorCode| m.lit(v.code().into(), 8);
         use crate::isa::ErrorCode as E;
-        let mut v = code(&mut m, E::DmaWindow);
-        for (cond, c) in [
-            (align_err, E::DmaAlign),
-            (range_err, E::LocalRange),
-            (size_err, E::Size),
-            (seq_err, E::Sequence),
-            (mode_err, E::Mode),
-            (is_illegal, E::IllegalCommand),
-        ] {
-            let k = code(&mut m, c);
-            v = m.mux(cond, k, v);
-        }
+        let win_code = code(&mut m, E::DmaWindow);
+        let v = m.mux(imm_err, check_code, win_code);
         // A bus error (sticky in the DMA) stops the machine too, unless an error is
         // already recorded; a dispatch error of the same cycle wins.
         let bus = {
@@ -812,11 +831,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
     // Scratchpad read requests: A, B, weights, store (priority in that order).
     let elem = |m: &mut ModuleBuilder, row: ExprId, e: u32| m.slice(row, e * ib, ib);
-    // Weight feeder: the head preload, `rows` beats (zero rows beyond its `n`).
+    // Weight feeder: the head preload, `rows` beats (zero rows beyond its `n`), with no
+    // queue: row `w_r` is read, offered to the engine in the next cycle straight from
+    // the bank, and read again if the engine does not take it then. Rows the engine
+    // has taken are counted; the preload is complete when it has taken the last.
     let rw = clog2(u64::from(rows)).max(1);
     let w_r = m.reg("wf_row", rw).reset(0).build();
     let w_inflight = m.reg("wf_inflight", 1).reset(0).build();
-    let w_inflight_zero = m.reg("wf_inflight_zero", 1).build();
     let w_inflight_bank = m.reg("wf_inflight_bank", g.sp_banks).build();
     let pr_active = {
         let ne = m.not(pr_empty);
@@ -824,24 +845,26 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     let pr_row = prr.at(&mut m, Ptr::Head, "row");
     let pr_n = prr.at(&mut m, Ptr::Head, "n");
-    let w_row_addr = {
-        let r = m.zext(w_r, lb);
-        m.add(pr_row, r)
-    };
+    // A zero row (past the preload's rows) needs no read; the rows after it are zero too.
     let w_zero = {
         let r = m.zext(w_r, pnw);
-        m.ge(r, pr_n)
+        let e = m.ge(r, pr_n);
+        m.named("wf_zero", e)
     };
-    // Each reader has a queue of one row (ReadQueue): a read may issue while its row
-    // will find room one cycle later (nothing held or arriving, or that leaving now).
     let wq_pop = m.wire("wq_pop", 1);
-    let aq_pop = m.wire("aq_pop", 1);
-    let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
-    let sq_pop = m.wire("sq_pop", 1);
-    let wq = ReadQueue::new(&mut m, "wq", sp_bits);
-    let w_credit = wq.credit(&mut m, w_inflight, wq_pop);
-    let w_want_any = {
-        let e = and_all(&mut m, [x(pr_active), x(w_credit)]);
+    let w_want_read = {
+        // Row w_r while nothing is in flight; row w_r + 1 while row w_r leaves, unless
+        // it is a zero row.
+        let next_read = {
+            let r = m.zext(w_r, pnw);
+            let nm1 = m.dec(pr_n);
+            m.lt(r, nm1)
+        };
+        let idle = m.not(w_inflight);
+        let on = m.and(wq_pop, next_read);
+        let may = m.or(idle, on);
+        let nz = m.not(w_zero);
+        let e = and_all(&mut m, [x(pr_active), x(nz), x(may)]);
         if has_ws {
             e
         } else {
@@ -851,10 +874,17 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.lit(0, 1)
         }
     };
-    let w_want_read = {
-        let nz = m.not(w_zero);
-        m.and(w_want_any, nz)
+    let w_row_addr = {
+        let i = m.zext(w_inflight, rw);
+        let k = m.add(w_r, i);
+        let k = m.zext(k, lb);
+        m.add(pr_row, k)
     };
+    // The other readers have a queue of one row (ReadQueue): a read may issue while its
+    // row will find room one cycle later (nothing held or arriving, or that leaving now).
+    let aq_pop = m.wire("aq_pop", 1);
+    let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
+    let sq_pop = m.wire("sq_pop", 1);
     // Input feeder: the compute at the issue pointer.
     let cp_pend = cpr.has_pending(&mut m);
     let f_a = cpr.at(&mut m, Ptr::Issue, "a");
@@ -997,18 +1027,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
 
     // Weight feeder state.
-    let w_fire = {
-        let zero_beat = m.and(w_want_any, w_zero);
-        let e = m.or(w_grant, zero_beat);
-        m.named("wf_fire", e)
-    };
     {
         let last_r = m.eq_const(w_r, (rows - 1).into());
         let z = m.lit(0, rw);
         let nx = m.inc(w_r);
         let v = m.mux(last_r, z, nx);
-        soft_next(&mut m, w_r, soft, w_fire, v, 0);
-        let retire = m.and(w_fire, last_r);
+        soft_next(&mut m, w_r, soft, x(wq_pop), v, 0);
+        let retire = m.and(wq_pop, last_r);
         let push = m.and(go, pre_sp);
         let mut data = vec![x(row_lb), x(n_pre)];
         if let Some(r) = &rng {
@@ -1017,20 +1042,22 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let never = m.lit(0, 1);
         prr.connect(&mut m, soft, push, &data, never, retire);
         let one = m.lit(1, 1);
-        soft_next(&mut m, w_inflight, soft, one, x(w_fire), 0);
-        m.next(w_inflight_zero, w_zero);
+        soft_next(&mut m, w_inflight, soft, one, x(w_grant), 0);
         let hv = hits_vec(&mut m, &w_hit);
         m.next(w_inflight_bank, hv);
     }
     let wq_head = {
         let data = bank_data(&mut m, w_inflight_bank);
         let z = m.lit(0, sp_bits);
-        let v = m.mux(w_inflight_zero, z, data);
-        wq.connect(&mut m, soft, w_inflight, v, x(wq_pop))
+        m.mux(w_zero, z, data)
     };
-    let wq_valid = wq.valid(&mut m, w_inflight);
+    let wq_valid = {
+        let v = m.or(w_zero, w_inflight);
+        let e = m.and(pr_active, v);
+        m.named("wf_valid", e)
+    };
     {
-        let e = m.not(wq_valid);
+        let e = m.not(w_inflight);
         m.assign(wq_empty_w, e);
     }
     if let Some(wr) = eng_w_ready {
@@ -1044,9 +1071,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     } else {
         let z = m.lit(0, 1);
         m.assign(wq_pop, z);
-        m.mark_unused(w_inflight_zero.q);
         let h = m.named("wq_head_unused", wq_head);
         m.mark_unused(h);
+        m.mark_unused(wq_valid);
     }
 
     // Input feeder state.
