@@ -61,7 +61,7 @@ fn gen_writes_rtl_filelist_and_manifest() {
     let files: Vec<&str> = filelist.lines().collect();
     let pos = |f: &str| files.iter().position(|x| *x == f).unwrap_or_else(|| panic!("{f} missing from {files:?}"));
     // Children before parents.
-    assert!(pos("seedchip_mul_soft_8x8.v") < pos("seedchip_pe_soft.v"));
+    assert!(pos("seedchip_mul_soft_reg_8x8.v") < pos("seedchip_pe_soft.v"));
     assert!(pos("seedchip_pe_soft.v") < pos("seedchip_systolic_array.v"));
     // The preset's 4 DSP PEs share two pair multipliers, instanced by the array.
     assert!(pos("seedchip_pe_pair.v") < pos("seedchip_systolic_array.v"));

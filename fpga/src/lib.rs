@@ -11,7 +11,8 @@
 //! use fpga::{plan, Family};
 //!
 //! // The iCE40 preset: 4x4 int8 PEs, scratchpad banks of 512 rows x 32 bits.
-//! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 8, 8), 1); // one SB_MAC16 per PE
+//! assert_eq!(plan::dsp_for_multiply(Family::Ice40, 8, 8), 1); // a product Yosys maps
+//! assert_eq!(plan::dsp_for_pair(Family::Ice40, 8), 1); // two, in the flow's pair multiplier
 //! assert_eq!(plan::bram_for_memory(Family::Ice40, 32, 512), 4); // SB_RAM40_4K per bank
 //! // A 32x32 product needs four DSPs on iCE40 and ECP5, one MULT36X36 (8 MULT9X9
 //! // units) on Gowin.

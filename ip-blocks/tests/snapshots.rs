@@ -42,7 +42,7 @@ fn systolic_array_verilog_each_dataflow() {
         let id = systolic_array::build(&mut d, "sc", &small_array(dataflow)).unwrap();
         let out = verilog::emit(&d, id);
         assert!(
-            out.filelist.ends_with("sc_pe_dsp.v\nsc_mul_soft_8x8.v\nsc_pe_soft.v\nsc_systolic_array.v\n"),
+            out.filelist.ends_with("sc_pe_dsp.v\nsc_mul_soft_reg_8x8.v\nsc_pe_soft.v\nsc_systolic_array.v\n"),
             "{}",
             out.filelist
         );

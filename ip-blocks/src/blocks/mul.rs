@@ -3,11 +3,13 @@
 //!
 //! - A single multiplier (`<prefix>_mul_<dsp|soft>_<a>x<b>`): `a_i` and `b_i`, signed,
 //!   and `p_o`, their full signed product (`a_bits + b_bits` bits), combinational.
-//! - A pair multiplier (`<prefix>_mul_pair_<n>x<n>`): two independent signed products,
-//!   `p0_o = a0_i * b0_i` and `p1_o = a1_i * b1_i`, for two PEs side by side. It is
-//!   written with two plain `*`, which any synthesis maps and any simulator runs; the
-//!   FPGA flow replaces this one module on devices that compute two small products in
-//!   one DSP block (iCE40: one SB_MAC16 in its 8x8 mode, `fpga::flow::rtl`), so the core
+//! - A pair multiplier (`<prefix>_mul_pair_<n>x<n>`): two independent signed products
+//!   for two PEs side by side, with registered operands and registered products, both
+//!   loaded while `en_i` is high: `p0_o` is `a0_i * b0_i` and `p1_o` is `a1_i * b1_i` of
+//!   two enabled edges before. It is written with two plain `*` and registers, which any
+//!   synthesis maps and any simulator runs; the FPGA flow replaces this one module on
+//!   devices that compute two small products in one DSP block (iCE40: one SB_MAC16 in its
+//!   8x8 mode with its input and product registers, `fpga::flow::rtl`), so the core
 //!   stays generic. Its parameter `multiplier = pair` is what the flow looks for.
 
 use rtl_gen::ir::Module;
@@ -62,6 +64,27 @@ pub fn build(
     }
 }
 
+/// Name of the two-stage soft multiplier a PE uses ([`build_soft_registered`]).
+pub fn soft_registered_name(prefix: &str, a_bits: u32, b_bits: u32) -> String {
+    format!("{prefix}_mul_soft_reg_{a_bits}x{b_bits}")
+}
+
+/// The soft multiplier with its partial products registered while `en_i` is high
+/// (`super::soft_mul::build_registered`), built into `design` once and reused: what a
+/// soft PE instances, so that its multiplier takes two cycles like a DSP's.
+pub fn build_soft_registered(
+    design: &mut Design,
+    prefix: &str,
+    a_bits: u32,
+    b_bits: u32,
+) -> Result<ModuleId, CheckErrors> {
+    let name = soft_registered_name(prefix, a_bits, b_bits);
+    match design.find(&name) {
+        Some(id) => Ok(id),
+        None => super::soft_mul::build_registered(design, &name, a_bits, b_bits),
+    }
+}
+
 fn build_dsp(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
     let mut m = ModuleBuilder::new(name);
     m.doc("Signed multiplier for a DSP block: p_o = a_i * b_i, full width, combinational.");
@@ -78,19 +101,27 @@ fn build_dsp(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Resul
 fn build_pair(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
     let mut m = ModuleBuilder::new(name);
     m.doc(
-        "Two independent signed multipliers for two PEs: p0_o = a0_i * b0_i, p1_o = a1_i * b1_i, full width, \
-         combinational. The FPGA flow may replace this module by one DSP block computing both (iCE40: SB_MAC16 \
-         in 8x8 mode).",
+        "Two independent signed multipliers for two PEs with registered operands and products (loaded while \
+         en_i is high): p0 <= a0 * b0, p1 <= a1 * b1, full width, two cycles after a<k>_i, b<k>_i. The FPGA \
+         flow may replace this module by one DSP block computing both (iCE40: SB_MAC16 in 8x8 mode with its \
+         input and product registers).",
     );
     m.param("a_bits", a_bits);
     m.param("b_bits", b_bits);
     m.param("multiplier", MulKind::Pair.word());
+    let en = m.input("en_i", 1);
     for k in 0..2 {
-        let a = m.input(format!("a{k}_i"), a_bits);
-        let b = m.input(format!("b{k}_i"), b_bits);
+        let a_in = m.input(format!("a{k}_i"), a_bits);
+        let b_in = m.input(format!("b{k}_i"), b_bits);
         let p = m.output(format!("p{k}_o"), a_bits + b_bits);
+        let a = m.reg(format!("a{k}"), a_bits).enable(en).build();
+        m.next(a, a_in);
+        let b = m.reg(format!("b{k}"), b_bits).enable(en).build();
+        m.next(b, b_in);
         let prod = m.mul_signed_full(a, b);
-        m.assign(p, prod);
+        let r = m.reg(format!("p{k}"), a_bits + b_bits).enable(en).build();
+        m.next(r, prod);
+        m.assign(p, r);
     }
     design.add(m)
 }

@@ -2,10 +2,15 @@
 //!
 //! Every PE has one multiplier (a DSP multiply or a soft one, see [`super::mul`]) and
 //! passes its input `a` to the right and a partial sum down, registered, advancing only
-//! while `en_i` is high (the engine's global stall). A PE of kind [`MulKind::Pair`] has
-//! no multiplier of its own: its second operand leaves on `mul_b_o` and the product
-//! `a_i * mul_b_o` comes back on `prod_i` from the pair multiplier it shares with a
-//! neighbour (two products per DSP block where the device can).
+//! while `en_i` is high (the engine's global stall). The multiplier's operands and its
+//! product are registered too, so the product joins the partial sum [`MUL_STAGES`]
+//! cycles after its operands came in (the array's latency counts them): a DSP block
+//! keeps both registers inside, and a soft multiplier registers its partial products (its
+//! Booth rows and its adder tree each have a cycle). A PE of kind
+//! [`MulKind::Pair`] has no multiplier of its own: its second operand leaves on `mul_b_o`
+//! and the product `a_i * mul_b_o` comes back on `prod_i` from the pair
+//! multiplier it shares with a neighbour (two products per DSP block where the device
+//! can).
 //!
 //! The partial sum is `psum_bits` wide: in a weight-stationary-only array it never holds
 //! more than a column's `rows` products, so [`super::systolic_array::psum_bits`] keeps it
@@ -15,7 +20,8 @@
 //! - Weight-stationary: two weight registers (double buffer). `w_we_i` writes `w_i` into
 //!   the bank `w_bank_i` names; each input carries the bank it is to be multiplied with
 //!   (`sel_i`), so a new weight tile loads while the previous one streams.
-//!   `psum_o <= psum_i + a_i * weight[sel_i]`.
+//!   `psum_o <= psum_i + prod`, with `prod` the product `a_i * weight[sel_i]` of two
+//!   cycles before.
 //! - Output-stationary: `b_i` arrives from above with `a_i` and passes down; with `v_i`
 //!   the product accumulates in `acc` (`f_i` starts a new sum). `os_copy_i` loads every
 //!   PE's `acc` into the partial-sum chain at once, which then shifts the results down
@@ -25,6 +31,10 @@
 use super::mul::{self, MulKind};
 use crate::config::{ArrayConfig, Dataflow};
 use rtl_gen::{CheckError, CheckErrors, Design, ModuleBuilder, ModuleId};
+
+/// Cycles from a PE's operands to its product joining the partial sum: the operands and
+/// the product are registered.
+pub const MUL_STAGES: u32 = 2;
 
 /// Parameters of a PE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +74,8 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     let (ib, pb, ab) = (p.input_bits, p.psum_bits, p.acc_bits);
     let mul_id = match p.mul {
         MulKind::Pair => None,
-        kind => Some(mul::build(design, prefix, kind, ib, ib)?),
+        MulKind::Soft => Some(mul::build_soft_registered(design, prefix, ib, ib)?),
+        MulKind::Dsp => Some(mul::build(design, prefix, MulKind::Dsp, ib, ib)?),
     };
     let (ws, os) = (p.dataflow.has_ws(), p.dataflow.has_os());
     if os && pb != ab {
@@ -141,12 +152,22 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
         let b_o = m.output("b_o", ib);
         let v_o = m.output("v_o", 1);
         let f_o = m.output("f_o", 1);
+        let mut regs = Vec::new();
         for (name, input, output, width) in [("b", b_i, b_o, ib), ("v", v_i, v_o, 1), ("f", f_i, f_o, 1)] {
             let r = m.reg(name, width).enable(en).build();
             m.next(r, input);
             m.assign(output, r);
+            regs.push(r.q);
         }
-        os_ports = Some((b_i, v_i, f_i, copy_i));
+        // The product comes MUL_STAGES cycles after its operands: the valid and first
+        // flags of its beat wait as long, in their registers and one more each.
+        let mut late = Vec::new();
+        for (name, first) in [("v_late", regs[1]), ("f_late", regs[2])] {
+            let r = m.reg(name, 1).enable(en).build();
+            m.next(r, first);
+            late.push(r.q);
+        }
+        os_ports = Some((b_i, late[0], late[1], copy_i));
     }
 
     // The multiplier's second operand.
@@ -159,12 +180,29 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
         (None, Some((b_i, ..)), _) => b_i,
         _ => unreachable!("a PE supports at least one dataflow"),
     };
+    // The multiplier takes MUL_STAGES cycles (while en_i is high): a DSP multiply has
+    // registered operands and product, which the DSP block keeps inside; the soft
+    // multiplier registers its partial products, so that the Booth rows and the adder tree
+    // each have a cycle of their own, and then the product.
     let prod = match mul_id {
         Some(id) => {
             let mult = m.instance("u_mul", design, id);
-            m.connect(mult, "a_i", a_i);
-            m.connect(mult, "b_i", operand);
-            m.connect_wire(mult, "p_o", "prod")
+            if p.mul == MulKind::Soft {
+                m.connect(mult, "en_i", en);
+                m.connect(mult, "a_i", a_i);
+                m.connect(mult, "b_i", operand);
+            } else {
+                let op_a = m.reg("mul_a", ib).enable(en).build();
+                m.next(op_a, a_i);
+                let op_b = m.reg("mul_b", ib).enable(en).build();
+                m.next(op_b, operand);
+                m.connect(mult, "a_i", op_a.q);
+                m.connect(mult, "b_i", op_b.q);
+            }
+            let p = m.connect_wire(mult, "p_o", "mul_p");
+            let r = m.reg("prod", 2 * ib).enable(en).build();
+            m.next(r, p);
+            r.q
         }
         None => {
             let mul_b = m.output("mul_b_o", ib);
@@ -176,12 +214,12 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
 
     let psum = m.reg("psum", pb).enable(en).build();
     let ws_next = ws.then(|| m.add(psum_i, prod_ext));
-    let os_next = os_ports.map(|(_, v_i, f_i, copy_i)| {
+    let os_next = os_ports.map(|(_, v_q, f_q, copy_i)| {
         let acc = m.reg("acc", ab).build();
-        let acc_en = m.and(en, v_i);
+        let acc_en = m.and(en, v_q);
         m.set_enable(acc, acc_en);
         let sum = m.add(acc, prod_ext);
-        let acc_next = m.mux(f_i, prod_ext, sum);
+        let acc_next = m.mux(f_q, prod_ext, sum);
         m.next(acc, acc_next);
         m.mux(copy_i, acc, psum_i)
     });

@@ -53,6 +53,24 @@ impl Term {
 
 /// Build the soft multiplier module `name` (ports as in [`super::mul`]).
 pub fn build(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
+    build_staged(design, name, a_bits, b_bits, false)
+}
+
+/// Build the soft multiplier module `name` with its partial products registered while
+/// `en_i` is high (`clk_i`, `en_i` ports): `p_o` is the product of the operands of the
+/// last enabled edge, combinational after it. The Booth rows and the adder tree each
+/// get a cycle of their own, as a DSP's input register and multiplier do.
+pub fn build_registered(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
+    build_staged(design, name, a_bits, b_bits, true)
+}
+
+fn build_staged(
+    design: &mut Design,
+    name: &str,
+    a_bits: u32,
+    b_bits: u32,
+    registered: bool,
+) -> Result<ModuleId, CheckErrors> {
     let bad = |port: &str, width: u32| CheckError::BadWidth {
         module: name.to_string(),
         what: "port",
@@ -76,13 +94,24 @@ pub fn build(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Resul
 
     let w = a_bits + b_bits;
     let mut m = ModuleBuilder::new(name);
-    m.doc(
-        "Signed multiplier in logic: p_o = a_i * b_i, full width, combinational. Radix-4 \
-         Booth partial products of the shorter operand (pp<k>), sign extension folded into \
-         constant bits, summed by a balanced adder tree (sum_l<level>_<i>); no DSP block.",
-    );
+    if registered {
+        m.doc(
+            "Signed multiplier in logic, two stages: radix-4 Booth partial products of the \
+             shorter operand (pp<k>, sign extension folded into constant bits) registered \
+             while en_i is high (row<k>), then summed by a balanced adder tree \
+             (sum_l<level>_<i>): p_o = a_i * b_i of the last enabled edge, full width; no \
+             DSP block.",
+        );
+    } else {
+        m.doc(
+            "Signed multiplier in logic: p_o = a_i * b_i, full width, combinational. Radix-4 \
+             Booth partial products of the shorter operand (pp<k>), sign extension folded into \
+             constant bits, summed by a balanced adder tree (sum_l<level>_<i>); no DSP block.",
+        );
+    }
     m.param("a_bits", a_bits);
     m.param("b_bits", b_bits);
+    let en = registered.then(|| m.input("en_i", 1));
     let a = m.input("a_i", a_bits);
     let b = m.input("b_i", b_bits);
     let p = m.output("p_o", w);
@@ -94,7 +123,14 @@ pub fn build(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Resul
         let (x, y) = (m.sig(b), m.sig(a));
         (x, b_bits, y, a_bits)
     };
-    let terms = partial_products(&mut m, x, n, y, y_bits);
+    let mut terms = partial_products(&mut m, x, n, y, y_bits);
+    if let Some(en) = en {
+        for (i, t) in terms.iter_mut().enumerate() {
+            let r = m.reg(format!("row{i}"), t.width).enable(en).build();
+            m.next(r, t.value);
+            t.value = m.sig(r.q);
+        }
+    }
     let sum = adder_tree(&mut m, terms, w);
     let product = m.zext(sum.value, w);
     m.assign(p, product);

@@ -20,7 +20,7 @@
 //!
 //! Output-stationary (`mode_i` = 1): beat k of a tile brings column k of A (on `a_r<i>_i`)
 //! and row k of B (on `b_c<j>_i`); PE (i, j) accumulates C[i][j]. After the last beat,
-//! `rows + cols - 1` cycles later, all PEs copy their sums into the result chain, and
+//! [`latency`] cycles later, all PEs copy their sums into the result chain, and
 //! `out` gives the rows of C from the last row to the first, while the next tile
 //! accumulates (its first beat is taken from the copy on).
 //!
@@ -34,9 +34,11 @@ use crate::config::ArrayConfig;
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
 
-/// Cycles from a weight-stationary input vector entering to its output vector leaving.
+/// Cycles from a weight-stationary input vector entering to its output vector leaving:
+/// `rows + cols - 1` steps through the skew, the PEs and the de-skew, and the
+/// multipliers' registers ([`pe::MUL_STAGES`]).
 pub fn latency(cfg: &ArrayConfig) -> u32 {
-    cfg.rows + cfg.cols - 1
+    cfg.rows + cfg.cols - 1 + pe::MUL_STAGES
 }
 
 /// Width of the partial sums inside the array. A weight-stationary column adds `rows`
@@ -253,7 +255,7 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
     }
 
     // ---- output-stationary bookkeeping ------------------------------------------------
-    let cw = clog2(u64::from(rows + cols)).max(1);
+    let cw = clog2(u64::from(latency(cfg)) + 1).max(1);
     let dw = clog2(u64::from(rows) + 1).max(1);
     let mut os_state = None;
     if os {
@@ -265,7 +267,9 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
         // First-beat flag: set after a tile ends, cleared by any other beat.
         m.set_enable(first, os_fire);
         m.next(first, in_last);
-        // Count down to the copy: rows + cols - 1 advancing cycles after the last beat.
+        // Count down to the copy: the latency's advancing cycles after the last beat (the
+        // last product reaches its accumulator rows + cols - 2 + MUL_STAGES cycles after,
+        // and is in it one cycle later).
         let one_c = m.lit(1, cw);
         let zero_c = m.lit(0, cw);
         let is_one = m.eq(copy_cnt, one_c);
@@ -277,7 +281,7 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
         let dec = m.sub(copy_cnt, one_c);
         let counting = m.and(advance, nz);
         let after = m.mux(counting, dec, copy_cnt);
-        let start = m.lit(u64::from(rows + cols - 1), cw);
+        let start = m.lit(u64::from(latency(cfg)), cw);
         let cnt_next = m.mux(os_end, start, after);
         m.next(copy_cnt, cnt_next);
         // Drain: `rows` result rows leave after the copy.
@@ -405,6 +409,7 @@ pub fn build(design: &mut Design, prefix: &str, cfg: &ArrayConfig) -> Result<Mod
                     Some((first, a0, b0, p0)) => {
                         // Named after both PEs: `mul_r0_c0_r0_c1`.
                         let pair = m.instance(format!("mul_{first}_r{k}_c{n}"), design, pair_id.expect("pairs"));
+                        m.connect(pair, "en_i", advance);
                         m.connect(pair, "a0_i", a0);
                         m.connect(pair, "b0_i", b0);
                         m.connect(pair, "p0_o", p0);

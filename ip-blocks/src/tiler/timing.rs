@@ -13,9 +13,10 @@
 //!   write/write) with an incomplete command of another queue; `fence` waits for all;
 //! - the engine: a weight-stationary preload takes `rows` cycles into one of two weight
 //!   buffers, free again `cols` cycles after the last vector of the compute that used it;
-//!   a compute streams `count` vectors, one per cycle, and completes `rows + cols - 1`
-//!   cycles later; output-stationary computes leave a gap of `rows + cols - 2` cycles and
-//!   complete `rows` cycles after the latency;
+//!   a compute streams `count` vectors, one per cycle, and completes `rows + cols + 1`
+//!   cycles later (the engine's latency, the multipliers' two registers included);
+//!   output-stationary computes leave a gap of `rows + cols` cycles and complete `rows`
+//!   cycles after the latency;
 //! - the DMA: one read beat and one write beat per cycle, a row per burst, first beat
 //!   `dma_latency` cycles after its request;
 //! - the read-out: a requantized row takes `cols * requant_cycles` cycles (`cols` with
@@ -230,13 +231,13 @@ pub fn estimate(g: &Geometry, program: &[Instr], p: &TimingParams) -> Estimate {
                         buf_free[next_buf] = stream_free + cols;
                         next_buf ^= 1;
                         exec_free = start;
-                        stream_free + rows + cols - 1
+                        stream_free + rows + cols + 1
                     }
                     Mode::Os => {
                         let start = exec_free.max(enq).max(stream_free);
-                        stream_free = start + n + rows + cols - 2;
+                        stream_free = start + n + rows + cols;
                         exec_free = start;
-                        start + n + rows + cols - 1 + rows
+                        start + n + rows + cols + 1 + rows
                     }
                 }
             }
