@@ -261,6 +261,164 @@ const PORT_ORDER: &[&str] = &[
     "idle_o",
 ];
 
+/// The ports of a load engine: its command channel, the AXI4 read channels, the local write channel and its status.
+///
+/// Declared in this order by both forms of the engine, so their Verilog ports agree.
+struct LoadPorts {
+    ld_valid: SignalId,
+    ld_ready: SignalId,
+    ld_dram: SignalId,
+    ld_stride: SignalId,
+    ld_rows: SignalId,
+    ld_bytes: SignalId,
+    ld_acc: SignalId,
+    ld_accumulate: SignalId,
+    ld_row: SignalId,
+    ld_done: SignalId,
+    ar_valid_o: SignalId,
+    ar_ready: SignalId,
+    ar_addr_o: SignalId,
+    ar_len_o: SignalId,
+    ar_size_o: SignalId,
+    ar_burst_o: SignalId,
+    r_valid: SignalId,
+    r_ready_o: SignalId,
+    r_data: SignalId,
+    r_resp: SignalId,
+    r_last: SignalId,
+    lw_valid_o: SignalId,
+    lw_ready: SignalId,
+    lw_acc_o: SignalId,
+    lw_accumulate_o: SignalId,
+    lw_row_o: SignalId,
+    lw_data_o: SignalId,
+    ld_bytes_done: SignalId,
+    resp_error: SignalId,
+    idle: SignalId,
+}
+
+impl LoadPorts {
+    fn declare(m: &mut ModuleBuilder, s: &DmaSizes) -> Self {
+        let (w, r, lb) = (s.data_bits, s.row_bytes, s.local_row_bits);
+        Self {
+            ld_valid: m.input("ld_valid_i", 1),
+            ld_ready: m.output("ld_ready_o", 1),
+            ld_dram: m.input("ld_dram_i", 32),
+            ld_stride: m.input("ld_stride_i", 32),
+            ld_rows: m.input("ld_rows_i", 16),
+            ld_bytes: m.input("ld_bytes_i", 16),
+            ld_acc: m.input("ld_acc_i", 1),
+            ld_accumulate: m.input("ld_accumulate_i", 1),
+            ld_row: m.input("ld_row_i", lb),
+            ld_done: m.output("ld_done_o", 1),
+            ar_valid_o: m.output("m_axi_arvalid_o", 1),
+            ar_ready: m.input("m_axi_arready_i", 1),
+            ar_addr_o: m.output("m_axi_araddr_o", 32),
+            ar_len_o: m.output("m_axi_arlen_o", 8),
+            ar_size_o: m.output("m_axi_arsize_o", 3),
+            ar_burst_o: m.output("m_axi_arburst_o", 2),
+            r_valid: m.input("m_axi_rvalid_i", 1),
+            r_ready_o: m.output("m_axi_rready_o", 1),
+            r_data: m.input("m_axi_rdata_i", w),
+            r_resp: m.input("m_axi_rresp_i", 2),
+            r_last: m.input("m_axi_rlast_i", 1),
+            lw_valid_o: m.output("lw_valid_o", 1),
+            lw_ready: m.input("lw_ready_i", 1),
+            lw_acc_o: m.output("lw_acc_o", 1),
+            lw_accumulate_o: m.output("lw_accumulate_o", 1),
+            lw_row_o: m.output("lw_row_o", lb),
+            lw_data_o: m.output("lw_data_o", 8 * r),
+            ld_bytes_done: m.output("ld_bytes_done_o", 16),
+            resp_error: m.output("resp_error_o", 1),
+            idle: m.output("idle_o", 1),
+        }
+    }
+}
+
+/// The ports of a store engine: its command channel, the local read request and response channels, the AXI4 write channels and its status.
+///
+/// Declared in this order by both forms of the engine, so their Verilog ports agree.
+struct StorePorts {
+    st_valid: SignalId,
+    st_ready: SignalId,
+    st_dram: SignalId,
+    st_stride: SignalId,
+    st_rows: SignalId,
+    st_bytes: SignalId,
+    st_acc: SignalId,
+    st_raw: SignalId,
+    st_row: SignalId,
+    st_done: SignalId,
+    lr_valid_o: SignalId,
+    lr_ready: SignalId,
+    lr_acc_o: SignalId,
+    lr_raw_o: SignalId,
+    lr_row_o: SignalId,
+    lrd_valid: SignalId,
+    lrd_ready_o: SignalId,
+    lrd_data: SignalId,
+    aw_valid_o: SignalId,
+    aw_ready: SignalId,
+    aw_addr_o: SignalId,
+    aw_len_o: SignalId,
+    aw_size_o: SignalId,
+    aw_burst_o: SignalId,
+    w_valid_o: SignalId,
+    w_ready: SignalId,
+    w_data_o: SignalId,
+    w_strb_o: SignalId,
+    w_last_o: SignalId,
+    b_valid: SignalId,
+    b_ready_o: SignalId,
+    b_resp: SignalId,
+    st_bytes_done: SignalId,
+    resp_error: SignalId,
+    idle: SignalId,
+}
+
+impl StorePorts {
+    fn declare(m: &mut ModuleBuilder, s: &DmaSizes) -> Self {
+        let (w, b, r, lb) = (s.data_bits, s.beat_bytes, s.row_bytes, s.local_row_bits);
+        Self {
+            st_valid: m.input("st_valid_i", 1),
+            st_ready: m.output("st_ready_o", 1),
+            st_dram: m.input("st_dram_i", 32),
+            st_stride: m.input("st_stride_i", 32),
+            st_rows: m.input("st_rows_i", 16),
+            st_bytes: m.input("st_bytes_i", 16),
+            st_acc: m.input("st_acc_i", 1),
+            st_raw: m.input("st_raw_i", 1),
+            st_row: m.input("st_row_i", lb),
+            st_done: m.output("st_done_o", 1),
+            lr_valid_o: m.output("lr_valid_o", 1),
+            lr_ready: m.input("lr_ready_i", 1),
+            lr_acc_o: m.output("lr_acc_o", 1),
+            lr_raw_o: m.output("lr_raw_o", 1),
+            lr_row_o: m.output("lr_row_o", lb),
+            lrd_valid: m.input("lrd_valid_i", 1),
+            lrd_ready_o: m.output("lrd_ready_o", 1),
+            lrd_data: m.input("lrd_data_i", 8 * r),
+            aw_valid_o: m.output("m_axi_awvalid_o", 1),
+            aw_ready: m.input("m_axi_awready_i", 1),
+            aw_addr_o: m.output("m_axi_awaddr_o", 32),
+            aw_len_o: m.output("m_axi_awlen_o", 8),
+            aw_size_o: m.output("m_axi_awsize_o", 3),
+            aw_burst_o: m.output("m_axi_awburst_o", 2),
+            w_valid_o: m.output("m_axi_wvalid_o", 1),
+            w_ready: m.input("m_axi_wready_i", 1),
+            w_data_o: m.output("m_axi_wdata_o", w),
+            w_strb_o: m.output("m_axi_wstrb_o", b),
+            w_last_o: m.output("m_axi_wlast_o", 1),
+            b_valid: m.input("m_axi_bvalid_i", 1),
+            b_ready_o: m.output("m_axi_bready_o", 1),
+            b_resp: m.input("m_axi_bresp_i", 2),
+            st_bytes_done: m.output("st_bytes_done_o", 16),
+            resp_error: m.output("resp_error_o", 1),
+            idle: m.output("idle_o", 1),
+        }
+    }
+}
+
 /// Build the DMA `<prefix>_dma` (with its engines `<prefix>_dma_load` and
 /// `<prefix>_dma_store`) into `design`.
 pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId, CheckErrors> {

@@ -29,7 +29,7 @@
 //! `ld_done_o` pulses the cycle after the last local write is taken. The next command is
 //! taken the cycle after the previous one's last burst took the burst registers.
 
-use super::{drive_burst_attributes, Command, DmaSizes, RowSpan};
+use super::{drive_burst_attributes, Command, DmaSizes, LoadPorts, RowSpan};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
 /// Build the compact `<prefix>_dma_load` into `design`.
@@ -47,37 +47,31 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("local_row_bits", lb);
     m.param("outstanding", s.outstanding);
 
-    // The command channel (its registers are [`Command`]'s).
-    m.input("ld_valid_i", 1);
-    m.output("ld_ready_o", 1);
-    m.input("ld_dram_i", 32);
-    m.input("ld_stride_i", 32);
-    m.input("ld_rows_i", 16);
-    m.input("ld_bytes_i", 16);
-    m.input("ld_acc_i", 1);
-    m.input("ld_accumulate_i", 1);
-    m.input("ld_row_i", lb);
-    let ld_done = m.output("ld_done_o", 1);
-    let ar_valid_o = m.output("m_axi_arvalid_o", 1);
-    let ar_ready = m.input("m_axi_arready_i", 1);
-    let ar_addr_o = m.output("m_axi_araddr_o", 32);
-    let ar_len_o = m.output("m_axi_arlen_o", 8);
-    let ar_size_o = m.output("m_axi_arsize_o", 3);
-    let ar_burst_o = m.output("m_axi_arburst_o", 2);
-    let r_valid = m.input("m_axi_rvalid_i", 1);
-    let r_ready_o = m.output("m_axi_rready_o", 1);
-    let r_data = m.input("m_axi_rdata_i", w);
-    let r_resp = m.input("m_axi_rresp_i", 2);
-    let r_last = m.input("m_axi_rlast_i", 1);
-    let lw_valid_o = m.output("lw_valid_o", 1);
-    let lw_ready = m.input("lw_ready_i", 1);
-    let lw_acc_o = m.output("lw_acc_o", 1);
-    let lw_accumulate_o = m.output("lw_accumulate_o", 1);
-    let lw_row_o = m.output("lw_row_o", lb);
-    let lw_data_o = m.output("lw_data_o", 8 * r);
-    let ld_bytes_done = m.output("ld_bytes_done_o", 16);
-    let resp_error = m.output("resp_error_o", 1);
-    let idle = m.output("idle_o", 1);
+    // The ports (the command channel's registers are [`Command`]'s).
+    let LoadPorts {
+        ld_done,
+        ar_valid_o,
+        ar_ready,
+        ar_addr_o,
+        ar_len_o,
+        ar_size_o,
+        ar_burst_o,
+        r_valid,
+        r_ready_o,
+        r_data,
+        r_resp,
+        r_last,
+        lw_valid_o,
+        lw_ready,
+        lw_acc_o,
+        lw_accumulate_o,
+        lw_row_o,
+        lw_data_o,
+        ld_bytes_done,
+        resp_error,
+        idle,
+        ..
+    } = LoadPorts::declare(&mut m, s);
 
     // ---- 1. Command registers. -----------------------------------------------------
     let (cmd, [acc, accumulate]) = Command::new(&mut m, s, "ld", ["acc", "accumulate"]);

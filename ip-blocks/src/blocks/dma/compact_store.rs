@@ -33,7 +33,7 @@
 //! bytes; the engine trades store bandwidth for an `R`:1 byte multiplexer in place of a
 //! beat-wide rotator and row buffer.
 
-use super::{drive_burst_attributes, select, Command, DmaSizes, RowSpan};
+use super::{drive_burst_attributes, select, Command, DmaSizes, RowSpan, StorePorts};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
 
@@ -58,42 +58,36 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("row_bytes", r);
     m.param("local_row_bits", lb);
 
-    // The command channel (its registers are [`Command`]'s).
-    m.input("st_valid_i", 1);
-    m.output("st_ready_o", 1);
-    m.input("st_dram_i", 32);
-    m.input("st_stride_i", 32);
-    m.input("st_rows_i", 16);
-    m.input("st_bytes_i", 16);
-    m.input("st_acc_i", 1);
-    m.input("st_raw_i", 1);
-    m.input("st_row_i", lb);
-    let st_done = m.output("st_done_o", 1);
-    let lr_valid_o = m.output("lr_valid_o", 1);
-    let lr_ready = m.input("lr_ready_i", 1);
-    let lr_acc_o = m.output("lr_acc_o", 1);
-    let lr_raw_o = m.output("lr_raw_o", 1);
-    let lr_row_o = m.output("lr_row_o", lb);
-    let lrd_valid = m.input("lrd_valid_i", 1);
-    let lrd_ready_o = m.output("lrd_ready_o", 1);
-    let lrd_data = m.input("lrd_data_i", 8 * r);
-    let aw_valid_o = m.output("m_axi_awvalid_o", 1);
-    let aw_ready = m.input("m_axi_awready_i", 1);
-    let aw_addr_o = m.output("m_axi_awaddr_o", 32);
-    let aw_len_o = m.output("m_axi_awlen_o", 8);
-    let aw_size_o = m.output("m_axi_awsize_o", 3);
-    let aw_burst_o = m.output("m_axi_awburst_o", 2);
-    let w_valid_o = m.output("m_axi_wvalid_o", 1);
-    let w_ready = m.input("m_axi_wready_i", 1);
-    let w_data_o = m.output("m_axi_wdata_o", w);
-    let w_strb_o = m.output("m_axi_wstrb_o", b);
-    let w_last_o = m.output("m_axi_wlast_o", 1);
-    let b_valid = m.input("m_axi_bvalid_i", 1);
-    let b_ready_o = m.output("m_axi_bready_o", 1);
-    let b_resp = m.input("m_axi_bresp_i", 2);
-    let st_bytes_done = m.output("st_bytes_done_o", 16);
-    let resp_error = m.output("resp_error_o", 1);
-    let idle = m.output("idle_o", 1);
+    // The ports (the command channel's registers are [`Command`]'s).
+    let StorePorts {
+        st_done,
+        lr_valid_o,
+        lr_ready,
+        lr_acc_o,
+        lr_raw_o,
+        lr_row_o,
+        lrd_valid,
+        lrd_ready_o,
+        lrd_data,
+        aw_valid_o,
+        aw_ready,
+        aw_addr_o,
+        aw_len_o,
+        aw_size_o,
+        aw_burst_o,
+        w_valid_o,
+        w_ready,
+        w_data_o,
+        w_strb_o,
+        w_last_o,
+        b_valid,
+        b_ready_o,
+        b_resp,
+        st_bytes_done,
+        resp_error,
+        idle,
+        ..
+    } = StorePorts::declare(&mut m, s);
 
     // ---- 1. Command registers. -----------------------------------------------------
     let (cmd, [acc, raw]) = Command::new(&mut m, s, "st", ["acc", "raw"]);
