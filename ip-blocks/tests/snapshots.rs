@@ -68,30 +68,26 @@ fn banked_scratchpad_verilog() {
 
 #[test]
 fn accumulator_verilog() {
-    let mut d = Design::new();
-    let p = ip_blocks::blocks::accumulator::AccumulatorParams {
-        rows: 16,
-        cols: 2,
-        acc_bits: 32,
-        out_bits: 8,
-        requant_dsps: 4,
-    };
-    let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
-    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
+    insta::assert_snapshot!(accumulator_text(4));
 }
 
 #[test]
 fn accumulator_serial_requantizer_verilog() {
+    insta::assert_snapshot!(accumulator_text(1));
+}
+
+/// A 16-row, 2-column accumulator with its requantizer's product on `requant_dsps` DSPs.
+fn accumulator_text(requant_dsps: u32) -> String {
     let mut d = Design::new();
     let p = ip_blocks::blocks::accumulator::AccumulatorParams {
         rows: 16,
         cols: 2,
         acc_bits: 32,
         out_bits: 8,
-        requant_dsps: 1,
+        requant_dsps,
     };
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
-    insta::assert_snapshot!(verilog::emit(&d, id).file("sc_accumulator").unwrap().text);
+    verilog::emit(&d, id).file("sc_accumulator").unwrap().text.clone()
 }
 
 #[test]

@@ -272,6 +272,26 @@ fn random_power_up_state_gives_identical_results() {
     }
 }
 
+/// Three random programs of every instruction kind (seeds from `seed0`), each under ideal
+/// memory timing and under random AXI timing from a random power-up state, and two tiled
+/// matmuls (ReLU, ReLU6), also under random AXI timing when `matmuls_under_random_timing`.
+fn programs_and_matmuls(cfg: &Config, seed0: u64, matmuls_under_random_timing: bool) {
+    for seed in 0..3 {
+        let p = random_program(cfg, seed0 + seed, 80, &programs::ALL);
+        let mem = random_memory(seed0 + seed);
+        check(cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
+        let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
+        check(cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
+    }
+    for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
+        matmul(cfg, m, k, n, act, i as u64, &CosimOptions::default());
+        if matmuls_under_random_timing {
+            let opts = CosimOptions { timing: AxiConfig::random(10 + i as u64), ..CosimOptions::default() };
+            matmul(cfg, m, k, n, act, i as u64, &opts);
+        }
+    }
+}
+
 /// The compact DMA engines in the whole machine: random programs of every instruction
 /// kind and tiled matmuls, under ideal and random main-memory timing, faults that must
 /// write nothing, and the interpreter.
@@ -279,18 +299,7 @@ fn random_power_up_state_gives_identical_results() {
 fn the_compact_dma_configuration_matches_the_model() {
     let cfg = compact();
     assert!(ip_blocks::blocks::dma::DmaSizes::of(&cfg.geometry()).compact());
-    for seed in 0..3 {
-        let p = random_program(&cfg, 60 + seed, 80, &programs::ALL);
-        let mem = random_memory(60 + seed);
-        check(&cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
-        let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
-        check(&cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
-    }
-    for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
-        matmul(&cfg, m, k, n, act, i as u64, &CosimOptions::default());
-        let opts = CosimOptions { timing: AxiConfig::random(10 + i as u64), ..CosimOptions::default() };
-        matmul(&cfg, m, k, n, act, i as u64, &opts);
-    }
+    programs_and_matmuls(&cfg, 60, true);
     let p = random_program(&cfg, 70, 30, &programs::ALL);
     let inner = random_memory(70);
     let pad = 0x40u32;
@@ -321,16 +330,7 @@ fn the_compact_dma_configuration_matches_the_model() {
 fn the_icebreaker_configuration_matches_the_model() {
     let text = include_str!("../../configs/icebreaker-2x2.toml");
     let cfg = Config::from_toml(text, "configs/icebreaker-2x2.toml").expect("valid");
-    for seed in 0..3 {
-        let p = random_program(&cfg, 90 + seed, 80, &programs::ALL);
-        let mem = random_memory(90 + seed);
-        check(&cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
-        let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
-        check(&cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
-    }
-    for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
-        matmul(&cfg, m, k, n, act, i as u64, &CosimOptions::default());
-    }
+    programs_and_matmuls(&cfg, 90, false);
 }
 
 #[test]
