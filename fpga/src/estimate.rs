@@ -50,7 +50,8 @@ impl std::ops::AddAssign for LogicEstimate {
 /// The LUT prices of the operators, scaled to what Yosys 0.70 maps the whole accelerator
 /// to: `seedchip_top` of the iCE40 preset, `synth_ice40 -dsp`, measured 9218 SB_LUT4 (the
 /// estimate: 9142); since pair multipliers and the narrower requantizer, 7579 (the
-/// estimate: 7625). Checked on a 2x2 array with small memories and a 32-bit bus: 5982
+/// estimate: 7625); with registered multipliers and the narrowed control path, 6668 (the
+/// estimate: 6466). Checked on a 2x2 array with small memories and a 32-bit bus: 5982
 /// SB_LUT4 and 4247 flip-flops measured, 6398 and 4832 estimated. Module by module (without `-flatten`) the estimate is within 30% of
 /// Yosys's count for the controller, the DMA, the host interface, the PEs and the
 /// multipliers; the instruction decoder, mostly constant comparisons, is overestimated.

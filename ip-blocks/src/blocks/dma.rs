@@ -76,7 +76,7 @@
 //!
 //! Structure, timing and resources of each engine: [`load`], [`store`],
 //! [`compact_load`] and [`compact_store`]. Register bits for the presets: `ice40`
-//! (W = 32, R = 16, 16 bursts in flight) 768 in the load engine, 892 in the store engine;
+//! (W = 32, R = 16, 8 bursts in flight) 597 in the load engine, 892 in the store engine;
 //! `ecp5` (W = 64, R = 32) 1094 and 1454. The compact engines for W = 32, R = 16 and 9
 //! local row bits: 254 and 159 (Yosys `synth_ice40`: the whole DMA 637 LUT4, 414
 //! flip-flops, 165 carries, against 1607, 1325 and 315 for the streaming engines with
