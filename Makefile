@@ -13,8 +13,9 @@
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
 #   make fpga-all  the whole FPGA flow (Yosys, nextpnr, packer) on every board: iCEBreaker,
 #                ULX3S, Tang Nano 9K, OrangeCrab (a small test design, with and without a PLL;
-#                the default suite runs iCEBreaker),
-#                and the whole ecp5-preset accelerator on the ULX3S (about 15 minutes)
+#                the default suite runs iCEBreaker), and the whole accelerators: the ecp5
+#                preset on the ULX3S, configs/tangnano9k-4x4.toml on the Tang Nano 9K, the
+#                ice40 preset on the OrangeCrab (about 15 to 25 minutes each)
 #   make bench   the performance suite (seedchip bench, about 5 minutes): generation time,
 #                simulator speed, Verilator build time, MAC utilization of four matmul shapes on
 #                both presets; writes out/bench/bench.json and out/bench/bench.md
@@ -48,7 +49,7 @@ SEEDCHIP := $(or $(CARGO_TARGET_DIR),./target)/release/seedchip
 .PHONY: help setup build demo test slow synth fpga-all bench sweep fuzz verify coverage lint clean distclean
 
 help:
-	@sed -n '3,34p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,35p' Makefile | sed 's/^# \{0,1\}//'
 
 setup:
 	@scripts/setup-tools.sh

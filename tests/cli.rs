@@ -395,6 +395,33 @@ fn the_ecp5_preset_builds_a_ulx3s_bitstream() {
     assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
 
+/// The 4x4 of `configs/tangnano9k-4x4.toml` (16 MACs, DMA, controller, UART bridge, 16
+/// KiB of BSRAM main memory) on the Tang Nano 9K's GW1NR-9: board top, Yosys, nextpnr
+/// (himbaechel), gowin_pack (about 20 minutes on 2 busy cores: `make fpga-all`).
+/// Measured (seed 1): 5381 LUT4 + 1590 ALU, 3577 DFF, 16 MULT9X9 for the PEs and one
+/// MULT36X36 for the requantizer (24 MULT9X9 units), 19 BSRAM, Fmax 60.0 MHz.
+#[test]
+#[ignore = "place and route of the whole accelerator takes about 20 minutes; run by make fpga-all"]
+fn the_tangnano9k_configuration_builds_a_4x4_bitstream() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("tangnano9k");
+    let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/tangnano9k-4x4.toml");
+    let o = seedchip(&["fpga", "--board", "tangnano9k", "--config", cfg, "--out", out.to_str().unwrap(), "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["board"], "tangnano9k");
+    assert_eq!(v["target_mhz"], 27.0, "{stdout}");
+    assert_eq!(v["timing_met"], true, "{stdout}");
+    assert!(v["fmax_mhz"].as_f64().unwrap() >= 27.0, "{stdout}");
+    let used = |k: &str| v["resources"][k]["used"].as_u64().unwrap_or_else(|| panic!("resources.{k}: {stdout}"));
+    assert!(used("lut") > 4000 && used("lut") <= 8640, "{stdout}");
+    assert!(used("ff") > 2000 && used("ff") <= 6480, "{stdout}");
+    assert_eq!(used("dsp"), 24, "16 PE products on MULT9X9, the requantizer on a MULT36X36: {stdout}");
+    assert!(used("bram") >= 18 && used("bram") <= 26, "{stdout}");
+    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
+}
+
 /// The whole accelerator of the ice40 preset (16 MACs, DMA, controller, UART bridge,
 /// 32 KiB of block-RAM main memory) on the OrangeCrab's ECP5-25F, with a 60 MHz PLL
 /// clock from its 48 MHz oscillator (about 15 minutes on 2 cores: `make fpga-all`).

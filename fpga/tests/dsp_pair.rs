@@ -2,9 +2,13 @@
 //! `fpga::flow::rtl`) equals the generic module it replaces (two `*` and two registers),
 //! proved by Yosys's SAT solver by induction over time, over every input bit, through
 //! Yosys's own simulation model of SB_MAC16 (`techlibs/ice40/cells_sim.v`): both start
-//! at zero, and whatever the inputs and the enable, their outputs stay equal. A
-//! deliberately wrong replacement is refuted, so the proof can fail. Every test fails
-//! (never skips) when Yosys is missing.
+//! at zero, and whatever the inputs and the enable, their outputs stay equal. The ECP5
+//! one (two MULT18X18D with input and output registers) is proved the same way through
+//! [`mult18x18d_model`], a model of the MULT18X18D features it uses written from Lattice's
+//! description (Yosys has only a black box). A deliberately wrong replacement is refuted,
+//! so the proof can fail. Every test fails (never skips) when Yosys is missing. The ECP5
+//! proofs take minutes (Yosys's SAT through 18x18 products) and are `#[ignore]`d: `make
+//! synth` runs them (measured: both in 641 s on 2 busy cores).
 
 use fpga::flow::rtl;
 use fpga::yosys;
@@ -55,6 +59,49 @@ fn sb_mac16_model(cells_sim: &Path) -> String {
     format!("{}\n", &text[start..end])
 }
 
+/// A model of MULT18X18D (Lattice FPGA-TN-02204, "ECP5 and ECP5-5G sysDSP Usage Guide")
+/// for the features the ECP5 pair multiplier uses: an 18x18 product of A and B, signed
+/// when SIGNEDA / SIGNEDB are high; the A and B input registers and the output register
+/// each present when its `REG_*_CLK` parameter is `"CLK0"` (clocked by CLK0, enabled by
+/// CE0, reset by nothing: RST0 held low), absent (combinational) when it is `"NONE"`.
+/// Every other input the replacement ties is accepted and ignored.
+fn mult18x18d_model() -> String {
+    let ports = |p: &str, n: u32| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>().join(", ");
+    let bits = |p: &str, n: u32| (0..n).rev().map(|i| format!("{p}{i}")).collect::<Vec<_>>().join(", ");
+    let outs = (0..36).map(|i| format!("  assign P{i} = p_out[{i}];\n")).collect::<String>();
+    format!(
+        "module MULT18X18D({a}, {b}, {c}, SIGNEDA, SIGNEDB, SOURCEA, SOURCEB, CLK0, CLK1, CLK2, CLK3, \
+         CE0, CE1, CE2, CE3, RST0, RST1, RST2, RST3, {p}, SIGNEDP);\n  \
+         parameter REG_INPUTA_CLK = \"NONE\";\n  parameter REG_INPUTA_CE = \"CE0\";\n  \
+         parameter REG_INPUTA_RST = \"RST0\";\n  parameter REG_INPUTB_CLK = \"NONE\";\n  \
+         parameter REG_INPUTB_CE = \"CE0\";\n  parameter REG_INPUTB_RST = \"RST0\";\n  \
+         parameter REG_INPUTC_CLK = \"NONE\";\n  parameter REG_PIPELINE_CLK = \"NONE\";\n  \
+         parameter REG_OUTPUT_CLK = \"NONE\";\n  parameter REG_OUTPUT_CE = \"CE0\";\n  \
+         parameter REG_OUTPUT_RST = \"RST0\";\n  parameter GSR = \"ENABLED\";\n  \
+         parameter RESETMODE = \"SYNC\";\n  \
+         input {a}, {b}, {c};\n  input SIGNEDA, SIGNEDB, SOURCEA, SOURCEB;\n  \
+         input CLK0, CLK1, CLK2, CLK3, CE0, CE1, CE2, CE3, RST0, RST1, RST2, RST3;\n  \
+         output {p};\n  output SIGNEDP;\n  \
+         wire [17:0] a_in = {{{a_bits}}};\n  wire [17:0] b_in = {{{b_bits}}};\n  \
+         reg [17:0] a_q, b_q;\n  reg [35:0] p_q;\n  \
+         wire [17:0] a = REG_INPUTA_CLK == \"CLK0\" ? a_q : a_in;\n  \
+         wire [17:0] b = REG_INPUTB_CLK == \"CLK0\" ? b_q : b_in;\n  \
+         wire signed [18:0] a_x = {{SIGNEDA & a[17], a}};\n  \
+         wire signed [18:0] b_x = {{SIGNEDB & b[17], b}};\n  \
+         wire signed [37:0] p_x = a_x * b_x;\n  \
+         wire [35:0] p = p_x[35:0];\n  \
+         wire [35:0] p_out = REG_OUTPUT_CLK == \"CLK0\" ? p_q : p;\n  \
+         always @(posedge CLK0) if (CE0) begin a_q <= a_in; b_q <= b_in; p_q <= p; end\n\
+         {outs}  assign SIGNEDP = p_out[35];\nendmodule\n",
+        a = ports("A", 18),
+        b = ports("B", 18),
+        c = ports("C", 18),
+        p = ports("P", 36),
+        a_bits = bits("A", 18),
+        b_bits = bits("B", 18),
+    )
+}
+
 /// Prove with Yosys that `gate` (a module named `gate`) equals `gold` (named `gold`) on
 /// every input: Ok with the log, or Err with the log when SAT finds a difference. Both
 /// start at zero; `sat -tempinduct` then proves that the outputs stay equal whatever the
@@ -62,18 +109,22 @@ fn sb_mac16_model(cells_sim: &Path) -> String {
 /// what the two have in common (`splitcells`, `opt`, `wreduce`: the SB_MAC16 model's
 /// 16-bit products of sign-extended bytes become 8x8 signed products), which takes the
 /// proof from minutes to a second.
-fn prove(gold: &str, gate: &str, bits: u32) -> Result<String, String> {
+fn prove(family: Family, gold: &str, gate: &str, bits: u32) -> Result<String, String> {
     let tool = yosys::find_yosys().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::Builder::new().prefix("seedchip-pair-equiv-").tempdir().expect("temporary folder");
     let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
     write("gold.v", gold);
     write("gate.v", gate);
-    let model = match cells_sim(&tool.path) {
-        Some(f) => {
+    let model = match (family, cells_sim(&tool.path)) {
+        (Family::Ecp5, _) => {
+            write("mult18x18d.v", &mult18x18d_model());
+            "mult18x18d.v".to_string()
+        }
+        (_, Some(f)) => {
             write("sb_mac16.v", &sb_mac16_model(&f));
             "sb_mac16.v".to_string()
         }
-        None => {
+        (_, None) => {
             eprintln!("note: cells_sim.v not found beside {}; reading Yosys's whole copy (slow)", tool.path.display());
             "+/ice40/cells_sim.v".to_string()
         }
@@ -115,9 +166,9 @@ fn prove(gold: &str, gate: &str, bits: u32) -> Result<String, String> {
     }
 }
 
-fn replacement(bits: u32) -> (String, String) {
+fn replacement(family: Family, bits: u32) -> (String, String) {
     let (name, gold) = generic(bits);
-    let gate = rtl::mul_pair(Family::Ice40, &name, bits, bits).expect("iCE40 replaces pairs of at most 8 bits");
+    let gate = rtl::mul_pair(family, &name, bits, bits).expect("the family replaces pairs of this width");
     (renamed(&gold, &name, "gold"), renamed(&gate, &name, "gate"))
 }
 
@@ -125,8 +176,8 @@ fn replacement(bits: u32) -> (String, String) {
 fn ice40_mul_pair_equals_the_generic_module() {
     // int8 (the presets), and narrower operands sign-extended into the byte lanes.
     for bits in [8, 4, 7] {
-        let (gold, gate) = replacement(bits);
-        if let Err(log) = prove(&gold, &gate, bits) {
+        let (gold, gate) = replacement(Family::Ice40, bits);
+        if let Err(log) = prove(Family::Ice40, &gold, &gate, bits) {
             panic!("the iCE40 {bits}x{bits} pair multiplier differs from the generic one:\n{log}");
         }
     }
@@ -134,14 +185,43 @@ fn ice40_mul_pair_equals_the_generic_module() {
 
 #[test]
 fn a_wrong_pair_multiplier_is_refuted() {
-    let (gold, gate) = replacement(8);
+    let (gold, gate) = replacement(Family::Ice40, 8);
     // Unsigned products, and the two products swapped: each must be caught.
     for wrong in [
         gate.replace(".A_SIGNED                 (1'b1)", ".A_SIGNED                 (1'b0)"),
         gate.replace("assign p0_o = mac_o[15:0];", "assign p0_o = mac_o[31:16];"),
     ] {
         assert_ne!(wrong, gate, "the mutation applies");
-        let log = prove(&gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
+        let log = prove(Family::Ice40, &gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
+        assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
+    }
+}
+
+#[test]
+#[ignore = "SAT proof through 18x18 products, about 5 minutes: run with `make synth`"]
+fn ecp5_mul_pair_equals_the_generic_module() {
+    for bits in [8, 5] {
+        let (gold, gate) = replacement(Family::Ecp5, bits);
+        if let Err(log) = prove(Family::Ecp5, &gold, &gate, bits) {
+            panic!("the ECP5 {bits}x{bits} pair multiplier differs from the generic one:\n{log}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "SAT proofs through 18x18 products, about 5 minutes: run with `make synth`"]
+fn a_wrong_ecp5_pair_multiplier_is_refuted() {
+    let (gold, gate) = replacement(Family::Ecp5, 8);
+    // An operand zero-extended, the output register left out, and the products swapped.
+    // (SIGNEDA low alone changes nothing below bit 18 of an operand sign-extended to 18
+    // bits, so it is no mutation to test with.)
+    for wrong in [
+        gate.replace("wire [17:0] a0_18 = {{10{a0_i[7]}}, a0_i};", "wire [17:0] a0_18 = {10'd0, a0_i};"),
+        gate.replacen(".REG_OUTPUT_CLK   (\"CLK0\")", ".REG_OUTPUT_CLK   (\"NONE\")", 1),
+        gate.replace("assign p0_o = mul0_p[15:0];", "assign p0_o = mul1_p[15:0];"),
+    ] {
+        assert_ne!(wrong, gate, "the mutation applies");
+        let log = prove(Family::Ecp5, &gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
         assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
     }
 }

@@ -333,6 +333,16 @@ fn the_icebreaker_configuration_matches_the_model() {
     programs_and_matmuls(&cfg, 90, false);
 }
 
+/// `configs/tangnano9k-4x4.toml`, the 4x4 the Tang Nano 9K builds (the small-device
+/// control path with the parallel requantizer): random programs of every instruction
+/// under random memory timing, and tiled matmuls, against the golden model.
+#[test]
+fn the_tangnano9k_configuration_matches_the_model() {
+    let text = include_str!("../../configs/tangnano9k-4x4.toml");
+    let cfg = Config::from_toml(text, "configs/tangnano9k-4x4.toml").expect("valid");
+    programs_and_matmuls(&cfg, 95, false);
+}
+
 #[test]
 fn the_interpreter_runs_the_same_system() {
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };

@@ -10,13 +10,22 @@
 //!   both: Yosys's own `-dsp` inference gives every product a whole SB_MAC16. The
 //!   replacement has the same name and ports; operands narrower than 8 bits are
 //!   sign-extended into the 8-bit halves. Wider operands keep the generic module.
-//! - **ECP5, Gowin**: nothing is replaced (Gowin's MULT9X9 already takes one int8 product
-//!   each; ECP5's MULT9X9D is not used by nextpnr).
+//! - **ECP5**: each pair multiplier becomes two MULT18X18D ([`ecp5`]), one product each
+//!   (nextpnr does not use ECP5's MULT9X9D), with the operand registers in the block's A
+//!   and B input registers and the product register in its output register: Yosys's own
+//!   inference leaves the MULT18X18D combinational and the registers in the fabric, so a
+//!   product's cycle holds routing into the block, the multiplier and routing out.
+//!   Operands of up to 18 bits.
+//! - **Gowin**: nothing is replaced (Gowin's MULT9X9 already takes one int8 product each).
 //!
 //! Simulation (Verilator, the IR interpreter) always runs the generic module; the test
-//! `ice40_mul_pair_equals_the_generic_module` (fpga/tests/synth.rs) proves with Yosys's
+//! `ice40_mul_pair_equals_the_generic_module` (fpga/tests/dsp_pair.rs) proves with Yosys's
 //! SAT solver, over every input bit, that the replacement computes the same products as
-//! the generic module through Yosys's simulation model of SB_MAC16.
+//! the generic module through Yosys's simulation model of SB_MAC16;
+//! `ecp5_mul_pair_equals_the_generic_module` does the same for ECP5 through a model of
+//! the MULT18X18D features used (Yosys has only a black box of it).
+
+pub mod ecp5;
 
 use crate::Family;
 use ip_blocks::blocks::mul;
@@ -50,7 +59,12 @@ pub fn pairs_share_a_dsp(family: Family, a_bits: u32, b_bits: u32) -> bool {
 /// The family's replacement of pair multiplier `name` (ports as the generic module's), or
 /// `None` when the generic module stays.
 pub fn mul_pair(family: Family, name: &str, a_bits: u32, b_bits: u32) -> Option<String> {
-    pairs_share_a_dsp(family, a_bits, b_bits).then(|| ice40_mul_pair(name, a_bits, b_bits))
+    match family {
+        Family::Ice40 => pairs_share_a_dsp(family, a_bits, b_bits).then(|| ice40_mul_pair(name, a_bits, b_bits)),
+        Family::Ecp5 => (a_bits.max(b_bits) <= ecp5::ECP5_MAX_BITS && a_bits.min(b_bits) >= 1)
+            .then(|| ecp5::mul_pair(name, a_bits, b_bits)),
+        Family::Gowin => None,
+    }
 }
 
 /// `x` (a `bits`-wide port) sign-extended to 8 bits, as Verilog.
@@ -184,8 +198,22 @@ mod tests {
         assert!(mul_pair(Family::Ice40, "t_mul_pair_8x8", 8, 8).is_some());
         assert!(mul_pair(Family::Ice40, "t_mul_pair_4x4", 4, 4).is_some());
         assert!(mul_pair(Family::Ice40, "t_mul_pair_9x9", 9, 9).is_none());
-        assert!(mul_pair(Family::Ecp5, "t_mul_pair_8x8", 8, 8).is_none());
         assert!(mul_pair(Family::Gowin, "t_mul_pair_8x8", 8, 8).is_none());
+    }
+
+    #[test]
+    fn ecp5_pairs_of_at_most_18_bits_become_two_registered_mult18x18d() {
+        assert!(mul_pair(Family::Ecp5, "t_mul_pair_19x19", 19, 19).is_none());
+        let t = mul_pair(Family::Ecp5, "t_mul_pair_8x8", 8, 8).unwrap();
+        assert_eq!(t.matches("MULT18X18D #(").count(), 2, "{t}");
+        for reg in ["REG_INPUTA_CLK   (\"CLK0\")", "REG_INPUTB_CLK   (\"CLK0\")", "REG_OUTPUT_CLK   (\"CLK0\")"] {
+            assert_eq!(t.matches(reg).count(), 2, "{reg}: {t}");
+        }
+        assert!(t.contains("wire [17:0] a0_18 = {{10{a0_i[7]}}, a0_i};"), "{t}");
+        assert!(t.contains(".CE0(en_i)") && t.contains(".A17(a1_18[17])") && t.contains(".P35(mul1_p[35])"), "{t}");
+        assert!(t.contains("assign p1_o = mul1_p[15:0];") && t.contains("unused_ok"), "{t}");
+        let t = mul_pair(Family::Ecp5, "t_mul_pair_18x18", 18, 18).unwrap();
+        assert!(t.contains("wire [17:0] b1_18 = b1_i;") && !t.contains("unused_ok"), "{t}");
     }
 
     #[test]
@@ -200,19 +228,24 @@ mod tests {
     }
 
     #[test]
-    fn emit_replaces_the_pair_multipliers_of_an_ice40_array_only() {
+    fn emit_replaces_the_pair_multipliers_of_ice40_and_ecp5_arrays_only() {
         let cfg =
             ip_blocks::config::ArrayConfig { dsp_multipliers: Some(5), ..ip_blocks::config::ArrayConfig::new(2, 3) };
         let mut d = Design::new();
         let top = ip_blocks::blocks::systolic_array::build(&mut d, "t", &cfg).unwrap();
         let generic = rtl_gen::emit::verilog::emit(&d, top);
         let ice40 = emit(&d, top, Family::Ice40);
-        let ecp5 = emit(&d, top, Family::Ecp5);
-        assert_eq!(ecp5, generic);
+        let gowin = emit(&d, top, Family::Gowin);
+        assert_eq!(gowin, generic);
         assert_eq!(ice40.filelist, generic.filelist);
         for (g, i) in generic.module_files.iter().zip(&ice40.module_files) {
             assert_eq!(g.text == i.text, g.module != "t_mul_pair_8x8", "{}", g.module);
         }
         assert!(ice40.file("t_mul_pair_8x8").unwrap().text.contains("SB_MAC16 #("));
+        let ecp5 = emit(&d, top, Family::Ecp5);
+        for (g, e) in generic.module_files.iter().zip(&ecp5.module_files) {
+            assert_eq!(g.text == e.text, g.module != "t_mul_pair_8x8", "{}", g.module);
+        }
+        assert!(ecp5.file("t_mul_pair_8x8").unwrap().text.contains("MULT18X18D #("));
     }
 }
