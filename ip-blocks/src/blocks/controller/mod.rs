@@ -882,7 +882,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     // The other readers have a queue of one row (ReadQueue): a read may issue while its
     // row will find room one cycle later (nothing held or arriving, or that leaving now).
-    let aq_pop = m.wire("aq_pop", 1);
     let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
     let sq_pop = m.wire("sq_pop", 1);
     // Input feeder: the compute at the issue pointer.
@@ -905,11 +904,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let a_inflight_bank = m.reg("if_a_inflight_bank", g.sp_banks).build();
     let b_inflight = m.reg("if_b_inflight", 1).reset(0).build();
     let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
-    let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1);
-    let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits));
-    let a_credit = aq.credit(&mut m, a_inflight, aq_pop);
+    // The engine's ready comes late (a combinational output of the array): the input
+    // feeder's queues take two rows, so that their reads never wait on it.
+    let aq = ReadQueue::decoupled(&mut m, "aq", sp_bits + 1);
+    let bq = has_os.then(|| ReadQueue::decoupled(&mut m, "bq", sp_bits));
+    let a_credit = aq.room(&mut m, a_inflight);
     let b_credit = match &bq {
-        Some(q) => q.credit(&mut m, b_inflight, bq_pop.expect("with the B queue")),
+        Some(q) => q.room(&mut m, b_inflight),
         None => m.lit(0, 1),
     };
     let a_want = {
@@ -931,17 +932,22 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.add(f_b, k)
     };
     // Store feeder (DMA local reads of the scratchpad).
+    // Responses owed to the DMA, and whether any is (a register of its own, so that no
+    // 8-bit zero test sits on the local read handshake).
     let resp_n = m.reg("lr_outstanding", 8).reset(0).build();
+    let resp_any = m.reg("lr_outstanding_any", 1).reset(0).build();
     let resp_acc = m.reg("lr_kind_acc", 1).reset(0).build();
     let kind_ok = {
-        let z = m.is_zero(resp_n);
+        let z = m.not(resp_any);
         let same = m.eq(resp_acc, lr_acc_i);
         m.or(z, same)
     };
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
-    let sq = ReadQueue::new(&mut m, "sq", sp_bits);
-    let s_credit = sq.credit(&mut m, s_inflight, sq_pop);
+    // The DMA's take of a row depends on the accumulator's read-out (the same response
+    // channel): this queue takes two rows too, so that the store's reads never wait on it.
+    let sq = ReadQueue::decoupled(&mut m, "sq", sp_bits);
+    let s_credit = sq.room(&mut m, s_inflight);
     let s_want = {
         let na = m.not(lr_acc_i);
         let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
@@ -1138,7 +1144,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
         // A and B queues into the engine's `in` channel.
         let in_fire = m.wire("eng_in_fire", 1);
-        m.assign(aq_pop, in_fire);
         let a_pop = m.sig(in_fire);
         let a_data = {
             let dta = bank_data(&mut m, a_inflight_bank);
@@ -1394,7 +1399,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         // request itself; the DMA holds its request until ready.
         m.assign(lr_ready_o, lr_ready);
         let lr_fire = m.or(acc_lr_fire, s_grant);
-        let has_resp = m.any(resp_n);
+        let has_resp = m.sig(resp_any.q);
         let lrd_valid = {
             let sv = sq.valid(&mut m, s_inflight);
             let av = {
@@ -1420,6 +1425,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.connect(acc, "out_ready_i", acc_out_ready);
         {
             soft_up_down(&mut m, resp_n, soft, lr_fire, lrd_fire);
+            // Any left: after a request, yes; after a response alone, unless it was the
+            // last (a response needs one owed).
+            let last = m.eq_const(resp_n, 1);
+            let nl = m.not(last);
+            let v = m.or(lr_fire, nl);
+            let en = m.or(lr_fire, lrd_fire);
+            soft_next(&mut m, resp_any, soft, en, v, 0);
             let kv = m.sig(lr_acc_i);
             soft_next(&mut m, resp_acc, soft, lr_fire, kv, 0);
         }
