@@ -363,8 +363,12 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let nr = m.not(arready);
         m.and(ar_pending, nr)
     };
+    // The request is done once nothing is pending, from the registers alone: the cycle
+    // after the last handshake, so that the slave's ready (decoded from the address)
+    // reaches only the pending flags, never the next state.
     let req_done = {
-        let any = or_all(&mut m, &[aw_left, w_left, ar_left]);
+        let pending: Vec<ExprId> = [aw_pending, w_pending, ar_pending].iter().map(|r| m.sig(r.q)).collect();
+        let any = or_all(&mut m, &pending);
         let none = m.not(any);
         m.and(in_req, none)
     };

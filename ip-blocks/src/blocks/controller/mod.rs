@@ -35,8 +35,11 @@
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
-//!    each reader with a one-row queue (`parts::ReadQueue`); the accumulator write
-//!    port too (engine first, then DMA loads).
+//!    the A, B and store readers each with a two-row queue (`parts::ReadQueue`) whose
+//!    credit is registered, so that no consumer's ready reaches the arbitration; the
+//!    readers of lower priority yield to the weight feeder when it may read, whatever
+//!    the engine takes. The accumulator write port is shared too (engine first, then
+//!    DMA loads).
 //! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
 //!    registers.
 
@@ -563,16 +566,26 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let e = nf(&mut m, st_full, unit_st);
         and_all(&mut m, [x(a), x(b), x(c), x(e)])
     };
+    // What `config_ex` and `fence` wait for, registered: idle in the last cycle, with
+    // nothing dispatched then (units only get work by dispatch), so that the AND over
+    // every unit's state stays off dispatch's path (one cycle more per wait).
+    let ex_quiet = m.reg("exec_store_quiet", 1).reset(0).build();
+    let all_quiet = m.reg("units_quiet", 1).reset(0).build();
+    {
+        let ng = m.not(dispatch_go);
+        let t = and_all(&mut m, [x(exec_idle), x(st_empty), x(bias_idle), x(ng)]);
+        m.next(ex_quiet, t);
+        let t = m.and(all_idle, ng);
+        m.next(all_quiet, t);
+    }
     let waits_ok = {
         let ce = {
-            let t = m.and(exec_idle, st_empty);
-            let t = m.and(t, bias_idle);
             let nc = m.not(is_config_ex);
-            m.or(nc, t)
+            m.or(nc, ex_quiet)
         };
         let fe = {
             let nf = m.not(is_fence);
-            m.or(nf, all_idle)
+            m.or(nf, all_quiet)
         };
         let mvw = {
             let nm = m.not(mv);
@@ -865,23 +878,32 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let may = m.or(idle, on);
         let nz = m.not(w_zero);
         let e = and_all(&mut m, [x(pr_active), x(nz), x(may)]);
+        // Whether it may read, whatever the engine takes: what the readers of lower
+        // priority yield to, so that the engine's `w_ready` (a late, combinational
+        // output) stops at the weight feeder's own read.
+        let maybe = {
+            let could = m.or(idle, next_read);
+            and_all(&mut m, [x(pr_active), x(nz), x(could)])
+        };
         if has_ws {
-            e
+            (e, maybe)
         } else {
             // No weight-stationary engine: the weight feeder never runs (dispatch refuses
             // scratchpad preloads in output-stationary mode).
             m.mark_unused(pr_active);
-            m.lit(0, 1)
+            let z = m.lit(0, 1);
+            (z, z)
         }
     };
+    let (w_want_read, w_may_read) = w_want_read;
     let w_row_addr = {
         let i = m.zext(w_inflight, rw);
         let k = m.add(w_r, i);
         let k = m.zext(k, lb);
         m.add(pr_row, k)
     };
-    // The other readers have a queue of one row (ReadQueue): a read may issue while its
-    // row will find room one cycle later (nothing held or arriving, or that leaving now).
+    // The other readers have a queue of two rows (ReadQueue): a read may issue while at
+    // most one row is held or arriving.
     let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
     let sq_pop = m.wire("sq_pop", 1);
     // Input feeder: the compute at the issue pointer.
@@ -904,10 +926,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let a_inflight_bank = m.reg("if_a_inflight_bank", g.sp_banks).build();
     let b_inflight = m.reg("if_b_inflight", 1).reset(0).build();
     let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
-    // The engine's ready comes late (a combinational output of the array): the input
-    // feeder's queues take two rows, so that their reads never wait on it.
-    let aq = ReadQueue::decoupled(&mut m, "aq", sp_bits + 1);
-    let bq = has_os.then(|| ReadQueue::decoupled(&mut m, "bq", sp_bits));
+    let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1);
+    let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits));
     let a_credit = aq.room(&mut m, a_inflight);
     let b_credit = match &bq {
         Some(q) => q.room(&mut m, b_inflight),
@@ -944,9 +964,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
-    // The DMA's take of a row depends on the accumulator's read-out (the same response
-    // channel): this queue takes two rows too, so that the store's reads never wait on it.
-    let sq = ReadQueue::decoupled(&mut m, "sq", sp_bits);
+    let sq = ReadQueue::new(&mut m, "sq", sp_bits);
     let s_credit = sq.room(&mut m, s_inflight);
     let s_want = {
         let na = m.not(lr_acc_i);
@@ -987,7 +1005,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sw = same_bank(&mut m, &s_hit, &w_hit);
         let pa = m.and(a_want, sa);
         let pb = m.and(b_want, sb);
-        let pw = m.and(w_want_read, sw);
+        let pw = m.and(w_may_read, sw);
         let blocked = or_all(&mut m, [x(pa), x(pb), x(pw)]);
         let nb = m.not(blocked);
         let e = m.and(s_want, nb);

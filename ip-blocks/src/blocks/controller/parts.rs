@@ -342,24 +342,23 @@ pub(super) fn fifo2(
     Fifo { count, head }
 }
 
-/// The queue between a reader of scratchpad rows and its consumer (the engine's weight
-/// and input channels, the DMA's local read responses): a row arrives one cycle after
-/// its read (`arriving`, the reader's in-flight flag, with `data`) and goes straight to
-/// the consumer if taken in that cycle; otherwise it waits in the queue's registers.
-///
-/// With one register ([`ReadQueue::new`]) a read may issue while nothing is held or
-/// arriving, or while that leaves (`pop`): so at most one row is ever held or arriving,
-/// and rows flow at one per cycle while the consumer takes them, as with a two-row FIFO,
-/// with half its flip-flops; but the read then waits on the consumer's ready in the same
-/// cycle. With two registers ([`ReadQueue::decoupled`]) a read may issue while at most
-/// one row is held or arriving, whatever the consumer does: the credit is a function of
-/// the queue's own registers, so a consumer's ready that arrives late (the engine's)
-/// never reaches the scratchpad's read arbitration, and rows still flow at one per cycle.
+/// The queue between a reader of scratchpad rows and its consumer (the engine's input
+/// channel, the DMA's local read responses): a row arrives one cycle after its read
+/// (`arriving`, the reader's in-flight flag, with `data`) and goes straight to the
+/// consumer if taken in that cycle; otherwise it waits in the queue's two registers.
+/// A read may issue while at most one row is held or arriving ([`ReadQueue::room`]),
+/// whatever the consumer does: the credit is a function of the queue's own registers,
+/// so a consumer's ready that comes late (the engine's, a combinational output of the
+/// array; the DMA's take, behind the accumulator's read-out on the same channel) never
+/// reaches the scratchpad's read arbitration, and rows still flow at one per cycle.
+/// (A one-register queue whose read waits for the pop in the same cycle flows as fast
+/// with half the flip-flops, but puts the consumer's ready on the read arbitration.)
 pub(super) struct ReadQueue {
     held: Reg,
     row: Reg,
-    /// The second row (a decoupled queue): held behind `row`.
-    second: Option<(Reg, Reg)>,
+    /// The second row, held behind `row`.
+    held2: Reg,
+    row2: Reg,
 }
 
 impl ReadQueue {
@@ -367,16 +366,9 @@ impl ReadQueue {
         ReadQueue {
             held: m.reg(format!("{name}_held"), 1).reset(0).build(),
             row: m.reg(format!("{name}_row"), width).build(),
-            second: None,
+            held2: m.reg(format!("{name}_held2"), 1).reset(0).build(),
+            row2: m.reg(format!("{name}_row2"), width).build(),
         }
-    }
-
-    /// A queue of two rows whose credit does not depend on `pop`.
-    pub(super) fn decoupled(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
-        let mut q = ReadQueue::new(m, name, width);
-        q.second =
-            Some((m.reg(format!("{name}_held2"), 1).reset(0).build(), m.reg(format!("{name}_row2"), width).build()));
-        q
     }
 
     /// A row to take: held, or arriving.
@@ -384,21 +376,11 @@ impl ReadQueue {
         m.or(self.held, arriving)
     }
 
-    /// A read may issue in this cycle (a one-row queue: nothing held or arriving, or
-    /// that leaving now).
-    pub(super) fn credit(&self, m: &mut ModuleBuilder, arriving: Reg, pop: impl IntoExpr) -> ExprId {
-        assert!(self.second.is_none(), "a decoupled queue's credit is `room`");
-        let v = self.valid(m, arriving);
-        let free = m.not(v);
-        m.or(free, pop)
-    }
-
-    /// A read may issue in this cycle (a decoupled queue: at most one row held or
-    /// arriving, so the row read now finds room whatever the consumer does).
+    /// A read may issue in this cycle: at most one row held or arriving, so the row read
+    /// now finds room whatever the consumer does.
     pub(super) fn room(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
-        let (held2, _) = self.second.expect("a decoupled queue");
         let both = m.and(self.held, arriving);
-        let full = m.or(held2, both);
+        let full = m.or(self.held2, both);
         m.not(full)
     }
 
@@ -415,39 +397,26 @@ impl ReadQueue {
         let np = m.not(pop);
         let v = self.valid(m, arriving);
         let one = m.lit(1, 1);
-        match self.second {
-            None => {
-                let keep = m.and(v, np);
-                soft_next(m, self.held, soft, one, keep, 0);
-                let load = m.and(arriving, np);
-                m.next(self.row, data);
-                m.set_enable(self.row, load);
-            }
-            Some((held2, row2)) => {
-                // Rows in order: `row` (if held), `row2` (if held2), `data` (if
-                // arriving); the pop takes the first, the rest move to the front.
-                let keep = {
-                    let t = m.or(held2, arriving);
-                    let k = m.and(self.held, t);
-                    let s = m.and(v, np);
-                    m.or(k, s)
-                };
-                soft_next(m, self.held, soft, one, keep, 0);
-                let keep2 = {
-                    let t = m.or(held2, arriving);
-                    let t = m.and(self.held, t);
-                    m.and(t, np)
-                };
-                soft_next(m, held2, soft, one, keep2, 0);
-                let front = m.mux(held2, row2, data);
-                m.next(self.row, front);
-                let en = m.mux(self.held, pop, np);
-                m.set_enable(self.row, en);
-                m.next(row2, data);
-                let en2 = m.and(arriving, self.held);
-                m.set_enable(row2, en2);
-            }
-        }
+        // Rows in order: `row` (if held), `row2` (if held2), `data` (if arriving); the
+        // pop takes the first, the rest move to the front.
+        let behind = {
+            let t = m.or(self.held2, arriving);
+            m.and(self.held, t)
+        };
+        let keep = {
+            let s = m.and(v, np);
+            m.or(behind, s)
+        };
+        soft_next(m, self.held, soft, one, keep, 0);
+        let keep2 = m.and(behind, np);
+        soft_next(m, self.held2, soft, one, keep2, 0);
+        let front = m.mux(self.held2, self.row2, data);
+        m.next(self.row, front);
+        let en = m.mux(self.held, pop, np);
+        m.set_enable(self.row, en);
+        m.next(self.row2, data);
+        let en2 = m.and(arriving, self.held);
+        m.set_enable(self.row2, en2);
         m.mux(self.held, self.row, data)
     }
 }
