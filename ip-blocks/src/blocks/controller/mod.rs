@@ -408,36 +408,44 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("mv_bytes", e)
     };
 
-    // The checks above are registered: their result (the error code of the first rule
-    // broken, 0 for none) is valid from the second cycle a command is at the head, as
-    // the architectural state they read changes only when a command dispatches (and
-    // leaves the head). This keeps their carry chains out of dispatch's path.
-    let check_code = m.reg("check_code", 8).build();
-    let checked = m.reg("checked", 1).reset(0).build();
-    {
+    // The checks above are registered: their result (one flag per rule, encoded after
+    // the register as the error code of the first rule broken, 0 for none) is valid
+    // from the second cycle a command is at the head, as the architectural state they
+    // read changes only when a command dispatches (and leaves the head). This keeps
+    // their carry chains out of dispatch's path, and the priority encoding out of theirs.
+    let rules = {
         use crate::isa::ErrorCode as E;
-        let mut v = m.lit(0, 8);
-        for (cond, c) in [
+        [
             (align_err, E::DmaAlign),
             (range_err, E::LocalRange),
             (size_err, E::Size),
             (seq_err, E::Sequence),
             (mode_err, E::Mode),
             (is_illegal, E::IllegalCommand),
-        ] {
-            let k = m.lit(c.code().into(), 8);
-            v = m.mux(cond, k, v);
-        }
-        m.next(check_code, v);
+        ]
+    };
+    let check_flags = m.reg("check_flags", rules.len() as u32).build();
+    let checked = m.reg("checked", 1).reset(0).build();
+    let check_code = {
+        let flags: Vec<ExprId> = rules.iter().rev().map(|(cond, _)| m.sig(*cond)).collect();
+        let v = m.concat(flags);
+        m.next(check_flags, v);
         let stays = {
             let np = m.not(cq_pop);
             m.and(cq_valid, np)
         };
         let one = m.lit(1, 1);
         soft_next(&mut m, checked, soft, one, stays, 0);
-    }
+        let mut v = m.lit(0, 8);
+        for (i, (_, c)) in rules.iter().enumerate() {
+            let k = m.lit(c.code().into(), 8);
+            let f = m.bit(check_flags, i as u32);
+            v = m.mux(f, k, v);
+        }
+        m.named("check_code", v)
+    };
     let imm_err = {
-        let bad = m.any(check_code);
+        let bad = m.any(check_flags);
         let e = m.and(checked, bad);
         m.named("err_now_static", e)
     };
