@@ -253,8 +253,18 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         m.concat([byte, f4])
     };
     let len_zero_rx = m.eq_const(len_after_fields, 0);
-    let payload_last = m.eq(count_inc, len);
-    let payload_last = nm(&mut m, "payload_last", payload_last);
+    // The byte counter's compares with a length are registered (`payload_last`,
+    // `payload_end`): the counter moves only on a byte received or sent, and the UART's
+    // bytes are a frame's time apart, or on a commit step, after a `COMMIT_READ` cycle
+    // that leaves it as it is; so in every cycle that reads a flag, the flag computed in
+    // the cycle before is the count's, and no 16-bit increment and compare sits in front
+    // of the next state.
+    let payload_last = {
+        let r = m.reg("payload_last", 1).reset(0).build();
+        let e = m.eq(count_inc, len);
+        m.next(r, e);
+        nm(&mut m, "payload_last", r)
+    };
     let crc_ok = m.eq(rx_data, crc);
     let crc_ok = nm(&mut m, "crc_ok", crc_ok);
 
@@ -299,7 +309,13 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let yes = m.lit(1, 1);
         pick(&mut m, yes, &[(is_write_mem, write_ok), (is_read_mem, read_ok), (is_reg, reg_ok)])
     };
-    let range_ok = nm(&mut m, "range_ok", range_ok);
+    // Registered: the fields and the opcode are in at least a byte's time before `EXEC`
+    // (the CRC byte comes between), so the 17-bit sum and compare stay off its paths.
+    let range_ok = {
+        let r = m.reg("range_ok", 1).reset(0).build();
+        m.next(r, range_ok);
+        nm(&mut m, "range_ok", r)
+    };
 
     // ---- memory port ---------------------------------------------------------------
     // The range check keeps addr + count below mem_bytes: the low bits suffice.
@@ -452,8 +468,12 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let nz = m.not(z);
         m.and(status_ok, nz)
     };
-    let payload_end = m.eq(count_inc, payload_bytes);
-    let payload_end = nm(&mut m, "payload_end", payload_end);
+    let payload_end = {
+        let r = m.reg("payload_end", 1).reset(0).build();
+        let e = m.eq(count_inc, payload_bytes);
+        m.next(r, e);
+        nm(&mut m, "payload_end", r)
+    };
     // A byte of a short payload (register value or board information).
     let info =
         BoardInfo { version: VERSION, max_write: MAX_WRITE as u16, mem_bytes: p.mem_bytes, clock_hz: p.clock_hz };

@@ -1380,9 +1380,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.concat([s, e, l, c])
         };
         m.assign(queue_levels_o, levels);
-        // Soft reset.
-        let quiet = m.sig(all_idle);
-        let sv = m.and(reset_pending, quiet);
+        // Soft reset: when everything was idle in the last cycle with nothing dispatched
+        // (so is now), from registers alone, as the reset reaches every register here.
+        let sv = m.and(reset_pending, all_quiet);
         m.assign(soft, sv);
         let rp = {
             let ns = m.not(soft);
