@@ -138,7 +138,6 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
 
     // ---- registers -----------------------------------------------------------------
     let state = m.reg("state", 5).reset(st("HUNT")).build();
-    let opcode = m.reg("opcode", 8).reset(0).build();
     let fields: Vec<_> = (0..6).map(|i| m.reg(format!("field{i}"), 8).reset(0).build()).collect();
     let count = m.reg("count", 16).reset(0).build();
     let crc = m.reg("crc", 8).reset(0).build();
@@ -180,13 +179,13 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let offset = nm(&mut m, "offset", offset);
     let value = m.concat([f[5], f[4], f[3], f[2]]);
     let value = nm(&mut m, "value", value);
-    let op_is: Vec<SignalId> = Opcode::ALL
+    // The opcode, decoded as it arrives: one flag per opcode (so that no 8-bit compare
+    // sits in front of the logic that reads it).
+    let op_regs: Vec<_> = Opcode::ALL
         .iter()
-        .map(|o| {
-            let e = m.eq_const(opcode, *o as u64);
-            m.named(format!("op_{}", format!("{o:?}").to_lowercase()), e)
-        })
+        .map(|o| m.reg(format!("op_{}", format!("{o:?}").to_lowercase()), 1).reset(0).build())
         .collect();
+    let op_is: Vec<SignalId> = op_regs.iter().map(|r| r.q).collect();
     let op = |o: Opcode| op_is[Opcode::ALL.iter().position(|x| *x == o).expect("an opcode")];
 
     // ---- receiving -----------------------------------------------------------------
@@ -254,8 +253,18 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         m.concat([byte, f4])
     };
     let len_zero_rx = m.eq_const(len_after_fields, 0);
-    let payload_last = m.eq(count_inc, len);
-    let payload_last = nm(&mut m, "payload_last", payload_last);
+    // The byte counter's compares with a length are registered (`payload_last`,
+    // `payload_end`): the counter moves only on a byte received or sent, and the UART's
+    // bytes are a frame's time apart, or on a commit step, after a `COMMIT_READ` cycle
+    // that leaves it as it is; so in every cycle that reads a flag, the flag computed in
+    // the cycle before is the count's, and no 16-bit increment and compare sits in front
+    // of the next state.
+    let payload_last = {
+        let r = m.reg("payload_last", 1).reset(0).build();
+        let e = m.eq(count_inc, len);
+        m.next(r, e);
+        nm(&mut m, "payload_last", r)
+    };
     let crc_ok = m.eq(rx_data, crc);
     let crc_ok = nm(&mut m, "crc_ok", crc_ok);
 
@@ -300,7 +309,13 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let yes = m.lit(1, 1);
         pick(&mut m, yes, &[(is_write_mem, write_ok), (is_read_mem, read_ok), (is_reg, reg_ok)])
     };
-    let range_ok = nm(&mut m, "range_ok", range_ok);
+    // Registered: the fields and the opcode are in at least a byte's time before `EXEC`
+    // (the CRC byte comes between), so the 17-bit sum and compare stay off its paths.
+    let range_ok = {
+        let r = m.reg("range_ok", 1).reset(0).build();
+        m.next(r, range_ok);
+        nm(&mut m, "range_ok", r)
+    };
 
     // ---- memory port ---------------------------------------------------------------
     // The range check keeps addr + count below mem_bytes: the low bits suffice.
@@ -363,8 +378,12 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let nr = m.not(arready);
         m.and(ar_pending, nr)
     };
+    // The request is done once nothing is pending, from the registers alone: the cycle
+    // after the last handshake, so that the slave's ready (decoded from the address)
+    // reaches only the pending flags, never the next state.
     let req_done = {
-        let any = or_all(&mut m, &[aw_left, w_left, ar_left]);
+        let pending: Vec<ExprId> = [aw_pending, w_pending, ar_pending].iter().map(|r| m.sig(r.q)).collect();
+        let any = or_all(&mut m, &pending);
         let none = m.not(any);
         m.and(in_req, none)
     };
@@ -449,27 +468,34 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let nz = m.not(z);
         m.and(status_ok, nz)
     };
-    let payload_end = m.eq(count_inc, payload_bytes);
-    let payload_end = nm(&mut m, "payload_end", payload_end);
+    let payload_end = {
+        let r = m.reg("payload_end", 1).reset(0).build();
+        let e = m.eq(count_inc, payload_bytes);
+        m.next(r, e);
+        nm(&mut m, "payload_end", r)
+    };
     // A byte of a short payload (register value or board information).
     let info =
         BoardInfo { version: VERSION, max_write: MAX_WRITE as u16, mem_bytes: p.mem_bytes, clock_hz: p.clock_hz };
     let info_bytes = info.to_bytes();
-    let short = {
+    // Byte `count` of each, selected before the two are: a byte of the constant is a
+    // function of the count alone, one of the register value a 4:1 multiplexer.
+    let byte_at = |m: &mut ModuleBuilder, v: ExprId, index_bits: u32| {
+        let idx = m.slice(count, 0, index_bits);
+        let z = m.lit(0, 3);
+        let shift = m.concat([idx, z]);
+        let t = m.shr(v, shift);
+        m.slice(t, 0, 8)
+    };
+    let short_byte = {
         let bytes: Vec<ExprId> = info_bytes.iter().rev().map(|b| m.lit(u64::from(*b), 8)).collect();
         let info_e = m.concat(bytes);
-        let w = m.width(info_e);
-        let regv = m.zext(reg_data, w);
+        let info_byte = byte_at(&mut m, info_e, 4);
+        let regv = m.sig(reg_data.q);
+        let reg_byte = byte_at(&mut m, regv, 2);
         let is_info = m.sig(op(Opcode::Info));
-        m.mux(is_info, info_e, regv)
+        m.mux(is_info, info_byte, reg_byte)
     };
-    let shift = {
-        let idx = m.slice(count, 0, 4);
-        let z = m.lit(0, 3);
-        m.concat([idx, z])
-    };
-    let short_shifted = m.shr(short, shift);
-    let short_byte = m.slice(short_shifted, 0, 8);
     let payload_byte = m.mux(is_read_mem, fetched, short_byte);
     let tx_byte = {
         let sync = m.lit(u64::from(REPLY_SYNC), 8);
@@ -620,8 +646,10 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     m.next(state, state_d);
 
     // opcode, fields
-    m.set_enable(opcode, got_opcode);
-    m.next(opcode, rx_data);
+    for (r, is_op) in op_regs.iter().zip(&rx_op_is) {
+        m.set_enable(*r, got_opcode);
+        m.next(*r, *is_op);
+    }
     for (i, r) in fields.iter().enumerate() {
         let at = m.eq_const(count, i as u64);
         let en = m.and(got_field, at);

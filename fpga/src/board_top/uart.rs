@@ -184,11 +184,16 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let shift = m.reg("shift", 9).reset(0x1FF).build();
     let tx = m.reg("tx", 1).reset(1).build();
 
+    // `count == 0` and `left == 0`, kept in registers of their own (from the next
+    // values), so that `ready_o` is one LUT from flip-flops.
+    let count_zero = m.reg("count_zero", 1).reset(1).build();
+    let left_zero = m.reg("left_zero", 1).reset(1).build();
+
     let idle = m.not(busy);
-    let at_zero = m.eq_const(count, 0);
+    let at_zero = m.sig(count_zero.q);
     let bit_end = m.and(busy, at_zero);
     let bit_end = m.named("bit_end", bit_end);
-    let none_left = m.eq_const(left, 0);
+    let none_left = m.sig(left_zero.q);
     let done = m.and(bit_end, none_left);
     let done = m.named("done", done);
     // Ready while idle and in the last cycle of a stop bit: characters back to back.
@@ -211,11 +216,15 @@ pub fn build_tx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     let count_run = m.mux(at_zero, full, count_dec);
     let count_d = m.mux(take, full, count_run);
     m.next(count, count_d);
+    let z = m.eq_const(count_d, 0);
+    m.next(count_zero, z);
     let nine = m.lit(9, 4);
     let left_dec = m.dec(left);
     let left_run = m.mux(next_bit, left_dec, left);
     let left_d = m.mux(take, nine, left_run);
     m.next(left, left_d);
+    let z = m.eq_const(left_d, 0);
+    m.next(left_zero, z);
     let one = m.lit(1, 1);
     let data_e = m.sig(data_i);
     let loaded = m.concat([one, data_e]);

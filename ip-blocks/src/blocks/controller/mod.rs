@@ -35,8 +35,11 @@
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
-//!    each reader with a one-row queue (`parts::ReadQueue`); the accumulator write
-//!    port too (engine first, then DMA loads).
+//!    the A, B and store readers each with a two-row queue (`parts::ReadQueue`) whose
+//!    credit is registered, so that no consumer's ready reaches the arbitration; the
+//!    readers of lower priority yield to the weight feeder when it may read, whatever
+//!    the engine takes. The accumulator write port is shared too (engine first, then
+//!    DMA loads).
 //! 5. **Performance counters** (`controller.counter_bits` wide) and status for the host
 //!    registers.
 
@@ -405,36 +408,44 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("mv_bytes", e)
     };
 
-    // The checks above are registered: their result (the error code of the first rule
-    // broken, 0 for none) is valid from the second cycle a command is at the head, as
-    // the architectural state they read changes only when a command dispatches (and
-    // leaves the head). This keeps their carry chains out of dispatch's path.
-    let check_code = m.reg("check_code", 8).build();
-    let checked = m.reg("checked", 1).reset(0).build();
-    {
+    // The checks above are registered: their result (one flag per rule, encoded after
+    // the register as the error code of the first rule broken, 0 for none) is valid
+    // from the second cycle a command is at the head, as the architectural state they
+    // read changes only when a command dispatches (and leaves the head). This keeps
+    // their carry chains out of dispatch's path, and the priority encoding out of theirs.
+    let rules = {
         use crate::isa::ErrorCode as E;
-        let mut v = m.lit(0, 8);
-        for (cond, c) in [
+        [
             (align_err, E::DmaAlign),
             (range_err, E::LocalRange),
             (size_err, E::Size),
             (seq_err, E::Sequence),
             (mode_err, E::Mode),
             (is_illegal, E::IllegalCommand),
-        ] {
-            let k = m.lit(c.code().into(), 8);
-            v = m.mux(cond, k, v);
-        }
-        m.next(check_code, v);
+        ]
+    };
+    let check_flags = m.reg("check_flags", rules.len() as u32).build();
+    let checked = m.reg("checked", 1).reset(0).build();
+    let check_code = {
+        let flags: Vec<ExprId> = rules.iter().rev().map(|(cond, _)| m.sig(*cond)).collect();
+        let v = m.concat(flags);
+        m.next(check_flags, v);
         let stays = {
             let np = m.not(cq_pop);
             m.and(cq_valid, np)
         };
         let one = m.lit(1, 1);
         soft_next(&mut m, checked, soft, one, stays, 0);
-    }
+        let mut v = m.lit(0, 8);
+        for (i, (_, c)) in rules.iter().enumerate() {
+            let k = m.lit(c.code().into(), 8);
+            let f = m.bit(check_flags, i as u32);
+            v = m.mux(f, k, v);
+        }
+        m.named("check_code", v)
+    };
     let imm_err = {
-        let bad = m.any(check_code);
+        let bad = m.any(check_flags);
         let e = m.and(checked, bad);
         m.named("err_now_static", e)
     };
@@ -563,16 +574,26 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let e = nf(&mut m, st_full, unit_st);
         and_all(&mut m, [x(a), x(b), x(c), x(e)])
     };
+    // What `config_ex` and `fence` wait for, registered: idle in the last cycle, with
+    // nothing dispatched then (units only get work by dispatch), so that the AND over
+    // every unit's state stays off dispatch's path (one cycle more per wait).
+    let ex_quiet = m.reg("exec_store_quiet", 1).reset(0).build();
+    let all_quiet = m.reg("units_quiet", 1).reset(0).build();
+    {
+        let ng = m.not(dispatch_go);
+        let t = and_all(&mut m, [x(exec_idle), x(st_empty), x(bias_idle), x(ng)]);
+        m.next(ex_quiet, t);
+        let t = m.and(all_idle, ng);
+        m.next(all_quiet, t);
+    }
     let waits_ok = {
         let ce = {
-            let t = m.and(exec_idle, st_empty);
-            let t = m.and(t, bias_idle);
             let nc = m.not(is_config_ex);
-            m.or(nc, t)
+            m.or(nc, ex_quiet)
         };
         let fe = {
             let nf = m.not(is_fence);
-            m.or(nf, all_idle)
+            m.or(nf, all_quiet)
         };
         let mvw = {
             let nm = m.not(mv);
@@ -865,24 +886,32 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let may = m.or(idle, on);
         let nz = m.not(w_zero);
         let e = and_all(&mut m, [x(pr_active), x(nz), x(may)]);
+        // Whether it may read, whatever the engine takes: what the readers of lower
+        // priority yield to, so that the engine's `w_ready` (a late, combinational
+        // output) stops at the weight feeder's own read.
+        let maybe = {
+            let could = m.or(idle, next_read);
+            and_all(&mut m, [x(pr_active), x(nz), x(could)])
+        };
         if has_ws {
-            e
+            (e, maybe)
         } else {
             // No weight-stationary engine: the weight feeder never runs (dispatch refuses
             // scratchpad preloads in output-stationary mode).
             m.mark_unused(pr_active);
-            m.lit(0, 1)
+            let z = m.lit(0, 1);
+            (z, z)
         }
     };
+    let (w_want_read, w_may_read) = w_want_read;
     let w_row_addr = {
         let i = m.zext(w_inflight, rw);
         let k = m.add(w_r, i);
         let k = m.zext(k, lb);
         m.add(pr_row, k)
     };
-    // The other readers have a queue of one row (ReadQueue): a read may issue while its
-    // row will find room one cycle later (nothing held or arriving, or that leaving now).
-    let aq_pop = m.wire("aq_pop", 1);
+    // The other readers have a queue of two rows (ReadQueue): a read may issue while at
+    // most one row is held or arriving.
     let bq_pop = has_os.then(|| m.wire("bq_pop", 1));
     let sq_pop = m.wire("sq_pop", 1);
     // Input feeder: the compute at the issue pointer.
@@ -907,9 +936,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
     let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1);
     let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits));
-    let a_credit = aq.credit(&mut m, a_inflight, aq_pop);
+    let a_credit = aq.room(&mut m, a_inflight);
     let b_credit = match &bq {
-        Some(q) => q.credit(&mut m, b_inflight, bq_pop.expect("with the B queue")),
+        Some(q) => q.room(&mut m, b_inflight),
         None => m.lit(0, 1),
     };
     let a_want = {
@@ -931,17 +960,20 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.add(f_b, k)
     };
     // Store feeder (DMA local reads of the scratchpad).
+    // Responses owed to the DMA, and whether any is (a register of its own, so that no
+    // 8-bit zero test sits on the local read handshake).
     let resp_n = m.reg("lr_outstanding", 8).reset(0).build();
+    let resp_any = m.reg("lr_outstanding_any", 1).reset(0).build();
     let resp_acc = m.reg("lr_kind_acc", 1).reset(0).build();
     let kind_ok = {
-        let z = m.is_zero(resp_n);
+        let z = m.not(resp_any);
         let same = m.eq(resp_acc, lr_acc_i);
         m.or(z, same)
     };
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
     let sq = ReadQueue::new(&mut m, "sq", sp_bits);
-    let s_credit = sq.credit(&mut m, s_inflight, sq_pop);
+    let s_credit = sq.room(&mut m, s_inflight);
     let s_want = {
         let na = m.not(lr_acc_i);
         let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
@@ -981,7 +1013,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sw = same_bank(&mut m, &s_hit, &w_hit);
         let pa = m.and(a_want, sa);
         let pb = m.and(b_want, sb);
-        let pw = m.and(w_want_read, sw);
+        let pw = m.and(w_may_read, sw);
         let blocked = or_all(&mut m, [x(pa), x(pb), x(pw)]);
         let nb = m.not(blocked);
         let e = m.and(s_want, nb);
@@ -1138,7 +1170,6 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
 
         // A and B queues into the engine's `in` channel.
         let in_fire = m.wire("eng_in_fire", 1);
-        m.assign(aq_pop, in_fire);
         let a_pop = m.sig(in_fire);
         let a_data = {
             let dta = bank_data(&mut m, a_inflight_bank);
@@ -1349,9 +1380,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.concat([s, e, l, c])
         };
         m.assign(queue_levels_o, levels);
-        // Soft reset.
-        let quiet = m.sig(all_idle);
-        let sv = m.and(reset_pending, quiet);
+        // Soft reset: when everything was idle in the last cycle with nothing dispatched
+        // (so is now), from registers alone, as the reset reaches every register here.
+        let sv = m.and(reset_pending, all_quiet);
         m.assign(soft, sv);
         let rp = {
             let ns = m.not(soft);
@@ -1394,7 +1425,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         // request itself; the DMA holds its request until ready.
         m.assign(lr_ready_o, lr_ready);
         let lr_fire = m.or(acc_lr_fire, s_grant);
-        let has_resp = m.any(resp_n);
+        let has_resp = m.sig(resp_any.q);
         let lrd_valid = {
             let sv = sq.valid(&mut m, s_inflight);
             let av = {
@@ -1420,6 +1451,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.connect(acc, "out_ready_i", acc_out_ready);
         {
             soft_up_down(&mut m, resp_n, soft, lr_fire, lrd_fire);
+            // Any left: after a request, yes; after a response alone, unless it was the
+            // last (a response needs one owed).
+            let last = m.eq_const(resp_n, 1);
+            let nl = m.not(last);
+            let v = m.or(lr_fire, nl);
+            let en = m.or(lr_fire, lrd_fire);
+            soft_next(&mut m, resp_any, soft, en, v, 0);
             let kv = m.sig(lr_acc_i);
             soft_next(&mut m, resp_acc, soft, lr_fire, kv, 0);
         }

@@ -342,16 +342,23 @@ pub(super) fn fifo2(
     Fifo { count, head }
 }
 
-/// The queue between a reader of scratchpad rows and its consumer (the engine's weight
-/// and input channels, the DMA's local read responses): a row arrives one cycle after
-/// its read (`arriving`, the reader's in-flight flag, with `data`) and goes straight to
-/// the consumer if taken in that cycle; otherwise it waits in the queue's one register.
-/// A read may issue while nothing is held or arriving, or while that leaves (`pop`):
-/// so at most one row is ever held or arriving, and rows flow at one per cycle while
-/// the consumer takes them, as with a two-row FIFO, with half its flip-flops.
+/// The queue between a reader of scratchpad rows and its consumer (the engine's input
+/// channel, the DMA's local read responses): a row arrives one cycle after its read
+/// (`arriving`, the reader's in-flight flag, with `data`) and goes straight to the
+/// consumer if taken in that cycle; otherwise it waits in the queue's two registers.
+/// A read may issue while at most one row is held or arriving ([`ReadQueue::room`]),
+/// whatever the consumer does: the credit is a function of the queue's own registers,
+/// so a consumer's ready that comes late (the engine's, a combinational output of the
+/// array; the DMA's take, behind the accumulator's read-out on the same channel) never
+/// reaches the scratchpad's read arbitration, and rows still flow at one per cycle.
+/// (A one-register queue whose read waits for the pop in the same cycle flows as fast
+/// with half the flip-flops, but puts the consumer's ready on the read arbitration.)
 pub(super) struct ReadQueue {
     held: Reg,
     row: Reg,
+    /// The second row, held behind `row`.
+    held2: Reg,
+    row2: Reg,
 }
 
 impl ReadQueue {
@@ -359,6 +366,8 @@ impl ReadQueue {
         ReadQueue {
             held: m.reg(format!("{name}_held"), 1).reset(0).build(),
             row: m.reg(format!("{name}_row"), width).build(),
+            held2: m.reg(format!("{name}_held2"), 1).reset(0).build(),
+            row2: m.reg(format!("{name}_row2"), width).build(),
         }
     }
 
@@ -367,14 +376,15 @@ impl ReadQueue {
         m.or(self.held, arriving)
     }
 
-    /// A read may issue in this cycle.
-    pub(super) fn credit(&self, m: &mut ModuleBuilder, arriving: Reg, pop: impl IntoExpr) -> ExprId {
-        let v = self.valid(m, arriving);
-        let free = m.not(v);
-        m.or(free, pop)
+    /// A read may issue in this cycle: at most one row held or arriving, so the row read
+    /// now finds room whatever the consumer does.
+    pub(super) fn room(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
+        let both = m.and(self.held, arriving);
+        let full = m.or(self.held2, both);
+        m.not(full)
     }
 
-    /// Wire the register; returns the row offered to the consumer.
+    /// Wire the registers; returns the row offered to the consumer.
     pub(super) fn connect(
         &self,
         m: &mut ModuleBuilder,
@@ -386,12 +396,27 @@ impl ReadQueue {
         let pop = pop.into_expr(m);
         let np = m.not(pop);
         let v = self.valid(m, arriving);
-        let keep = m.and(v, np);
         let one = m.lit(1, 1);
+        // Rows in order: `row` (if held), `row2` (if held2), `data` (if arriving); the
+        // pop takes the first, the rest move to the front.
+        let behind = {
+            let t = m.or(self.held2, arriving);
+            m.and(self.held, t)
+        };
+        let keep = {
+            let s = m.and(v, np);
+            m.or(behind, s)
+        };
         soft_next(m, self.held, soft, one, keep, 0);
-        let load = m.and(arriving, np);
-        m.next(self.row, data);
-        m.set_enable(self.row, load);
+        let keep2 = m.and(behind, np);
+        soft_next(m, self.held2, soft, one, keep2, 0);
+        let front = m.mux(self.held2, self.row2, data);
+        m.next(self.row, front);
+        let en = m.mux(self.held, pop, np);
+        m.set_enable(self.row, en);
+        m.next(self.row2, data);
+        let en2 = m.and(arriving, self.held);
+        m.set_enable(self.row2, en2);
         m.mux(self.held, self.row, data)
     }
 }
