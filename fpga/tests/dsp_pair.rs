@@ -3,7 +3,8 @@
 //! proved by Yosys's SAT solver by induction over time, over every input bit, through
 //! Yosys's own simulation model of SB_MAC16 (`techlibs/ice40/cells_sim.v`): both start
 //! at zero, and whatever the inputs and the enable, their outputs stay equal. A
-//! deliberately wrong replacement is refuted, so the proof can fail. Every test fails
+//! deliberately wrong replacement is refuted, so the proof can fail. The same holds for
+//! a broadcast array's pair (`b_load_i`, the B register's BHOLD). Every test fails
 //! (never skips) when Yosys is missing.
 
 use fpga::flow::rtl;
@@ -14,10 +15,16 @@ use rtl_gen::Design;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The generic pair multiplier of `bits` x `bits` products, as `rtl-gen` emits it.
-fn generic(bits: u32) -> (String, String) {
+/// The generic pair multiplier of `bits` x `bits` products (with `b_load_i` when
+/// `loaded`), as `rtl-gen` emits it.
+fn generic(bits: u32, loaded: bool) -> (String, String) {
     let mut d = Design::new();
-    let id = mul::build(&mut d, "t", MulKind::Pair, bits, bits).unwrap_or_else(|e| panic!("{e}"));
+    let id = if loaded {
+        mul::build_pair_loaded(&mut d, "t", bits, bits)
+    } else {
+        mul::build(&mut d, "t", MulKind::Pair, bits, bits)
+    };
+    let id = id.unwrap_or_else(|e| panic!("{e}"));
     let name = mul::module_name("t", MulKind::Pair, bits, bits);
     let text = rtl_gen::emit::verilog::emit(&d, id).file(&name).expect("emitted").text.clone();
     (name, text)
@@ -62,7 +69,7 @@ fn sb_mac16_model(cells_sim: &Path) -> String {
 /// what the two have in common (`splitcells`, `opt`, `wreduce`: the SB_MAC16 model's
 /// 16-bit products of sign-extended bytes become 8x8 signed products), which takes the
 /// proof from minutes to a second.
-fn prove(gold: &str, gate: &str, bits: u32) -> Result<String, String> {
+fn prove(gold: &str, gate: &str, bits: u32, loaded: bool) -> Result<String, String> {
     let tool = yosys::find_yosys().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::Builder::new().prefix("seedchip-pair-equiv-").tempdir().expect("temporary folder");
     let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
@@ -80,15 +87,16 @@ fn prove(gold: &str, gate: &str, bits: u32) -> Result<String, String> {
     };
     let w = bits - 1;
     let p = 2 * bits - 1;
+    let bl = if loaded { ".b_load_i(bl), " } else { "" };
     write(
         "miter.v",
         &format!(
             "module miter(input wire clk, input wire en, input wire [{w}:0] a0, input wire [{w}:0] b0, \
-             input wire [{w}:0] a1, input wire [{w}:0] b1, output wire ok);\n  \
+             input wire [{w}:0] a1, input wire [{w}:0] b1, input wire bl, output wire ok);\n  \
              wire [{p}:0] g0, g1, t0, t1;\n  \
-             gold u_gold(.clk_i(clk), .en_i(en), .a0_i(a0), .b0_i(b0), .p0_o(g0), .a1_i(a1), .b1_i(b1), \
+             gold u_gold(.clk_i(clk), .en_i(en), {bl}.a0_i(a0), .b0_i(b0), .p0_o(g0), .a1_i(a1), .b1_i(b1), \
              .p1_o(g1));\n  \
-             gate u_gate(.clk_i(clk), .en_i(en), .a0_i(a0), .b0_i(b0), .p0_o(t0), .a1_i(a1), .b1_i(b1), \
+             gate u_gate(.clk_i(clk), .en_i(en), {bl}.a0_i(a0), .b0_i(b0), .p0_o(t0), .a1_i(a1), .b1_i(b1), \
              .p1_o(t1));\n  \
              assign ok = (g0 == t0) && (g1 == t1);\nendmodule\n"
         ),
@@ -115,9 +123,9 @@ fn prove(gold: &str, gate: &str, bits: u32) -> Result<String, String> {
     }
 }
 
-fn replacement(bits: u32) -> (String, String) {
-    let (name, gold) = generic(bits);
-    let gate = rtl::mul_pair(Family::Ice40, &name, bits, bits).expect("iCE40 replaces pairs of at most 8 bits");
+fn replacement(bits: u32, loaded: bool) -> (String, String) {
+    let (name, gold) = generic(bits, loaded);
+    let gate = rtl::mul_pair(Family::Ice40, &name, bits, bits, loaded).expect("iCE40 replaces pairs of at most 8 bits");
     (renamed(&gold, &name, "gold"), renamed(&gate, &name, "gate"))
 }
 
@@ -125,23 +133,39 @@ fn replacement(bits: u32) -> (String, String) {
 fn ice40_mul_pair_equals_the_generic_module() {
     // int8 (the presets), and narrower operands sign-extended into the byte lanes.
     for bits in [8, 4, 7] {
-        let (gold, gate) = replacement(bits);
-        if let Err(log) = prove(&gold, &gate, bits) {
+        let (gold, gate) = replacement(bits, false);
+        if let Err(log) = prove(&gold, &gate, bits, false) {
             panic!("the iCE40 {bits}x{bits} pair multiplier differs from the generic one:\n{log}");
         }
     }
 }
 
 #[test]
+fn ice40_mul_pair_with_held_weights_equals_the_generic_module() {
+    for bits in [8, 5] {
+        let (gold, gate) = replacement(bits, true);
+        assert!(gate.contains(".BHOLD      (~b_load_i),"), "{gate}");
+        if let Err(log) = prove(&gold, &gate, bits, true) {
+            panic!("the iCE40 {bits}x{bits} pair multiplier with b_load_i differs from the generic one:\n{log}");
+        }
+    }
+    // Holding B always (the port ignored) must be caught.
+    let (gold, gate) = replacement(8, true);
+    let wrong = gate.replace(".BHOLD      (~b_load_i),", ".BHOLD      (1'b0),");
+    let log = prove(&gold, &wrong, 8, true).expect_err("a pair that ignores b_load_i must not prove equal");
+    assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
+}
+
+#[test]
 fn a_wrong_pair_multiplier_is_refuted() {
-    let (gold, gate) = replacement(8);
+    let (gold, gate) = replacement(8, false);
     // Unsigned products, and the two products swapped: each must be caught.
     for wrong in [
         gate.replace(".A_SIGNED                 (1'b1)", ".A_SIGNED                 (1'b0)"),
         gate.replace("assign p0_o = mac_o[15:0];", "assign p0_o = mac_o[31:16];"),
     ] {
         assert_ne!(wrong, gate, "the mutation applies");
-        let log = prove(&gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
+        let log = prove(&gold, &wrong, 8, false).expect_err("a wrong replacement must not prove equal");
         assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
     }
 }

@@ -313,24 +313,33 @@ fn the_compact_dma_configuration_matches_the_model() {
     check(&cfg, "random program on the interpreter", &words(&p), &random_memory(71), &opts);
 }
 
-/// `configs/icebreaker-2x2.toml`, the whole small-device form the iCEBreaker builds (no
-/// scoreboard, one-entry queue, compact DMA, 32-bit counters, serial requantizer, PE
-/// pairs): random programs of every instruction under random memory timing, and tiled
-/// matmuls, against the golden model.
-#[test]
-fn the_icebreaker_configuration_matches_the_model() {
-    let text = include_str!("../../configs/icebreaker-2x2.toml");
-    let cfg = Config::from_toml(text, "configs/icebreaker-2x2.toml").expect("valid");
-    for seed in 0..3 {
+/// `configs/icebreaker-2x2.toml` and `configs/icebreaker-4x4.toml`, the whole small-device
+/// forms the iCEBreaker builds (no scoreboard, one-entry queue, compact DMA, 32-bit
+/// counters, serial requantizer, PE pairs; the 4x4 with broadcast rows): random programs
+/// of every instruction under random memory timing, and tiled matmuls, against the
+/// golden model.
+fn check_icebreaker(text: &str, path: &str, seed0: u64) {
+    let cfg = Config::from_toml(text, path).expect("valid");
+    for seed in seed0..seed0 + 3 {
         let p = random_program(&cfg, 90 + seed, 80, &programs::ALL);
         let mem = random_memory(90 + seed);
-        check(&cfg, &format!("random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
+        check(&cfg, &format!("{path}: random program, seed {seed}"), &words(&p), &mem, &CosimOptions::default());
         let opts = CosimOptions { timing: AxiConfig::random(seed), power_up_seed: Some(1), ..CosimOptions::default() };
-        check(&cfg, &format!("random program, AXI seed {seed}"), &words(&p), &mem, &opts);
+        check(&cfg, &format!("{path}: random program, AXI seed {seed}"), &words(&p), &mem, &opts);
     }
     for (i, (m, k, n, act)) in [(17, 33, 9, Activation::Relu), (5, 7, 3, Activation::Relu6)].into_iter().enumerate() {
-        matmul(&cfg, m, k, n, act, i as u64, &CosimOptions::default());
+        matmul(&cfg, m, k, n, act, seed0 + i as u64, &CosimOptions::default());
     }
+}
+
+#[test]
+fn the_icebreaker_configuration_matches_the_model() {
+    check_icebreaker(include_str!("../../configs/icebreaker-2x2.toml"), "configs/icebreaker-2x2.toml", 0);
+}
+
+#[test]
+fn the_icebreaker_4x4_configuration_matches_the_model() {
+    check_icebreaker(include_str!("../../configs/icebreaker-4x4.toml"), "configs/icebreaker-4x4.toml", 10);
 }
 
 #[test]

@@ -50,13 +50,24 @@ pub struct PeParams {
     pub dataflow: Dataflow,
     /// Where its multiplier lives.
     pub mul: MulKind,
+    /// The array broadcasts each row's input (`array.broadcast`, weight-stationary only):
+    /// the PE passes nothing to the right, and its weights are a shadow register and the
+    /// active weight (in the pair multiplier's operand register for a pair PE).
+    pub broadcast: bool,
 }
 
 impl PeParams {
     /// The PE of an array configuration, with multiplier `mul`.
     pub fn new(a: &ArrayConfig, mul: MulKind) -> Self {
         let psum_bits = super::systolic_array::psum_bits(a);
-        PeParams { input_bits: a.input_bits, psum_bits, acc_bits: a.acc_bits, dataflow: a.dataflow, mul }
+        PeParams {
+            input_bits: a.input_bits,
+            psum_bits,
+            acc_bits: a.acc_bits,
+            dataflow: a.dataflow,
+            mul,
+            broadcast: a.broadcast,
+        }
     }
 }
 
@@ -86,6 +97,14 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
             allowed: format!("{ab} (acc_bits: the output-stationary results travel down the psum chain)"),
         }]));
     }
+    if p.broadcast && p.dataflow != Dataflow::Ws {
+        return Err(CheckErrors(vec![CheckError::Parameter {
+            module: name,
+            parameter: "broadcast".into(),
+            value: "true".into(),
+            allowed: "false unless the dataflow is weight-stationary only".into(),
+        }]));
+    }
     if pb < 2 * ib {
         return Err(CheckErrors(vec![CheckError::Parameter {
             module: name,
@@ -97,6 +116,10 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
 
     let mut m = ModuleBuilder::new(name);
     m.doc(match p.dataflow {
+        Dataflow::Ws if p.broadcast => match p.mul {
+            MulKind::Pair => "Weight-stationary MAC PE of a broadcast row: psum_o <= psum_i + prod_i, with prod_i the product of the row's input and mul_b_o (the shadow weight, which the pair multiplier's operand register takes while the row's swap is high).",
+            _ => "Weight-stationary MAC PE of a broadcast row: psum_o <= psum_i + a_i * weight; the weight register takes the shadow weight while swap_i is high.",
+        },
         Dataflow::Ws => "Weight-stationary MAC PE with double-buffered weights: psum_o <= psum_i + a_i * weight[sel_i]; a_i and sel_i pass right, registered, while en_i is high.",
         Dataflow::Os => "Output-stationary MAC PE: acc <= (f_i ? 0 : acc) + a_i * b_i when v_i; a_i, v_i, f_i pass right and b_i down; os_copy_i loads acc into the psum chain, which shifts down.",
         Dataflow::Both => "MAC PE for both dataflows (mode_i: 0 weight-stationary with double-buffered weights, 1 output-stationary with a copy-and-shift result chain); one multiplier shared.",
@@ -108,21 +131,47 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     }
     m.param("dataflow", format!("{:?}", p.dataflow).to_lowercase());
     m.param("multiplier", p.mul.word());
+    if p.broadcast {
+        m.param("broadcast", 1);
+    }
 
     let en = m.input("en_i", 1);
     let mode = (ws && os).then(|| m.input("mode_i", 1));
-    let a_i = m.input("a_i", ib);
+    // A broadcast row's pair multiplier takes the row's input and swap itself.
+    let held = p.broadcast && p.mul == MulKind::Pair;
+    let a_i = (!held).then(|| m.input("a_i", ib));
     let psum_i = m.input("psum_i", pb);
-    let a_o = m.output("a_o", ib);
+    let a_o = (!p.broadcast).then(|| m.output("a_o", ib));
     let psum_o = m.output("psum_o", pb);
 
-    let a = m.reg("a", ib).enable(en).build();
-    m.next(a, a_i);
-    m.assign(a_o, a);
+    if let (Some(a_o), Some(a_i)) = (a_o, a_i) {
+        let a = m.reg("a", ib).enable(en).build();
+        m.next(a, a_i);
+        m.assign(a_o, a);
+    }
 
     // Weight-stationary: the double-buffered weights and the bank select.
     let mut ws_weight = None;
-    if ws {
+    if ws && p.broadcast {
+        // A shadow weight, written while the next tile loads, and the active one, which
+        // takes the shadow while swap_i is high (from a tile's first input on, until its
+        // next input): a pair PE's active weight is the pair multiplier's operand
+        // register, which loads mul_b_o under the same condition.
+        let w_i = m.input("w_i", ib);
+        let w_we_i = m.input("w_we_i", 1);
+        let shadow = m.reg("shadow", ib).enable(w_we_i).build();
+        m.next(shadow, w_i);
+        ws_weight = Some(if held {
+            shadow.q
+        } else {
+            let swap_i = m.input("swap_i", 1);
+            let take = m.and(en, swap_i);
+            let active = m.reg("weight", ib).enable(take).build();
+            m.next(active, shadow);
+            let w = m.mux(swap_i, shadow, active);
+            m.named("weight_now", w)
+        });
+    } else if ws {
         let sel_i = m.input("sel_i", 1);
         let w_i = m.input("w_i", ib);
         let w_we_i = m.input("w_we_i", 1);
@@ -186,6 +235,7 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     // each have a cycle of their own, and then the product.
     let prod = match mul_id {
         Some(id) => {
+            let a_i = a_i.expect("a PE with its own multiplier reads a_i");
             let mult = m.instance("u_mul", design, id);
             if p.mul == MulKind::Soft {
                 m.connect(mult, "en_i", en);
