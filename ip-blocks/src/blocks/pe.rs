@@ -27,6 +27,13 @@
 //!   PE's `acc` into the partial-sum chain at once, which then shifts the results down
 //!   and out of the array, one row per cycle, while the next tile accumulates.
 //! - Both: `mode_i` (0 weight-, 1 output-stationary) chooses, with one shared multiplier.
+//! - Broadcast rows (`array.broadcast`, weight-stationary only): `a_i` is the row's input,
+//!   which the PE does not pass on; one shadow weight register (`w_we_i` writes it) and
+//!   the active weight, which takes the shadow while `swap_i` is high (the row's
+//!   first-of-tile flag). A pair PE has neither `a_i` nor `swap_i`: its pair multiplier
+//!   takes the row's input and keeps the active weight in its `b` register. A PE of the
+//!   first row (`first_row`, module `<prefix>_pe_<kind>_top`) has no partial sum in nor a
+//!   register for it: its registered product is its partial sum.
 
 use super::mul::{self, MulKind};
 use crate::config::{ArrayConfig, Dataflow};
@@ -54,6 +61,10 @@ pub struct PeParams {
     /// the PE passes nothing to the right, and its weights are a shadow register and the
     /// active weight (in the pair multiplier's operand register for a pair PE).
     pub broadcast: bool,
+    /// A broadcast array's first row: no partial sum comes in, and the product (already
+    /// registered) leaves as the partial sum, with no register of its own; the second
+    /// row adds both rows' products (the array gives rows 0 and 1 the same input skew).
+    pub first_row: bool,
 }
 
 impl PeParams {
@@ -67,13 +78,15 @@ impl PeParams {
             dataflow: a.dataflow,
             mul,
             broadcast: a.broadcast,
+            first_row: false,
         }
     }
 }
 
 /// Name of the PE module for these parameters.
 pub fn module_name(prefix: &str, p: &PeParams) -> String {
-    format!("{prefix}_pe_{}", p.mul.word())
+    let top = if p.first_row { "_top" } else { "" };
+    format!("{prefix}_pe_{}{top}", p.mul.word())
 }
 
 /// Build (once) the PE module `<prefix>_pe_<dsp|soft|pair>` into `design`.
@@ -97,12 +110,12 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
             allowed: format!("{ab} (acc_bits: the output-stationary results travel down the psum chain)"),
         }]));
     }
-    if p.broadcast && p.dataflow != Dataflow::Ws {
+    if (p.broadcast || p.first_row) && (p.dataflow != Dataflow::Ws || !p.broadcast) {
         return Err(CheckErrors(vec![CheckError::Parameter {
             module: name,
             parameter: "broadcast".into(),
             value: "true".into(),
-            allowed: "false unless the dataflow is weight-stationary only".into(),
+            allowed: "false unless the dataflow is weight-stationary only (first_row: broadcast only)".into(),
         }]));
     }
     if pb < 2 * ib {
@@ -134,13 +147,16 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     if p.broadcast {
         m.param("broadcast", 1);
     }
+    if p.first_row {
+        m.param("first_row", 1);
+    }
 
     let en = m.input("en_i", 1);
     let mode = (ws && os).then(|| m.input("mode_i", 1));
     // A broadcast row's pair multiplier takes the row's input and swap itself.
     let held = p.broadcast && p.mul == MulKind::Pair;
     let a_i = (!held).then(|| m.input("a_i", ib));
-    let psum_i = m.input("psum_i", pb);
+    let psum_i = (!p.first_row).then(|| m.input("psum_i", pb));
     let a_o = (!p.broadcast).then(|| m.output("a_o", ib));
     let psum_o = m.output("psum_o", pb);
 
@@ -262,6 +278,16 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     };
     let prod_ext = m.sext(prod, pb);
 
+    if p.first_row {
+        // The first row of a broadcast array: the registered product is the partial sum.
+        m.assign(psum_o, prod_ext);
+        if held {
+            // Nothing of its own advances: the pair multiplier registers its product.
+            m.mark_unused(en);
+        }
+        return design.add(m);
+    }
+    let psum_i = psum_i.expect("a PE below the first row reads psum_i");
     let psum = m.reg("psum", pb).enable(en).build();
     let ws_next = ws.then(|| m.add(psum_i, prod_ext));
     let os_next = os_ports.map(|(_, v_q, f_q, copy_i)| {
