@@ -50,9 +50,11 @@ pub fn pairs_share_a_dsp(family: Family, a_bits: u32, b_bits: u32) -> bool {
 
 /// The family's replacement of pair multiplier `name` (ports as the generic module's;
 /// `b_load`: it has the `b_load_i` input of a broadcast array's pair), or `None` when the
-/// generic module stays.
+/// generic module stays. A pair with `b_load_i` is replaced only at 8x8, the form whose
+/// equality is proved (`tests/dsp_pair.rs`); narrower ones keep the generic module.
 pub fn mul_pair(family: Family, name: &str, a_bits: u32, b_bits: u32, b_load: bool) -> Option<String> {
-    pairs_share_a_dsp(family, a_bits, b_bits).then(|| ice40_mul_pair(name, a_bits, b_bits, b_load))
+    let proved = !b_load || (a_bits, b_bits) == (ICE40_PAIR_MAX_BITS, ICE40_PAIR_MAX_BITS);
+    (pairs_share_a_dsp(family, a_bits, b_bits) && proved).then(|| ice40_mul_pair(name, a_bits, b_bits, b_load))
 }
 
 /// `x` (a `bits`-wide port) sign-extended to 8 bits, as Verilog.
