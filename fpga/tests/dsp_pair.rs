@@ -6,7 +6,9 @@
 //! one (two MULT18X18D with input and output registers) is proved the same way through
 //! [`mult18x18d_model`], a model of the MULT18X18D features it uses written from Lattice's
 //! description (Yosys has only a black box). A deliberately wrong replacement is refuted,
-//! so the proof can fail. Every test fails (never skips) when Yosys is missing. The ECP5
+//! so the proof can fail. The same holds for a broadcast array's 8x8 iCE40 pair
+//! (`b_load_i`, the B register's BHOLD; the induction strengthened by the operand
+//! registers' equality). Every test fails (never skips) when Yosys is missing. The ECP5
 //! proofs take minutes (Yosys's SAT through 18x18 products) and are `#[ignore]`d: `make
 //! synth` runs them (measured: both in 641 s on 2 busy cores).
 
@@ -18,10 +20,16 @@ use rtl_gen::Design;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The generic pair multiplier of `bits` x `bits` products, as `rtl-gen` emits it.
-fn generic(bits: u32) -> (String, String) {
+/// The generic pair multiplier of `bits` x `bits` products (with `b_load_i` when
+/// `loaded`), as `rtl-gen` emits it.
+fn generic(bits: u32, loaded: bool) -> (String, String) {
     let mut d = Design::new();
-    let id = mul::build(&mut d, "t", MulKind::Pair, bits, bits).unwrap_or_else(|e| panic!("{e}"));
+    let id = if loaded {
+        mul::build_pair_loaded(&mut d, "t", bits, bits)
+    } else {
+        mul::build(&mut d, "t", MulKind::Pair, bits, bits)
+    };
+    let id = id.unwrap_or_else(|e| panic!("{e}"));
     let name = mul::module_name("t", MulKind::Pair, bits, bits);
     let text = rtl_gen::emit::verilog::emit(&d, id).file(&name).expect("emitted").text.clone();
     (name, text)
@@ -109,7 +117,7 @@ fn mult18x18d_model() -> String {
 /// what the two have in common (`splitcells`, `opt`, `wreduce`: the SB_MAC16 model's
 /// 16-bit products of sign-extended bytes become 8x8 signed products), which takes the
 /// proof from minutes to a second.
-fn prove(family: Family, gold: &str, gate: &str, bits: u32) -> Result<String, String> {
+fn prove(family: Family, gold: &str, gate: &str, bits: u32, loaded: bool) -> Result<String, String> {
     let tool = yosys::find_yosys().unwrap_or_else(|e| panic!("{e}"));
     let dir = tempfile::Builder::new().prefix("seedchip-pair-equiv-").tempdir().expect("temporary folder");
     let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
@@ -131,15 +139,34 @@ fn prove(family: Family, gold: &str, gate: &str, bits: u32) -> Result<String, St
     };
     let w = bits - 1;
     let p = 2 * bits - 1;
+    let bl = if loaded { ".b_load_i(bl), " } else { "" };
+    // A held B register can differ forever, unseen, in states that are never reached,
+    // which defeats induction: with b_load_i the induction is strengthened by the
+    // operand registers' equality (the generic module's a<k>_q and b<k>_q, sign-extended
+    // as the byte lanes take them, against the SB_MAC16 model's rA and rB), which holds
+    // from the zero state on and is proved with the outputs.
+    let mut sat = String::from("sat -verify -tempinduct -prove ok 1");
+    if loaded {
+        for (gold_reg, gate_reg) in [("a", "rA"), ("b", "rB")] {
+            for (k, lo) in [(0, 0), (1, 8)] {
+                let (g, t) = (format!("u_gold.{gold_reg}{k}_q"), format!("u_gate.u_mac.{gate_reg}"));
+                sat += &format!(" -prove {g} {t}[{}:{lo}]", lo + w);
+                for bit in lo + bits..lo + 8 {
+                    sat += &format!(" -prove {g}[{w}] {t}[{bit}]");
+                }
+            }
+        }
+    }
+    sat += " -set-init-zero -show-inputs miter";
     write(
         "miter.v",
         &format!(
             "module miter(input wire clk, input wire en, input wire [{w}:0] a0, input wire [{w}:0] b0, \
-             input wire [{w}:0] a1, input wire [{w}:0] b1, output wire ok);\n  \
+             input wire [{w}:0] a1, input wire [{w}:0] b1, input wire bl, output wire ok);\n  \
              wire [{p}:0] g0, g1, t0, t1;\n  \
-             gold u_gold(.clk_i(clk), .en_i(en), .a0_i(a0), .b0_i(b0), .p0_o(g0), .a1_i(a1), .b1_i(b1), \
+             gold u_gold(.clk_i(clk), .en_i(en), {bl}.a0_i(a0), .b0_i(b0), .p0_o(g0), .a1_i(a1), .b1_i(b1), \
              .p1_o(g1));\n  \
-             gate u_gate(.clk_i(clk), .en_i(en), .a0_i(a0), .b0_i(b0), .p0_o(t0), .a1_i(a1), .b1_i(b1), \
+             gate u_gate(.clk_i(clk), .en_i(en), {bl}.a0_i(a0), .b0_i(b0), .p0_o(t0), .a1_i(a1), .b1_i(b1), \
              .p1_o(t1));\n  \
              assign ok = (g0 == t0) && (g1 == t1);\nendmodule\n"
         ),
@@ -149,7 +176,7 @@ fn prove(family: Family, gold: &str, gate: &str, bits: u32) -> Result<String, St
         &format!(
             "read_verilog gold.v gate.v miter.v\nread_verilog {model}\nhierarchy -check -top miter\nproc\n\
              flatten\nopt -full\ndffunmap\nopt\nsplitcells\nopt -full\nwreduce\nopt -full\n\
-             sat -verify -tempinduct -prove ok 1 -set-init-zero -show-inputs miter\n"
+             {sat}\n"
         ),
     );
     let out = Command::new(&tool.path)
@@ -166,9 +193,9 @@ fn prove(family: Family, gold: &str, gate: &str, bits: u32) -> Result<String, St
     }
 }
 
-fn replacement(family: Family, bits: u32) -> (String, String) {
-    let (name, gold) = generic(bits);
-    let gate = rtl::mul_pair(family, &name, bits, bits).expect("the family replaces pairs of this width");
+fn replacement(family: Family, bits: u32, loaded: bool) -> (String, String) {
+    let (name, gold) = generic(bits, loaded);
+    let gate = rtl::mul_pair(family, &name, bits, bits, loaded).expect("the family replaces pairs of this width");
     (renamed(&gold, &name, "gold"), renamed(&gate, &name, "gate"))
 }
 
@@ -176,23 +203,39 @@ fn replacement(family: Family, bits: u32) -> (String, String) {
 fn ice40_mul_pair_equals_the_generic_module() {
     // int8 (the presets), and narrower operands sign-extended into the byte lanes.
     for bits in [8, 4, 7] {
-        let (gold, gate) = replacement(Family::Ice40, bits);
-        if let Err(log) = prove(Family::Ice40, &gold, &gate, bits) {
+        let (gold, gate) = replacement(Family::Ice40, bits, false);
+        if let Err(log) = prove(Family::Ice40, &gold, &gate, bits, false) {
             panic!("the iCE40 {bits}x{bits} pair multiplier differs from the generic one:\n{log}");
         }
     }
 }
 
 #[test]
+fn ice40_mul_pair_with_held_weights_equals_the_generic_module() {
+    // Only the 8x8 form is replaced (narrower pairs keep the generic module).
+    assert!(rtl::mul_pair(Family::Ice40, "t_mul_pair_5x5", 5, 5, true).is_none());
+    let (gold, gate) = replacement(Family::Ice40, 8, true);
+    assert!(gate.contains(".BHOLD      (~b_load_i),"), "{gate}");
+    if let Err(log) = prove(Family::Ice40, &gold, &gate, 8, true) {
+        panic!("the iCE40 8x8 pair multiplier with b_load_i differs from the generic one:\n{log}");
+    }
+    // Loading B in every enabled cycle (b_load_i ignored) must be caught.
+    let wrong = gate.replace(".BHOLD      (~b_load_i),", ".BHOLD      (1'b0),");
+    let log =
+        prove(Family::Ice40, &gold, &wrong, 8, true).expect_err("a pair that ignores b_load_i must not prove equal");
+    assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
+}
+
+#[test]
 fn a_wrong_pair_multiplier_is_refuted() {
-    let (gold, gate) = replacement(Family::Ice40, 8);
+    let (gold, gate) = replacement(Family::Ice40, 8, false);
     // Unsigned products, and the two products swapped: each must be caught.
     for wrong in [
         gate.replace(".A_SIGNED                 (1'b1)", ".A_SIGNED                 (1'b0)"),
         gate.replace("assign p0_o = mac_o[15:0];", "assign p0_o = mac_o[31:16];"),
     ] {
         assert_ne!(wrong, gate, "the mutation applies");
-        let log = prove(Family::Ice40, &gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
+        let log = prove(Family::Ice40, &gold, &wrong, 8, false).expect_err("a wrong replacement must not prove equal");
         assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
     }
 }
@@ -201,8 +244,8 @@ fn a_wrong_pair_multiplier_is_refuted() {
 #[ignore = "SAT proof through 18x18 products, about 5 minutes: run with `make synth`"]
 fn ecp5_mul_pair_equals_the_generic_module() {
     for bits in [8, 5] {
-        let (gold, gate) = replacement(Family::Ecp5, bits);
-        if let Err(log) = prove(Family::Ecp5, &gold, &gate, bits) {
+        let (gold, gate) = replacement(Family::Ecp5, bits, false);
+        if let Err(log) = prove(Family::Ecp5, &gold, &gate, bits, false) {
             panic!("the ECP5 {bits}x{bits} pair multiplier differs from the generic one:\n{log}");
         }
     }
@@ -211,7 +254,7 @@ fn ecp5_mul_pair_equals_the_generic_module() {
 #[test]
 #[ignore = "SAT proofs through 18x18 products, about 5 minutes: run with `make synth`"]
 fn a_wrong_ecp5_pair_multiplier_is_refuted() {
-    let (gold, gate) = replacement(Family::Ecp5, 8);
+    let (gold, gate) = replacement(Family::Ecp5, 8, false);
     // An operand zero-extended, the output register left out, and the products swapped.
     // (SIGNEDA low alone changes nothing below bit 18 of an operand sign-extended to 18
     // bits, so it is no mutation to test with.)
@@ -221,7 +264,7 @@ fn a_wrong_ecp5_pair_multiplier_is_refuted() {
         gate.replace("assign p0_o = mul0_p[15:0];", "assign p0_o = mul1_p[15:0];"),
     ] {
         assert_ne!(wrong, gate, "the mutation applies");
-        let log = prove(Family::Ecp5, &gold, &wrong, 8).expect_err("a wrong replacement must not prove equal");
+        let log = prove(Family::Ecp5, &gold, &wrong, 8, false).expect_err("a wrong replacement must not prove equal");
         assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
     }
 }

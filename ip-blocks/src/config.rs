@@ -51,6 +51,14 @@ pub struct ArrayConfig {
     /// soft multipliers built from logic. Default: all of them.
     #[serde(default)]
     pub dsp_multipliers: Option<u32>,
+    /// Weight-stationary arrays for small devices: each row's input reaches every PE of
+    /// the row in the same cycle (a wire with `cols` loads instead of a register per PE,
+    /// and no output de-skew), and a PE pair keeps its active weights in the pair
+    /// multiplier's operand register (one weight register per PE in logic instead of
+    /// two and a multiplexer). Needs `dataflow = "ws"` and, when PEs pair up, an even
+    /// `cols` (a pair's two PEs in one row). Default: off.
+    #[serde(default)]
+    pub broadcast: bool,
 }
 
 /// The dataflows a matrix engine supports.
@@ -89,6 +97,7 @@ impl ArrayConfig {
             acc_bits: default_acc_bits(),
             dataflow: Dataflow::Ws,
             dsp_multipliers: None,
+            broadcast: false,
         }
     }
 
@@ -375,6 +384,30 @@ impl Config {
                 &format!(" (the array has {} x {} PEs)", a.rows, a.cols),
             )?;
         }
+        if a.broadcast && a.dataflow != Dataflow::Ws {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "array.broadcast".into(),
+                value: "true".into(),
+                allowed: format!(
+                    "false with `array.dataflow` = {:?} (broadcast is weight-stationary only)",
+                    a.dataflow
+                )
+                .to_lowercase(),
+            });
+        }
+        if a.broadcast && a.cols % 2 == 1 && a.dsp_pes() >= 2 {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "array.broadcast".into(),
+                value: "true".into(),
+                allowed: format!(
+                    "false with an odd `array.cols` ({}) and PE pairs (`array.dsp_multipliers` >= 2): a pair's two \
+                     PEs must share a row",
+                    a.cols
+                ),
+            });
+        }
         Ok(())
     }
 
@@ -454,6 +487,19 @@ mod tests {
         assert!(e.contains("unknown variant `diagonal`") && e.contains("`ws`, `os`, `both`"), "{e}");
         let e = err(&OK.replace("cols = 3", "cols = 3\ndsp_multipliers = 7"));
         assert!(e.contains("`array.dsp_multipliers` = 7") && e.contains("0 to 6"), "{e}");
+    }
+
+    #[test]
+    fn broadcast_needs_weight_stationary_and_pairs_in_one_row() {
+        let c = Config::from_toml(&OK.replace("cols = 3", "cols = 4\nbroadcast = true"), "t").unwrap();
+        assert!(c.array.broadcast);
+        assert!(!Config::from_toml(OK, "t").unwrap().array.broadcast);
+        let e = err(&OK.replace("cols = 3", "cols = 4\nbroadcast = true\ndataflow = \"both\""));
+        assert!(e.contains("`array.broadcast` = true") && e.contains("`array.dataflow` = both"), "{e}");
+        let e = err(&OK.replace("cols = 3", "cols = 3\nbroadcast = true"));
+        assert!(e.contains("`array.broadcast` = true") && e.contains("odd `array.cols` (3)"), "{e}");
+        // An odd number of columns is fine without pairs.
+        Config::from_toml(&OK.replace("cols = 3", "cols = 3\nbroadcast = true\ndsp_multipliers = 1"), "t").unwrap();
     }
 
     #[test]

@@ -91,6 +91,10 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
             bad.push("array.dsp_multipliers");
         }
     }
+    let sized = within(a.rows, 1, 64) && within(a.cols, 1, 64);
+    if a.broadcast && sized && (a.dataflow != Dataflow::Ws || (a.cols % 2 == 1 && a.dsp_pes() >= 2)) {
+        bad.push("array.broadcast");
+    }
     bad
 }
 
@@ -131,6 +135,7 @@ prop_compose! {
         acc_bits in around(16, 48),
         dataflow in prop::sample::select(vec![Dataflow::Ws, Dataflow::Os, Dataflow::Both]),
         dsp in prop::option::of(around(0, 4096)),
+        broadcast in any::<bool>(),
         banks in around(1, 16),
         rows_per_bank in around(16, 65536),
         acc_rows in around(16, 65536),
@@ -143,7 +148,7 @@ prop_compose! {
     ) -> (Config, bool) {
         (Config {
             name,
-            array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp },
+            array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp, broadcast },
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
             accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
             dma: DmaConfig { data_bits, outstanding },
@@ -238,6 +243,7 @@ prop_compose! {
         extra in 0u32..=8,
         dataflow in prop::sample::select(vec![Dataflow::Ws, Dataflow::Os, Dataflow::Both]),
         dsp in prop::option::of(0u32..=36),
+        broadcast in any::<bool>(),
         banks in 1u32..=4,
         rows_per_bank in 16u32..=80,
         acc_rows in 16u32..=80,
@@ -249,11 +255,13 @@ prop_compose! {
         scoreboard in any::<bool>(),
     ) -> Config {
         let acc_bits = (least_acc_bits(rows, input_bits) + extra).clamp(16, 48);
+        let dsp_multipliers = dsp.map(|d| d.min(rows * cols));
+        let pairs_split = cols % 2 == 1 && dsp_multipliers.unwrap_or(rows * cols) >= 2;
         Config {
             name: "fuzz".into(),
             array: ArrayConfig {
-                rows, cols, input_bits, acc_bits, dataflow,
-                dsp_multipliers: dsp.map(|d| d.min(rows * cols)),
+                rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers,
+                broadcast: broadcast && dataflow == Dataflow::Ws && !pairs_split,
             },
             scratchpad: ScratchpadConfig { banks, rows_per_bank },
             accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },

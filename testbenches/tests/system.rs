@@ -343,6 +343,16 @@ fn the_tangnano9k_configuration_matches_the_model() {
     programs_and_matmuls(&cfg, 95, false);
 }
 
+/// `configs/icebreaker-4x4.toml`, the 4x4 small-device form for the iCEBreaker (as the
+/// 2x2, with broadcast rows): random programs of every instruction under random memory
+/// timing, and tiled matmuls, against the golden model.
+#[test]
+fn the_icebreaker_4x4_configuration_matches_the_model() {
+    let text = include_str!("../../configs/icebreaker-4x4.toml");
+    let cfg = Config::from_toml(text, "configs/icebreaker-4x4.toml").expect("valid");
+    programs_and_matmuls(&cfg, 100, false);
+}
+
 #[test]
 fn the_interpreter_runs_the_same_system() {
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };

@@ -1,7 +1,8 @@
 //! The matrix engine computes random int8 matmuls in both dataflows, bit-exact against a
 //! plain Rust matmul, on the IR interpreter and on Verilator, with random stalls on every
 //! handshake; corner values (-128 x -128 over the full depth, zeros, alternating signs);
-//! back-to-back weight-stationary tiles leave no bubble.
+//! back-to-back weight-stationary tiles leave no bubble. The same with broadcast rows
+//! (`array.broadcast`: shadow weights, the pairs' active weights in their multiplier).
 
 use ip_blocks::blocks::systolic_array;
 use ip_blocks::config::{ArrayConfig, Dataflow};
@@ -61,7 +62,10 @@ const STALLY: Stalls = Stalls { in_valid: 0.7, w_valid: 0.6, out_ready: 0.6 };
 fn check(c: ArrayConfig, engine: Engine, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut sim = simulator(&c, engine);
-    let what = |m: &str| format!("{}x{} {:?} engine, {m}, seed {seed}", c.rows, c.cols, c.dataflow);
+    let what = |m: &str| {
+        let bc = if c.broadcast { " broadcast" } else { "" };
+        format!("{}x{} {:?}{bc} engine, dsp {:?}, {m}, seed {seed}", c.rows, c.cols, c.dataflow, c.dsp_multipliers)
+    };
     for round in 0..2 {
         let stalls = if round == 0 { STALLY } else { Stalls::NONE };
         if c.dataflow.has_ws() {
@@ -151,10 +155,36 @@ fn engine_wide_inputs_on_both_engines() {
     check(c, Engine::Verilator, 12);
 }
 
+fn broadcast(rows: u32, cols: u32, dsp: Option<u32>) -> ArrayConfig {
+    ArrayConfig { broadcast: true, dsp_multipliers: dsp, ..cfg(rows, cols, Dataflow::Ws) }
+}
+
+#[test]
+fn engine_broadcast_rows_on_interpreter_many_shapes() {
+    // Pairs only, pairs with a single DSP PE and soft ones, soft only, odd columns without pairs.
+    let shapes = [(1, 1, None), (2, 2, None), (4, 4, Some(14)), (4, 4, Some(15)), (3, 2, Some(3)), (4, 4, Some(0))];
+    for (i, (r, c, dsp)) in shapes.into_iter().chain([(5, 1, Some(1)), (2, 3, Some(0)), (6, 8, None)]).enumerate() {
+        check(broadcast(r, c, dsp), Engine::Interp, 400 + i as u64);
+    }
+}
+
+#[test]
+fn engine_broadcast_rows_on_verilator_icebreaker_shape() {
+    check(broadcast(4, 4, Some(14)), Engine::Verilator, 13);
+}
+
+#[test]
+fn broadcast_rows_are_refused_with_pairs_across_rows() {
+    let mut d = Design::new();
+    let e = systolic_array::build(&mut d, "sc", &broadcast(2, 3, None)).unwrap_err().to_string();
+    assert!(e.contains("broadcast") && e.contains("3 columns"), "{e}");
+}
+
 #[test]
 fn back_to_back_ws_tiles_leave_no_bubble() {
-    for (r, c) in [(4, 4), (8, 8), (2, 5)] {
-        let conf = cfg(r, c, Dataflow::Ws);
+    let bc = [broadcast(4, 4, Some(14)), broadcast(8, 8, None), broadcast(2, 4, Some(3))];
+    for conf in [(4, 4), (8, 8), (2, 5)].map(|(r, c)| cfg(r, c, Dataflow::Ws)).into_iter().chain(bc) {
+        let (r, c) = (conf.rows, conf.cols);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         let m = (r + c) as usize;
         let tiles: Vec<Tile> = (0..5)
@@ -167,8 +197,10 @@ fn back_to_back_ws_tiles_leave_no_bubble() {
         let run = run_engine(sim.as_mut(), &conf, &tiles, Stalls::NONE, 1);
         check_run(&run, &tiles, "back to back");
         // The first tile waits for its `rows` weight rows; after that, no bubble at all.
-        assert_eq!(run.in_stalls, u64::from(r), "{r}x{c}: input stalls");
+        let b = conf.broadcast;
+        assert_eq!(run.in_stalls, u64::from(r), "{r}x{c} (broadcast {b}): input stalls");
         let vectors = 5 * m as u64;
-        assert_eq!(run.cycles, u64::from(r) + vectors + u64::from(systolic_array::latency(&conf)), "{r}x{c}: cycles");
+        let cycles = u64::from(r) + vectors + u64::from(systolic_array::latency(&conf));
+        assert_eq!(run.cycles, cycles, "{r}x{c} (broadcast {b}): cycles");
     }
 }

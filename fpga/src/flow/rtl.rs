@@ -42,7 +42,8 @@ pub fn emit(design: &Design, top: ModuleId, family: Family) -> VerilogOutput {
     for file in &mut out.module_files {
         let Some(id) = design.find(&file.module) else { continue };
         if let Some((a_bits, b_bits)) = mul::pair_bits(design.module(id)) {
-            if let Some(text) = mul_pair(family, &file.module, a_bits, b_bits) {
+            let b_load = mul::pair_loads_b(design.module(id));
+            if let Some(text) = mul_pair(family, &file.module, a_bits, b_bits, b_load) {
                 file.text = text;
             }
         }
@@ -56,12 +57,17 @@ pub fn pairs_share_a_dsp(family: Family, a_bits: u32, b_bits: u32) -> bool {
     family == Family::Ice40 && a_bits.max(b_bits) <= ICE40_PAIR_MAX_BITS && a_bits.min(b_bits) >= 1
 }
 
-/// The family's replacement of pair multiplier `name` (ports as the generic module's), or
-/// `None` when the generic module stays.
-pub fn mul_pair(family: Family, name: &str, a_bits: u32, b_bits: u32) -> Option<String> {
+/// The family's replacement of pair multiplier `name` (ports as the generic module's;
+/// `b_load`: it has the `b_load_i` input of a broadcast array's pair), or `None` when the
+/// generic module stays. A pair with `b_load_i` is replaced only on iCE40 at 8x8, the form
+/// whose equality is proved (`tests/dsp_pair.rs`); others keep the generic module.
+pub fn mul_pair(family: Family, name: &str, a_bits: u32, b_bits: u32, b_load: bool) -> Option<String> {
     match family {
-        Family::Ice40 => pairs_share_a_dsp(family, a_bits, b_bits).then(|| ice40_mul_pair(name, a_bits, b_bits)),
-        Family::Ecp5 => (a_bits.max(b_bits) <= ecp5::ECP5_MAX_BITS && a_bits.min(b_bits) >= 1)
+        Family::Ice40 => {
+            let proved = !b_load || (a_bits, b_bits) == (ICE40_PAIR_MAX_BITS, ICE40_PAIR_MAX_BITS);
+            (pairs_share_a_dsp(family, a_bits, b_bits) && proved).then(|| ice40_mul_pair(name, a_bits, b_bits, b_load))
+        }
+        Family::Ecp5 => (!b_load && a_bits.max(b_bits) <= ecp5::ECP5_MAX_BITS && a_bits.min(b_bits) >= 1)
             .then(|| ecp5::mul_pair(name, a_bits, b_bits)),
         Family::Gowin => None,
     }
@@ -79,8 +85,8 @@ fn to_byte(x: &str, bits: u32) -> String {
 /// An SB_MAC16 in 8x8 mode: its A and B input registers take the operands, its 8x8 product
 /// registers `a0 * b0` (the bottom product, output bits 15:0) and `a1 * b1` (the top one,
 /// bits 31:16), signed, all clocked by `clk_i` while `en_i` is high; they drive `p0_o`
-/// and `p1_o`.
-fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32) -> String {
+/// and `p1_o`. With `b_load`, the B register holds (BHOLD) while `b_load_i` is low.
+fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32, b_load: bool) -> String {
     let p_bits = a_bits + b_bits;
     let range = |w: u32| if w == 1 { String::new() } else { format!("[{}:0] ", w - 1) };
     let (ra, rb, rp) = (range(a_bits), range(b_bits), range(p_bits));
@@ -101,7 +107,7 @@ fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32) -> String {
          //   products (loaded while en_i is high), p0 <= a0 * b0 and p1 <= a1 * b1, in one\n\
          //   SB_MAC16 in its 8x8 mode (its A and B registers, bottom and top product registers,\n\
          //   no accumulator). It replaces, for iCE40 synthesis only, the generic module of the\n\
-         //   same name and ports, which simulation runs.\n\
+         //   same name and ports, which simulation runs.{hold_doc}\n\
          //\n\
          // Generated with:\n\
          //   a_bits = {a_bits}\n\
@@ -112,7 +118,7 @@ fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32) -> String {
          module {name} (\n  \
            input  wire clk_i,\n  \
            input  wire en_i,\n  \
-           input  wire {ra}a0_i,\n  \
+           {b_load_port}input  wire {ra}a0_i,\n  \
            input  wire {rb}b0_i,\n  \
            output wire {rp}p0_o,\n  \
            input  wire {ra}a1_i,\n  \
@@ -151,7 +157,7 @@ fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32) -> String {
              .C          (16'd0),\n    \
              .D          (16'd0),\n    \
              .AHOLD      (1'b0),\n    \
-             .BHOLD      (1'b0),\n    \
+             .BHOLD      ({bhold}),\n    \
              .CHOLD      (1'b0),\n    \
              .DHOLD      (1'b0),\n    \
              .IRSTTOP    (1'b0),\n    \
@@ -186,6 +192,10 @@ fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32) -> String {
         b1 = to_byte("b1_i", b_bits),
         p0_hi = p_bits - 1,
         p1_hi = 16 + p_bits - 1,
+        hold_doc =
+            if b_load { "\n//   The B register (both weights) loads only while b_load_i is high (BHOLD)." } else { "" },
+        b_load_port = if b_load { "input  wire b_load_i,\n  " } else { "" },
+        bhold = if b_load { "~b_load_i" } else { "1'b0" },
     )
 }
 
@@ -195,16 +205,18 @@ mod tests {
 
     #[test]
     fn only_ice40_pairs_of_at_most_8_bits_are_replaced() {
-        assert!(mul_pair(Family::Ice40, "t_mul_pair_8x8", 8, 8).is_some());
-        assert!(mul_pair(Family::Ice40, "t_mul_pair_4x4", 4, 4).is_some());
-        assert!(mul_pair(Family::Ice40, "t_mul_pair_9x9", 9, 9).is_none());
-        assert!(mul_pair(Family::Gowin, "t_mul_pair_8x8", 8, 8).is_none());
+        assert!(mul_pair(Family::Ice40, "t_mul_pair_8x8", 8, 8, false).is_some());
+        assert!(mul_pair(Family::Ice40, "t_mul_pair_4x4", 4, 4, false).is_some());
+        assert!(mul_pair(Family::Ice40, "t_mul_pair_9x9", 9, 9, false).is_none());
+        assert!(mul_pair(Family::Ice40, "t_mul_pair_4x4", 4, 4, true).is_none());
+        assert!(mul_pair(Family::Ecp5, "t_mul_pair_8x8", 8, 8, true).is_none());
+        assert!(mul_pair(Family::Gowin, "t_mul_pair_8x8", 8, 8, false).is_none());
     }
 
     #[test]
     fn ecp5_pairs_of_at_most_18_bits_become_two_registered_mult18x18d() {
-        assert!(mul_pair(Family::Ecp5, "t_mul_pair_19x19", 19, 19).is_none());
-        let t = mul_pair(Family::Ecp5, "t_mul_pair_8x8", 8, 8).unwrap();
+        assert!(mul_pair(Family::Ecp5, "t_mul_pair_19x19", 19, 19, false).is_none());
+        let t = mul_pair(Family::Ecp5, "t_mul_pair_8x8", 8, 8, false).unwrap();
         assert_eq!(t.matches("MULT18X18D #(").count(), 2, "{t}");
         for reg in ["REG_INPUTA_CLK   (\"CLK0\")", "REG_INPUTB_CLK   (\"CLK0\")", "REG_OUTPUT_CLK   (\"CLK0\")"] {
             assert_eq!(t.matches(reg).count(), 2, "{reg}: {t}");
@@ -212,17 +224,17 @@ mod tests {
         assert!(t.contains("wire [17:0] a0_18 = {{10{a0_i[7]}}, a0_i};"), "{t}");
         assert!(t.contains(".CE0(en_i)") && t.contains(".A17(a1_18[17])") && t.contains(".P35(mul1_p[35])"), "{t}");
         assert!(t.contains("assign p1_o = mul1_p[15:0];") && t.contains("unused_ok"), "{t}");
-        let t = mul_pair(Family::Ecp5, "t_mul_pair_18x18", 18, 18).unwrap();
+        let t = mul_pair(Family::Ecp5, "t_mul_pair_18x18", 18, 18, false).unwrap();
         assert!(t.contains("wire [17:0] b1_18 = b1_i;") && !t.contains("unused_ok"), "{t}");
     }
 
     #[test]
     fn narrow_operands_are_sign_extended_into_the_byte_lanes() {
-        let t = mul_pair(Family::Ice40, "t_mul_pair_4x6", 4, 6).unwrap();
+        let t = mul_pair(Family::Ice40, "t_mul_pair_4x6", 4, 6, false).unwrap();
         assert!(t.contains(".A          ({{{4{a1_i[3]}}, a1_i}, {{4{a0_i[3]}}, a0_i}}),"), "{t}");
         assert!(t.contains(".B          ({{{2{b1_i[5]}}, b1_i}, {{2{b0_i[5]}}, b0_i}}),"), "{t}");
         assert!(t.contains("assign p1_o = mac_o[25:16];") && t.contains("unused_ok"), "{t}");
-        let t = mul_pair(Family::Ice40, "t_mul_pair_8x8", 8, 8).unwrap();
+        let t = mul_pair(Family::Ice40, "t_mul_pair_8x8", 8, 8, false).unwrap();
         assert!(t.contains(".A          ({a1_i, a0_i}),") && !t.contains("unused_ok"), "{t}");
         assert!(t.contains("module t_mul_pair_8x8 (") && t.contains("assign p0_o = mac_o[15:0];"), "{t}");
     }

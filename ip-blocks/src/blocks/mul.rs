@@ -11,6 +11,10 @@
 //!   devices that compute two small products in one DSP block (iCE40: one SB_MAC16 in its
 //!   8x8 mode with its input and product registers, `fpga::flow::rtl`), so the core
 //!   stays generic. Its parameter `multiplier = pair` is what the flow looks for.
+//!   In a broadcast array (`array.broadcast`) it has a `b_load_i` input too
+//!   (parameter `b_load = 1`): its `b` registers load only while `en_i` and `b_load_i`
+//!   are high, so that they hold the two PEs' active weights (on iCE40 the SB_MAC16's B
+//!   register with BHOLD).
 
 use rtl_gen::ir::Module;
 use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
@@ -60,7 +64,17 @@ pub fn build(
     match kind {
         MulKind::Dsp => build_dsp(design, &name, a_bits, b_bits),
         MulKind::Soft => super::soft_mul::build(design, &name, a_bits, b_bits),
-        MulKind::Pair => build_pair(design, &name, a_bits, b_bits),
+        MulKind::Pair => build_pair(design, &name, a_bits, b_bits, false),
+    }
+}
+
+/// The pair multiplier of a broadcast array: as [`MulKind::Pair`]'s, with `b_load_i`
+/// gating its `b` registers (they keep the PEs' active weights). Built into `design` once.
+pub fn build_pair_loaded(design: &mut Design, prefix: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
+    let name = module_name(prefix, MulKind::Pair, a_bits, b_bits);
+    match design.find(&name) {
+        Some(id) => Ok(id),
+        None => build_pair(design, &name, a_bits, b_bits, true),
     }
 }
 
@@ -98,25 +112,47 @@ fn build_dsp(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Resul
     design.add(m)
 }
 
-fn build_pair(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Result<ModuleId, CheckErrors> {
+fn build_pair(
+    design: &mut Design,
+    name: &str,
+    a_bits: u32,
+    b_bits: u32,
+    loaded: bool,
+) -> Result<ModuleId, CheckErrors> {
     let mut m = ModuleBuilder::new(name);
-    m.doc(
+    m.doc(if loaded {
+        "Two independent signed multipliers for two PEs with registered operands and products (loaded while \
+         en_i is high, the b operands only while b_load_i is high too: they hold the active weights): p0 <= a0 \
+         * b0, p1 <= a1 * b1, full width, two cycles after a<k>_i. The FPGA flow may replace this module by \
+         one DSP block computing both (iCE40: SB_MAC16 in 8x8 mode with its input and product registers, BHOLD \
+         = ~b_load_i)."
+    } else {
         "Two independent signed multipliers for two PEs with registered operands and products (loaded while \
          en_i is high): p0 <= a0 * b0, p1 <= a1 * b1, full width, two cycles after a<k>_i, b<k>_i. The FPGA \
          flow may replace this module by one DSP block computing both (iCE40: SB_MAC16 in 8x8 mode with its \
-         input and product registers).",
-    );
+         input and product registers)."
+    });
     m.param("a_bits", a_bits);
     m.param("b_bits", b_bits);
     m.param("multiplier", MulKind::Pair.word());
+    if loaded {
+        m.param("b_load", 1);
+    }
     let en = m.input("en_i", 1);
+    let b_en = if loaded {
+        let load = m.input("b_load_i", 1);
+        let e = m.and(en, load);
+        m.named("b_en", e)
+    } else {
+        en
+    };
     for k in 0..2 {
         let a_in = m.input(format!("a{k}_i"), a_bits);
         let b_in = m.input(format!("b{k}_i"), b_bits);
         let p = m.output(format!("p{k}_o"), a_bits + b_bits);
         let a = m.reg(format!("a{k}"), a_bits).enable(en).build();
         m.next(a, a_in);
-        let b = m.reg(format!("b{k}"), b_bits).enable(en).build();
+        let b = m.reg(format!("b{k}"), b_bits).enable(b_en).build();
         m.next(b, b_in);
         let prod = m.mul_signed_full(a, b);
         let r = m.reg(format!("p{k}"), a_bits + b_bits).enable(en).build();
@@ -124,6 +160,11 @@ fn build_pair(design: &mut Design, name: &str, a_bits: u32, b_bits: u32) -> Resu
         m.assign(p, r);
     }
     design.add(m)
+}
+
+/// True when a pair multiplier module has the `b_load_i` input ([`build_pair_loaded`]).
+pub fn pair_loads_b(module: &Module) -> bool {
+    module.params.iter().any(|(k, v)| k == "b_load" && v == "1")
 }
 
 /// The operand widths (a, b) of a pair multiplier module built by [`build`], or `None`

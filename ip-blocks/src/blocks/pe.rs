@@ -27,6 +27,13 @@
 //!   PE's `acc` into the partial-sum chain at once, which then shifts the results down
 //!   and out of the array, one row per cycle, while the next tile accumulates.
 //! - Both: `mode_i` (0 weight-, 1 output-stationary) chooses, with one shared multiplier.
+//! - Broadcast rows (`array.broadcast`, weight-stationary only): `a_i` is the row's input,
+//!   which the PE does not pass on; one shadow weight register (`w_we_i` writes it) and
+//!   the active weight, which takes the shadow while `swap_i` is high (the row's
+//!   first-of-tile flag). A pair PE has neither `a_i` nor `swap_i`: its pair multiplier
+//!   takes the row's input and keeps the active weight in its `b` register. A PE of the
+//!   first row (`first_row`, module `<prefix>_pe_<kind>_top`) has no partial sum in nor a
+//!   register for it: its registered product is its partial sum.
 
 use super::mul::{self, MulKind};
 use crate::config::{ArrayConfig, Dataflow};
@@ -50,19 +57,36 @@ pub struct PeParams {
     pub dataflow: Dataflow,
     /// Where its multiplier lives.
     pub mul: MulKind,
+    /// The array broadcasts each row's input (`array.broadcast`, weight-stationary only):
+    /// the PE passes nothing to the right, and its weights are a shadow register and the
+    /// active weight (in the pair multiplier's operand register for a pair PE).
+    pub broadcast: bool,
+    /// A broadcast array's first row: no partial sum comes in, and the product (already
+    /// registered) leaves as the partial sum, with no register of its own; the second
+    /// row adds both rows' products (the array gives rows 0 and 1 the same input skew).
+    pub first_row: bool,
 }
 
 impl PeParams {
     /// The PE of an array configuration, with multiplier `mul`.
     pub fn new(a: &ArrayConfig, mul: MulKind) -> Self {
         let psum_bits = super::systolic_array::psum_bits(a);
-        PeParams { input_bits: a.input_bits, psum_bits, acc_bits: a.acc_bits, dataflow: a.dataflow, mul }
+        PeParams {
+            input_bits: a.input_bits,
+            psum_bits,
+            acc_bits: a.acc_bits,
+            dataflow: a.dataflow,
+            mul,
+            broadcast: a.broadcast,
+            first_row: false,
+        }
     }
 }
 
 /// Name of the PE module for these parameters.
 pub fn module_name(prefix: &str, p: &PeParams) -> String {
-    format!("{prefix}_pe_{}", p.mul.word())
+    let top = if p.first_row { "_top" } else { "" };
+    format!("{prefix}_pe_{}{top}", p.mul.word())
 }
 
 /// Build (once) the PE module `<prefix>_pe_<dsp|soft|pair>` into `design`.
@@ -86,6 +110,14 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
             allowed: format!("{ab} (acc_bits: the output-stationary results travel down the psum chain)"),
         }]));
     }
+    if (p.broadcast || p.first_row) && (p.dataflow != Dataflow::Ws || !p.broadcast) {
+        return Err(CheckErrors(vec![CheckError::Parameter {
+            module: name,
+            parameter: "broadcast".into(),
+            value: "true".into(),
+            allowed: "false unless the dataflow is weight-stationary only (first_row: broadcast only)".into(),
+        }]));
+    }
     if pb < 2 * ib {
         return Err(CheckErrors(vec![CheckError::Parameter {
             module: name,
@@ -97,6 +129,10 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
 
     let mut m = ModuleBuilder::new(name);
     m.doc(match p.dataflow {
+        Dataflow::Ws if p.broadcast => match p.mul {
+            MulKind::Pair => "Weight-stationary MAC PE of a broadcast row: psum_o <= psum_i + prod_i, with prod_i the product of the row's input and mul_b_o (the shadow weight, which the pair multiplier's operand register takes while the row's swap is high).",
+            _ => "Weight-stationary MAC PE of a broadcast row: psum_o <= psum_i + a_i * weight; the weight register takes the shadow weight while swap_i is high.",
+        },
         Dataflow::Ws => "Weight-stationary MAC PE with double-buffered weights: psum_o <= psum_i + a_i * weight[sel_i]; a_i and sel_i pass right, registered, while en_i is high.",
         Dataflow::Os => "Output-stationary MAC PE: acc <= (f_i ? 0 : acc) + a_i * b_i when v_i; a_i, v_i, f_i pass right and b_i down; os_copy_i loads acc into the psum chain, which shifts down.",
         Dataflow::Both => "MAC PE for both dataflows (mode_i: 0 weight-stationary with double-buffered weights, 1 output-stationary with a copy-and-shift result chain); one multiplier shared.",
@@ -108,21 +144,50 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     }
     m.param("dataflow", format!("{:?}", p.dataflow).to_lowercase());
     m.param("multiplier", p.mul.word());
+    if p.broadcast {
+        m.param("broadcast", 1);
+    }
+    if p.first_row {
+        m.param("first_row", 1);
+    }
 
     let en = m.input("en_i", 1);
     let mode = (ws && os).then(|| m.input("mode_i", 1));
-    let a_i = m.input("a_i", ib);
-    let psum_i = m.input("psum_i", pb);
-    let a_o = m.output("a_o", ib);
+    // A broadcast row's pair multiplier takes the row's input and swap itself.
+    let held = p.broadcast && p.mul == MulKind::Pair;
+    let a_i = (!held).then(|| m.input("a_i", ib));
+    let psum_i = (!p.first_row).then(|| m.input("psum_i", pb));
+    let a_o = (!p.broadcast).then(|| m.output("a_o", ib));
     let psum_o = m.output("psum_o", pb);
 
-    let a = m.reg("a", ib).enable(en).build();
-    m.next(a, a_i);
-    m.assign(a_o, a);
+    if let (Some(a_o), Some(a_i)) = (a_o, a_i) {
+        let a = m.reg("a", ib).enable(en).build();
+        m.next(a, a_i);
+        m.assign(a_o, a);
+    }
 
     // Weight-stationary: the double-buffered weights and the bank select.
     let mut ws_weight = None;
-    if ws {
+    if ws && p.broadcast {
+        // A shadow weight, written while the next tile loads, and the active one, which
+        // takes the shadow while swap_i is high (from a tile's first input on, until its
+        // next input): a pair PE's active weight is the pair multiplier's operand
+        // register, which loads mul_b_o under the same condition.
+        let w_i = m.input("w_i", ib);
+        let w_we_i = m.input("w_we_i", 1);
+        let shadow = m.reg("shadow", ib).enable(w_we_i).build();
+        m.next(shadow, w_i);
+        ws_weight = Some(if held {
+            shadow.q
+        } else {
+            let swap_i = m.input("swap_i", 1);
+            let take = m.and(en, swap_i);
+            let active = m.reg("weight", ib).enable(take).build();
+            m.next(active, shadow);
+            let w = m.mux(swap_i, shadow, active);
+            m.named("weight_now", w)
+        });
+    } else if ws {
         let sel_i = m.input("sel_i", 1);
         let w_i = m.input("w_i", ib);
         let w_we_i = m.input("w_we_i", 1);
@@ -186,6 +251,7 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     // each have a cycle of their own, and then the product.
     let prod = match mul_id {
         Some(id) => {
+            let a_i = a_i.expect("a PE with its own multiplier reads a_i");
             let mult = m.instance("u_mul", design, id);
             if p.mul == MulKind::Soft {
                 m.connect(mult, "en_i", en);
@@ -212,6 +278,16 @@ pub fn build(design: &mut Design, prefix: &str, p: PeParams) -> Result<ModuleId,
     };
     let prod_ext = m.sext(prod, pb);
 
+    if p.first_row {
+        // The first row of a broadcast array: the registered product is the partial sum.
+        m.assign(psum_o, prod_ext);
+        if held {
+            // Nothing of its own advances: the pair multiplier registers its product.
+            m.mark_unused(en);
+        }
+        return design.add(m);
+    }
+    let psum_i = psum_i.expect("a PE below the first row reads psum_i");
     let psum = m.reg("psum", pb).enable(en).build();
     let ws_next = ws.then(|| m.add(psum_i, prod_ext));
     let os_next = os_ports.map(|(_, v_q, f_q, copy_i)| {

@@ -92,7 +92,7 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     let dsp_multipliers = rng.gen_bool(0.5).then(|| rng.gen_range(0..=rows * cols));
     let mut cfg = Config {
         name: format!("sweep_{seed}_{index}"),
-        array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers },
+        array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers, broadcast: false },
         scratchpad: ScratchpadConfig {
             banks: rng.gen_range(1..=4),
             rows_per_bank: *[16, 20, 32, 48, 64].choose(&mut rng).expect("not empty"),
@@ -116,6 +116,9 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     };
     // Drawn last, so that the draws above are those of earlier sweeps.
     cfg.accumulator.requant_dsps = *[1, 4].choose(&mut rng).expect("not empty");
+    // Broadcast rows (weight-stationary only, PE pairs within a row), drawn after that.
+    let pairs_split = cols % 2 == 1 && cfg.array.dsp_pes() >= 2;
+    cfg.array.broadcast = dataflow == Dataflow::Ws && !pairs_split && rng.gen_bool(0.4);
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
 }
@@ -155,6 +158,7 @@ mod tests {
             seen.insert(format!("banks {}", cfg.scratchpad.banks));
             seen.insert(format!("dsp {}", a.dsp_multipliers.is_some()));
             seen.insert(format!("requant_dsps {}", cfg.accumulator.requant_dsps));
+            seen.insert(format!("broadcast {}", a.broadcast));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
                 seen.insert("acc_bits at its least".into());
             }
@@ -165,6 +169,9 @@ mod tests {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["data_bits 256", "outstanding 1", "queue_depth 1", "queue_depth 2", "queue_depth 16", "banks 4"] {
+            assert!(seen.contains(want), "no configuration with {want}");
+        }
+        for want in ["broadcast false", "broadcast true"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {
