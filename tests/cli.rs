@@ -351,6 +351,22 @@ fn run_names_a_missing_serial_port_and_a_workload_too_big_for_the_board() {
     assert!(stderr.contains("bytes of main memory") && stderr.contains("tangnano9k"), "{stderr}");
 }
 
+/// `seedchip fpga --board BOARD ARGS --json` into a temporary folder: it must succeed,
+/// name the board and leave a bitstream. Its JSON summary, and the text for messages.
+fn fpga_build(board: &str, args: &[&str]) -> (serde_json::Value, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join(board);
+    let mut all = vec!["fpga", "--board", board, "--out", out.to_str().unwrap(), "--json"];
+    all.extend_from_slice(args);
+    let o = seedchip(&all);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["board"], board, "{stdout}");
+    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
+    (v, stdout)
+}
+
 /// The whole accelerator on the iCEBreaker, in the normal suite: the 2x2 small-device
 /// configuration of `configs/icebreaker-2x2.toml` (controller, compact DMA, host, serial
 /// requantizer, UART bridge, SPRAM main memory) through Yosys, nextpnr-ice40 and icepack
@@ -358,14 +374,8 @@ fn run_names_a_missing_serial_port_and_a_workload_too_big_for_the_board() {
 /// EBR, Fmax about 28 MHz.
 #[test]
 fn the_small_device_configuration_builds_an_icebreaker_bitstream() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("icebreaker");
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/icebreaker-2x2.toml");
-    let o = seedchip(&["fpga", "--board", "icebreaker", "--config", cfg, "--out", out.to_str().unwrap(), "--json"]);
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(v["board"], "icebreaker");
+    let (v, stdout) = fpga_build("icebreaker", &["--config", cfg]);
     assert_eq!(v["target_mhz"], 12.0, "{stdout}");
     assert_eq!(v["timing_met"], true, "{stdout}");
     assert!(v["fmax_mhz"].as_f64().unwrap() >= 12.0, "{stdout}");
@@ -373,7 +383,6 @@ fn the_small_device_configuration_builds_an_icebreaker_bitstream() {
     assert!(used("lut") > 3000 && used("lut") <= 5280, "{stdout}");
     assert_eq!(used("dsp"), 3, "two PE pairs and the requantizer: {stdout}");
     assert!(used("bram") > 0, "{stdout}");
-    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
 
 /// The whole accelerator of the ecp5 preset on the ULX3S: board top, Yosys, nextpnr,
@@ -382,17 +391,10 @@ fn the_small_device_configuration_builds_an_icebreaker_bitstream() {
 #[test]
 #[ignore = "place and route of the whole accelerator takes about 15 minutes; run by make fpga-all"]
 fn the_ecp5_preset_builds_a_ulx3s_bitstream() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("ulx3s");
-    let o = seedchip(&["fpga", "--board", "ulx3s", "--preset", "ecp5", "--out", out.to_str().unwrap(), "--json"]);
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(v["board"], "ulx3s");
+    let (v, stdout) = fpga_build("ulx3s", &["--preset", "ecp5"]);
     assert_eq!(v["timing_met"], true, "{stdout}");
     assert!(v["fmax_mhz"].as_f64().unwrap() >= v["target_mhz"].as_f64().unwrap(), "{stdout}");
     assert_eq!(v["resources"]["dsp"]["used"], 68, "{stdout}");
-    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
 
 /// The 4x4 of `configs/tangnano9k-4x4.toml` (16 MACs, DMA, controller, UART bridge, 16
@@ -403,14 +405,8 @@ fn the_ecp5_preset_builds_a_ulx3s_bitstream() {
 #[test]
 #[ignore = "place and route of the whole accelerator takes about 20 minutes; run by make fpga-all"]
 fn the_tangnano9k_configuration_builds_a_4x4_bitstream() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("tangnano9k");
     let cfg = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/tangnano9k-4x4.toml");
-    let o = seedchip(&["fpga", "--board", "tangnano9k", "--config", cfg, "--out", out.to_str().unwrap(), "--json"]);
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!(v["board"], "tangnano9k");
+    let (v, stdout) = fpga_build("tangnano9k", &["--config", cfg]);
     assert_eq!(v["target_mhz"], 27.0, "{stdout}");
     assert_eq!(v["timing_met"], true, "{stdout}");
     assert!(v["fmax_mhz"].as_f64().unwrap() >= 27.0, "{stdout}");
@@ -419,7 +415,6 @@ fn the_tangnano9k_configuration_builds_a_4x4_bitstream() {
     assert!(used("ff") > 2000 && used("ff") <= 6480, "{stdout}");
     assert_eq!(used("dsp"), 24, "16 PE products on MULT9X9, the requantizer on a MULT36X36: {stdout}");
     assert!(used("bram") >= 18 && used("bram") <= 26, "{stdout}");
-    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
 
 /// The whole accelerator of the ice40 preset (16 MACs, DMA, controller, UART bridge,
@@ -431,19 +426,12 @@ fn the_tangnano9k_configuration_builds_a_4x4_bitstream() {
 #[test]
 #[ignore = "place and route of the whole accelerator takes about 15 minutes; run by make fpga-all"]
 fn the_ice40_preset_builds_an_orangecrab_bitstream_with_a_pll() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("orangecrab");
-    let args = ["fpga", "--board", "orangecrab", "--freq", "60", "--out", out.to_str().unwrap(), "--json"];
-    let o = seedchip(&args);
-    let (stdout, stderr) = text(&o);
-    assert!(o.status.success(), "{stdout}\n{stderr}");
-    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
-    assert_eq!((v["board"].as_str(), v["config"].as_str()), (Some("orangecrab"), Some("preset ice40")));
+    let (v, stdout) = fpga_build("orangecrab", &["--freq", "60"]);
+    assert_eq!(v["config"], "preset ice40", "{stdout}");
     assert_eq!(v["pll"]["output_mhz"], 60.0, "{stdout}");
     assert_eq!(v["target_mhz"], 60.0, "{stdout}");
     assert_eq!(v["timing_met"], true, "{stdout}");
     assert_eq!(v["resources"]["dsp"]["used"], 8, "{stdout}");
-    assert!(Path::new(v["bitstream"].as_str().unwrap()).is_file(), "{stdout}");
 }
 
 #[test]
