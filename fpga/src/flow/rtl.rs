@@ -73,12 +73,13 @@ pub fn mul_pair(family: Family, name: &str, a_bits: u32, b_bits: u32, b_load: bo
     }
 }
 
-/// `x` (a `bits`-wide port) sign-extended to 8 bits, as Verilog.
-fn to_byte(x: &str, bits: u32) -> String {
+/// `x` (a `bits`-wide port) sign-extended to `width` bits, as Verilog: an SB_MAC16 byte
+/// lane (8), a MULT18X18D operand (18).
+fn sign_extend(x: &str, bits: u32, width: u32) -> String {
     match bits {
-        8 => x.to_string(),
-        1 => format!("{{8{{{x}}}}}"),
-        _ => format!("{{{{{}{{{x}[{}]}}}}, {x}}}", 8 - bits, bits - 1),
+        _ if bits == width => x.to_string(),
+        1 => format!("{{{width}{{{x}}}}}"),
+        _ => format!("{{{{{}{{{x}[{}]}}}}, {x}}}", width - bits, bits - 1),
     }
 }
 
@@ -204,10 +205,10 @@ fn ice40_mul_pair(name: &str, a_bits: u32, b_bits: u32, b_load: bool) -> String 
          endmodule\n\
          \n\
          `default_nettype wire\n",
-        a0 = to_byte("a0_i", a_bits),
-        a1 = to_byte("a1_i", a_bits),
-        b0 = to_byte("b0_i", b_bits),
-        b1 = to_byte("b1_i", b_bits),
+        a0 = sign_extend("a0_i", a_bits, 8),
+        a1 = sign_extend("a1_i", a_bits, 8),
+        b0 = sign_extend("b0_i", b_bits, 8),
+        b1 = sign_extend("b1_i", b_bits, 8),
         p0_hi = p_bits - 1,
         p1_hi = 16 + p_bits - 1,
         bhold = if b_load { "~b_load_i" } else { "1'b0" },

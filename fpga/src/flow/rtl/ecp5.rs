@@ -7,16 +7,6 @@
 /// Widest operand of a MULT18X18D product.
 pub const ECP5_MAX_BITS: u32 = 18;
 
-/// `x` (a `bits`-wide port) sign-extended to the 18 bits of a MULT18X18D operand, as
-/// Verilog.
-fn to_18(x: &str, bits: u32) -> String {
-    match bits {
-        18 => x.to_string(),
-        1 => format!("{{18{{{x}}}}}"),
-        _ => format!("{{{{{}{{{x}[{}]}}}}, {x}}}", 18 - bits, bits - 1),
-    }
-}
-
 /// Named connections `.<port><i>(<wire>[<i>])` for `i` in `0..n`, six to a line.
 fn bus(port: &str, wire: &str, n: u32) -> String {
     let pins: Vec<String> = (0..n).map(|i| format!(".{port}{i}({wire}[{i}])")).collect();
@@ -105,10 +95,10 @@ pub fn mul_pair(name: &str, a_bits: u32, b_bits: u32) -> String {
          endmodule\n\
          \n\
          `default_nettype wire\n",
-        a0 = to_18("a0_i", a_bits),
-        a1 = to_18("a1_i", a_bits),
-        b0 = to_18("b0_i", b_bits),
-        b1 = to_18("b1_i", b_bits),
+        a0 = super::sign_extend("a0_i", a_bits, ECP5_MAX_BITS),
+        a1 = super::sign_extend("a1_i", a_bits, ECP5_MAX_BITS),
+        b0 = super::sign_extend("b0_i", b_bits, ECP5_MAX_BITS),
+        b1 = super::sign_extend("b1_i", b_bits, ECP5_MAX_BITS),
         m0 = instance(0),
         m1 = instance(1),
         p_hi = p_bits - 1,
