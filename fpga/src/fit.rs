@@ -196,11 +196,13 @@ pub fn predict(cfg: &ip_blocks::Config, board: &Board) -> Result<Prediction, Fit
     };
     let memory = format!("main memory ({} KiB)", board.main_memory.bytes / 1024);
 
+    // The accelerator's LUTs and flip-flops with the board top's allowance.
+    let (lut, ff) = (logic.lut + BOARD_TOP_LUT, logic.ff + BOARD_TOP_FF);
     let mut needs = vec![
         Need {
             resource: "lut",
             cell: "LUT4".into(),
-            needed: logic.lut + BOARD_TOP_LUT,
+            needed: lut,
             available: r.lut,
             estimate: true,
             parts: vec![("accelerator".into(), logic.lut), ("board top allowance".into(), BOARD_TOP_LUT)],
@@ -208,7 +210,7 @@ pub fn predict(cfg: &ip_blocks::Config, board: &Board) -> Result<Prediction, Fit
         Need {
             resource: "ff",
             cell: "flip-flops".into(),
-            needed: logic.ff + BOARD_TOP_FF,
+            needed: ff,
             available: r.ff,
             estimate: true,
             parts: vec![("accelerator".into(), logic.ff), ("board top allowance".into(), BOARD_TOP_FF)],
@@ -238,7 +240,6 @@ pub fn predict(cfg: &ip_blocks::Config, board: &Board) -> Result<Prediction, Fit
         },
     ];
     if family == crate::Family::Ice40 {
-        let (lut, ff) = (logic.lut + BOARD_TOP_LUT, logic.ff + BOARD_TOP_FF);
         let lone_ff = (ff as f64 * ICE40_LONE_FF_SHARE).round() as u64;
         needs.insert(
             2,
