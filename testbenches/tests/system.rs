@@ -353,6 +353,16 @@ fn the_icebreaker_4x4_configuration_matches_the_model() {
     programs_and_matmuls(&cfg, 100, false);
 }
 
+/// `configs/ulx3s-8x8.toml`, the 64 MACs the ULX3S builds (an 8x8 with the small-device
+/// control path and 64-bit compact DMA engines): random programs of every instruction
+/// under random memory timing, and tiled matmuls, against the golden model.
+#[test]
+fn the_ulx3s_8x8_configuration_matches_the_model() {
+    let text = include_str!("../../configs/ulx3s-8x8.toml");
+    let cfg = Config::from_toml(text, "configs/ulx3s-8x8.toml").expect("valid");
+    programs_and_matmuls(&cfg, 105, false);
+}
+
 #[test]
 fn the_interpreter_runs_the_same_system() {
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
