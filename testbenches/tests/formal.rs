@@ -16,6 +16,7 @@ fn small_dma() -> DmaSizes {
         bytes_bits: 4,
         local_row_bits: 2,
         outstanding: 2,
+        stride_held: false,
     }
 }
 

@@ -109,6 +109,11 @@ pub struct DmaSizes {
     pub local_row_bits: u32,
     /// Read bursts in flight at most (depth of the load's burst FIFO).
     pub outstanding: u32,
+    /// The command channels hold `<ch>_stride_i` from a command's acceptance until its
+    /// `<ch>_done_o` pulse (the controller without a scoreboard changes a stride only
+    /// while that side is idle): the compact engines then read the stride from the port
+    /// rather than keep a copy. False from [`DmaSizes::of`].
+    pub stride_held: bool,
 }
 
 /// Rows a store buffers between its local read requests and the W channel (requests in
@@ -131,6 +136,7 @@ impl DmaSizes {
             bytes_bits: clog2(u64::from(row_bytes) + 1).max(1),
             local_row_bits: g.local_row_bits(),
             outstanding: g.dma_outstanding,
+            stride_held: false,
         }
     }
 
@@ -422,8 +428,13 @@ impl StorePorts {
 /// Build the DMA `<prefix>_dma` (with its engines `<prefix>_dma_load` and
 /// `<prefix>_dma_store`) into `design`.
 pub fn build(design: &mut Design, prefix: &str, g: &Geometry) -> Result<ModuleId, CheckErrors> {
+    build_sized(design, prefix, DmaSizes::of(g))
+}
+
+/// Build the DMA `<prefix>_dma` with sizes `s` (for [`DmaSizes::stride_held`]; [`build`]
+/// takes them from a geometry).
+pub fn build_sized(design: &mut Design, prefix: &str, s: DmaSizes) -> Result<ModuleId, CheckErrors> {
     let name = format!("{prefix}_dma");
-    let s = DmaSizes::of(g);
     s.check(&name)?;
     let load = match design.find(&format!("{prefix}_dma_load")) {
         Some(id) => id,
@@ -753,8 +764,14 @@ impl Command {
         let moves = m.or(accept, advance);
 
         let addr = m.reg("cmd_addr", 32).enable(moves).build();
-        let stride = m.reg("cmd_stride", 32).enable(accept).build();
-        m.next(stride, stride_in);
+        let stride = if s.stride_held {
+            // Held by the controller until the command is done: no copy.
+            m.sig(stride_in)
+        } else {
+            let r = m.reg("cmd_stride", 32).enable(accept).build();
+            m.next(r, stride_in);
+            m.sig(r.q)
+        };
         let next_addr = m.add(addr, stride);
         let addr_next = m.mux(accept, dram, next_addr);
         m.next(addr, addr_next);

@@ -31,6 +31,9 @@
 //!   is held (AWREADY/WREADY low), never dropped, and the command is pushed once.
 //!   `cmd_valid_o` and the top word of `cmd_data_o` come combinationally from the write
 //!   channels; `w0` to `w2` are registers.
+//!   With [`HostOptions::hold_command_words`], writes to `CMD0` to `CMD2` wait the same
+//!   way while `cmd_ready_i` is low, so that `w0` to `w2` hold the command at the head of
+//!   the controller's one-entry queue.
 //! - **Reads.** One per cycle while RREADY is high: ARREADY is high when the read-data
 //!   register is empty or being taken; RDATA and RRESP are registered. With 64-bit
 //!   counters, reading a counter's low word copies its high word into that counter's
@@ -238,9 +241,28 @@ fn decode(m: &mut ModuleBuilder, word: SignalId, words: &[u32], bits: u32) -> Co
     })
 }
 
+/// Options of the host interface beyond its register map.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HostOptions {
+    /// Writes to command words 0 to 2 wait, like a `CMD3` push, while `cmd_ready_i` is
+    /// low, so that the stored words hold the command at the head of a one-entry queue
+    /// and the controller need not copy them ([`super::controller::reads_host_words`]).
+    pub hold_command_words: bool,
+}
+
 /// Build `<prefix>_host` from `map` into `design`. A map with problems
 /// ([`RegMap::problems`]) is refused with every problem listed.
 pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId, CheckErrors> {
+    build_with(design, prefix, map, HostOptions::default())
+}
+
+/// [`build`] with `options`.
+pub fn build_with(
+    design: &mut Design,
+    prefix: &str,
+    map: &RegMap,
+    options: HostOptions,
+) -> Result<ModuleId, CheckErrors> {
     let name = format!("{prefix}_host");
     let problems = map.problems();
     if !problems.is_empty() {
@@ -276,6 +298,9 @@ pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId
     m.param("address_bits", ADDR_BITS);
     m.param("data_bits", DATA_BITS);
     m.param("counter_bits", map.counter_bits);
+    if options.hold_command_words {
+        m.param("hold_command_words", true);
+    }
 
     let p = AXIL_PREFIX;
     let awvalid = m.input(format!("{p}awvalid_i"), 1);
@@ -351,6 +376,22 @@ pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId
         Some(s) => m.sig(s),
         None => no,
     };
+    // The writes that wait for `cmd_ready_i`: the push, and with `hold_command_words`
+    // those of command words 0 to 2.
+    let wr_waits = if options.hold_command_words {
+        let words: Vec<ExprId> = map
+            .registers
+            .iter()
+            .zip(&wr_sel)
+            .filter(|(r, _)| matches!(r.kind, Kind::CommandWord(_)))
+            .filter_map(|(_, sel)| sel.map(|s| m.sig(s)))
+            .collect();
+        let e = or_all(&mut m, &words, no);
+        let s = m.named("wr_cmd_word", e);
+        m.sig(s)
+    } else {
+        wr_push
+    };
 
     // Write responses wait in a two-entry queue: b (on the bus) and b_skid behind it.
     let b_valid = m.reg("b_valid", 1).reset(0).build();
@@ -362,8 +403,8 @@ pub fn build(design: &mut Design, prefix: &str, map: &RegMap) -> Result<ModuleId
     let push_offer = m.and(wr_req, wr_push);
     let cmd_valid_e = m.and(push_offer, wr_room);
     m.assign(cmd_valid, cmd_valid_e);
-    let no_push = m.not(wr_push);
-    let cmd_ok = m.or(no_push, cmd_ready);
+    let no_wait = m.not(wr_waits);
+    let cmd_ok = m.or(no_wait, cmd_ready);
     let req_room = m.and(wr_req, wr_room);
     let wr_accept_e = m.and(req_room, cmd_ok);
     let wr_accept = m.named("wr_accept", wr_accept_e);

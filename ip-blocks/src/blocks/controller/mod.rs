@@ -15,7 +15,10 @@
 //!    registered, so a command dispatches at the earliest in its second cycle at the
 //!    head. Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
-//!    mode and the requantization registers. A `fence` waits until everything is idle.
+//!    mode and the requantization registers. Without the scoreboard and with the compact
+//!    DMA, which then reads the stride registers while a command runs
+//!    ([`dma_stride_held`]), a `config_ld` (`config_st`) waits until no load (store) is
+//!    in flight. A `fence` waits until everything is idle.
 //!    An error stops dispatch: the failing command and every later one have no effect.
 //! 3. **Four in-order trackers** of `controller.queue_depth` commands each (a power of
 //!    two, [`crate::config::ControllerConfig`]): load (`mvin`),
@@ -64,6 +67,22 @@ pub const CMD_QUEUE_DEPTH: u32 = 2;
 /// `controller.queue_depth = 1`.
 pub fn cmd_queue_depth(cfg: &Config) -> u32 {
     CMD_QUEUE_DEPTH.min(cfg.controller.queue_depth)
+}
+
+/// The command queue's one entry keeps only the opcode and word 3's fields and reads
+/// command words 0 to 2 from the host's registers (`cmd_data_i[95:0]`), which the host
+/// holds while the entry is full ([`super::host::HostOptions::hold_command_words`]): with
+/// `controller.queue_depth = 1`.
+pub fn reads_host_words(cfg: &Config) -> bool {
+    cmd_queue_depth(cfg) == 1
+}
+
+/// The DMA reads the strides at `ld_stride_o` and `st_stride_o` for as long as a command
+/// runs, without a copy ([`super::dma::DmaSizes::stride_held`]): without the scoreboard
+/// and with the compact DMA, where a `config_ld` (`config_st`) dispatches only once no
+/// load (store) is in flight, so the stride a command started with stays until its done.
+pub fn dma_stride_held(cfg: &Config) -> bool {
+    !cfg.controller.scoreboard && cfg.dma.outstanding == 1
 }
 
 /// The blocks the controller instances.
@@ -599,7 +618,21 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let nm = m.not(mv);
             m.or(nm, win.done)
         };
-        and_all(&mut m, [x(ce), x(fe), x(mvw)])
+        if dma_stride_held(cfg) {
+            // The DMA reads the stride registers while a command runs: change one only
+            // while its side is idle.
+            let cl = {
+                let n = m.not(is_config_ld);
+                m.or(n, ld_empty)
+            };
+            let cs = {
+                let n = m.not(is_config_st);
+                m.or(n, st_empty)
+            };
+            and_all(&mut m, [x(ce), x(fe), x(mvw), x(cl), x(cs)])
+        } else {
+            and_all(&mut m, [x(ce), x(fe), x(mvw)])
+        }
     };
     // Everything but the DMA taking the command: without the scoreboard a load or store
     // is offered to the DMA on this, and dispatches when the DMA takes it.

@@ -11,6 +11,11 @@
 //! | rows / count | `NW` + 1 | `w3[15:0]`, narrowed |
 //! | cols | `CW` + 1 | `w3[31:16]`, narrowed |
 //!
+//! With one entry (`controller.queue_depth = 1`) the host holds writes to command words
+//! 0 to 2 while the entry is full, and the entry keeps only the opcode and word 3's
+//! fields: `w0[31:8]`, `w1` and `w2` are read from the host's registers
+//! (`cmd_data_i[95:0]`), which hold the command at the head.
+//!
 //! `LB` = [`Geometry::local_row_bits`], `NW = max(LB + 1, bits of array rows)`, `CW` the
 //! bits of the widest row's elements. Every check of dispatch gives the same answer on
 //! the narrowed fields as on the raw ones (see [`super::checks`]).
@@ -137,9 +142,16 @@ pub(super) fn build(m: &mut ModuleBuilder, design: &Design, dec: ModuleId, g: &G
     let n = narrow(m, n16, w.n);
     let c16 = m.slice(w3, 16, 16);
     let cols = narrow(m, c16, w.cols);
+    // With one entry the host's command words 0 to 2 are the entry's (the host holds
+    // their writes while the entry is full, [`super::reads_host_words`]): only the
+    // decoded opcode and word 3's fields are kept.
+    let shared = depth == 1;
     let mut parts: Vec<ExprId> = ops_in.iter().map(|s| m.sig(*s)).collect();
     parts.push(m.sig(illegal_in));
-    parts.extend([w0_hi, w1, flags, row.big, row.lo, n.big, n.lo, cols.big, cols.lo]);
+    if !shared {
+        parts.extend([w0_hi, w1, flags, row.big, row.lo]);
+    }
+    parts.extend([n.big, n.lo, cols.big, cols.lo]);
     let widths: Vec<u32> = parts.iter().map(|e| m.width(*e)).collect();
     let entry = m.concat(parts.iter().rev().copied());
     let ew = m.width(entry);
@@ -165,10 +177,9 @@ pub(super) fn build(m: &mut ModuleBuilder, design: &Design, dec: ModuleId, g: &G
     // The head's parts, by name.
     let mut names: Vec<String> = decoder::OPS.iter().map(|n| format!("is_{n}")).collect();
     names.push("is_illegal".into());
-    for n in
-        ["cmd_w0_hi", "cmd_w1", "cmd_flags", "cmd_row_big", "cmd_row", "cmd_n_big", "cmd_n", "cmd_cols_big", "cmd_cols"]
-    {
-        names.push(n.into());
+    let words: &[&str] = if shared { &[] } else { &["cmd_w0_hi", "cmd_w1", "cmd_flags", "cmd_row_big", "cmd_row"] };
+    for n in words.iter().chain(&["cmd_n_big", "cmd_n", "cmd_cols_big", "cmd_cols"]) {
+        names.push(n.to_string());
     }
     let mut at = 0;
     let mut sigs = Vec::new();
@@ -176,6 +187,14 @@ pub(super) fn build(m: &mut ModuleBuilder, design: &Design, dec: ModuleId, g: &G
         let e = m.slice(q.head, at, *width);
         at += width;
         sigs.push(m.named(name.as_str(), e));
+    }
+    if shared {
+        // The held words, straight from the host.
+        for (name, e) in [("cmd_w0_hi", w0_hi), ("cmd_w1", w1), ("cmd_flags", flags), ("cmd_row_big", row.big)] {
+            sigs.insert(sigs.len() - 4, m.named(name, e));
+        }
+        let r = m.named("cmd_row", row.lo);
+        sigs.insert(sigs.len() - 4, r);
     }
     let ops = sigs[..8].to_vec();
     let illegal = sigs[8];

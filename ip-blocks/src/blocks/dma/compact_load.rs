@@ -3,7 +3,8 @@
 //! local write register as the only row buffer.
 //!
 //! Structure:
-//! 1. **Command registers** (`Command` in [`super`]); the AR channel reads them directly
+//! 1. **Command registers** (`Command` in [`super`]; with [`DmaSizes::stride_held`] the
+//!    stride is read from its port, not copied); the AR channel reads them directly
 //!    (`RowSpan` in [`super`]: small adders only, and an incrementer on `addr[31:12]`
 //!    for the second burst of a row crossing 4 KB).
 //! 2. **AR**: `ar_valid` is offered when the command has a burst left and none is in
@@ -46,6 +47,9 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("row_bytes", r);
     m.param("local_row_bits", lb);
     m.param("outstanding", s.outstanding);
+    if s.stride_held {
+        m.param("stride_held", true);
+    }
 
     // The ports (the command channel's registers are [`Command`]'s).
     let LoadPorts {

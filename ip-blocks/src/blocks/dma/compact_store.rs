@@ -3,7 +3,8 @@
 //! with the local read response itself as the row buffer.
 //!
 //! Structure:
-//! 1. **Command registers** (`Command` in [`super`]). They describe the row in progress
+//! 1. **Command registers** (`Command` in [`super`]; with [`DmaSizes::stride_held`] the
+//!    stride is read from its port, not copied). They describe the row in progress
 //!    (`row_active_q`): the local read request `lr_*` and the AW channel read them
 //!    directly (`RowSpan` in [`super`]), and they advance when the row's last byte is
 //!    stepped, in the same edge as the next row's request and AW are offered.
@@ -57,6 +58,9 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("data_bits", w);
     m.param("row_bytes", r);
     m.param("local_row_bits", lb);
+    if s.stride_held {
+        m.param("stride_held", true);
+    }
 
     // The ports (the command channel's registers are [`Command`]'s).
     let StorePorts {
