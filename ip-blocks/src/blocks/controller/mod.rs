@@ -38,8 +38,8 @@
 //!    B) rows into its `in` channel; the write-back puts every output vector into the
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
-//!    the A, B and store readers each with a two-row queue (`parts::ReadQueue`) whose
-//!    credit is registered, so that no consumer's ready reaches the arbitration; the
+//!    the A, B and store readers each with a two-row queue (`parts::ReadQueue`; one row
+//!    for the store reader with a one-entry command queue) whose credit is registered, so that no consumer's ready reaches the arbitration; the
 //!    readers of lower priority yield to the weight feeder when it may read, whatever
 //!    the engine takes. The accumulator write port is shared too (engine first, then
 //!    DMA loads).
@@ -1005,7 +1005,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
-    let sq = ReadQueue::new(&mut m, "sq", sp_bits);
+    // In the small-device form (a one-entry command queue) the store reader keeps one
+    // row: scratchpad rows leave at one every two cycles, and mvouts there mostly read
+    // the accumulator.
+    let sq = if cmd_queue_depth(cfg) == 1 {
+        ReadQueue::one_row(&mut m, "sq", sp_bits)
+    } else {
+        ReadQueue::new(&mut m, "sq", sp_bits)
+    };
     let s_credit = sq.room(&mut m, s_inflight);
     let s_want = {
         let na = m.not(lr_acc_i);

@@ -353,21 +353,30 @@ pub(super) fn fifo2(
 /// reaches the scratchpad's read arbitration, and rows still flow at one per cycle.
 /// (A one-register queue whose read waits for the pop in the same cycle flows as fast
 /// with half the flip-flops, but puts the consumer's ready on the read arbitration.)
+/// The one-row form ([`ReadQueue::one_row`]) keeps the registered credit and half the
+/// flip-flops at half the rate, for a consumer slower than that anyway.
 pub(super) struct ReadQueue {
     held: Reg,
     row: Reg,
-    /// The second row, held behind `row`.
-    held2: Reg,
-    row2: Reg,
+    /// The second row, held behind `row` (none in the one-row form).
+    second: Option<(Reg, Reg)>,
 }
 
 impl ReadQueue {
     pub(super) fn new(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
+        let mut q = ReadQueue::one_row(m, name, width);
+        q.second =
+            Some((m.reg(format!("{name}_held2"), 1).reset(0).build(), m.reg(format!("{name}_row2"), width).build()));
+        q
+    }
+
+    /// The one-row form: a read may issue only while no row is held or arriving, so rows
+    /// flow at one every two cycles, still with the credit from the queue's registers.
+    pub(super) fn one_row(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
         ReadQueue {
             held: m.reg(format!("{name}_held"), 1).reset(0).build(),
             row: m.reg(format!("{name}_row"), width).build(),
-            held2: m.reg(format!("{name}_held2"), 1).reset(0).build(),
-            row2: m.reg(format!("{name}_row2"), width).build(),
+            second: None,
         }
     }
 
@@ -376,11 +385,16 @@ impl ReadQueue {
         m.or(self.held, arriving)
     }
 
-    /// A read may issue in this cycle: at most one row held or arriving, so the row read
-    /// now finds room whatever the consumer does.
+    /// A read may issue in this cycle: at most one row held or arriving (none in the
+    /// one-row form), so the row read now finds room whatever the consumer does.
     pub(super) fn room(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
-        let both = m.and(self.held, arriving);
-        let full = m.or(self.held2, both);
+        let full = match self.second {
+            Some((held2, _)) => {
+                let both = m.and(self.held, arriving);
+                m.or(held2, both)
+            }
+            None => m.or(self.held, arriving),
+        };
         m.not(full)
     }
 
@@ -397,10 +411,18 @@ impl ReadQueue {
         let np = m.not(pop);
         let v = self.valid(m, arriving);
         let one = m.lit(1, 1);
+        let Some((held2, row2)) = self.second else {
+            // One row: held until popped; a row arrives only into an empty queue.
+            let keep = m.and(v, np);
+            soft_next(m, self.held, soft, one, keep, 0);
+            m.next(self.row, data);
+            m.set_enable(self.row, arriving);
+            return m.mux(self.held, self.row, data);
+        };
         // Rows in order: `row` (if held), `row2` (if held2), `data` (if arriving); the
         // pop takes the first, the rest move to the front.
         let behind = {
-            let t = m.or(self.held2, arriving);
+            let t = m.or(held2, arriving);
             m.and(self.held, t)
         };
         let keep = {
@@ -409,14 +431,14 @@ impl ReadQueue {
         };
         soft_next(m, self.held, soft, one, keep, 0);
         let keep2 = m.and(behind, np);
-        soft_next(m, self.held2, soft, one, keep2, 0);
-        let front = m.mux(self.held2, self.row2, data);
+        soft_next(m, held2, soft, one, keep2, 0);
+        let front = m.mux(held2, row2, data);
         m.next(self.row, front);
         let en = m.mux(self.held, pop, np);
         m.set_enable(self.row, en);
-        m.next(self.row2, data);
+        m.next(row2, data);
         let en2 = m.and(arriving, self.held);
-        m.set_enable(self.row2, en2);
+        m.set_enable(row2, en2);
         m.mux(self.held, self.row, data)
     }
 }
