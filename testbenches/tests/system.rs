@@ -721,3 +721,48 @@ fn counters_of_32_bits_wrap_at_2_to_the_32() {
         }
     }
 }
+
+/// The small-device form's DMA reads the controller's stride registers while a transfer
+/// runs, and its command queue reads the host's command words while a command waits: a
+/// `config_ld` or `config_st` right behind a long transfer must wait for it (or the
+/// transfer's later rows would move with the new stride), and the next command's words
+/// must not reach the one at the head. Long transfers with strides changed right behind
+/// them, both ways and into both memories, against the model on
+/// `configs/icebreaker-2x2.toml` and `configs/icebreaker-4x4.toml`.
+#[test]
+fn a_stride_changed_behind_a_transfer_does_not_reach_it() {
+    use ip_blocks::isa::LocalAddr;
+    for (name, text) in [
+        ("configs/icebreaker-2x2.toml", include_str!("../../configs/icebreaker-2x2.toml")),
+        ("configs/icebreaker-4x4.toml", include_str!("../../configs/icebreaker-4x4.toml")),
+    ] {
+        let cfg = Config::from_toml(text, name).expect("valid");
+        assert!(ip_blocks::blocks::controller::dma_stride_held(&cfg), "{name}");
+        assert!(ip_blocks::blocks::controller::reads_host_words(&cfg), "{name}");
+        let mem = random_memory(41);
+        let (base, out) = (mem.base, mem.base + programs::INPUT);
+        let cols = u16::try_from(cfg.array.cols).expect("a small array");
+        let acc = |row| LocalAddr { accumulate: false, raw: true, ..LocalAddr::accumulator(row) };
+        let program = [
+            Instr::ConfigLd { stride: 52 },
+            Instr::Mvin { dram: base + 3, local: LocalAddr::scratchpad(0), rows: 24, cols },
+            Instr::ConfigLd { stride: 20 },
+            Instr::Mvin { dram: base + 1001, local: LocalAddr::scratchpad(24), rows: 24, cols },
+            Instr::ConfigLd { stride: 36 },
+            Instr::Mvin { dram: base + 2000, local: LocalAddr::accumulator(0), rows: 12, cols },
+            Instr::ConfigLd { stride: 4 },
+            Instr::Mvin { dram: base + 3000, local: LocalAddr::accumulator(12), rows: 12, cols },
+            Instr::ConfigSt { stride: 44 },
+            Instr::Mvout { dram: out + 1, local: LocalAddr::scratchpad(0), rows: 48, cols },
+            Instr::ConfigSt { stride: 12 },
+            Instr::Mvout { dram: out + 4000, local: LocalAddr::scratchpad(8), rows: 30, cols },
+            Instr::ConfigSt { stride: 68 },
+            Instr::Mvout { dram: out + 6000, local: acc(0), rows: 24, cols },
+            Instr::ConfigSt { stride: 16 },
+            Instr::Mvout { dram: out + 9000, local: acc(4), rows: 16, cols },
+            Instr::Fence,
+        ];
+        let cases: [Case; 1] = [("strides changed behind transfers", program.to_vec(), None)];
+        edge_cases(&cfg, &mem, &cases);
+    }
+}

@@ -1006,8 +1006,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
     let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
     // In the small-device form (a one-entry command queue) the store reader keeps one
-    // row: scratchpad rows leave at one every two cycles, and mvouts there mostly read
-    // the accumulator.
+    // row, offered from its register: scratchpad rows leave at one every three cycles,
+    // which the compact DMA store, at a byte per cycle, does not notice.
     let sq = if cmd_queue_depth(cfg) == 1 {
         ReadQueue::one_row(&mut m, "sq", sp_bits)
     } else {

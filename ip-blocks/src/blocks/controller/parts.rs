@@ -354,7 +354,8 @@ pub(super) fn fifo2(
 /// (A one-register queue whose read waits for the pop in the same cycle flows as fast
 /// with half the flip-flops, but puts the consumer's ready on the read arbitration.)
 /// The one-row form ([`ReadQueue::one_row`]) keeps the registered credit and half the
-/// flip-flops at half the rate, for a consumer slower than that anyway.
+/// flip-flops, with no bypass (a row is offered from the register, one cycle after it
+/// arrives), at a row every three cycles, for a consumer slower than that anyway.
 pub(super) struct ReadQueue {
     held: Reg,
     row: Reg,
@@ -370,8 +371,9 @@ impl ReadQueue {
         q
     }
 
-    /// The one-row form: a read may issue only while no row is held or arriving, so rows
-    /// flow at one every two cycles, still with the credit from the queue's registers.
+    /// The one-row form: a read may issue only while no row is held or arriving, and a
+    /// row is offered from the register only, so rows flow at one every three cycles,
+    /// still with the credit from the queue's registers.
     pub(super) fn one_row(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
         ReadQueue {
             held: m.reg(format!("{name}_held"), 1).reset(0).build(),
@@ -380,8 +382,11 @@ impl ReadQueue {
         }
     }
 
-    /// A row to take: held, or arriving.
+    /// A row to take: held, or arriving (held only, in the one-row form).
     pub(super) fn valid(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
+        if self.second.is_none() {
+            return m.sig(self.held.q);
+        }
         m.or(self.held, arriving)
     }
 
@@ -412,12 +417,15 @@ impl ReadQueue {
         let v = self.valid(m, arriving);
         let one = m.lit(1, 1);
         let Some((held2, row2)) = self.second else {
-            // One row: held until popped; a row arrives only into an empty queue.
-            let keep = m.and(v, np);
+            // One row, always through the register (no bypass, so that the read data
+            // feeds the register alone): held until popped; a row arrives only into an
+            // empty queue.
+            let kept = m.and(v, np);
+            let keep = m.or(kept, arriving);
             soft_next(m, self.held, soft, one, keep, 0);
             m.next(self.row, data);
             m.set_enable(self.row, arriving);
-            return m.mux(self.held, self.row, data);
+            return m.sig(self.row.q);
         };
         // Rows in order: `row` (if held), `row2` (if held2), `data` (if arriving); the
         // pop takes the first, the rest move to the front.
