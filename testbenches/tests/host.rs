@@ -763,3 +763,53 @@ fn c_header_compiles_as_c99_with_every_warning() {
     );
     assert_eq!(names.len(), header.matches("#define SEEDCHIP_").count() - 1, "every macro checked (the guard aside)");
 }
+
+/// With `hold_command_words`, a write to `CMD0`, `CMD1` or `CMD2` waits like a `CMD3`
+/// push while `cmd_ready_i` is low (AWREADY and WREADY low, the stored word unchanged),
+/// and completes in the cycle `cmd_ready_i` rises; without it, the write completes at
+/// once. Other registers never wait.
+#[test]
+fn command_word_writes_wait_for_the_queue_when_held() {
+    let (cfg, map) = ice40();
+    let offset = |name: &str| map.registers.iter().find(|r| r.name == name).expect("register").offset;
+    for hold in [false, true] {
+        let mut d = Design::new();
+        let opts = host::HostOptions { hold_command_words: hold };
+        let top = host::build_with(&mut d, &cfg.name, &map, opts).unwrap_or_else(|e| panic!("{e}"));
+        let mut sim = Interp::new(&d, top).expect("interpreter");
+        sim.reset(2);
+        for (name, waits) in [("CMD0", hold), ("CMD1", hold), ("CMD2", hold), ("WINDOW_BASE", false)] {
+            let value = 0x1234_5600 | i64::from(offset(name));
+            sim.set("cmd_ready_i", 0);
+            sim.set("s_axil_awvalid_i", 1);
+            sim.set("s_axil_awaddr_i", i64::from(offset(name)));
+            sim.set("s_axil_wvalid_i", 1);
+            sim.set("s_axil_wdata_i", value);
+            sim.set("s_axil_wstrb_i", 0xf);
+            sim.set("s_axil_bready_i", 1);
+            for _ in 0..3 {
+                let ready = sim.get("s_axil_awready_o") == 1 && sim.get("s_axil_wready_o") == 1;
+                assert_eq!(ready, !waits, "{name}, hold {hold}: accepted while cmd_ready_i is low");
+                if ready {
+                    break;
+                }
+                sim.step();
+            }
+            sim.set("cmd_ready_i", 1);
+            assert_eq!(sim.get("s_axil_awready_o"), 1, "{name}, hold {hold}: not accepted once cmd_ready_i is high");
+            sim.step();
+            sim.set("s_axil_awvalid_i", 0);
+            sim.set("s_axil_wvalid_i", 0);
+            sim.step();
+            let stored = if name == "WINDOW_BASE" {
+                sim.get("window_base_o")
+            } else {
+                let word = u32::from(name.as_bytes()[3] - b'0');
+                let port = sim.port("cmd_data_o").expect("the command port");
+                let bits = sim.peek(port);
+                (bits.words()[(word / 2) as usize] >> (32 * (word % 2))) & 0xffff_ffff
+            };
+            assert_eq!(stored, value as u64, "{name}, hold {hold}: the word written");
+        }
+    }
+}
