@@ -728,13 +728,15 @@ fn counters_of_32_bits_wrap_at_2_to_the_32() {
 /// transfer's later rows would move with the new stride), and the next command's words
 /// must not reach the one at the head. Long transfers with strides changed right behind
 /// them, both ways and into both memories, against the model on
-/// `configs/icebreaker-2x2.toml` and `configs/icebreaker-4x4.toml`.
+/// `configs/icebreaker-2x2.toml`, `configs/icebreaker-4x4.toml` and
+/// `configs/ulx3s-8x8.toml`.
 #[test]
 fn a_stride_changed_behind_a_transfer_does_not_reach_it() {
     use ip_blocks::isa::LocalAddr;
     for (name, text) in [
         ("configs/icebreaker-2x2.toml", include_str!("../../configs/icebreaker-2x2.toml")),
         ("configs/icebreaker-4x4.toml", include_str!("../../configs/icebreaker-4x4.toml")),
+        ("configs/ulx3s-8x8.toml", include_str!("../../configs/ulx3s-8x8.toml")),
     ] {
         let cfg = Config::from_toml(text, name).expect("valid");
         assert!(ip_blocks::blocks::controller::dma_stride_held(&cfg), "{name}");
