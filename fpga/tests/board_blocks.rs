@@ -405,9 +405,12 @@ fn a_register_write_that_never_completes_times_out_and_resets_the_accelerator() 
     let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
     sim.reset(2);
     sim.set("tx_ready_i", 1);
+    // Bytes two cycles apart (the UART receiver's are ten bit times apart, at least 40).
     for byte in (Request::WriteReg { offset: 0x03C, value: 0 }).encode() {
         sim.set("rx_valid_i", 1);
         sim.set("rx_data_i", i64::from(byte));
+        sim.step();
+        sim.set("rx_valid_i", 0);
         sim.step();
     }
     sim.set("rx_valid_i", 0);

@@ -61,3 +61,30 @@ pub(crate) fn crc8_step(m: &mut ModuleBuilder, name: &str, crc: impl IntoExpr, b
 pub(crate) fn bits_for(n: u64) -> u32 {
     (64 - n.leading_zeros()).max(1)
 }
+
+/// `x <= c` for a constant `c`, as AND/OR logic over the bits of `x` (from the most
+/// significant down: a 1 in `c` lets a 0 in `x` decide, a 0 in `c` needs a 0 in `x`),
+/// so that the synthesizer makes a small LUT tree of it rather than a carry chain.
+pub(crate) fn le_const(m: &mut ModuleBuilder, x: impl IntoExpr, c: u64) -> ExprId {
+    let x = x.into_expr(m);
+    let w = m.width(x);
+    if w < 64 && c >= (1u64 << w) - 1 {
+        return m.lit(1, 1);
+    }
+    let mut le = m.lit(1, 1);
+    for i in 0..w {
+        let bit = m.bit(x, i);
+        let zero = m.not(bit);
+        le = if c >> i & 1 == 1 { m.or(zero, le) } else { m.and(zero, le) };
+    }
+    le
+}
+
+/// `x < c` for a constant `c`; see [`le_const`].
+pub(crate) fn lt_const(m: &mut ModuleBuilder, x: impl IntoExpr, c: u64) -> ExprId {
+    if c == 0 {
+        m.lit(0, 1)
+    } else {
+        le_const(m, x, c - 1)
+    }
+}
