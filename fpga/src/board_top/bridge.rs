@@ -339,7 +339,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     m.assign(mem_addr_o, mem_addr);
     let in_commit_write = m.sig(is("COMMIT_WRITE"));
     let in_tx_fetch = m.sig(is("TX_FETCH"));
-    let mem_req = m.or(in_commit_write, in_tx_fetch);
+    let fetch_mem = m.and(in_tx_fetch, is_read_mem);
+    let mem_req = m.or(in_commit_write, fetch_mem);
     m.assign(mem_req_o, mem_req);
     m.assign(mem_we_o, in_commit_write);
     let granted = m.and(mem_req, mem_gnt);
@@ -509,7 +510,9 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let is_info = m.sig(op(Opcode::Info));
         m.mux(is_info, info_byte, reg_byte)
     };
-    let payload_byte = m.mux(is_read_mem, fetched, short_byte);
+    // Every payload byte goes through `fetched`: a memory read's from the byte port, a
+    // short payload's from the value fields or the board information.
+    let payload_byte = m.sig(fetched.q);
     let tx_byte = {
         let sync = m.lit(u64::from(REPLY_SYNC), 8);
         let cases = [
@@ -541,7 +544,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let sent_crc = nm(&mut m, "sent_crc", sent_crc);
     let in_tx_wait = m.sig(is("TX_WAIT"));
     m.set_enable(fetched, in_tx_wait);
-    m.next(fetched, mem_rdata);
+    let fetched_d = m.mux(is_read_mem, mem_rdata, short_byte);
+    m.next(fetched, fetched_d);
     // The error LED: set by an error reply, cleared by a good one.
     let not_ok = m.not(status_ok);
     let error_d = m.mux(sent_crc, not_ok, error);
@@ -597,15 +601,9 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let after_exec = nm(&mut m, "after_exec", after_exec);
     let after_commit = m.mux(payload_last, s_tx_sync, s_commit_read);
     let after_commit = nm(&mut m, "after_commit", after_commit);
-    let after_status = {
-        let p2 = m.mux(is_read_mem, s_tx_fetch, s_tx_payload);
-        m.mux(has_payload, p2, s_tx_crc)
-    };
+    let after_status = { m.mux(has_payload, s_tx_fetch, s_tx_crc) };
     let after_status = nm(&mut m, "after_status", after_status);
-    let after_payload = {
-        let more = m.mux(is_read_mem, s_tx_fetch, s_tx_payload);
-        m.mux(payload_end, s_tx_crc, more)
-    };
+    let after_payload = { m.mux(payload_end, s_tx_crc, s_tx_fetch) };
     let after_payload = nm(&mut m, "after_payload", after_payload);
     let frame_open = {
         let t: Vec<ExprId> = ["OPCODE", "FIELDS", "PAYLOAD", "CRC"].iter().map(|n| m.sig(is(n))).collect();
@@ -624,7 +622,11 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let discard_end = nm(&mut m, "discard_end", discard_end);
     let commit_step = m.and(in_commit_write, granted);
     let commit_step = nm(&mut m, "commit_step", commit_step);
-    let fetch_step = m.and(in_tx_fetch, granted);
+    let fetch_step = {
+        let no_mem = m.not(is_read_mem);
+        let go = m.or(granted, no_mem);
+        m.and(in_tx_fetch, go)
+    };
     let fetch_step = nm(&mut m, "fetch_step", fetch_step);
     let field_done = m.and(got_field, field_last);
     let field_done = nm(&mut m, "field_done", field_done);
