@@ -7,7 +7,7 @@
 //!
 //! | port | width | meaning |
 //! |---|---|---|
-//! | `rx_valid_i`, `rx_data_i` | 1, 8 | a received byte (no backpressure) |
+//! | `rx_valid_i`, `rx_data_i` | 1, 8 | a received byte (no backpressure; at most every other cycle) |
 //! | `tx_valid_o`, `tx_ready_i`, `tx_data_o` | 1, 1, 8 | a byte to send |
 //! | `mem_req_o`, `mem_gnt_i` | 1 | a memory access, and its grant |
 //! | `mem_we_o`, `mem_addr_o`, `mem_wdata_o` | 1, clog2(bytes), 8 | write or read one byte |
@@ -25,8 +25,19 @@
 //!    `REG_RESPONSE` make one AXI4-Lite access; `RESET` holds `acc_reset_o` for
 //!    [`RESET_CYCLES`] cycles.
 //! 3. `TX_SYNC`, `TX_STATUS`, `TX_PAYLOAD` (with `TX_FETCH` / `TX_WAIT` fetching each
-//!    byte of a memory read while the previous one is on the line) and `TX_CRC` send the
+//!    payload byte, from the byte port for a memory read, while the previous one is on
+//!    the line) and `TX_CRC` send the
 //!    reply; then `HUNT` again.
+//!
+//! The byte counter `count_q` is only cleared or stepped; its compares (`field_last`,
+//! `payload_last`, one flag for every kind of payload) are registered, read a cycle or
+//! more after the count last moved (bytes arrive at most every other cycle, a commit step
+//! follows a `COMMIT_READ` cycle). One timer `timer_q` counts the quiet cycles of a frame
+//! (held at the frame timeout), the cycles of a register access and those of the reset:
+//! their states never overlap, and each timeout is an equality, not a carry chain. One
+//! CRC-8 step serves both directions. A register read's value lands in the value fields
+//! (`field2` to `field5`, unused by a register read), and every payload byte goes out
+//! through `fetched`.
 //!
 //! Errors change nothing: an unknown opcode or a CRC mismatch sends the frame to
 //! `DISCARD`, which drops every byte until the line has been quiet for the frame

@@ -34,7 +34,12 @@
 //! write burst at a time, one beat per cycle. When both directions are active they take
 //! turns cycle by cycle; the bridge, which needs one cycle per byte at UART speed, goes
 //! first and holds the AXI side for that cycle. A beat outside the memory answers SLVERR
-//! (reads: data undefined; writes: nothing written, BRESP SLVERR). Read data wait in a
+//! (reads: data undefined; writes: nothing written, BRESP SLVERR). The burst address
+//! counters (`rd_addr`, `wr_addr`) are only as wide as a word address of the memory; a
+//! flag beside each (`rd_out`, `wr_out`) says the burst has left it: set when the burst
+//! starts with address bits above the memory's, or when the counter steps past its top
+//! (its carry out), and kept to the end of the burst (a memory that is not a power of two
+//! also compares the counter with its end). So no beat aliases onto the low words. Read data wait in a
 //! two-entry buffer (`r_*`, `skid_*`), so `s_axi_rready_i` low never loses a beat and
 //! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
 //! output.
