@@ -44,6 +44,7 @@
 //! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
 //! output.
 
+use super::util::lt_const;
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, Reg, SignalId};
 
@@ -427,8 +428,7 @@ fn burst_address(
     if depth.is_power_of_two() {
         inside
     } else {
-        let depth_c = m.lit(u64::from(depth), aw);
-        let below = m.lt(addr_reg, depth_c);
+        let below = lt_const(m, addr_reg, u64::from(depth));
         m.and(inside, below)
     }
 }
