@@ -25,8 +25,8 @@
 //!    `REG_RESPONSE` make one AXI4-Lite access; `RESET` holds `acc_reset_o` for
 //!    [`RESET_CYCLES`] cycles.
 //! 3. `TX_SYNC`, `TX_STATUS`, `TX_PAYLOAD` (with `TX_FETCH` / `TX_WAIT` fetching each
-//!    payload byte, from the byte port for a memory read, while the previous one is on
-//!    the line) and `TX_CRC` send the
+//!    byte of a memory read from the byte port, `TX_WAIT` alone loading a short payload's
+//!    byte, while the previous one is on the line) and `TX_CRC` send the
 //!    reply; then `HUNT` again.
 //!
 //! The byte counter `count_q` is only cleared or stepped; its compares (`field_last`,
@@ -350,8 +350,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     m.assign(mem_addr_o, mem_addr);
     let in_commit_write = m.sig(is("COMMIT_WRITE"));
     let in_tx_fetch = m.sig(is("TX_FETCH"));
-    let fetch_mem = m.and(in_tx_fetch, is_read_mem);
-    let mem_req = m.or(in_commit_write, fetch_mem);
+    let mem_req = m.or(in_commit_write, in_tx_fetch);
     m.assign(mem_req_o, mem_req);
     m.assign(mem_we_o, in_commit_write);
     let granted = m.and(mem_req, mem_gnt);
@@ -612,9 +611,11 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let after_exec = nm(&mut m, "after_exec", after_exec);
     let after_commit = m.mux(payload_last, s_tx_sync, s_commit_read);
     let after_commit = nm(&mut m, "after_commit", after_commit);
-    let after_status = { m.mux(has_payload, s_tx_fetch, s_tx_crc) };
+    // A short payload's byte needs no memory access: straight to `TX_WAIT`.
+    let next_byte = m.mux(is_read_mem, s_tx_fetch, s_tx_wait);
+    let after_status = m.mux(has_payload, next_byte, s_tx_crc);
     let after_status = nm(&mut m, "after_status", after_status);
-    let after_payload = { m.mux(payload_end, s_tx_crc, s_tx_fetch) };
+    let after_payload = m.mux(payload_end, s_tx_crc, next_byte);
     let after_payload = nm(&mut m, "after_payload", after_payload);
     let frame_open = {
         let t: Vec<ExprId> = ["OPCODE", "FIELDS", "PAYLOAD", "CRC"].iter().map(|n| m.sig(is(n))).collect();
@@ -633,11 +634,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let discard_end = nm(&mut m, "discard_end", discard_end);
     let commit_step = m.and(in_commit_write, granted);
     let commit_step = nm(&mut m, "commit_step", commit_step);
-    let fetch_step = {
-        let no_mem = m.not(is_read_mem);
-        let go = m.or(granted, no_mem);
-        m.and(in_tx_fetch, go)
-    };
+    let fetch_step = m.and(in_tx_fetch, granted);
     let fetch_step = nm(&mut m, "fetch_step", fetch_step);
     let field_done = m.and(got_field, field_last);
     let field_done = nm(&mut m, "field_done", field_done);
