@@ -138,13 +138,16 @@ fn leds_show_heartbeat_idle_and_errors() {
     let mut sim = Interp::new(&b.design, b.top).unwrap_or_else(|e| panic!("{e}"));
     sim.set("uart_rx_i", 1);
     let mut leds = Vec::new();
-    for _ in 0..2100 {
+    for _ in 0..2200 {
         leds.push(!sim.get("led_o") & 0xF);
         sim.step();
     }
     let beat: Vec<u64> = leds.iter().map(|l| l & 1).collect();
-    assert_eq!(beat.iter().position(|b| *b == 1), Some(16 + 1000), "on after the reset and half a second");
-    assert_eq!(beat[2016 + 1], 0, "and off half a second later");
+    // Half a second is 1000 cycles; the nearest power of two, 1024, is the half period.
+    assert_eq!(board_top::heartbeat_bits(2000), 10);
+    assert_eq!(beat.iter().position(|b| *b == 1), Some(16 + 1024), "on after the reset and about half a second");
+    assert_eq!(beat[16 + 2048 - 1], 1, "on until");
+    assert_eq!(beat[16 + 2048], 0, "off about half a second later");
     assert!(leds[100..].iter().all(|l| l & 0b1110 == 0b0010), "idle lit, no error, no bridge error");
     assert_eq!(sim.get("uart_tx_o"), 1, "the line idles high");
 }
@@ -215,8 +218,9 @@ fn spram_board_memory_serves_axi_bursts_and_bridge_bytes_together() {
     board_memory_against_a_byte_model(true);
 }
 
-fn board_memory_against_a_byte_model(spram: bool) {
-    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram };
+/// The AXI slave and its storage in one module, every port of the slave but the
+/// storage's brought out under its own name.
+fn memory_harness(sizes: memory::MemSizes) -> Interp {
     let mut d = Design::new();
     let storage = memory::build_storage(&mut d, "t", sizes).unwrap_or_else(|e| panic!("{e}"));
     let slave = memory::build_axi_slave(&mut d, "t", sizes).unwrap_or_else(|e| panic!("{e}"));
@@ -253,7 +257,12 @@ fn board_memory_against_a_byte_model(spram: bool) {
         }
     }
     let top = d.add(m).unwrap_or_else(|e| panic!("{e}"));
-    let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
+    Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn board_memory_against_a_byte_model(spram: bool) {
+    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram };
+    let mut sim = memory_harness(sizes);
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     sim.reset(2);
     let n = sizes.bytes as usize;
@@ -405,9 +414,12 @@ fn a_register_write_that_never_completes_times_out_and_resets_the_accelerator() 
     let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
     sim.reset(2);
     sim.set("tx_ready_i", 1);
+    // Bytes two cycles apart (the UART receiver's are ten bit times apart, at least 40).
     for byte in (Request::WriteReg { offset: 0x03C, value: 0 }).encode() {
         sim.set("rx_valid_i", 1);
         sim.set("rx_data_i", i64::from(byte));
+        sim.step();
+        sim.set("rx_valid_i", 0);
         sim.step();
     }
     sim.set("rx_valid_i", 0);
@@ -430,4 +442,114 @@ fn a_register_write_that_never_completes_times_out_and_resets_the_accelerator() 
     let reset_at = reset_at.expect("acc_reset_o pulses");
     assert!(reset_at >= reg_timeout, "not before the timeout: cycle {reset_at}");
     assert!(awvalid_cycles >= reg_timeout, "the write was offered all along: {awvalid_cycles} cycles");
+}
+
+/// One AXI4 write burst of `data.len()` beats at byte address `addr` (all strobes), then
+/// its response; the slave alone, nothing else on its ports.
+fn axi_write(sim: &mut Interp, addr: u32, data: &[u32]) -> u64 {
+    sim.set("s_axi_awvalid_i", 1);
+    sim.set("s_axi_awaddr_i", i64::from(addr));
+    sim.set("s_axi_awlen_i", data.len() as i64 - 1);
+    sim.set("s_axi_awsize_i", 2);
+    sim.set("s_axi_awburst_i", 1);
+    while sim.get("s_axi_awready_o") == 0 {
+        sim.step();
+    }
+    sim.step();
+    sim.set("s_axi_awvalid_i", 0);
+    for (i, word) in data.iter().enumerate() {
+        sim.set("s_axi_wvalid_i", 1);
+        sim.set("s_axi_wdata_i", i64::from(*word));
+        sim.set("s_axi_wstrb_i", 0xF);
+        sim.set("s_axi_wlast_i", (i + 1 == data.len()) as i64);
+        while sim.get("s_axi_wready_o") == 0 {
+            sim.step();
+        }
+        sim.step();
+    }
+    sim.set("s_axi_wvalid_i", 0);
+    sim.set("s_axi_bready_i", 1);
+    while sim.get("s_axi_bvalid_o") == 0 {
+        sim.step();
+    }
+    let resp = sim.get("s_axi_bresp_o");
+    sim.step();
+    sim.set("s_axi_bready_i", 0);
+    resp
+}
+
+/// One AXI4 read burst of `beats` beats at byte address `addr`: (data, resp) per beat.
+fn axi_read(sim: &mut Interp, addr: u32, beats: usize) -> Vec<(u32, u64)> {
+    sim.set("s_axi_arvalid_i", 1);
+    sim.set("s_axi_araddr_i", i64::from(addr));
+    sim.set("s_axi_arlen_i", beats as i64 - 1);
+    sim.set("s_axi_arsize_i", 2);
+    sim.set("s_axi_arburst_i", 1);
+    while sim.get("s_axi_arready_o") == 0 {
+        sim.step();
+    }
+    sim.step();
+    sim.set("s_axi_arvalid_i", 0);
+    sim.set("s_axi_rready_i", 1);
+    let mut got = Vec::new();
+    while got.len() < beats {
+        if sim.get("s_axi_rvalid_o") == 1 {
+            got.push((sim.get("s_axi_rdata_o") as u32, sim.get("s_axi_rresp_o")));
+            assert_eq!(sim.get("s_axi_rlast_o") == 1, got.len() == beats, "rlast on the last beat only");
+        }
+        sim.step();
+    }
+    sim.set("s_axi_rready_i", 0);
+    got
+}
+
+/// The slave's burst address counters are only as wide as the memory: a burst that
+/// starts above the memory (address bits above it set, however high), or runs past its
+/// end, still answers SLVERR beat by beat and writes nothing, never aliasing onto the
+/// memory's low words. A power-of-two memory (the counter wraps at its end) and one
+/// that is not (its end is compared).
+#[test]
+fn axi_beats_outside_the_memory_answer_slverr_and_write_nothing() {
+    for bytes in [1024u32, 1000] {
+        let sizes = memory::MemSizes { data_bits: 32, bytes, spram: false };
+        let mut sim = memory_harness(sizes);
+        sim.reset(2);
+        let words = bytes / 4;
+        // Fill the memory through AXI with a pattern.
+        let pattern: Vec<u32> = (0..words).map(|w| 0x1000_0000 | (w * 0x0101)).collect();
+        for (chunk, base) in pattern.chunks(16).zip((0..).step_by(64)) {
+            assert_eq!(axi_write(&mut sim, base, chunk), 0, "{bytes} bytes: fill at {base:#x}");
+        }
+        let top = 1u32 << (32 - (bytes - 1).leading_zeros()); // the next power of two
+        let outside = [
+            bytes,               // the first word past the end
+            top,                 // the word that aliases to word 0 in the counter
+            top + 4 * 3,         // a few words above it
+            0x8000_0000,         // the top address bit alone
+            0xFFFF_FFF0,         // the last words of the address space
+            bytes + 0x0100_0000, // a high bit and the memory's end
+        ];
+        for &addr in &outside {
+            let data = [0xDEAD_0001, 0xDEAD_0002, 0xDEAD_0003, 0xDEAD_0004];
+            assert_eq!(axi_write(&mut sim, addr, &data), 2, "{bytes} bytes: write at {addr:#x} answers SLVERR");
+            let got = axi_read(&mut sim, addr, 4);
+            assert!(got.iter().all(|(_, r)| *r == 2), "{bytes} bytes: read at {addr:#x}: {got:x?}");
+        }
+        // Bursts that start inside and run past the end: OKAY beats with the data, then
+        // SLVERR; the write's response is SLVERR and its beats inside are written.
+        let start = bytes - 8;
+        let got = axi_read(&mut sim, start, 4);
+        let resps: Vec<u64> = got.iter().map(|(_, r)| *r).collect();
+        assert_eq!(resps, [0, 0, 2, 2], "{bytes} bytes: read across the end");
+        assert_eq!((got[0].0, got[1].0), (pattern[words as usize - 2], pattern[words as usize - 1]));
+        assert_eq!(axi_write(&mut sim, start, &[7, 8, 9, 10]), 2, "{bytes} bytes: write across the end");
+        // Nothing else changed: every word but the two written reads back as filled.
+        let mut expect = pattern.clone();
+        expect[words as usize - 2] = 7;
+        expect[words as usize - 1] = 8;
+        for (w, want) in expect.iter().enumerate() {
+            let got = axi_read(&mut sim, 4 * w as u32, 1);
+            assert_eq!(got, [(*want, 0)], "{bytes} bytes: word {w} after the writes outside");
+        }
+    }
 }

@@ -7,7 +7,7 @@
 //!
 //! | port | width | meaning |
 //! |---|---|---|
-//! | `rx_valid_i`, `rx_data_i` | 1, 8 | a received byte (no backpressure) |
+//! | `rx_valid_i`, `rx_data_i` | 1, 8 | a received byte (no backpressure; at most every other cycle) |
 //! | `tx_valid_o`, `tx_ready_i`, `tx_data_o` | 1, 1, 8 | a byte to send |
 //! | `mem_req_o`, `mem_gnt_i` | 1 | a memory access, and its grant |
 //! | `mem_we_o`, `mem_addr_o`, `mem_wdata_o` | 1, clog2(bytes), 8 | write or read one byte |
@@ -25,8 +25,19 @@
 //!    `REG_RESPONSE` make one AXI4-Lite access; `RESET` holds `acc_reset_o` for
 //!    [`RESET_CYCLES`] cycles.
 //! 3. `TX_SYNC`, `TX_STATUS`, `TX_PAYLOAD` (with `TX_FETCH` / `TX_WAIT` fetching each
-//!    byte of a memory read while the previous one is on the line) and `TX_CRC` send the
+//!    byte of a memory read from the byte port, `TX_WAIT` alone loading a short payload's
+//!    byte, while the previous one is on the line) and `TX_CRC` send the
 //!    reply; then `HUNT` again.
+//!
+//! The byte counter `count_q` is only cleared or stepped; its compares (`field_last`,
+//! `payload_last`, one flag for every kind of payload) are registered, read a cycle or
+//! more after the count last moved (bytes arrive at most every other cycle, a commit step
+//! follows a `COMMIT_READ` cycle). One timer `timer_q` counts the quiet cycles of a frame
+//! (held at the frame timeout), the cycles of a register access and those of the reset:
+//! their states never overlap, and each timeout is an equality, not a carry chain. One
+//! CRC-8 step serves both directions. A register read's value lands in the value fields
+//! (`field2` to `field5`, unused by a register read), and every payload byte goes out
+//! through `fetched`.
 //!
 //! Errors change nothing: an unknown opcode or a CRC mismatch sends the frame to
 //! `DISCARD`, which drops every byte until the line has been quiet for the frame
@@ -38,7 +49,7 @@
 //! [`Status::RegTimeout`]. Bytes arriving while a request runs or its reply goes out
 //! are dropped (the host waits for each reply).
 
-use super::util::{and_all, bits_for, crc8_step, nm, or_all, pick};
+use super::util::{and_all, bits_for, crc8_step, le_const, lt_const, nm, or_all, pick};
 use crate::protocol::{BoardInfo, Opcode, Status, MAX_WRITE, REG_SPACE, REPLY_SYNC, SYNC, VERSION};
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
 
@@ -142,12 +153,12 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let count = m.reg("count", 16).reset(0).build();
     let crc = m.reg("crc", 8).reset(0).build();
     let status = m.reg("status", 8).reset(0).build();
-    let tw = bits_for(u64::from(p.frame_timeout));
-    let quiet = m.reg("quiet", tw).reset(0).build();
-    let rw = bits_for(u64::from(p.reg_timeout).max(u64::from(RESET_CYCLES)));
-    let wait = m.reg("wait", rw).reset(0).build();
+    // One timer for the frame timeout (quiet cycles while a frame is received), the
+    // register timeout (cycles in a register access) and the reset's length: their
+    // states never overlap.
+    let tw = bits_for(u64::from(p.frame_timeout).max(u64::from(p.reg_timeout)).max(u64::from(RESET_CYCLES)));
+    let timer = m.reg("timer", tw).reset(0).build();
     let fetched = m.reg("fetched", 8).reset(0).build();
-    let reg_data = m.reg("reg_data", 32).reset(0).build();
     let aw_pending = m.reg("aw_pending", 1).reset(0).build();
     let w_pending = m.reg("w_pending", 1).reset(0).build();
     let ar_pending = m.reg("ar_pending", 1).reset(0).build();
@@ -190,23 +201,16 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
 
     // ---- receiving -----------------------------------------------------------------
     let byte = m.sig(rx_data);
-    let crc_next = crc8_step(&mut m, "rx_crc", crc, byte);
-    let crc_next = nm(&mut m, "rx_crc_next", crc_next);
     let receiving = {
         let t: Vec<ExprId> = ["OPCODE", "FIELDS", "PAYLOAD", "CRC", "DISCARD"].iter().map(|n| m.sig(is(n))).collect();
         or_all(&mut m, &t)
     };
     let receiving = nm(&mut m, "receiving", receiving);
-    let timeout_c = m.lit(u64::from(p.frame_timeout), tw);
-    let timed_out = m.ge(quiet, timeout_c);
+    // While a frame is received the timer counts cycles without a byte, up to the frame
+    // timeout, and holds there, so that equalities (LUT trees, no carry chains) tell the
+    // timeouts.
+    let timed_out = m.eq_const(timer, u64::from(p.frame_timeout));
     let timed_out = nm(&mut m, "frame_timed_out", timed_out);
-    // quiet: cycles without a byte while a frame is open.
-    let zero_tw = m.lit(0, tw);
-    let quiet_inc = m.inc(quiet);
-    let quiet_run = m.mux(timed_out, quiet, quiet_inc);
-    let quiet_live = m.mux(rx_valid, zero_tw, quiet_run);
-    let quiet_d = m.mux(receiving, quiet_live, zero_tw);
-    m.next(quiet, quiet_d);
 
     let got = |m: &mut ModuleBuilder, state_name: &str| {
         let in_s = m.sig(is(state_name));
@@ -238,13 +242,19 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     };
     // Fields of the opcode held: 2 for ReadReg, else 6 (opcodes without fields skip).
     let last_field_index = {
-        let one = m.lit(1, 16);
-        let five = m.lit(5, 16);
+        let one = m.lit(1, 3);
+        let five = m.lit(5, 3);
         let rr = m.sig(op(Opcode::ReadReg));
         m.mux(rr, one, five)
     };
-    let field_last = m.eq(count, last_field_index);
-    let field_last = nm(&mut m, "field_last", field_last);
+    // Registered like the length compares below (the count is still between bytes).
+    let count_field = m.slice(count, 0, 3);
+    let field_last = {
+        let r = m.reg("field_last", 1).reset(0).build();
+        let e = m.eq(count_field, last_field_index);
+        m.next(r, e);
+        nm(&mut m, "field_last", r)
+    };
     let count16 = m.sig(count.q);
     let count_inc = m.inc(count16);
     let count_inc = nm(&mut m, "count_inc", count_inc);
@@ -259,9 +269,25 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     // that leaves it as it is; so in every cycle that reads a flag, the flag computed in
     // the cycle before is the count's, and no 16-bit increment and compare sits in front
     // of the next state.
+    // One flag serves every payload: a write's (received and committed) and a memory
+    // read's end at `len`, a register value's at 4 bytes and the board information's at
+    // INFO_BYTES (compared on the count's low bits: those replies are short).
+    let is_short = {
+        let rr = m.sig(op(Opcode::ReadReg));
+        let inf = m.sig(op(Opcode::Info));
+        m.or(rr, inf)
+    };
     let payload_last = {
         let r = m.reg("payload_last", 1).reset(0).build();
-        let e = m.eq(count_inc, len);
+        let at_len = m.eq(count_inc, len);
+        let count4 = m.slice(count, 0, 4);
+        let short_last = {
+            let inf = m.sig(op(Opcode::Info));
+            let info_last = m.eq_const(count4, crate::protocol::INFO_BYTES as u64 - 1);
+            let reg_last = m.eq_const(count4, 3);
+            m.mux(inf, info_last, reg_last)
+        };
+        let e = m.mux(is_short, short_last, at_len);
         m.next(r, e);
         nm(&mut m, "payload_last", r)
     };
@@ -280,21 +306,19 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let l = m.zext(len, ew);
         m.add(a, l)
     };
-    let mem_c = m.lit(u64::from(p.mem_bytes), ew);
-    let below = m.le(end, mem_c);
+    let below = le_const(&mut m, end, u64::from(p.mem_bytes));
+    let below = nm(&mut m, "end_in_memory", below);
     let fits = m.and(high_zero, below);
     let len_nonzero = {
         let z = m.eq_const(len, 0);
         m.not(z)
     };
-    let max_c = m.lit(MAX_WRITE as u64, 16);
-    let len_small = m.le(len, max_c);
+    let len_small = le_const(&mut m, len, MAX_WRITE as u64);
     let read_ok = m.and(fits, len_nonzero);
     let read_ok = nm(&mut m, "read_range_ok", read_ok);
     let write_ok = m.and(read_ok, len_small);
     let write_ok = nm(&mut m, "write_range_ok", write_ok);
-    let space_c = m.lit(u64::from(REG_SPACE), 16);
-    let in_space = m.lt(offset, space_c);
+    let in_space = lt_const(&mut m, offset, u64::from(REG_SPACE));
     let low2 = m.slice(offset, 0, 2);
     let aligned = m.eq_const(low2, 0);
     let reg_ok = m.and(in_space, aligned);
@@ -397,9 +421,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let resp_code = m.mux(is_write_reg, bresp, rresp);
     let resp_okay = m.eq_const(resp_code, 0);
     let in_reg = m.or(in_req, in_resp);
-    let reg_timeout_c = m.lit(u64::from(p.reg_timeout), rw);
     let reg_timed_out = {
-        let t = m.ge(wait, reg_timeout_c);
+        let t = m.eq_const(timer, u64::from(p.reg_timeout));
         let nr = m.not(resp_in);
         and_all(&mut m, &[in_reg, t, nr])
     };
@@ -423,9 +446,10 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     m.next(w_pending, w_d);
     let ar_d = pend(&mut m, start_read, ar_left);
     m.next(ar_pending, ar_d);
+    // The value read lands in the value fields (2 to 5), which a register read does not
+    // use: no register of its own.
     let rdata_in = m.and(rr, rvalid);
-    m.set_enable(reg_data, rdata_in);
-    m.next(reg_data, rdata);
+    let rdata_in = nm(&mut m, "reg_rdata_in", rdata_in);
 
     // ---- reset request ----------------------------------------------------------------
     let start_reset = {
@@ -434,7 +458,7 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     };
     let start_reset = nm(&mut m, "start_reset", start_reset);
     let in_reset = m.sig(is("RESET"));
-    let reset_last = m.eq_const(wait, u64::from(RESET_CYCLES - 1));
+    let reset_last = m.eq_const(timer, u64::from(RESET_CYCLES - 1));
     let reset_end = m.and(in_reset, reset_last);
     let reset_end = nm(&mut m, "reset_end", reset_end);
     let acc_hold = {
@@ -444,36 +468,37 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let acc_reset_d = m.or(start_reset, acc_hold);
     m.next(acc_reset, acc_reset_d);
     m.assign(acc_reset_o, acc_reset);
-    // wait: cycles in a register access or in the reset.
+    // timer: cleared by a byte received in a frame, by the start of a reset and outside
+    // the frame, register and reset states; held at the frame timeout in a frame.
     let counting = m.or(in_reg, in_reset);
-    let wait_inc = m.inc(wait);
-    let zero_rw = m.lit(0, rw);
-    let wait_run = m.mux(counting, wait_inc, zero_rw);
-    let wait_d = m.mux(start_reset, zero_rw, wait_run);
-    m.next(wait, wait_d);
+    let timer_clear = {
+        let byte_in = m.and(receiving, rx_valid);
+        let timed = m.or(receiving, counting);
+        let idle = m.not(timed);
+        or_all(&mut m, &[start_reset, byte_in, idle])
+    };
+    let timer_clear = nm(&mut m, "timer_clear", timer_clear);
+    let timer_hold = m.and(receiving, timed_out);
+    let timer_en = {
+        let run = m.not(timer_hold);
+        m.or(timer_clear, run)
+    };
+    let zero_tw = m.lit(0, tw);
+    let timer_inc = m.inc(timer);
+    let timer_d = m.mux(timer_clear, zero_tw, timer_inc);
+    m.set_enable(timer, timer_en);
+    m.next(timer, timer_d);
 
     // ---- replies -------------------------------------------------------------------
-    let payload_bytes = {
-        let four = m.lit(4, 16);
-        let info = m.lit(crate::protocol::INFO_BYTES as u64, 16);
-        let zero = m.lit(0, 16);
-        let is_info = m.sig(op(Opcode::Info));
-        pick(&mut m, zero, &[(is_read_mem, len), (is_read_reg, four), (is_info, info)])
-    };
-    let payload_bytes = nm(&mut m, "payload_bytes", payload_bytes);
     let status_ok = m.eq_const(status, Status::Ok as u64);
     let status_ok = nm(&mut m, "status_ok", status_ok);
+    // A good reply has a payload for the reads and Info (a memory read's length is not 0:
+    // the range check refuses that).
     let has_payload = {
-        let z = m.eq_const(payload_bytes, 0);
-        let nz = m.not(z);
-        m.and(status_ok, nz)
+        let reads = m.or(is_read_mem, is_short);
+        m.and(status_ok, reads)
     };
-    let payload_end = {
-        let r = m.reg("payload_end", 1).reset(0).build();
-        let e = m.eq(count_inc, payload_bytes);
-        m.next(r, e);
-        nm(&mut m, "payload_end", r)
-    };
+    let payload_end = payload_last;
     // A byte of a short payload (register value or board information).
     let info =
         BoardInfo { version: VERSION, max_write: MAX_WRITE as u16, mem_bytes: p.mem_bytes, clock_hz: p.clock_hz };
@@ -491,12 +516,13 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let bytes: Vec<ExprId> = info_bytes.iter().rev().map(|b| m.lit(u64::from(*b), 8)).collect();
         let info_e = m.concat(bytes);
         let info_byte = byte_at(&mut m, info_e, 4);
-        let regv = m.sig(reg_data.q);
-        let reg_byte = byte_at(&mut m, regv, 2);
+        let reg_byte = byte_at(&mut m, value, 2);
         let is_info = m.sig(op(Opcode::Info));
         m.mux(is_info, info_byte, reg_byte)
     };
-    let payload_byte = m.mux(is_read_mem, fetched, short_byte);
+    // Every payload byte goes through `fetched`: a memory read's from the byte port, a
+    // short payload's from the value fields or the board information.
+    let payload_byte = m.sig(fetched.q);
     let tx_byte = {
         let sync = m.lit(u64::from(REPLY_SYNC), 8);
         let cases = [
@@ -528,7 +554,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let sent_crc = nm(&mut m, "sent_crc", sent_crc);
     let in_tx_wait = m.sig(is("TX_WAIT"));
     m.set_enable(fetched, in_tx_wait);
-    m.next(fetched, mem_rdata);
+    let fetched_d = m.mux(is_read_mem, mem_rdata, short_byte);
+    m.next(fetched, fetched_d);
     // The error LED: set by an error reply, cleared by a good one.
     let not_ok = m.not(status_ok);
     let error_d = m.mux(sent_crc, not_ok, error);
@@ -584,15 +611,11 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let after_exec = nm(&mut m, "after_exec", after_exec);
     let after_commit = m.mux(payload_last, s_tx_sync, s_commit_read);
     let after_commit = nm(&mut m, "after_commit", after_commit);
-    let after_status = {
-        let p2 = m.mux(is_read_mem, s_tx_fetch, s_tx_payload);
-        m.mux(has_payload, p2, s_tx_crc)
-    };
+    // A short payload's byte needs no memory access: straight to `TX_WAIT`.
+    let next_byte = m.mux(is_read_mem, s_tx_fetch, s_tx_wait);
+    let after_status = m.mux(has_payload, next_byte, s_tx_crc);
     let after_status = nm(&mut m, "after_status", after_status);
-    let after_payload = {
-        let more = m.mux(is_read_mem, s_tx_fetch, s_tx_payload);
-        m.mux(payload_end, s_tx_crc, more)
-    };
+    let after_payload = m.mux(payload_end, s_tx_crc, next_byte);
     let after_payload = nm(&mut m, "after_payload", after_payload);
     let frame_open = {
         let t: Vec<ExprId> = ["OPCODE", "FIELDS", "PAYLOAD", "CRC"].iter().map(|n| m.sig(is(n))).collect();
@@ -650,41 +673,44 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         m.set_enable(*r, got_opcode);
         m.next(*r, *is_op);
     }
+    // The value fields also take a register read's data.
     for (i, r) in fields.iter().enumerate() {
-        let at = m.eq_const(count, i as u64);
+        let at = m.eq_const(count_field, i as u64);
         let en = m.and(got_field, at);
-        m.set_enable(*r, en);
-        m.next(*r, rx_data);
+        if i >= 2 {
+            let read_byte = m.slice(rdata, 8 * (i as u32 - 2), 8);
+            let d = m.mux(rdata_in, read_byte, rx_data);
+            let en = m.or(en, rdata_in);
+            m.set_enable(*r, en);
+            m.next(*r, d);
+        } else {
+            m.set_enable(*r, en);
+            m.next(*r, rx_data);
+        }
     }
     // count: fields, payload, commit and reply bytes.
+    // It is cleared or stepped, never loaded: an enabled counter with a synchronous clear.
     let zero16 = m.lit(0, 16);
-    let commit_next = m.mux(payload_last, zero16, count_inc);
-    let count_d = pick(
-        &mut m,
-        count,
-        &[
-            (got_opcode, zero16),
-            (field_done, zero16),
-            (got_field, count_inc),
-            (got_payload, count_inc),
-            (exec, zero16),
-            (commit_step, commit_next),
-            (sent_status, zero16),
-            (sent_payload, count_inc),
-        ],
-    );
+    let commit_end = m.and(commit_step, payload_last);
+    let count_clear = or_all(&mut m, &[got_opcode, field_done, exec, commit_end, sent_status]);
+    let count_clear = nm(&mut m, "count_clear", count_clear);
+    let count_step = or_all(&mut m, &[got_field, got_payload, commit_step, sent_payload]);
+    let count_en = m.or(count_clear, count_step);
+    let count_d = m.mux(count_clear, zero16, count_inc);
+    m.set_enable(count, count_en);
     m.next(count, count_d);
     // crc: over the opcode and fields while receiving, over status and payload when sending.
+    // One CRC step serves both directions: it takes the received byte while receiving
+    // and the byte on the line while sending (cleared by the sync byte of each).
     let zero8 = m.lit(0, 8);
-    let rx_crc_step = or_all(&mut m, &[got_opcode, got_field, got_payload]);
-    let tx_crc_byte = m.mux(sent_status, status, payload_byte);
-    let tx_crc_next = {
-        let from = m.mux(sent_status, zero8, crc);
-        let next = crc8_step(&mut m, "tx_crc", from, tx_crc_byte);
-        nm(&mut m, "tx_crc_next", next)
-    };
-    let tx_crc_step = m.or(sent_status, sent_payload);
-    let crc_d = pick(&mut m, crc, &[(hunt_sync, zero8), (rx_crc_step, crc_next), (tx_crc_step, tx_crc_next)]);
+    let crc_clear = m.or(hunt_sync, sent_sync);
+    let crc_step = or_all(&mut m, &[got_opcode, got_field, got_payload, sent_status, sent_payload]);
+    let crc_byte = m.mux(sending, tx_byte, byte);
+    let crc_next = crc8_step(&mut m, "crc", crc, crc_byte);
+    let crc_next = nm(&mut m, "crc_next", crc_next);
+    let crc_d = m.mux(crc_clear, zero8, crc_next);
+    let crc_en = m.or(crc_clear, crc_step);
+    m.set_enable(crc, crc_en);
     m.next(crc, crc_d);
     // status: set where the outcome is known.
     let lit8 = |m: &mut ModuleBuilder, s: Status| m.lit(s as u64, 8);

@@ -34,13 +34,19 @@
 //! write burst at a time, one beat per cycle. When both directions are active they take
 //! turns cycle by cycle; the bridge, which needs one cycle per byte at UART speed, goes
 //! first and holds the AXI side for that cycle. A beat outside the memory answers SLVERR
-//! (reads: data undefined; writes: nothing written, BRESP SLVERR). Read data wait in a
+//! (reads: data undefined; writes: nothing written, BRESP SLVERR). The burst address
+//! counters (`rd_addr`, `wr_addr`) are only as wide as a word address of the memory; a
+//! flag beside each (`rd_out`, `wr_out`) says the burst has left it: set when the burst
+//! starts with address bits above the memory's, or when the counter steps past its top
+//! (its carry out), and kept to the end of the burst (a memory that is not a power of two
+//! also compares the counter with its end). So no beat aliases onto the low words. Read data wait in a
 //! two-entry buffer (`r_*`, `skid_*`), so `s_axi_rready_i` low never loses a beat and
 //! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
 //! output.
 
+use super::util::lt_const;
 use rtl_gen::ir::clog2;
-use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
+use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, Reg, SignalId};
 
 /// Sizes of the board memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +136,6 @@ pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<M
 pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result<ModuleId, CheckErrors> {
     let (w, b, depth, aw, ab) = (s.data_bits, s.beat_bytes(), s.depth(), s.word_addr_bits(), s.byte_addr_bits());
     let lb = b.trailing_zeros();
-    let ww = 32 - lb; // bits of a word address on the bus
     let mut m = ModuleBuilder::new(format!("{prefix}_board_axi_mem"));
     m.doc(format!(
         "AXI4 slave of the board memory ({} bytes, {w}-bit beats): INCR bursts, one read and one \
@@ -184,11 +189,12 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     }
     let okay = m.lit(0, 2);
     let slverr = m.lit(2, 2);
-    let depth_c = m.lit(u64::from(depth), ww);
+    let geometry = (lb, aw, depth);
 
     // ---- state ---------------------------------------------------------------------
     let r_act = m.reg("rd_active", 1).reset(0).build();
-    let r_addr = m.reg("rd_addr", ww).reset(0).build();
+    let r_addr = m.reg("rd_addr", aw).reset(0).build();
+    let r_out = m.reg("rd_out", 1).reset(0).build();
     let r_left = m.reg("rd_left", 8).reset(0).build();
     let inflight = m.reg("rd_inflight", 1).reset(0).build();
     let inflight_last = m.reg("rd_inflight_last", 1).reset(0).build();
@@ -202,7 +208,8 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let sl = m.reg("skid_last", 1).reset(0).build();
     let se = m.reg("skid_err", 1).reset(0).build();
     let w_act = m.reg("wr_active", 1).reset(0).build();
-    let w_addr = m.reg("wr_addr", ww).reset(0).build();
+    let w_addr = m.reg("wr_addr", aw).reset(0).build();
+    let w_out = m.reg("wr_out", 1).reset(0).build();
     let w_err = m.reg("wr_err", 1).reset(0).build();
     let b_valid = m.reg("b_valid", 1).reset(0).build();
     let b_resp = m.reg("b_resp", 2).reset(0).build();
@@ -259,20 +266,16 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     };
     let r_act_d = m.or(ar_take, keep_active);
     m.next(r_act, r_act_d);
-    let ar_word = m.slice(araddr, lb, ww);
-    let r_addr_inc = m.inc(r_addr);
-    let r_addr_run = m.mux(rd_issue, r_addr_inc, r_addr);
-    let r_addr_d = m.mux(ar_take, ar_word, r_addr_run);
-    m.next(r_addr, r_addr_d);
+    let r_in = burst_address(&mut m, (r_addr, r_out), (ar_take, araddr), rd_issue, geometry);
+    let r_in = m.named("r_in_memory", r_in);
     let r_left_dec = m.dec(r_left);
     let r_left_run = m.mux(rd_issue, r_left_dec, r_left);
     let r_left_d = m.mux(ar_take, arlen, r_left_run);
     m.next(r_left, r_left_d);
     m.next(inflight, rd_issue);
     m.next(inflight_last, last_beat);
-    let r_in = m.lt(r_addr, depth_c);
-    let r_out = m.not(r_in);
-    m.next(inflight_err, r_out);
+    let r_err = m.not(r_in);
+    m.next(inflight_err, r_err);
     // The two-entry buffer: r_* is on the bus, skid_* behind it.
     let keep = {
         let np = m.not(pop);
@@ -327,7 +330,7 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     m.assign(wready_o, w_ready);
     let beat = m.and(w_ready, wvalid);
     let beat = m.named("w_beat", beat);
-    let w_in = m.lt(w_addr, depth_c);
+    let w_in = burst_address(&mut m, (w_addr, w_out), (aw_take, awaddr), beat, geometry);
     let w_in = m.named("w_in_memory", w_in);
     let w_end = m.and(beat, wlast);
     let w_keep = {
@@ -336,13 +339,8 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     };
     let w_act_d = m.or(aw_take, w_keep);
     m.next(w_act, w_act_d);
-    let aw_word = m.slice(awaddr, lb, ww);
-    let w_addr_inc = m.inc(w_addr);
-    let w_addr_run = m.mux(beat, w_addr_inc, w_addr);
-    let w_addr_d = m.mux(aw_take, aw_word, w_addr_run);
-    m.next(w_addr, w_addr_d);
-    let w_out = m.not(w_in);
-    let beat_out = m.and(beat, w_out);
+    let w_err_beat = m.not(w_in);
+    let beat_out = m.and(beat, w_err_beat);
     let err_now = m.or(w_err, beat_out);
     let zero1 = m.lit(0, 1);
     let w_err_d = m.mux(aw_take, zero1, err_now);
@@ -380,9 +378,7 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let w_strobes = m.mux(w_ok, wstrb, zero_b);
     let we = m.mux(br_req, br_strobes, w_strobes);
     m.assign(mem_we_o, we);
-    let w_word = m.slice(w_addr, 0, aw);
-    let r_word = m.slice(r_addr, 0, aw);
-    let axi_word = m.mux(beat, w_word, r_word);
+    let axi_word = m.mux(beat, w_addr, r_addr);
     let addr = m.mux(br_req, br_word, axi_word);
     m.assign(mem_addr_o, addr);
     let lanes: Vec<ExprId> = (0..b).map(|_| m.sig(br_wdata)).collect();
@@ -398,4 +394,41 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let byte = m.slice(shifted, 0, 8);
     m.assign(br_rdata_o, byte);
     design.add(m)
+}
+
+/// The word address of a burst, as wide as the memory's word address (`rd_addr`,
+/// `wr_addr`), and a flag that the burst is outside the memory (`rd_out`, `wr_out`):
+/// set when the burst starts with address bits above the memory's, or when the address
+/// steps past the last word of a power-of-two memory (the counter wraps there), and
+/// kept until the next burst. Loaded from `addr` on `take`, stepped on `step`. The
+/// expression: the current beat is inside the memory.
+fn burst_address(
+    m: &mut ModuleBuilder,
+    (addr_reg, out_reg): (Reg, Reg),
+    (take, addr): (SignalId, SignalId),
+    step: SignalId,
+    (lb, aw, depth): (u32, u32, u32),
+) -> ExprId {
+    let word = m.slice(addr, lb, aw);
+    let high = m.slice(addr, lb + aw, 32 - lb - aw);
+    let high_set = m.any(high);
+    // The increment one bit wider: its top bit, the carry out, is the wrap.
+    let wide = m.zext(addr_reg, aw + 1);
+    let wide_inc = m.inc(wide);
+    let inc = m.slice(wide_inc, 0, aw);
+    let at_top = m.bit(wide_inc, aw);
+    let run = m.mux(step, inc, addr_reg);
+    let d = m.mux(take, word, run);
+    m.next(addr_reg, d);
+    let wraps = m.and(step, at_top);
+    let out_run = m.or(out_reg, wraps);
+    let out_d = m.mux(take, high_set, out_run);
+    m.next(out_reg, out_d);
+    let inside = m.not(out_reg);
+    if depth.is_power_of_two() {
+        inside
+    } else {
+        let below = lt_const(m, addr_reg, u64::from(depth));
+        m.and(inside, below)
+    }
 }

@@ -22,7 +22,8 @@
 //! generator counts from the flip-flops' configuration value, 0 on iCE40, ECP5 and Gowin
 //! devices; a simulation must start from zeros too (Verilator's default).
 //!
-//! LEDs, in order (fewer LEDs keep the first ones, more are off): 0 heartbeat (1 Hz),
+//! LEDs, in order (fewer LEDs keep the first ones, more are off): 0 heartbeat (about
+//! 1 Hz: its half period the power of two nearest half a second, [`heartbeat_bits`]),
 //! 1 accelerator idle, 2 accelerator error (`STATUS.error`), 3 bridge error (the last
 //! reply was an error). `leds_active_low` inverts them all for boards whose LEDs light
 //! on a low pin.
@@ -349,18 +350,15 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     let idle = m.connect_wire(acc_i, "idle_o", "acc_idle");
     let error = m.connect_wire(acc_i, "error_o", "acc_error");
     let bridge_error = m.connect_wire(br_i, "error_o", "bridge_error");
-    let half_second = u64::from(params.clock_hz / 2).max(1);
-    let bw = bits_for(half_second - 1);
-    let beat_count = m.reg("beat_count", bw).reset(0).build();
-    let at_end = m.eq_const(beat_count, half_second - 1);
-    let zero = m.lit(0, bw);
+    // The heartbeat is the top bit of a free-running counter whose half period is the
+    // power of two nearest half a second: no compare, no clear.
+    let hb = heartbeat_bits(params.clock_hz);
+    let beat_count = m.reg("beat_count", hb + 1).reset(0).build();
     let next_count = m.inc(beat_count);
-    let count_d = m.mux(at_end, zero, next_count);
-    m.next(beat_count, count_d);
-    let heartbeat = m.reg("heartbeat", 1).reset(0).enable(at_end).build();
-    let hb_d = m.not(heartbeat);
-    m.next(heartbeat, hb_d);
-    let lights = [heartbeat.q, idle, error, bridge_error];
+    m.next(beat_count, next_count);
+    let heartbeat = m.bit(beat_count, hb);
+    let heartbeat = m.named("heartbeat", heartbeat);
+    let lights = [heartbeat, idle, error, bridge_error];
     let mut bits = Vec::new();
     for (i, s) in lights.iter().enumerate() {
         if (i as u32) < params.leds {
@@ -387,6 +385,13 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
         frame_timeout_cycles: frame_timeout as u32,
         register_timeout_cycles: reg_timeout as u32,
     })
+}
+
+/// The heartbeat LED's half period is `2^heartbeat_bits(clock_hz)` cycles: the power of
+/// two nearest half a second (a blink of 0.7 to 1.4 Hz).
+pub fn heartbeat_bits(clock_hz: u32) -> u32 {
+    let half = (f64::from(clock_hz) / 2.0).max(1.0);
+    half.log2().round() as u32
 }
 
 /// Connect every port `<a_prefix>NAME_{i,o}` of instance `a` to the port

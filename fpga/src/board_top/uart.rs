@@ -8,7 +8,8 @@
 //!   `divider / 2` cycles later (a high line there was a glitch: back to idle), then
 //!   every `divider` cycles the eight data bits (least significant first) and the stop
 //!   bit, each near the middle of its bit;
-//! - a high stop bit gives `valid_o` for one cycle with the byte on `data_o`; a low one
+//! - a high stop bit gives `valid_o` for one cycle with the byte on `data_o` (the shift
+//!   register itself: `data_o` is the byte only while `valid_o` is high); a low one
 //!   (framing error) drops the byte. The receiver is idle again from the middle of the
 //!   stop bit, so a transmitter up to half a bit fast per character is still followed.
 //!
@@ -155,9 +156,9 @@ pub fn build_rx(design: &mut Design, prefix: &str, divider: u32) -> Result<Modul
     m.next(shift, shifted);
     m.next(valid, byte_done);
     m.assign(valid_o, valid);
-    let data = m.reg("data", 8).reset(0).enable(byte_done).build();
-    m.next(data, shift);
-    m.assign(data_o, data);
+    // The byte stays in the shift register while valid_o is high: the stop bit does not
+    // shift, and the next character's first data bit is one and a half bits away.
+    m.assign(data_o, shift);
     design.add(m)
 }
 

@@ -61,3 +61,93 @@ pub(crate) fn crc8_step(m: &mut ModuleBuilder, name: &str, crc: impl IntoExpr, b
 pub(crate) fn bits_for(n: u64) -> u32 {
     (64 - n.leading_zeros()).max(1)
 }
+
+/// `x <= c` for a constant `c`, as equalities on runs of bits rather than a subtraction
+/// (which the synthesizer would make a carry chain): from the most significant bit down,
+/// a run of 0s in `c` needs those bits of `x` all 0, and a run of 1s lets them be
+/// anything but all 1s, or all 1s with the rest of `x` at most the rest of `c`. So
+/// `x[17:0] <= 2^17` is `~x[17] | (x[16:0] == 0)`.
+pub(crate) fn le_const(m: &mut ModuleBuilder, x: impl IntoExpr, c: u64) -> ExprId {
+    let x = x.into_expr(m);
+    let w = m.width(x);
+    if w >= 64 || c >= (1u64 << w) - 1 {
+        return m.lit(1, 1);
+    }
+    // Runs of equal bits of `c`, from the top: (lowest bit, width, bit value).
+    let mut runs = Vec::new();
+    let mut hi = w;
+    while hi > 0 {
+        let bit = c >> (hi - 1) & 1;
+        let mut lo = hi - 1;
+        while lo > 0 && c >> (lo - 1) & 1 == bit {
+            lo -= 1;
+        }
+        runs.push((lo, hi - lo, bit == 1));
+        hi = lo;
+    }
+    // Build from the lowest run up; `None` is "true".
+    let mut rest: Option<ExprId> = None;
+    for &(lo, width, ones) in runs.iter().rev() {
+        let part = m.slice(x, lo, width);
+        rest = if ones {
+            match rest {
+                None => None,
+                Some(r) => {
+                    let all = if width == 1 { part } else { m.all(part) };
+                    let not_all = m.not(all);
+                    Some(m.or(not_all, r))
+                }
+            }
+        } else {
+            let zero = m.eq_const(part, 0);
+            Some(match rest {
+                None => zero,
+                Some(r) => m.and(zero, r),
+            })
+        };
+    }
+    rest.unwrap_or_else(|| m.lit(1, 1))
+}
+
+/// `x < c` for a constant `c`; see [`le_const`].
+pub(crate) fn lt_const(m: &mut ModuleBuilder, x: impl IntoExpr, c: u64) -> ExprId {
+    if c == 0 {
+        m.lit(0, 1)
+    } else {
+        le_const(m, x, c - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtl_gen::sim::{Interp, Simulator};
+    use rtl_gen::Design;
+
+    /// Every value of a few widths against every constant that matters.
+    #[test]
+    fn le_const_matches_the_comparison() {
+        for w in [1u32, 3, 6] {
+            for c in 0..(1u64 << w) + 2 {
+                let mut m = ModuleBuilder::new("t_le");
+                let x = m.input("x_i", w);
+                let le = m.output("le_o", 1);
+                let lt = m.output("lt_o", 1);
+                let echo = m.output("x_o", w);
+                m.assign(echo, x);
+                let e = le_const(&mut m, x, c);
+                m.assign(le, e);
+                let e = lt_const(&mut m, x, c);
+                m.assign(lt, e);
+                let mut d = Design::new();
+                let top = d.add(m).unwrap_or_else(|e| panic!("{e}"));
+                let mut sim = Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"));
+                for v in 0..1u64 << w {
+                    sim.set("x_i", v as i64);
+                    assert_eq!(sim.get("le_o") == 1, v <= c, "{v} <= {c} on {w} bits");
+                    assert_eq!(sim.get("lt_o") == 1, v < c, "{v} < {c} on {w} bits");
+                }
+            }
+        }
+    }
+}
