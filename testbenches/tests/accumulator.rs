@@ -2,7 +2,8 @@
 //! `ip_blocks::quant::requantize`) on the IR interpreter and on Verilator: random
 //! writes and accumulates (same-row back to back included), raw and requantized reads
 //! with random stalls on both channels, random and edge requantization parameters; the
-//! documented hazards, latencies and throughput; and the two engines cycle by cycle.
+//! documented hazards, latencies and throughput; and the two engines cycle by cycle; with
+//! each requantizer (the 32x32 product, the serial 16x16 one, the Booth one in logic).
 
 use ip_blocks::blocks::accumulator::{self, requant_cycles, requant_latency, AccumulatorParams, RAW_LATENCY};
 use ip_blocks::quant::{wrap, Activation, RequantParams};
@@ -28,6 +29,14 @@ const SERIAL: [AccumulatorParams; 4] = [
     AccumulatorParams { requant_dsps: 1, ..CONFIGS[1] },
     AccumulatorParams { requant_dsps: 1, ..CONFIGS[2] },
     AccumulatorParams { requant_dsps: 1, ..CONFIGS[3] },
+];
+
+/// The same shapes with the Booth requantizer in logic (`requant_dsps` = 0, no DSP).
+const BOOTH: [AccumulatorParams; 4] = [
+    AccumulatorParams { requant_dsps: 0, ..CONFIGS[0] },
+    AccumulatorParams { requant_dsps: 0, ..CONFIGS[1] },
+    AccumulatorParams { requant_dsps: 0, ..CONFIGS[2] },
+    AccumulatorParams { requant_dsps: 0, ..CONFIGS[3] },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -134,6 +143,20 @@ fn serial_requantizer_matches_model_on_verilator() {
     }
 }
 
+#[test]
+fn booth_requantizer_matches_model_on_interpreter() {
+    for (i, p) in BOOTH.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Interp), p, 700 + i as u64, 300);
+    }
+}
+
+#[test]
+fn booth_requantizer_matches_model_on_verilator() {
+    for (i, p) in BOOTH.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Verilator), p, 800 + i as u64, 300);
+    }
+}
+
 /// Products at the corners of the serial requantizer's arithmetic, both forms: ties of
 /// SRDHM (x * 2^30 for odd x) and of the rounding shift, `i32::MIN` times `i32::MIN`
 /// (SRDHM's overflow), and products just around zero, for every sign combination.
@@ -175,6 +198,15 @@ fn requantizer_corners_match_model_on_interpreter() {
     let wide = AccumulatorParams { rows: 16, ..CONFIGS[3] };
     for p in [CONFIGS[0], wide, SERIAL[0], AccumulatorParams { requant_dsps: 1, ..wide }] {
         directed_corners(p, Engine::Interp);
+    }
+}
+
+#[test]
+fn booth_requantizer_corners_match_model_on_interpreter_and_verilator() {
+    let wide = AccumulatorParams { rows: 16, requant_dsps: 0, ..CONFIGS[3] };
+    for p in [BOOTH[0], wide] {
+        directed_corners(p, Engine::Interp);
+        directed_corners(p, Engine::Verilator);
     }
 }
 
@@ -228,7 +260,7 @@ fn same_row_back_to_back_accumulates_and_reads_on_verilator() {
 /// Raw rows leave one per cycle, `RAW_LATENCY` after their read; requantized rows one
 /// every `requant_cycles * cols` cycles, the first `requant_latency` after its read.
 fn throughput_and_latency(engine: Engine) {
-    for p in CONFIGS.into_iter().chain(SERIAL) {
+    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH) {
         let mut sim = simulator(p, engine);
         let mut bench = AccBench::new(&mut *sim, p);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -263,7 +295,7 @@ fn readout_throughput_and_latency_on_verilator() {
 
 #[test]
 fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
-    for (i, p) in CONFIGS.into_iter().chain([SERIAL[0], SERIAL[2]]).enumerate() {
+    for (i, p) in CONFIGS.into_iter().chain([SERIAL[0], SERIAL[2], BOOTH[0], BOOTH[2]]).enumerate() {
         let mut a = simulator(p, Engine::Interp);
         let mut b = simulator(p, Engine::Verilator);
         run_lockstep(&mut *a, &mut *b, ("interpreter", "verilator"), 3000, 40 + i as u64)
@@ -275,6 +307,7 @@ fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
 fn bad_parameters_name_the_parameter_and_range() {
     let mut d = Design::new();
     let bad = AccumulatorParams { rows: 1, cols: 0, acc_bits: 65, out_bits: 40, requant_dsps: 2 };
+    assert!(AccumulatorParams { requant_dsps: 0, ..CONFIGS[0] }.check("sc_accumulator").is_ok());
     let e = accumulator::build(&mut d, "sc", bad).unwrap_err().to_string();
     for want in [
         "`rows`",

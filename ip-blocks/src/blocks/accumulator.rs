@@ -87,8 +87,9 @@ pub struct AccumulatorParams {
     /// Width of a signed requantized output, 2 to 32 bits.
     pub out_bits: u32,
     /// DSP blocks of the requantizer's product: 4, one signed 32x32 product, a column per
-    /// cycle; 1, one unsigned 16x16 product used four times, a column every 4 cycles
-    /// (see [`requant_cycles`]).
+    /// cycle; 1, one unsigned 16x16 product used four times, a column every 4 cycles; 0,
+    /// a radix-4 Booth serial product in logic, a column every 8 cycles (see
+    /// [`requant_cycles`]).
     pub requant_dsps: u32,
 }
 
@@ -122,12 +123,14 @@ impl AccumulatorParams {
                 allowed: format!("{lo} to {hi}{why}"),
             })
             .collect();
-        if ![1, 4].contains(&self.requant_dsps) {
+        if ![0, 1, 4].contains(&self.requant_dsps) {
             errors.push(CheckError::Parameter {
                 module: module.to_string(),
                 parameter: "requant_dsps".into(),
                 value: self.requant_dsps.to_string(),
-                allowed: "1 or 4 (one 16x16 product used four times, or one 32x32 product)".into(),
+                allowed: "0, 1 or 4 (a Booth product in logic, one 16x16 product used four times, or one 32x32 \
+                          product)"
+                    .into(),
             });
         }
         if errors.is_empty() {
@@ -146,23 +149,29 @@ pub const REQUANT_STAGES: u32 = 5;
 
 /// Cycles the requantizer spends on one column: 1 with the 32x32 product
 /// (`requant_dsps` = 4), 4 with the serial one (`requant_dsps` = 1, see
-/// [`serial_product`]). A requantized row takes `cols` times as many.
+/// [`serial_product`]), 8 with the Booth product in logic (`requant_dsps` = 0, see
+/// [`booth_product`]). A requantized row takes `cols` times as many.
 pub fn requant_cycles(p: &AccumulatorParams) -> u32 {
-    if p.requant_dsps == 1 {
-        4
-    } else {
-        1
+    match p.requant_dsps {
+        0 => 8,
+        1 => 4,
+        _ => 1,
     }
 }
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
-/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one.
+/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one, `8 * cols + 11`
+/// with the Booth one.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
     // The serial product adds four edges to a column's way through the stages (and one
-    // valid bit).
-    let serial_extra = if cycles > 1 { 4 } else { 0 };
-    cycles * (p.cols - 1) + REQUANT_STAGES + 2 + serial_extra
+    // valid bit); the Booth product takes a whole period for the select and bias, one
+    // for the 8 steps, and lands 3 edges later.
+    match p.requant_dsps {
+        0 => cycles * (p.cols - 1) + 2 * cycles + 3,
+        1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
+        _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2,
+    }
 }
 
 /// `x` (signed) saturated to `to` bits, or sign-extended when it is narrower.
@@ -358,6 +367,123 @@ fn serial_product(
     (w, below)
 }
 
+/// Stages 3 and 4 with no DSP (`requant_dsps` = 0): the signed 32x32 product in logic,
+/// a radix-4 Booth serial multiplier retiring two Booth digits of `x32` (four bits) per
+/// cycle through two chained adders, a column every 8 cycles. `x32` is loaded in phase 7;
+/// step `j` (phase `j`, 0 to 7) adds digits `2j` and `2j + 1` (bits `4j + 3` to `4j - 1`
+/// of `x32`, picked by a multiplexer: no shift register) times the multiplier. Returns `w`
+/// and the bit below it for the rounding shift, as [`wide_product`] does.
+///
+/// Digit `i` of `x32` is `-2 b[2i+1] + b[2i] + b[2i-1]` (b[-1] = 0), so `x32 = sum d_i
+/// 4^i` and `P = x32 * multiplier = sum d_i * multiplier * 4^i`. The running sum `acc`
+/// after digit `i` is `floor((I + S) / 4^(i+1))`, `S` the products of digits 0 to `i`
+/// (each step's floor composes exactly, as the added terms are whole); it starts at `I =
+/// 2^30`, or `-2^30` for a negative product when `shifting` (the sign `x32[31] ^
+/// multiplier[31]`: for a zero product it gives `w = -1` instead of 0, which the rounding
+/// shift takes to the same 0). The last digit is added without the shift, giving
+/// `floor((P + I) / 2^30)`, and `w` is that halved: `(prod + 2^30) >> 31`, or
+/// `(prod - 2^30) >> 31` when negative and shifting, as [`wide_product`] computes. The
+/// running sum keeps 32 bits (at most about `2^30` in magnitude before a digit's product,
+/// `2^32 + 2^31` after) and the bit below them (bit 1 of the last sum, `w`'s lowest).
+///
+/// A digit's product is `0`, `±multiplier` or `±2 multiplier`; a negative one is added
+/// inverted with a carry in at the bottom (`{acc, 1} + {pp, neg}`, one carry chain). The
+/// digit `111` (zero) counts as negative: the inverted zero plus its carry is zero.
+fn booth_product(
+    m: &mut ModuleBuilder,
+    x32: SignalId,
+    multiplier: SignalId,
+    shifting: SignalId,
+    phase: SignalId,
+    advance: SignalId,
+) -> (ExprId, ExprId) {
+    const W: u32 = 34; // adder width: the sums, at most 2^32 + 2^31 in magnitude
+    // The step as a binary index, from the one-hot phase.
+    let idx_bits: Vec<ExprId> = (0..3)
+        .map(|b| {
+            let terms: Vec<ExprId> = (0..8u32).filter(|j| j >> b & 1 == 1).map(|j| m.bit(phase, j)).collect();
+            let t = m.concat(terms);
+            m.any(t)
+        })
+        .collect();
+    let idx = m.concat(idx_bits.into_iter().rev());
+    let idx = m.named("rq_step", idx);
+    // The step's five bits of {x32, 0}: bits 4j + 4 to 4j.
+    let zero = m.lit(0, 1);
+    let x_e = m.sig(x32);
+    let x_ext = m.concat([x_e, zero]);
+    let windows: Vec<ExprId> = (0..8).map(|j| m.slice(x_ext, 4 * j, 5)).collect();
+    let window = select(m, idx, windows);
+    let window = m.named("rq_booth_bits", window);
+    let multiplicand = m.sext(multiplier, W);
+    let twice = m.slice(multiplicand, 0, W - 1);
+    let twice = m.concat([twice, zero]);
+    // One Booth digit's product, inverted when negative, and its sign (the carry in).
+    let digit = |m: &mut ModuleBuilder, k: u32| -> (ExprId, ExprId) {
+        let b0 = m.bit(window, 2 * k);
+        let b1 = m.bit(window, 2 * k + 1);
+        let b2 = m.bit(window, 2 * k + 2);
+        let one = m.xor(b1, b0);
+        let one = m.named(format!("rq_booth{k}_one"), one);
+        let top = m.xor(b2, b1);
+        let not_one = m.not(one);
+        let two = m.and(top, not_one);
+        let two = m.named(format!("rq_booth{k}_two"), two);
+        let zero_w = m.lit(0, W);
+        let single = m.mux(one, multiplicand, zero_w);
+        let magnitude = m.mux(two, twice, single);
+        let mask = m.sext(b2, W);
+        let pp = m.xor(magnitude, mask);
+        let pp = m.named(format!("rq_booth{k}_pp"), pp);
+        (m.sig(pp), b2)
+    };
+    let one = m.lit(1, 1);
+    let add = |m: &mut ModuleBuilder, acc: ExprId, (pp, neg): (ExprId, ExprId), name: &str| -> SignalId {
+        let a = m.concat([acc, one]);
+        let b = m.concat([pp, neg]);
+        let s = m.add(a, b);
+        let s = m.named(format!("{name}_carry"), s);
+        m.mark_unused(s); // bit 0 is the carry in's position
+        let s = m.slice(s, 1, W);
+        let s = m.named(name, s);
+        m.mark_unused(s); // its low bits are shifted out (floor by 4 each digit)
+        s
+    };
+    // The running sum (33 bits, the last sum shifted right by 2) and the bit below it.
+    let acc = m.reg("rq_acc", 32).enable(advance).build();
+    let acc_low = m.reg("rq_acc_low", 1).enable(advance).build();
+    // Step 0 starts from I = +-2^30 (the product's sign with the shift on).
+    let x_neg = m.bit(x32, 31);
+    let m_neg = m.bit(multiplier, 31);
+    let s = m.xor(x_neg, m_neg);
+    let down = m.and(s, shifting);
+    let down = m.named("rq_round_down", down);
+    let start_top = m.sext(down, 3);
+    let start_one = m.lit(1 << 30, 31);
+    let start = m.concat([start_top, start_one]);
+    let held = m.sext(acc, W);
+    let first = m.bit(phase, 0);
+    let acc_in = m.mux(first, start, held);
+    let acc_in = m.named("rq_acc_in", acc_in);
+    let lo = digit(m, 0);
+    let acc_in = m.sig(acc_in);
+    let sum1 = add(m, acc_in, lo, "rq_sum1");
+    let sum1_q = m.slice(sum1, 2, W - 2);
+    let sum1_q = m.sext(sum1_q, W);
+    let hi = digit(m, 1);
+    let sum2 = add(m, sum1_q, hi, "rq_sum2");
+    let acc_next = m.slice(sum2, 2, 32);
+    m.next(acc, acc_next);
+    let low_next = m.bit(sum2, 1);
+    m.next(acc_low, low_next);
+    // After the last step: w = floor((P + I) / 2^31), 33 bits.
+    let low = m.sig(acc_low.q);
+    let high = m.sig(acc.q);
+    let w = m.concat([high, low]);
+    let w = m.named("rq_w", w);
+    (m.sig(w), m.sig(shifting))
+}
+
 /// `z >>> shift` (a signed `z`, a 5-bit `shift`) cut to its low `keep` bits, and whether
 /// the whole shifted value fits in them (signed): a logarithmic shifter (16, 8, 4, 2, 1)
 /// that carries only the bits later stages can still bring into the kept ones, checking
@@ -503,11 +629,13 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let advance = m.named("rq_advance", advance);
     // A valid bit per column in flight: one per stage, and for the serial product one
     // more, as its digits stay for a whole period in the multiplier.
-    let serial = requant_cycles(&p) > 1;
-    let stage_names: &[&str] =
-        if serial { &["sel", "x32", "digits", "prod", "srdhm", "y"] } else { &["sel", "x32", "prod", "srdhm", "y"] };
+    let booth = requant_dsps == 0;
+    let stage_names: &[&str] = match requant_dsps {
+        0 => &["sel", "x32", "prod", "y"],
+        1 => &["sel", "x32", "digits", "prod", "srdhm", "y"],
+        _ => &["sel", "x32", "prod", "srdhm", "y"],
+    };
     let valids: Vec<_> = stage_names.iter().map(|s| m.reg(format!("{s}_valid"), 1).reset(0).build()).collect();
-    debug_assert_eq!(valids.len() as u32, REQUANT_STAGES + serial as u32);
     // Whether any column is in flight, registered (the OR of the valid bits' next values)
     // to keep it off the read handshake's path.
     let busy_reg = m.reg("rq_busy", 1).reset(0).build();
@@ -533,15 +661,15 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // The phase is one-hot (`rq_phase` bit k: phase k), so that no decoder sits on the
     // paths from it to the stage enables and the read handshake.
     let phase = (cycles > 1).then(|| {
-        let phase = m.reg("rq_phase", 4).reset(1).build();
+        let phase = m.reg("rq_phase", cycles).reset(1).build();
         let at_zero = m.bit(phase, 0);
         let moving = m.not(at_zero);
         let work = m.or(busy, q_row);
         let work = m.or(work, moving);
         let run = m.and(advance, work);
         m.set_enable(phase, run);
-        let low = m.slice(phase, 0, 3);
-        let top = m.bit(phase, 3);
+        let low = m.slice(phase, 0, cycles - 1);
+        let top = m.bit(phase, cycles - 1);
         let next = m.concat([low, top]);
         m.next(phase, next);
         phase.q
@@ -564,10 +692,20 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // Stage phases: sel, x32, prod (the serial product's digits), srdhm, y; the output
     // registers land in the phase after y's. The valid bits' phases: the same, with the
     // serial product's two (digits in, product out) both in phase 2.
-    let stage_phase: [u64; 5] = if cycles > 1 { [0, 1, 2, 3, 0] } else { [0; 5] };
+    // The Booth product: sel in phase 0, x32 in phase 7, its 8 steps in phases 0 to 7 of
+    // the next period, y in phase 0 after them (the same edge as the next column's first
+    // step), the output registers in phase 1.
+    let stage_phase: [u64; 5] = match requant_dsps {
+        0 => [0, 7, 7, 7, 0],
+        1 => [0, 1, 2, 3, 0],
+        _ => [0; 5],
+    };
     let stage_at: Vec<ExprId> = stage_phase.iter().map(|k| at(&mut m, *k)).collect();
-    let valid_at: Vec<ExprId> =
-        if serial { [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect() } else { stage_at.clone() };
+    let valid_at: Vec<ExprId> = match requant_dsps {
+        0 => [0, 7, 7, 0].iter().map(|k| at(&mut m, *k)).collect(),
+        1 => [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect(),
+        _ => stage_at.clone(),
+    };
     let issue = m.and(q_row, stage_at[0]);
     let issue = m.named("rq_issue", issue);
     let (col, issue_last) = wrapping_counter(&mut m, "col", cols, issue);
@@ -627,6 +765,9 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // minus 1 when it is negative and a shift follows (see `requant_cycles`).
     let (w, below) = if cycles == 1 {
         wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting)
+    } else if booth {
+        let x32 = x32_register(&mut m, x32_value, stage_at[1]);
+        booth_product(&mut m, x32, cfg_multiplier, shifting, phase.expect("serial"), advance)
     } else {
         let x32 = x32_register(&mut m, x32_value, stage_at[1]);
         let x32 = m.sig(x32);
