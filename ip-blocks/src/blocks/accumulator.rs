@@ -48,7 +48,10 @@
 //!   appears [`requant_latency`] = `cols + 6` edges after its read was accepted. With
 //!   `requant_dsps` = 1 the product is computed over four cycles from 16x16 partial
 //!   products (see `serial_product`): one column every 4 cycles, one row every
-//!   `4 * cols`, the beat `4 * cols + 7` edges after its read ([`requant_cycles`]). A raw
+//!   `4 * cols`, the beat `4 * cols + 7` edges after its read ([`requant_cycles`]). With
+//!   `requant_dsps` = 0 the product is a radix-4 Booth serial multiplier in logic (see
+//!   `booth_product`): one column every 8 cycles, the beat `8 * cols + 5` edges after its
+//!   read. A raw
 //!   beat queued behind a requantized row waits for that row to leave. `out_ready_i` low
 //!   freezes the requantizer pipeline.
 //!
@@ -62,8 +65,11 @@
 //! then compares `out_bits` wide (saturation commutes with ReLU and ReLU6).
 //!
 //! Resources: one signed 32x32 product (`requant_dsps` = 4: 4 SB_MAC16 on iCE40, 4
-//! MULT18X18D on ECP5) or one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
-//! MULT18X18D), and one memory of `rows` x `cols * acc_bits` bits with one write and two
+//! MULT18X18D on ECP5), one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
+//! MULT18X18D) or none (`requant_dsps` = 0: two 34-bit adders with their Booth digit
+//! multiplexers, about 280 SB_LUT4 and 40 flip-flops in the iCEBreaker 4x4 board,
+//! against about 250 LUTs and flip-flops of the 16x16 form's digit and sum registers
+//! and an SB_MAC16), and one memory of `rows` x `cols * acc_bits` bits with one write and two
 //! synchronous read ports (read-modify-write and read-out). iCE40 block RAM has one read
 //! port, so Yosys duplicates the memory there: twice the EBRs of the contents. Measured
 //! with Yosys 0.70 (`synth_ice40 -dsp`) on 64 rows x 4 int32 columns, int8 out: 4
@@ -160,7 +166,7 @@ pub fn requant_cycles(p: &AccumulatorParams) -> u32 {
 }
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
-/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one, `8 * cols + 11`
+/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one, `8 * cols + 5`
 /// with the Booth one.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
@@ -168,7 +174,7 @@ pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     // valid bit); the Booth product takes a whole period for the select and bias, one
     // for the 8 steps, and lands 3 edges later.
     match p.requant_dsps {
-        0 => cycles * (p.cols - 1) + 2 * cycles + 3,
+        0 => cycles * (p.cols - 1) + cycles + 5,
         1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
         _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2,
     }
@@ -369,8 +375,9 @@ fn serial_product(
 
 /// Stages 3 and 4 with no DSP (`requant_dsps` = 0): the signed 32x32 product in logic,
 /// a radix-4 Booth serial multiplier retiring two Booth digits of `x32` (four bits) per
-/// cycle through two chained adders, a column every 8 cycles. `x32` is loaded in phase 7;
-/// step `j` (phase `j`, 0 to 7) adds digits `2j` and `2j + 1` (bits `4j + 3` to `4j - 1`
+/// cycle through two chained adders, a column every 8 cycles. `x32` is loaded in phase 1;
+/// step `j` (0 to 7, in phase `(j + 2) mod 8`: phases 2 to 7, then 0 and 1 of the next
+/// period) adds digits `2j` and `2j + 1` (bits `4j + 3` to `4j - 1`
 /// of `x32`, picked by a multiplexer: no shift register) times the multiplier. Returns `w`
 /// and the bit below it for the rounding shift, as [`wide_product`] does.
 ///
@@ -398,10 +405,11 @@ fn booth_product(
     advance: SignalId,
 ) -> (ExprId, ExprId) {
     const W: u32 = 34; // adder width: the sums, at most 2^32 + 2^31 in magnitude
-    // The step as a binary index, from the one-hot phase.
+    // The step as a binary index, from the one-hot phase: step j in phase (j + 2) mod 8.
     let idx_bits: Vec<ExprId> = (0..3)
         .map(|b| {
-            let terms: Vec<ExprId> = (0..8u32).filter(|j| j >> b & 1 == 1).map(|j| m.bit(phase, j)).collect();
+            let terms: Vec<ExprId> =
+                (0..8u32).filter(|k| (k + 6) % 8 >> b & 1 == 1).map(|k| m.bit(phase, k)).collect();
             let t = m.concat(terms);
             m.any(t)
         })
@@ -462,7 +470,7 @@ fn booth_product(
     let start_one = m.lit(1 << 30, 31);
     let start = m.concat([start_top, start_one]);
     let held = m.sext(acc, W);
-    let first = m.bit(phase, 0);
+    let first = m.bit(phase, 2);
     let acc_in = m.mux(first, start, held);
     let acc_in = m.named("rq_acc_in", acc_in);
     let lo = digit(m, 0);
@@ -692,17 +700,17 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // Stage phases: sel, x32, prod (the serial product's digits), srdhm, y; the output
     // registers land in the phase after y's. The valid bits' phases: the same, with the
     // serial product's two (digits in, product out) both in phase 2.
-    // The Booth product: sel in phase 0, x32 in phase 7, its 8 steps in phases 0 to 7 of
-    // the next period, y in phase 0 after them (the same edge as the next column's first
-    // step), the output registers in phase 1.
+    // The Booth product: sel in phase 0, x32 in phase 1, its 8 steps in phases 2 to 7 and
+    // 0 to 1, y in phase 2 after them (the same edge as the next column's first step), the
+    // output registers in phase 3.
     let stage_phase: [u64; 5] = match requant_dsps {
-        0 => [0, 7, 7, 7, 0],
+        0 => [0, 1, 1, 1, 2],
         1 => [0, 1, 2, 3, 0],
         _ => [0; 5],
     };
     let stage_at: Vec<ExprId> = stage_phase.iter().map(|k| at(&mut m, *k)).collect();
     let valid_at: Vec<ExprId> = match requant_dsps {
-        0 => [0, 7, 7, 0].iter().map(|k| at(&mut m, *k)).collect(),
+        0 => [0, 1, 1, 2].iter().map(|k| at(&mut m, *k)).collect(),
         1 => [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect(),
         _ => stage_at.clone(),
     };
@@ -817,7 +825,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let to_max = m.and(is_relu6, above);
     let q_value = m.mux(to_max, cfg_relu6_max, low_clamped);
     let q_value = m.named("q_value", q_value);
-    let land_at = at(&mut m, if cycles > 1 { 1 } else { 0 });
+    let land_at = at(&mut m, stage_phase[4] + u64::from(cycles > 1));
     let land = m.and(land_at, valids[valids.len() - 1]);
     let land = m.named("rq_land", land);
     let (wcol, land_last) = wrapping_counter(&mut m, "q_col", cols, land);
