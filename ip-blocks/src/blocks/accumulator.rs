@@ -405,11 +405,10 @@ fn booth_product(
     advance: SignalId,
 ) -> (ExprId, ExprId) {
     const W: u32 = 34; // adder width: the sums, at most 2^32 + 2^31 in magnitude
-    // The step as a binary index, from the one-hot phase: step j in phase (j + 2) mod 8.
+                       // The step as a binary index, from the one-hot phase: step j in phase (j + 2) mod 8.
     let idx_bits: Vec<ExprId> = (0..3)
         .map(|b| {
-            let terms: Vec<ExprId> =
-                (0..8u32).filter(|k| (k + 6) % 8 >> b & 1 == 1).map(|k| m.bit(phase, k)).collect();
+            let terms: Vec<ExprId> = (0..8u32).filter(|k| (k + 6) % 8 >> b & 1 == 1).map(|k| m.bit(phase, k)).collect();
             let t = m.concat(terms);
             m.any(t)
         })
@@ -899,6 +898,21 @@ mod tests {
         }
         let e = params(16, 4, 32, 8);
         let e = AccumulatorParams { requant_dsps: 2, ..e }.check("t_accumulator").unwrap_err().to_string();
-        assert!(e.contains("parameter `requant_dsps`: 2 is out of range: 1 or 4"), "{e}");
+        assert!(e.contains("parameter `requant_dsps`: 2 is out of range: 0, 1 or 4"), "{e}");
+    }
+
+    #[test]
+    fn the_booth_requantizer_has_no_product_and_two_adders() {
+        for p in [params(2, 1, 2, 2), params(16, 4, 32, 8), params(20, 3, 40, 16), params(65536, 64, 64, 32)] {
+            let p = AccumulatorParams { requant_dsps: 0, ..p };
+            let mut d = Design::new();
+            let id = build(&mut d, "t", p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            let text = &verilog::emit(&d, id).module_files[0].text;
+            assert_eq!(text.matches(" * ").count(), 0, "{p:?}: no DSP product");
+            assert!(text.lines().any(|l| l.contains("[7:0]") && l.contains(" rq_phase_q;")), "{p:?}: 8 phases");
+            assert!(text.contains("rq_sum1_carry") && text.contains("rq_sum2_carry"), "{p:?}");
+        }
+        let p = AccumulatorParams { requant_dsps: 0, ..params(16, 4, 32, 8) };
+        assert_eq!((requant_cycles(&p), requant_latency(&p)), (8, 37));
     }
 }
