@@ -8,7 +8,7 @@
 //!
 //! | port | width | meaning |
 //! |---|---|---|
-//! | `wr_valid_i` | 1 | write a row this cycle (always accepted: there is no ready) |
+//! | `wr_valid_i`, `wr_ready_o` | 1 | write channel: a write of row `wr_addr_i` |
 //! | `wr_addr_i` | addr | the row |
 //! | `wr_accumulate_i` | 1 | 1: add the vector to the stored row (wrapping at `acc_bits`); 0: overwrite |
 //! | `wr_data_c<n>_i` | acc | the vector |
@@ -31,9 +31,11 @@
 //!
 //! Timing:
 //! - Write: a row is read (block-RAM port 1) at the accepting edge and written back one
-//!   edge later. A write or accumulate to the row written in the previous cycle takes the
-//!   in-flight sum from a forwarding register, so back-to-back accumulates to one row
-//!   are exact at one per cycle.
+//!   edge later. An accumulate to the row accepted in the previous cycle waits one cycle
+//!   (`wr_ready_o` low: a stall, not a forward; 128 flip-flops and a 128-bit multiplexer
+//!   less at 4 int32 columns), so back-to-back accumulates to one row take two cycles
+//!   each; every other write is accepted at once. `wr_ready_o` depends combinationally on
+//!   `wr_addr_i` and `wr_accumulate_i`, never on `wr_valid_i`.
 //! - Read: a read sees every write accepted in an earlier cycle; a write accepted in the
 //!   same cycle as the read comes after it (the read returns the old row). While a write
 //!   to `rd_addr_i` is in its second stage, `rd_ready_o` is low for one cycle (a stall,
@@ -551,8 +553,8 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let mut m = ModuleBuilder::new(name);
     m.doc(format!(
         "Accumulator memory: {rows} rows of {cols} signed {ab}-bit accumulators. Write port: \
-         one row per cycle, overwrite or accumulate (read-modify-write, in-flight sum \
-         forwarded). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
+         one row per cycle, overwrite or accumulate (read-modify-write; an accumulate to the \
+         row accepted the cycle before waits a cycle). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
          raw rows one per cycle, {RAW_LATENCY} cycle after the read; requantized rows \
          (bias, SRDHM by cfg_multiplier_i, rounding shift, activation, saturation to \
          {ob} bits, as TFLite) one column every {} cycle(s), {} cycles after the read ({}). \
@@ -573,6 +575,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     m.param("requant_dsps", requant_dsps);
 
     let wr_valid = m.input("wr_valid_i", 1);
+    let wr_ready = m.output("wr_ready_o", 1);
     let wr_addr = m.input("wr_addr_i", aw);
     let wr_accumulate = m.input("wr_accumulate_i", 1);
     let wr_data: Vec<SignalId> = (0..cols).map(|c| m.input(format!("wr_data_c{c}_i"), ab)).collect();
@@ -594,34 +597,33 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let mem = m.memory("mem", p.row_bits(), rows);
 
     // ---- Write port: stage 1 reads the stored row, stage 2 writes the new one. --------
+    // An accumulate to the row in stage 1 would read it before its write lands: it waits
+    // a cycle (`wr_ready_o` low) instead of taking the in-flight sum from a forwarding
+    // register.
     let s1_valid = m.reg("wr_valid", 1).reset(0).build();
-    m.next(s1_valid, wr_valid);
     let s1_addr = m.reg("wr_addr", aw).build();
+    let same_row = m.eq(s1_addr, wr_addr);
+    let hazard = m.and(s1_valid, same_row);
+    let hazard = m.and(hazard, wr_accumulate);
+    let hazard = m.named("wr_hazard", hazard);
+    let ready = m.not(hazard);
+    m.assign(wr_ready, ready);
+    let accept = m.and(wr_valid, ready);
+    let accept = m.named("wr_fire", accept);
+    m.next(s1_valid, accept);
     m.next(s1_addr, wr_addr);
     let s1_accumulate = m.reg("wr_accumulate", 1).build();
     m.next(s1_accumulate, wr_accumulate);
-    let rmw_en = m.and(wr_valid, wr_accumulate);
+    let rmw_en = m.and(accept, wr_accumulate);
     let stored_row = m.mem_read(mem, "rmw", rmw_en, wr_addr);
-    // The row written at the last edge: the memory read above missed it. Whether the
-    // write in stage 1 takes it is known a cycle ahead (the write now accepted targets the
-    // row now in stage 1), so the compare is off the adder's path; one copy of the flag
-    // per column, each driving its own column's multiplexer.
-    let same_row = m.eq(s1_addr, wr_addr);
-    let next_forward = m.and(s1_valid, same_row);
-    let next_forward = m.named("rmw_forward_next", next_forward);
     let mut new_row = Vec::with_capacity(cols as usize);
     for c in 0..cols {
         let data = m.reg(format!("wr_data_c{c}"), ab).build();
         m.next(data, wr_data[c as usize]);
-        let wb = m.reg(format!("wb_c{c}"), ab).build();
-        let forward = m.reg(format!("rmw_forward_c{c}"), 1).reset(0).build();
-        m.next(forward, next_forward);
         let stored = m.slice(stored_row, c * ab, ab);
-        let old = m.mux(forward, wb, stored);
-        let sum = m.add(old, data);
+        let sum = m.add(stored, data);
         let value = m.mux(s1_accumulate, sum, data);
         let value = m.named(format!("wr_row_c{c}"), value);
-        m.next(wb, value);
         new_row.push(value);
     }
     let word = m.concat(new_row.iter().rev().copied());
