@@ -425,6 +425,7 @@ fn booth_product(
     let window = select(m, idx, windows);
     let window = m.named("rq_booth_bits", window);
     let multiplicand = m.sext(multiplier, W);
+    let multiplicand = m.named("rq_multiplicand", multiplicand);
     let twice = m.slice(multiplicand, 0, W - 1);
     let twice = m.concat([twice, zero]);
     // One Booth digit's product, inverted when negative, and its sign (the carry in).
@@ -432,6 +433,8 @@ fn booth_product(
         let b0 = m.bit(window, 2 * k);
         let b1 = m.bit(window, 2 * k + 1);
         let b2 = m.bit(window, 2 * k + 2);
+        let b2 = m.named(format!("rq_booth{k}_neg"), b2);
+        let b2 = m.sig(b2);
         let one = m.xor(b1, b0);
         let one = m.named(format!("rq_booth{k}_one"), one);
         let top = m.xor(b2, b1);
@@ -478,6 +481,7 @@ fn booth_product(
     let acc_in = m.sig(acc_in);
     let sum1 = add(m, acc_in, lo, "rq_sum1");
     let sum1_q = m.slice(sum1, 2, W - 2);
+    let sum1_q = m.named("rq_sum1_quarter", sum1_q);
     let sum1_q = m.sext(sum1_q, W);
     let hi = digit(m, 1);
     let sum2 = add(m, sum1_q, hi, "rq_sum2");
