@@ -34,7 +34,9 @@
 //!   edge later. An accumulate to the row accepted in the previous cycle waits one cycle
 //!   (`wr_ready_o` low: a stall, not a forward; 128 flip-flops and a 128-bit multiplexer
 //!   less at 4 int32 columns), so back-to-back accumulates to one row take two cycles
-//!   each; every other write is accepted at once. `wr_ready_o` depends combinationally on
+//!   each. The test compares only the low [`WR_HAZARD_BITS`] address bits, so an
+//!   accumulate to a row agreeing with the previous one there waits too (never two
+//!   consecutive rows); every other write is accepted at once. `wr_ready_o` depends combinationally on
 //!   `wr_addr_i` and `wr_accumulate_i`, never on `wr_valid_i`.
 //! - Read: a read sees every write accepted in an earlier cycle; a write accepted in the
 //!   same cycle as the read comes after it (the read returns the old row). While a write
@@ -148,6 +150,10 @@ impl AccumulatorParams {
         }
     }
 }
+
+/// Low address bits the write port compares to find an accumulate to the row in stage 1
+/// (rows that agree in them wait a cycle too).
+pub const WR_HAZARD_BITS: u32 = 2;
 
 /// Clock edges from a raw read's acceptance to its beat on the output.
 pub const RAW_LATENCY: u32 = 1;
@@ -603,10 +609,15 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // ---- Write port: stage 1 reads the stored row, stage 2 writes the new one. --------
     // An accumulate to the row in stage 1 would read it before its write lands: it waits
     // a cycle (`wr_ready_o` low) instead of taking the in-flight sum from a forwarding
-    // register.
+    // register. Only the address's low `WR_HAZARD_BITS` bits are compared (a superset of
+    // the same row: now and then a needless wait), as `wr_ready_o` stalls the matrix
+    // engine and a full compare after the controller's row adder was the longest path.
     let s1_valid = m.reg("wr_valid", 1).reset(0).build();
     let s1_addr = m.reg("wr_addr", aw).build();
-    let same_row = m.eq(s1_addr, wr_addr);
+    let hb = WR_HAZARD_BITS.min(aw);
+    let s1_low = m.slice(s1_addr, 0, hb);
+    let wr_low = m.slice(wr_addr, 0, hb);
+    let same_row = m.eq(s1_low, wr_low);
     let hazard = m.and(s1_valid, same_row);
     let hazard = m.and(hazard, wr_accumulate);
     let hazard = m.named("wr_hazard", hazard);
