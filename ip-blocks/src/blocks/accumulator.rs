@@ -416,7 +416,8 @@ fn booth_product(
                        // The step as a binary index, from the one-hot phase: step j in phase (j + 2) mod 8.
     let idx_bits: Vec<ExprId> = (0..3)
         .map(|b| {
-            let terms: Vec<ExprId> = (0..8u32).filter(|k| (k + 6) % 8 >> b & 1 == 1).map(|k| m.bit(phase, k)).collect();
+            let terms: Vec<ExprId> =
+                (0..8u32).filter(|k| (((k + 6) % 8) >> b) & 1 == 1).map(|k| m.bit(phase, k)).collect();
             let t = m.concat(terms);
             m.any(t)
         })
