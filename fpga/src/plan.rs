@@ -77,12 +77,13 @@ pub fn dsp_for_pair(family: Family, bits: u32) -> u64 {
 }
 
 /// The DSP blocks of the accumulator's requantizer with `requant_dsps` (the configuration
-/// key): one signed 32x32 product (4), or one unsigned 16x16 product (1).
+/// key): one signed 32x32 product (4), one unsigned 16x16 product (1), or none (0: the
+/// Booth product in logic).
 pub fn dsp_for_requantizer(family: Family, requant_dsps: u32) -> u64 {
-    if requant_dsps == 1 {
-        dsp_for_unsigned_multiply(family, 16, 16)
-    } else {
-        dsp_for_multiply(family, 32, 32)
+    match requant_dsps {
+        0 => 0,
+        1 => dsp_for_unsigned_multiply(family, 16, 16),
+        _ => dsp_for_multiply(family, 32, 32),
     }
 }
 
@@ -510,6 +511,9 @@ mod tests {
         }
         assert_eq!(dsp_for_requantizer(Family::Ice40, 4), 4);
         assert_eq!(dsp_for_requantizer(Family::Gowin, 4), 8);
+        for family in [Family::Ice40, Family::Ecp5, Family::Gowin] {
+            assert_eq!(dsp_for_requantizer(family, 0), 0, "{family}: the Booth product is logic");
+        }
     }
 
     #[test]
@@ -570,6 +574,11 @@ impl DatapathPlan {
 /// cfg.accumulator.requant_dsps = 1;
 /// let p = datapath(&cfg, Family::Ice40);
 /// assert_eq!((p.engine_dsp, p.accumulator_dsp), (7, 1));
+/// // All 16 in pairs and the requantizer's Booth product in logic: 8 + 0.
+/// cfg.array.dsp_multipliers = Some(16);
+/// cfg.accumulator.requant_dsps = 0;
+/// let p = datapath(&cfg, Family::Ice40);
+/// assert_eq!((p.engine_dsp, p.accumulator_dsp), (8, 0));
 /// ```
 pub fn datapath(cfg: &ip_blocks::Config, family: Family) -> DatapathPlan {
     let a = &cfg.array;

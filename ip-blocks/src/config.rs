@@ -135,7 +135,8 @@ pub struct AccumulatorConfig {
     pub rows: u32,
     /// DSP blocks of the read-out's requantizer: 4 (default), one signed 32x32 product
     /// (4 SB_MAC16 or MULT18X18D), one requantized column per cycle; 1, one 16x16
-    /// product used four times, one column every 4 cycles.
+    /// product used four times, one column every 4 cycles; 0, a radix-4 Booth serial
+    /// product in logic (no DSP), one column every 8 cycles.
     #[serde(default = "default_requant_dsps")]
     pub requant_dsps: u32,
 }
@@ -334,12 +335,14 @@ impl Config {
         range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
         range("accumulator.rows", self.accumulator.rows.into(), 16, 65536, "")?;
         let rd = self.accumulator.requant_dsps;
-        if ![1, 4].contains(&rd) {
+        if ![0, 1, 4].contains(&rd) {
             return Err(ConfigError::Range {
                 path: origin.to_string(),
                 key: "accumulator.requant_dsps".into(),
                 value: rd.to_string(),
-                allowed: "1 or 4 (one 16x16 product used four times per column, or one 32x32 product)".into(),
+                allowed: "0, 1 or 4 (a Booth product in logic, 8 cycles per column; one 16x16 product used four \
+                          times per column; or one 32x32 product)"
+                    .into(),
             });
         }
         let d = &self.dma;

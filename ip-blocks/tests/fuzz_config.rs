@@ -69,7 +69,7 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if !within(c.accumulator.rows, 16, 65536) {
         bad.push("accumulator.rows");
     }
-    if ![1, 4].contains(&c.accumulator.requant_dsps) {
+    if ![0, 1, 4].contains(&c.accumulator.requant_dsps) {
         bad.push("accumulator.requant_dsps");
     }
     if ![32, 64, 128, 256].contains(&c.dma.data_bits) {
@@ -139,7 +139,7 @@ prop_compose! {
         banks in around(1, 16),
         rows_per_bank in around(16, 65536),
         acc_rows in around(16, 65536),
-        requant_dsps in one_of(&[1, 4]),
+        requant_dsps in one_of(&[0, 1, 4]),
         data_bits in one_of(&[32, 64, 128, 256]),
         outstanding in around(1, 64),
         queue_depth in one_of(&[1, 2, 4, 8, 16]),
@@ -247,7 +247,7 @@ prop_compose! {
         banks in 1u32..=4,
         rows_per_bank in 16u32..=80,
         acc_rows in 16u32..=80,
-        requant_dsps in prop::sample::select(vec![1u32, 4]),
+        requant_dsps in prop::sample::select(vec![0u32, 1, 4]),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
         outstanding in 1u32..=64,
         queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
@@ -306,7 +306,7 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("scratchpad", "banks", &["0", "17", "-1", "\"2\""]),
     ("scratchpad", "rows_per_bank", &["15", "0", "65537", "4294967295", "1_000_000_000_000"]),
     ("accumulator", "rows", &["15", "65537", "0", "-16", "[]"]),
-    ("accumulator", "requant_dsps", &["0", "2", "3", "8", "-1", "\"1\"", "1.0"]),
+    ("accumulator", "requant_dsps", &["2", "3", "8", "-1", "\"1\"", "1.0"]),
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
     ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),

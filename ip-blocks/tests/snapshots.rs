@@ -76,6 +76,11 @@ fn accumulator_serial_requantizer_verilog() {
     insta::assert_snapshot!(accumulator_text(1));
 }
 
+#[test]
+fn accumulator_booth_requantizer_verilog() {
+    insta::assert_snapshot!(accumulator_text(0));
+}
+
 /// A 16-row, 2-column accumulator with its requantizer's product on `requant_dsps` DSPs.
 fn accumulator_text(requant_dsps: u32) -> String {
     let mut d = Design::new();

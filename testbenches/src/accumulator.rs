@@ -118,6 +118,8 @@ pub struct Stats {
     pub reads: u64,
     /// Cycles a read was offered and `rd_ready_o` was low.
     pub rd_stalls: u64,
+    /// Cycles a write was offered and `wr_ready_o` was low.
+    pub wr_stalls: u64,
     /// Raw beats checked.
     pub raw_beats: u64,
     /// Requantized beats checked.
@@ -134,6 +136,7 @@ struct Expected {
 
 struct Ports {
     wr_valid: PortId,
+    wr_ready: PortId,
     wr_addr: PortId,
     wr_accumulate: PortId,
     wr_data: Vec<PortId>,
@@ -159,6 +162,7 @@ impl Ports {
         let each = |f: &str| (0..cols).map(|c| one(&f.replace("<n>", &c.to_string()))).collect();
         Ports {
             wr_valid: one("wr_valid_i"),
+            wr_ready: one("wr_ready_o"),
             wr_addr: one("wr_addr_i"),
             wr_accumulate: one("wr_accumulate_i"),
             wr_data: each("wr_data_c<n>_i"),
@@ -190,6 +194,7 @@ pub struct AccBench<'s> {
     readout: Readout,
     reads: VecDeque<ReadReq>,
     presenting: bool,
+    writes: VecDeque<WriteBeat>,
     expected: VecDeque<Expected>,
     out_waiting: bool,
     /// Counters so far.
@@ -215,6 +220,7 @@ impl<'s> AccBench<'s> {
             readout: Readout::neutral(p.cols),
             reads: VecDeque::new(),
             presenting: false,
+            writes: VecDeque::new(),
             expected: VecDeque::new(),
             out_waiting: false,
             stats: Stats::default(),
@@ -249,7 +255,7 @@ impl<'s> AccBench<'s> {
 
     /// True when no read is queued or outstanding.
     pub fn idle(&self) -> bool {
-        self.reads.is_empty() && self.expected.is_empty()
+        self.reads.is_empty() && self.expected.is_empty() && self.writes.is_empty()
     }
 
     /// Reads queued or accepted whose beats have not been seen yet.
@@ -280,12 +286,16 @@ impl<'s> AccBench<'s> {
         self.reads.push_back(r);
     }
 
-    /// One clock cycle: `write` on the write port, the next queued read offered if
+    /// One clock cycle: `write` queued behind any write still waiting for `wr_ready_o`,
+    /// the oldest queued write offered on the write port, the next queued read offered if
     /// `offer_read` (a read already offered stays offered until accepted), `out_ready`
     /// on the output channel. Checks the beat taken in this cycle, if any.
     pub fn cycle(&mut self, write: Option<&WriteBeat>, offer_read: bool, out_ready: bool) -> Result<(), Box<Failure>> {
         let cycle = self.sim.cycle();
         let fail = |what: String| Err(Box::new(Failure { cycle, what }));
+        self.writes.extend(write.cloned());
+        let write = self.writes.front().cloned();
+        let write = write.as_ref();
         let ports = &self.ports;
         let (wr_valid, wr_addr, wr_acc) = (ports.wr_valid, ports.wr_addr, ports.wr_accumulate);
         self.poke(wr_valid, write.is_some().into());
@@ -361,8 +371,13 @@ impl<'s> AccBench<'s> {
         self.out_waiting = out_valid && !out_ready;
         // A read accepted in this cycle saw the row before this cycle's write.
         if let Some(w) = write {
-            self.model.write(w.addr, w.accumulate, &w.data);
-            self.stats.writes += 1;
+            if self.flag(self.ports.wr_ready) {
+                self.model.write(w.addr, w.accumulate, &w.data);
+                self.stats.writes += 1;
+                self.writes.pop_front();
+            } else {
+                self.stats.wr_stalls += 1;
+            }
         }
         self.sim.step();
         Ok(())

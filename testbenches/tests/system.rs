@@ -197,6 +197,20 @@ fn the_serial_requantizer_on_both_dataflows_and_every_engine() {
 }
 
 #[test]
+fn the_booth_requantizer_on_both_dataflows_and_every_engine() {
+    // As above with the requantizer's product in logic (`requant_dsps = 0`, a column
+    // every 8 cycles).
+    let mut cfg = odd();
+    cfg.name = "odd_booth".into();
+    cfg.accumulator.requant_dsps = 0;
+    let p = random_program(&cfg, 37, 60, &programs::ALL);
+    check(&cfg, "random program", &words(&p), &random_memory(37), &CosimOptions::default());
+    matmul(&cfg, 17, 33, 9, Activation::Relu6, 7, &CosimOptions::default());
+    let interp = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    matmul(&cfg, 5, 7, 3, Activation::Relu, 8, &interp);
+}
+
+#[test]
 fn output_stationary_matmul() {
     // The ecp5 preset has both dataflows; the tiler uses weight-stationary by default, so
     // force output-stationary through an OS-only copy of the array.

@@ -8,7 +8,7 @@
 //!
 //! | port | width | meaning |
 //! |---|---|---|
-//! | `wr_valid_i` | 1 | write a row this cycle (always accepted: there is no ready) |
+//! | `wr_valid_i`, `wr_ready_o` | 1 | write channel: a write of row `wr_addr_i` |
 //! | `wr_addr_i` | addr | the row |
 //! | `wr_accumulate_i` | 1 | 1: add the vector to the stored row (wrapping at `acc_bits`); 0: overwrite |
 //! | `wr_data_c<n>_i` | acc | the vector |
@@ -31,9 +31,13 @@
 //!
 //! Timing:
 //! - Write: a row is read (block-RAM port 1) at the accepting edge and written back one
-//!   edge later. A write or accumulate to the row written in the previous cycle takes the
-//!   in-flight sum from a forwarding register, so back-to-back accumulates to one row
-//!   are exact at one per cycle.
+//!   edge later. An accumulate to the row accepted in the previous cycle waits one cycle
+//!   (`wr_ready_o` low: a stall, not a forward; 128 flip-flops and a 128-bit multiplexer
+//!   less at 4 int32 columns), so back-to-back accumulates to one row take two cycles
+//!   each. The test compares only the low [`WR_HAZARD_BITS`] address bits, so an
+//!   accumulate to a row agreeing with the previous one there waits too (never two
+//!   consecutive rows); every other write is accepted at once. `wr_ready_o` depends combinationally on
+//!   `wr_addr_i` and `wr_accumulate_i`, never on `wr_valid_i`.
 //! - Read: a read sees every write accepted in an earlier cycle; a write accepted in the
 //!   same cycle as the read comes after it (the read returns the old row). While a write
 //!   to `rd_addr_i` is in its second stage, `rd_ready_o` is low for one cycle (a stall,
@@ -48,7 +52,10 @@
 //!   appears [`requant_latency`] = `cols + 6` edges after its read was accepted. With
 //!   `requant_dsps` = 1 the product is computed over four cycles from 16x16 partial
 //!   products (see `serial_product`): one column every 4 cycles, one row every
-//!   `4 * cols`, the beat `4 * cols + 7` edges after its read ([`requant_cycles`]). A raw
+//!   `4 * cols`, the beat `4 * cols + 7` edges after its read ([`requant_cycles`]). With
+//!   `requant_dsps` = 0 the product is a radix-4 Booth serial multiplier in logic (see
+//!   `booth_product`): one column every 8 cycles, the beat `8 * cols + 5` edges after its
+//!   read. A raw
 //!   beat queued behind a requantized row waits for that row to leave. `out_ready_i` low
 //!   freezes the requantizer pipeline.
 //!
@@ -62,8 +69,11 @@
 //! then compares `out_bits` wide (saturation commutes with ReLU and ReLU6).
 //!
 //! Resources: one signed 32x32 product (`requant_dsps` = 4: 4 SB_MAC16 on iCE40, 4
-//! MULT18X18D on ECP5) or one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
-//! MULT18X18D), and one memory of `rows` x `cols * acc_bits` bits with one write and two
+//! MULT18X18D on ECP5), one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
+//! MULT18X18D) or none (`requant_dsps` = 0: two 34-bit adders with their Booth digit
+//! multiplexers, about 310 SB_LUT4 and 40 flip-flops in the iCEBreaker 4x4 board,
+//! against about 250 LUTs and flip-flops of the 16x16 form's digit and sum registers
+//! and an SB_MAC16), and one memory of `rows` x `cols * acc_bits` bits with one write and two
 //! synchronous read ports (read-modify-write and read-out). iCE40 block RAM has one read
 //! port, so Yosys duplicates the memory there: twice the EBRs of the contents. Measured
 //! with Yosys 0.70 (`synth_ice40 -dsp`) on 64 rows x 4 int32 columns, int8 out: 4
@@ -87,8 +97,9 @@ pub struct AccumulatorParams {
     /// Width of a signed requantized output, 2 to 32 bits.
     pub out_bits: u32,
     /// DSP blocks of the requantizer's product: 4, one signed 32x32 product, a column per
-    /// cycle; 1, one unsigned 16x16 product used four times, a column every 4 cycles
-    /// (see [`requant_cycles`]).
+    /// cycle; 1, one unsigned 16x16 product used four times, a column every 4 cycles; 0,
+    /// a radix-4 Booth serial product in logic, a column every 8 cycles (see
+    /// [`requant_cycles`]).
     pub requant_dsps: u32,
 }
 
@@ -122,12 +133,14 @@ impl AccumulatorParams {
                 allowed: format!("{lo} to {hi}{why}"),
             })
             .collect();
-        if ![1, 4].contains(&self.requant_dsps) {
+        if ![0, 1, 4].contains(&self.requant_dsps) {
             errors.push(CheckError::Parameter {
                 module: module.to_string(),
                 parameter: "requant_dsps".into(),
                 value: self.requant_dsps.to_string(),
-                allowed: "1 or 4 (one 16x16 product used four times, or one 32x32 product)".into(),
+                allowed: "0, 1 or 4 (a Booth product in logic, one 16x16 product used four times, or one 32x32 \
+                          product)"
+                    .into(),
             });
         }
         if errors.is_empty() {
@@ -138,6 +151,10 @@ impl AccumulatorParams {
     }
 }
 
+/// Low address bits the write port compares to find an accumulate to the row in stage 1
+/// (rows that agree in them wait a cycle too).
+pub const WR_HAZARD_BITS: u32 = 2;
+
 /// Clock edges from a raw read's acceptance to its beat on the output.
 pub const RAW_LATENCY: u32 = 1;
 
@@ -146,23 +163,29 @@ pub const REQUANT_STAGES: u32 = 5;
 
 /// Cycles the requantizer spends on one column: 1 with the 32x32 product
 /// (`requant_dsps` = 4), 4 with the serial one (`requant_dsps` = 1, see
-/// [`serial_product`]). A requantized row takes `cols` times as many.
+/// [`serial_product`]), 8 with the Booth product in logic (`requant_dsps` = 0, see
+/// [`booth_product`]). A requantized row takes `cols` times as many.
 pub fn requant_cycles(p: &AccumulatorParams) -> u32 {
-    if p.requant_dsps == 1 {
-        4
-    } else {
-        1
+    match p.requant_dsps {
+        0 => 8,
+        1 => 4,
+        _ => 1,
     }
 }
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
-/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one.
+/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one, `8 * cols + 5`
+/// with the Booth one.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
     // The serial product adds four edges to a column's way through the stages (and one
-    // valid bit).
-    let serial_extra = if cycles > 1 { 4 } else { 0 };
-    cycles * (p.cols - 1) + REQUANT_STAGES + 2 + serial_extra
+    // valid bit); the Booth product takes a whole period for the select and bias, one
+    // for the 8 steps, and lands 3 edges later.
+    match p.requant_dsps {
+        0 => cycles * (p.cols - 1) + cycles + 5,
+        1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
+        _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2,
+    }
 }
 
 /// `x` (signed) saturated to `to` bits, or sign-extended when it is narrower.
@@ -358,6 +381,129 @@ fn serial_product(
     (w, below)
 }
 
+/// Stages 3 and 4 with no DSP (`requant_dsps` = 0): the signed 32x32 product in logic,
+/// a radix-4 Booth serial multiplier retiring two Booth digits of `x32` (four bits) per
+/// cycle through two chained adders, a column every 8 cycles. `x32` is loaded in phase 1;
+/// step `j` (0 to 7, in phase `(j + 2) mod 8`: phases 2 to 7, then 0 and 1 of the next
+/// period) adds digits `2j` and `2j + 1` (bits `4j + 3` to `4j - 1`
+/// of `x32`, picked by a multiplexer: no shift register) times the multiplier. Returns `w`
+/// and the bit below it for the rounding shift, as [`wide_product`] does.
+///
+/// Digit `i` of `x32` is `-2 b[2i+1] + b[2i] + b[2i-1]` (b[-1] = 0), so `x32 = sum d_i
+/// 4^i` and `P = x32 * multiplier = sum d_i * multiplier * 4^i`. The running sum `acc`
+/// after digit `i` is `floor((I + S) / 4^(i+1))`, `S` the products of digits 0 to `i`
+/// (each step's floor composes exactly, as the added terms are whole); it starts at `I =
+/// 2^30`, or `-2^30` for a negative product when `shifting` (the sign `x32[31] ^
+/// multiplier[31]`: for a zero product it gives `w = -1` instead of 0, which the rounding
+/// shift takes to the same 0). The last digit is added without the shift, giving
+/// `floor((P + I) / 2^30)`, and `w` is that halved: `(prod + 2^30) >> 31`, or
+/// `(prod - 2^30) >> 31` when negative and shifting, as [`wide_product`] computes. The
+/// running sum keeps 32 bits (at most about `2^30` in magnitude before a digit's product,
+/// `2^32 + 2^31` after) and the bit below them (bit 1 of the last sum, `w`'s lowest).
+///
+/// A digit's product is `0`, `±multiplier` or `±2 multiplier`; a negative one is added
+/// inverted with a carry in at the bottom (`{acc, 1} + {pp, neg}`, one carry chain). The
+/// digit `111` (zero) counts as negative: the inverted zero plus its carry is zero.
+fn booth_product(
+    m: &mut ModuleBuilder,
+    x32: SignalId,
+    multiplier: SignalId,
+    shifting: SignalId,
+    phase: SignalId,
+    advance: SignalId,
+) -> (ExprId, ExprId) {
+    const W: u32 = 34; // adder width: the sums, at most 2^32 + 2^31 in magnitude
+                       // The step as a binary index, from the one-hot phase: step j in phase (j + 2) mod 8.
+    let idx_bits: Vec<ExprId> = (0..3)
+        .map(|b| {
+            let terms: Vec<ExprId> =
+                (0..8u32).filter(|k| (((k + 6) % 8) >> b) & 1 == 1).map(|k| m.bit(phase, k)).collect();
+            let t = m.concat(terms);
+            m.any(t)
+        })
+        .collect();
+    let idx = m.concat(idx_bits.into_iter().rev());
+    let idx = m.named("rq_step", idx);
+    // The step's five bits of {x32, 0}: bits 4j + 4 to 4j.
+    let zero = m.lit(0, 1);
+    let x_e = m.sig(x32);
+    let x_ext = m.concat([x_e, zero]);
+    let windows: Vec<ExprId> = (0..8).map(|j| m.slice(x_ext, 4 * j, 5)).collect();
+    let window = select(m, idx, windows);
+    let window = m.named("rq_booth_bits", window);
+    let multiplicand = m.sext(multiplier, W);
+    let multiplicand = m.named("rq_multiplicand", multiplicand);
+    let twice = m.slice(multiplicand, 0, W - 1);
+    let twice = m.concat([twice, zero]);
+    // One Booth digit's product, inverted when negative, and its sign (the carry in).
+    let digit = |m: &mut ModuleBuilder, k: u32| -> (ExprId, ExprId) {
+        let b0 = m.bit(window, 2 * k);
+        let b1 = m.bit(window, 2 * k + 1);
+        let b2 = m.bit(window, 2 * k + 2);
+        let b2 = m.named(format!("rq_booth{k}_neg"), b2);
+        let b2 = m.sig(b2);
+        let one = m.xor(b1, b0);
+        let one = m.named(format!("rq_booth{k}_one"), one);
+        let top = m.xor(b2, b1);
+        let not_one = m.not(one);
+        let two = m.and(top, not_one);
+        let two = m.named(format!("rq_booth{k}_two"), two);
+        let zero_w = m.lit(0, W);
+        let single = m.mux(one, multiplicand, zero_w);
+        let magnitude = m.mux(two, twice, single);
+        let mask = m.sext(b2, W);
+        let pp = m.xor(magnitude, mask);
+        let pp = m.named(format!("rq_booth{k}_pp"), pp);
+        (m.sig(pp), b2)
+    };
+    let one = m.lit(1, 1);
+    let add = |m: &mut ModuleBuilder, acc: ExprId, (pp, neg): (ExprId, ExprId), name: &str| -> SignalId {
+        let a = m.concat([acc, one]);
+        let b = m.concat([pp, neg]);
+        let s = m.add(a, b);
+        let s = m.named(format!("{name}_carry"), s);
+        m.mark_unused(s); // bit 0 is the carry in's position
+        let s = m.slice(s, 1, W);
+        let s = m.named(name, s);
+        m.mark_unused(s); // its low bits are shifted out (floor by 4 each digit)
+        s
+    };
+    // The running sum (33 bits, the last sum shifted right by 2) and the bit below it.
+    let acc = m.reg("rq_acc", 32).enable(advance).build();
+    let acc_low = m.reg("rq_acc_low", 1).enable(advance).build();
+    // Step 0 starts from I = +-2^30 (the product's sign with the shift on).
+    let x_neg = m.bit(x32, 31);
+    let m_neg = m.bit(multiplier, 31);
+    let s = m.xor(x_neg, m_neg);
+    let down = m.and(s, shifting);
+    let down = m.named("rq_round_down", down);
+    let start_top = m.sext(down, 3);
+    let start_one = m.lit(1 << 30, 31);
+    let start = m.concat([start_top, start_one]);
+    let held = m.sext(acc, W);
+    let first = m.bit(phase, 2);
+    let acc_in = m.mux(first, start, held);
+    let acc_in = m.named("rq_acc_in", acc_in);
+    let lo = digit(m, 0);
+    let acc_in = m.sig(acc_in);
+    let sum1 = add(m, acc_in, lo, "rq_sum1");
+    let sum1_q = m.slice(sum1, 2, W - 2);
+    let sum1_q = m.named("rq_sum1_quarter", sum1_q);
+    let sum1_q = m.sext(sum1_q, W);
+    let hi = digit(m, 1);
+    let sum2 = add(m, sum1_q, hi, "rq_sum2");
+    let acc_next = m.slice(sum2, 2, 32);
+    m.next(acc, acc_next);
+    let low_next = m.bit(sum2, 1);
+    m.next(acc_low, low_next);
+    // After the last step: w = floor((P + I) / 2^31), 33 bits.
+    let low = m.sig(acc_low.q);
+    let high = m.sig(acc.q);
+    let w = m.concat([high, low]);
+    let w = m.named("rq_w", w);
+    (m.sig(w), m.sig(shifting))
+}
+
 /// `z >>> shift` (a signed `z`, a 5-bit `shift`) cut to its low `keep` bits, and whether
 /// the whole shifted value fits in them (signed): a logarithmic shifter (16, 8, 4, 2, 1)
 /// that carries only the bits later stages can still bring into the kept ones, checking
@@ -418,8 +564,8 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let mut m = ModuleBuilder::new(name);
     m.doc(format!(
         "Accumulator memory: {rows} rows of {cols} signed {ab}-bit accumulators. Write port: \
-         one row per cycle, overwrite or accumulate (read-modify-write, in-flight sum \
-         forwarded). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
+         one row per cycle, overwrite or accumulate (read-modify-write; an accumulate to the \
+         row accepted the cycle before waits a cycle). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
          raw rows one per cycle, {RAW_LATENCY} cycle after the read; requantized rows \
          (bias, SRDHM by cfg_multiplier_i, rounding shift, activation, saturation to \
          {ob} bits, as TFLite) one column every {} cycle(s), {} cycles after the read ({}). \
@@ -440,6 +586,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     m.param("requant_dsps", requant_dsps);
 
     let wr_valid = m.input("wr_valid_i", 1);
+    let wr_ready = m.output("wr_ready_o", 1);
     let wr_addr = m.input("wr_addr_i", aw);
     let wr_accumulate = m.input("wr_accumulate_i", 1);
     let wr_data: Vec<SignalId> = (0..cols).map(|c| m.input(format!("wr_data_c{c}_i"), ab)).collect();
@@ -461,34 +608,38 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let mem = m.memory("mem", p.row_bits(), rows);
 
     // ---- Write port: stage 1 reads the stored row, stage 2 writes the new one. --------
+    // An accumulate to the row in stage 1 would read it before its write lands: it waits
+    // a cycle (`wr_ready_o` low) instead of taking the in-flight sum from a forwarding
+    // register. Only the address's low `WR_HAZARD_BITS` bits are compared (a superset of
+    // the same row: now and then a needless wait), as `wr_ready_o` stalls the matrix
+    // engine and a full compare after the controller's row adder was the longest path.
     let s1_valid = m.reg("wr_valid", 1).reset(0).build();
-    m.next(s1_valid, wr_valid);
     let s1_addr = m.reg("wr_addr", aw).build();
+    let hb = WR_HAZARD_BITS.min(aw);
+    let s1_low = m.slice(s1_addr, 0, hb);
+    let wr_low = m.slice(wr_addr, 0, hb);
+    let same_row = m.eq(s1_low, wr_low);
+    let hazard = m.and(s1_valid, same_row);
+    let hazard = m.and(hazard, wr_accumulate);
+    let hazard = m.named("wr_hazard", hazard);
+    let ready = m.not(hazard);
+    m.assign(wr_ready, ready);
+    let accept = m.and(wr_valid, ready);
+    let accept = m.named("wr_fire", accept);
+    m.next(s1_valid, accept);
     m.next(s1_addr, wr_addr);
     let s1_accumulate = m.reg("wr_accumulate", 1).build();
     m.next(s1_accumulate, wr_accumulate);
-    let rmw_en = m.and(wr_valid, wr_accumulate);
+    let rmw_en = m.and(accept, wr_accumulate);
     let stored_row = m.mem_read(mem, "rmw", rmw_en, wr_addr);
-    // The row written at the last edge: the memory read above missed it. Whether the
-    // write in stage 1 takes it is known a cycle ahead (the write now accepted targets the
-    // row now in stage 1), so the compare is off the adder's path; one copy of the flag
-    // per column, each driving its own column's multiplexer.
-    let same_row = m.eq(s1_addr, wr_addr);
-    let next_forward = m.and(s1_valid, same_row);
-    let next_forward = m.named("rmw_forward_next", next_forward);
     let mut new_row = Vec::with_capacity(cols as usize);
     for c in 0..cols {
         let data = m.reg(format!("wr_data_c{c}"), ab).build();
         m.next(data, wr_data[c as usize]);
-        let wb = m.reg(format!("wb_c{c}"), ab).build();
-        let forward = m.reg(format!("rmw_forward_c{c}"), 1).reset(0).build();
-        m.next(forward, next_forward);
         let stored = m.slice(stored_row, c * ab, ab);
-        let old = m.mux(forward, wb, stored);
-        let sum = m.add(old, data);
+        let sum = m.add(stored, data);
         let value = m.mux(s1_accumulate, sum, data);
         let value = m.named(format!("wr_row_c{c}"), value);
-        m.next(wb, value);
         new_row.push(value);
     }
     let word = m.concat(new_row.iter().rev().copied());
@@ -503,11 +654,13 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let advance = m.named("rq_advance", advance);
     // A valid bit per column in flight: one per stage, and for the serial product one
     // more, as its digits stay for a whole period in the multiplier.
-    let serial = requant_cycles(&p) > 1;
-    let stage_names: &[&str] =
-        if serial { &["sel", "x32", "digits", "prod", "srdhm", "y"] } else { &["sel", "x32", "prod", "srdhm", "y"] };
+    let booth = requant_dsps == 0;
+    let stage_names: &[&str] = match requant_dsps {
+        0 => &["sel", "x32", "prod", "y"],
+        1 => &["sel", "x32", "digits", "prod", "srdhm", "y"],
+        _ => &["sel", "x32", "prod", "srdhm", "y"],
+    };
     let valids: Vec<_> = stage_names.iter().map(|s| m.reg(format!("{s}_valid"), 1).reset(0).build()).collect();
-    debug_assert_eq!(valids.len() as u32, REQUANT_STAGES + serial as u32);
     // Whether any column is in flight, registered (the OR of the valid bits' next values)
     // to keep it off the read handshake's path.
     let busy_reg = m.reg("rq_busy", 1).reset(0).build();
@@ -533,15 +686,15 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // The phase is one-hot (`rq_phase` bit k: phase k), so that no decoder sits on the
     // paths from it to the stage enables and the read handshake.
     let phase = (cycles > 1).then(|| {
-        let phase = m.reg("rq_phase", 4).reset(1).build();
+        let phase = m.reg("rq_phase", cycles).reset(1).build();
         let at_zero = m.bit(phase, 0);
         let moving = m.not(at_zero);
         let work = m.or(busy, q_row);
         let work = m.or(work, moving);
         let run = m.and(advance, work);
         m.set_enable(phase, run);
-        let low = m.slice(phase, 0, 3);
-        let top = m.bit(phase, 3);
+        let low = m.slice(phase, 0, cycles - 1);
+        let top = m.bit(phase, cycles - 1);
         let next = m.concat([low, top]);
         m.next(phase, next);
         phase.q
@@ -564,10 +717,20 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // Stage phases: sel, x32, prod (the serial product's digits), srdhm, y; the output
     // registers land in the phase after y's. The valid bits' phases: the same, with the
     // serial product's two (digits in, product out) both in phase 2.
-    let stage_phase: [u64; 5] = if cycles > 1 { [0, 1, 2, 3, 0] } else { [0; 5] };
+    // The Booth product: sel in phase 0, x32 in phase 1, its 8 steps in phases 2 to 7 and
+    // 0 to 1, y in phase 2 after them (the same edge as the next column's first step), the
+    // output registers in phase 3.
+    let stage_phase: [u64; 5] = match requant_dsps {
+        0 => [0, 1, 1, 1, 2],
+        1 => [0, 1, 2, 3, 0],
+        _ => [0; 5],
+    };
     let stage_at: Vec<ExprId> = stage_phase.iter().map(|k| at(&mut m, *k)).collect();
-    let valid_at: Vec<ExprId> =
-        if serial { [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect() } else { stage_at.clone() };
+    let valid_at: Vec<ExprId> = match requant_dsps {
+        0 => [0, 1, 1, 2].iter().map(|k| at(&mut m, *k)).collect(),
+        1 => [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect(),
+        _ => stage_at.clone(),
+    };
     let issue = m.and(q_row, stage_at[0]);
     let issue = m.named("rq_issue", issue);
     let (col, issue_last) = wrapping_counter(&mut m, "col", cols, issue);
@@ -627,6 +790,9 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // minus 1 when it is negative and a shift follows (see `requant_cycles`).
     let (w, below) = if cycles == 1 {
         wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting)
+    } else if booth {
+        let x32 = x32_register(&mut m, x32_value, stage_at[1]);
+        booth_product(&mut m, x32, cfg_multiplier, shifting, phase.expect("serial"), advance)
     } else {
         let x32 = x32_register(&mut m, x32_value, stage_at[1]);
         let x32 = m.sig(x32);
@@ -676,7 +842,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let to_max = m.and(is_relu6, above);
     let q_value = m.mux(to_max, cfg_relu6_max, low_clamped);
     let q_value = m.named("q_value", q_value);
-    let land_at = at(&mut m, if cycles > 1 { 1 } else { 0 });
+    let land_at = at(&mut m, stage_phase[4] + u64::from(cycles > 1));
     let land = m.and(land_at, valids[valids.len() - 1]);
     let land = m.named("rq_land", land);
     let (wcol, land_last) = wrapping_counter(&mut m, "q_col", cols, land);
@@ -750,6 +916,21 @@ mod tests {
         }
         let e = params(16, 4, 32, 8);
         let e = AccumulatorParams { requant_dsps: 2, ..e }.check("t_accumulator").unwrap_err().to_string();
-        assert!(e.contains("parameter `requant_dsps`: 2 is out of range: 1 or 4"), "{e}");
+        assert!(e.contains("parameter `requant_dsps`: 2 is out of range: 0, 1 or 4"), "{e}");
+    }
+
+    #[test]
+    fn the_booth_requantizer_has_no_product_and_two_adders() {
+        for p in [params(2, 1, 2, 2), params(16, 4, 32, 8), params(20, 3, 40, 16), params(65536, 64, 64, 32)] {
+            let p = AccumulatorParams { requant_dsps: 0, ..p };
+            let mut d = Design::new();
+            let id = build(&mut d, "t", p).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+            let text = &verilog::emit(&d, id).module_files[0].text;
+            assert_eq!(text.matches(" * ").count(), 0, "{p:?}: no DSP product");
+            assert!(text.lines().any(|l| l.contains("[7:0]") && l.contains(" rq_phase_q;")), "{p:?}: 8 phases");
+            assert!(text.contains("rq_sum1_carry") && text.contains("rq_sum2_carry"), "{p:?}");
+        }
+        let p = AccumulatorParams { requant_dsps: 0, ..params(16, 4, 32, 8) };
+        assert_eq!((requant_cycles(&p), requant_latency(&p)), (8, 37));
     }
 }

@@ -91,6 +91,9 @@ fn the_serial_requantizer_slows_the_read_out_not_the_matmul() {
     cfg.accumulator.requant_dsps = 1;
     let serial = timing::estimate(&g, &t.program, &timing::TimingParams::for_config(&cfg));
     assert_eq!(timing::TimingParams::for_config(&cfg).requant_cycles, 4);
+    let mut booth = cfg.clone();
+    booth.accumulator.requant_dsps = 0;
+    assert_eq!(timing::TimingParams::for_config(&booth).requant_cycles, 8);
     let (uw, us) = (wide.utilization(&g, t.macs()), serial.utilization(&g, t.macs()));
     assert!(serial.cycles > wide.cycles, "{} vs {}", serial.cycles, wide.cycles);
     assert!(us >= 0.95, "estimated utilization {us:.4} with the serial requantizer ({uw:.4} without)");

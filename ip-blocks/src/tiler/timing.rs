@@ -20,7 +20,7 @@
 //! - the DMA: one read beat and one write beat per cycle, a row per burst, first beat
 //!   `dma_latency` cycles after its request;
 //! - the read-out: a requantized row takes `cols * requant_cycles` cycles (`cols` with
-//!   the 32x32 requantizer, `4 * cols` with `requant_dsps = 1`), a raw or scratchpad row
+//!   the 32x32 requantizer, `4 * cols` with `requant_dsps = 1`, `8 * cols` with 0), a raw or scratchpad row
 //!   one.
 
 use crate::geometry::Geometry;
@@ -41,7 +41,8 @@ pub struct TimingParams {
     /// the write response.
     pub dma_latency: u64,
     /// Cycles the requantizer spends on one column
-    /// ([`crate::blocks::accumulator::requant_cycles`]: 1, or 4 with `requant_dsps = 1`).
+    /// ([`crate::blocks::accumulator::requant_cycles`]: 1, 4 with `requant_dsps = 1`, 8
+    /// with `requant_dsps = 0`).
     pub requant_cycles: u64,
 }
 
@@ -62,7 +63,13 @@ impl TimingParams {
     /// The defaults with the requantizer of `cfg`.
     pub fn for_config(cfg: &crate::Config) -> Self {
         TimingParams {
-            requant_cycles: if cfg.accumulator.requant_dsps == 1 { 4 } else { 1 },
+            // As `accumulator::requant_cycles`: the Booth product (0), the 16x16 one (1), the
+            // 32x32 one (4).
+            requant_cycles: match cfg.accumulator.requant_dsps {
+                0 => 8,
+                1 => 4,
+                _ => 1,
+            },
             ..TimingParams::default()
         }
     }

@@ -63,7 +63,7 @@ impl FromStr for Shard {
 /// widths 4 to 16 bits, accumulator widths from the least the array needs to 48 bits,
 /// every DMA data width, in-flight bursts from 1 to 16, every controller queue depth,
 /// with and without the scoreboard, 64- and 32-bit performance counters, every dataflow,
-/// DSP/soft multiplier mixes and both requantizers (`requant_dsps` 1 or 4).
+/// DSP/soft multiplier mixes and the three requantizers (`requant_dsps` 0, 1 or 4).
 pub fn random_config(seed: u64, index: u32) -> Config {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(u64::from(index));
@@ -115,7 +115,7 @@ pub fn random_config(seed: u64, index: u32) -> Config {
         },
     };
     // Drawn last, so that the draws above are those of earlier sweeps.
-    cfg.accumulator.requant_dsps = *[1, 4].choose(&mut rng).expect("not empty");
+    cfg.accumulator.requant_dsps = *[0, 1, 4].choose(&mut rng).expect("not empty");
     // Broadcast rows (weight-stationary only, PE pairs within a row), drawn after that.
     let pairs_split = cols % 2 == 1 && cfg.array.dsp_pes() >= 2;
     cfg.array.broadcast = dataflow == Dataflow::Ws && !pairs_split && rng.gen_bool(0.4);
@@ -179,7 +179,7 @@ mod tests {
         }
         assert!(seen.contains("dsp true") && seen.contains("acc_bits at its least"));
         assert!(seen.contains("counter_bits 64") && seen.contains("counter_bits 32"));
-        assert!(seen.contains("requant_dsps 1") && seen.contains("requant_dsps 4"));
+        assert!(["requant_dsps 0", "requant_dsps 1", "requant_dsps 4"].iter().all(|k| seen.contains(*k)));
     }
 
     #[test]

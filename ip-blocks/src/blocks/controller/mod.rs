@@ -214,6 +214,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let eng_idle = m.connect_wire(eng, "idle_o", "eng_idle");
     let eng_w_ready = has_ws.then(|| m.connect_wire(eng, "w_ready_o", "eng_w_ready"));
     let acc_rd_ready = m.connect_wire(acc, "rd_ready_o", "acc_rd_ready");
+    let acc_wr_ready = m.connect_wire(acc, "wr_ready_o", "acc_wr_ready");
     let acc_out_valid = m.connect_wire(acc, "out_valid_o", "acc_out_valid");
     let acc_out_raw = m.connect_wire(acc, "out_raw_o", "acc_out_raw");
     let acc_out_acc: Vec<SignalId> =
@@ -1300,14 +1301,15 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let l_ws = m.eq(wb_j, lc);
             m.mux(h_os, l_os, l_ws)
         };
-        let done = m.and(eng_out_valid, wb_last);
+        // An accumulate to the row written the cycle before waits a cycle (`acc_wr_ready`).
+        let eng_fire = m.and(eng_out_valid, acc_wr_ready);
+        let done = m.and(eng_fire, wb_last);
         m.assign(wb_done, done);
         let z = m.lit(0, stw);
         let jn = m.inc(wb_j);
         let jv = m.mux(wb_last, z, jn);
-        soft_next(&mut m, wb_j, soft, x(eng_out_valid), jv, 0);
-        let one = m.lit(1, 1);
-        m.connect(eng, "out_ready_i", one);
+        soft_next(&mut m, wb_j, soft, x(eng_fire), jv, 0);
+        m.connect(eng, "out_ready_i", acc_wr_ready);
 
         // Accumulator write port: the engine first, then DMA loads.
         let lw_acc_fire = m.and(lw_valid_i, lw_acc_i);
@@ -1318,6 +1320,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let lw_ready = {
             let na = m.not(lw_acc_i);
             let ne = m.not(eng_out_valid);
+            let ne = m.and(ne, acc_wr_ready);
             m.or(na, ne)
         };
         m.assign(lw_ready_o, lw_ready);
