@@ -146,13 +146,19 @@ pub(super) fn build(m: &mut ModuleBuilder, design: &Design, dec: ModuleId, g: &G
     // their writes while the entry is full, [`super::reads_host_words`]): only the
     // decoded opcode and word 3's fields are kept.
     let shared = depth == 1;
-    let mut parts: Vec<ExprId> = ops_in.iter().map(|s| m.sig(*s)).collect();
-    parts.push(m.sig(illegal_in));
-    if !shared {
-        parts.extend([w0_hi, w1, flags, row.big, row.lo]);
+    // The head's fields in order: name, value, and whether the entry keeps it.
+    let mut fields: Vec<(String, ExprId, bool)> =
+        decoder::OPS.iter().zip(&ops_in).map(|(n, s)| (format!("is_{n}"), m.sig(*s), true)).collect();
+    fields.push(("is_illegal".into(), m.sig(illegal_in), true));
+    for (name, e) in
+        [("cmd_w0_hi", w0_hi), ("cmd_w1", w1), ("cmd_flags", flags), ("cmd_row_big", row.big), ("cmd_row", row.lo)]
+    {
+        fields.push((name.into(), e, !shared));
     }
-    parts.extend([n.big, n.lo, cols.big, cols.lo]);
-    let widths: Vec<u32> = parts.iter().map(|e| m.width(*e)).collect();
+    for (name, e) in [("cmd_n_big", n.big), ("cmd_n", n.lo), ("cmd_cols_big", cols.big), ("cmd_cols", cols.lo)] {
+        fields.push((name.into(), e, true));
+    }
+    let parts: Vec<ExprId> = fields.iter().filter(|f| f.2).map(|f| f.1).collect();
     let entry = m.concat(parts.iter().rev().copied());
     let ew = m.width(entry);
     let q = fifo(m, "cq", depth, ew, p.soft, x(fire), entry, x(p.pop));
@@ -174,28 +180,20 @@ pub(super) fn build(m: &mut ModuleBuilder, design: &Design, dec: ModuleId, g: &G
         soft_next(m, count, p.soft, x(fire), v, 0);
         m.assign(p.cmd_count, count);
     }
-    // The head's parts, by name.
-    let mut names: Vec<String> = decoder::OPS.iter().map(|n| format!("is_{n}")).collect();
-    names.push("is_illegal".into());
-    let words: &[&str] = if shared { &[] } else { &["cmd_w0_hi", "cmd_w1", "cmd_flags", "cmd_row_big", "cmd_row"] };
-    for n in words.iter().chain(&["cmd_n_big", "cmd_n", "cmd_cols_big", "cmd_cols"]) {
-        names.push(n.to_string());
-    }
+    // The head's fields by name: the kept ones from the entry, the rest (with one entry,
+    // the host's held words) straight from the host.
     let mut at = 0;
-    let mut sigs = Vec::new();
-    for (name, width) in names.iter().zip(&widths) {
-        let e = m.slice(q.head, at, *width);
-        at += width;
-        sigs.push(m.named(name.as_str(), e));
+    let mut sigs: Vec<Option<SignalId>> = Vec::with_capacity(fields.len());
+    for (name, e, kept) in &fields {
+        sigs.push(kept.then(|| {
+            let width = m.width(*e);
+            let e = m.slice(q.head, at, width);
+            at += width;
+            m.named(name.as_str(), e)
+        }));
     }
-    if shared {
-        // The held words, straight from the host.
-        for (name, e) in [("cmd_w0_hi", w0_hi), ("cmd_w1", w1), ("cmd_flags", flags), ("cmd_row_big", row.big)] {
-            sigs.insert(sigs.len() - 4, m.named(name, e));
-        }
-        let r = m.named("cmd_row", row.lo);
-        sigs.insert(sigs.len() - 4, r);
-    }
+    let sigs: Vec<SignalId> =
+        fields.iter().zip(sigs).map(|((name, e, _), s)| s.unwrap_or_else(|| m.named(name.as_str(), *e))).collect();
     let ops = sigs[..8].to_vec();
     let illegal = sigs[8];
     let f: Vec<ExprId> = sigs[9..].iter().map(|s| m.sig(*s)).collect();
