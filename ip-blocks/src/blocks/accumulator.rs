@@ -166,7 +166,13 @@ pub const REQUANT_STAGES: u32 = 5;
 /// [`serial_product`]), 8 with the Booth product in logic (`requant_dsps` = 0, see
 /// [`booth_product`]). A requantized row takes `cols` times as many.
 pub fn requant_cycles(p: &AccumulatorParams) -> u32 {
-    match p.requant_dsps {
+    column_cycles(p.requant_dsps)
+}
+
+/// [`requant_cycles`] from the `accumulator.requant_dsps` key alone (the tiler's timing
+/// model takes it from the configuration).
+pub fn column_cycles(requant_dsps: u32) -> u32 {
+    match requant_dsps {
         0 => 8,
         1 => 4,
         _ => 1,

@@ -63,13 +63,7 @@ impl TimingParams {
     /// The defaults with the requantizer of `cfg`.
     pub fn for_config(cfg: &crate::Config) -> Self {
         TimingParams {
-            // As `accumulator::requant_cycles`: the Booth product (0), the 16x16 one (1), the
-            // 32x32 one (4).
-            requant_cycles: match cfg.accumulator.requant_dsps {
-                0 => 8,
-                1 => 4,
-                _ => 1,
-            },
+            requant_cycles: crate::blocks::accumulator::column_cycles(cfg.accumulator.requant_dsps).into(),
             ..TimingParams::default()
         }
     }
