@@ -444,19 +444,25 @@ fn a_register_write_that_never_completes_times_out_and_resets_the_accelerator() 
     assert!(awvalid_cycles >= reg_timeout, "the write was offered all along: {awvalid_cycles} cycles");
 }
 
-/// One AXI4 write burst of `data.len()` beats at byte address `addr` (all strobes), then
-/// its response; the slave alone, nothing else on its ports.
-fn axi_write(sim: &mut Interp, addr: u32, data: &[u32]) -> u64 {
-    sim.set("s_axi_awvalid_i", 1);
-    sim.set("s_axi_awaddr_i", i64::from(addr));
-    sim.set("s_axi_awlen_i", data.len() as i64 - 1);
-    sim.set("s_axi_awsize_i", 2);
-    sim.set("s_axi_awburst_i", 1);
-    while sim.get("s_axi_awready_o") == 0 {
+/// One INCR burst's address of `beats` 32-bit beats at byte address `addr` on channel
+/// `ch` (`aw` or `ar`), held until the slave takes it.
+fn axi_address(sim: &mut Interp, ch: &str, addr: u32, beats: usize) {
+    sim.set(&format!("s_axi_{ch}valid_i"), 1);
+    sim.set(&format!("s_axi_{ch}addr_i"), i64::from(addr));
+    sim.set(&format!("s_axi_{ch}len_i"), beats as i64 - 1);
+    sim.set(&format!("s_axi_{ch}size_i"), 2);
+    sim.set(&format!("s_axi_{ch}burst_i"), 1);
+    while sim.get(&format!("s_axi_{ch}ready_o")) == 0 {
         sim.step();
     }
     sim.step();
-    sim.set("s_axi_awvalid_i", 0);
+    sim.set(&format!("s_axi_{ch}valid_i"), 0);
+}
+
+/// One AXI4 write burst of `data.len()` beats at byte address `addr` (all strobes), then
+/// its response; the slave alone, nothing else on its ports.
+fn axi_write(sim: &mut Interp, addr: u32, data: &[u32]) -> u64 {
+    axi_address(sim, "aw", addr, data.len());
     for (i, word) in data.iter().enumerate() {
         sim.set("s_axi_wvalid_i", 1);
         sim.set("s_axi_wdata_i", i64::from(*word));
@@ -480,16 +486,7 @@ fn axi_write(sim: &mut Interp, addr: u32, data: &[u32]) -> u64 {
 
 /// One AXI4 read burst of `beats` beats at byte address `addr`: (data, resp) per beat.
 fn axi_read(sim: &mut Interp, addr: u32, beats: usize) -> Vec<(u32, u64)> {
-    sim.set("s_axi_arvalid_i", 1);
-    sim.set("s_axi_araddr_i", i64::from(addr));
-    sim.set("s_axi_arlen_i", beats as i64 - 1);
-    sim.set("s_axi_arsize_i", 2);
-    sim.set("s_axi_arburst_i", 1);
-    while sim.get("s_axi_arready_o") == 0 {
-        sim.step();
-    }
-    sim.step();
-    sim.set("s_axi_arvalid_i", 0);
+    axi_address(sim, "ar", addr, beats);
     sim.set("s_axi_rready_i", 1);
     let mut got = Vec::new();
     while got.len() < beats {
