@@ -134,6 +134,7 @@ struct Expected {
     values: Vec<i64>,
 }
 
+#[derive(Clone)]
 struct Ports {
     wr_valid: PortId,
     wr_ready: PortId,
@@ -153,7 +154,7 @@ struct Ports {
     cfg_shift: PortId,
     cfg_activation: PortId,
     cfg_relu6_max: PortId,
-    bias: Vec<PortId>,
+    bias_load: PortId,
 }
 
 impl Ports {
@@ -179,7 +180,7 @@ impl Ports {
             cfg_shift: one("cfg_shift_i"),
             cfg_activation: one("cfg_activation_i"),
             cfg_relu6_max: one("cfg_relu6_max_i"),
-            bias: each("bias_c<n>_i"),
+            bias_load: one("bias_load_i"),
         }
     }
 }
@@ -227,7 +228,7 @@ impl<'s> AccBench<'s> {
             latencies: Vec::new(),
             beat_cycles: Vec::new(),
         };
-        for port in [bench.ports.wr_valid, bench.ports.rd_valid, bench.ports.out_ready] {
+        for port in [bench.ports.wr_valid, bench.ports.rd_valid, bench.ports.out_ready, bench.ports.bias_load] {
             bench.poke(port, 0);
         }
         bench.set_readout(Readout::neutral(p.cols));
@@ -275,10 +276,56 @@ impl<'s> AccBench<'s> {
         self.poke(self.ports.cfg_shift, r.shift.into());
         self.poke(self.ports.cfg_activation, r.activation.code() as i64);
         self.poke(self.ports.cfg_relu6_max, r.relu6_max.into());
-        for (c, b) in ro.bias.iter().enumerate() {
-            self.poke(self.ports.bias[c], *b);
+        if ro.bias != self.readout.bias {
+            self.load_bias(&ro.bias);
         }
         self.readout = ro;
+    }
+
+    /// Load `bias` as the controller does, through a row: row 0 is overwritten with it,
+    /// read raw with `bias_load_i` high on its beat, then written back (the model's row 0
+    /// is unchanged). Takes a few cycles; the bench must be idle.
+    fn load_bias(&mut self, bias: &[i64]) {
+        let old = self.model.row(0).to_vec();
+        let p = self.ports.clone();
+        let write = |b: &mut Self, data: &[i64]| {
+            b.poke(p.wr_valid, 1);
+            b.poke(p.wr_addr, 0);
+            b.poke(p.wr_accumulate, 0);
+            for (c, d) in data.iter().enumerate() {
+                b.poke(p.wr_data[c], *d);
+            }
+            assert!(b.flag(p.wr_ready), "an overwrite is taken at once");
+            b.sim.step();
+            b.poke(p.wr_valid, 0);
+        };
+        write(self, bias);
+        self.poke(p.rd_valid, 1);
+        self.poke(p.rd_addr, 0);
+        self.poke(p.rd_raw, 1);
+        self.poke(p.out_ready, 0);
+        for _ in 0..8 {
+            let ready = self.flag(p.rd_ready);
+            self.sim.step();
+            if ready {
+                break;
+            }
+        }
+        self.poke(p.rd_valid, 0);
+        for _ in 0..8 {
+            if self.flag(p.out_valid) {
+                break;
+            }
+            self.sim.step();
+        }
+        assert!(self.flag(p.out_valid) && self.flag(p.out_raw), "the bias row's raw beat");
+        self.poke(p.bias_load, 1);
+        self.poke(p.out_ready, 1);
+        self.sim.step();
+        self.poke(p.bias_load, 0);
+        self.poke(p.out_ready, 0);
+        write(self, &old);
+        self.sim.step();
     }
 
     /// Queue a read; it is offered on the read channel in order.

@@ -23,11 +23,14 @@
 //! | `cfg_shift_i` | 5 | rounding right shift |
 //! | `cfg_activation_i` | 2 | 0 none, 1 ReLU, 2 ReLU6 (3 is reserved and acts as none) |
 //! | `cfg_relu6_max_i` | out | ReLU6's upper clamp, signed |
-//! | `bias_c<n>_i` | acc | bias added to column n before requantization |
+//! | `bias_load_i` | 1 | 1: the row on `out_acc_c<n>_o` (a raw beat) becomes the bias, column n's added to column n before requantization (reset: 0) |
 //!
-//! The `cfg_*` and `bias_*` inputs are sampled as a requantized row passes through the
-//! pipeline: hold them stable from a requantized read's acceptance until its beat has
-//! left (the controller changes them only while no requantized read is outstanding).
+//! The `cfg_*` inputs are sampled as a requantized row passes through the pipeline: hold
+//! them stable from a requantized read's acceptance until its beat has left, and raise
+//! `bias_load_i` only then too (the controller changes them only while no requantized
+//! read is outstanding). The bias is kept in `cols` registers that turn by one column
+//! as each column goes into the bias add, so that the add always takes `bias_c0`: no
+//! column multiplexer (`cols` turns bring them back at the end of every requantized row).
 //!
 //! Timing:
 //! - Write: a row is read (block-RAM port 1) at the accepting edge and written back one
@@ -609,7 +612,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let cfg_shift = m.input("cfg_shift_i", 5);
     let cfg_activation = m.input("cfg_activation_i", 2);
     let cfg_relu6_max = m.input("cfg_relu6_max_i", ob);
-    let bias: Vec<SignalId> = (0..cols).map(|c| m.input(format!("bias_c{c}_i"), ab)).collect();
+    let bias_load = m.input("bias_load_i", 1);
 
     let mem = m.memory("mem", p.row_bits(), rows);
 
@@ -775,18 +778,29 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let any_next = m.concat(next_valids);
     let any_next = m.any(any_next);
     m.next(busy_reg, any_next);
-    // Stage 1: the column and its bias.
-    let bias_e: Vec<ExprId> = bias.iter().map(|b| m.sig(*b)).collect();
-    let (acc_sel, bias_sel) = match col {
-        Some(col) => (select(&mut m, col, columns), select(&mut m, col, bias_e)),
-        None => (columns[0], bias_e[0]),
+    // Stage 1: the column.
+    let acc_sel = match col {
+        Some(col) => select(&mut m, col, columns.clone()),
+        None => columns[0],
     };
     let sel_acc = m.reg("sel_acc", ab).enable(stage_at[0]).build();
     m.next(sel_acc, acc_sel);
-    let sel_bias = m.reg("sel_bias", ab).enable(stage_at[0]).build();
-    m.next(sel_bias, bias_sel);
+    // The bias registers: loaded from a raw beat, turned by one column (`bias_c0` takes
+    // `bias_c1`, the last takes `bias_c0`) as the column in stage 1 goes into stage 2.
+    let turn = m.and(valids[0], stage_at[1]);
+    let turn = m.named("bias_turn", turn);
+    let bias_en = m.or(bias_load, turn);
+    let bias_en = m.named("bias_en", bias_en);
+    let bias_regs: Vec<_> = (0..cols).map(|c| m.reg(format!("bias_c{c}"), ab).reset(0).build()).collect();
+    for c in 0..cols as usize {
+        let next = m.sig(bias_regs[(c + 1) % cols as usize].q);
+        let value = m.mux(bias_load, columns[c], next);
+        let en = m.sig(bias_en);
+        m.set_enable(bias_regs[c], en);
+        m.next(bias_regs[c], value);
+    }
     // Stage 2: bias added (wrapping at acc_bits), saturated to int32.
-    let biased = m.add(sel_acc, sel_bias);
+    let biased = m.add(sel_acc, bias_regs[0]);
     let biased = m.named("biased", biased);
     let x32_value = saturate(&mut m, biased, 32);
     // A rounding shift follows (stage 5) unless cfg_shift_i is 0.

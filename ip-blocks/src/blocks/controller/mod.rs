@@ -877,12 +877,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let en = or_all(&mut m, [x(bias_start), x(bias_rd_fire), x(bias_done)]);
         soft_next(&mut m, bias_state, soft, en, v, 0);
     }
-    let bias_regs: Vec<Reg> = (0..cols).map(|n| m.reg(format!("bias_c{n}"), ab).reset(0).build()).collect();
-    for (n, r) in bias_regs.iter().enumerate() {
-        let v = m.sig(acc_out_acc[n]);
-        soft_next(&mut m, *r, soft, x(bias_done), v, 0);
-        m.connect(acc, &format!("bias_c{n}_i"), *r);
-    }
+    // The bias row's raw beat becomes the accumulator's bias (its registers, cleared by the
+    // soft reset with the rest of the accumulator).
+    m.connect(acc, "bias_load_i", bias_done);
 
     // Scratchpad read requests: A, B, weights, store (priority in that order).
     let elem = |m: &mut ModuleBuilder, row: ExprId, e: u32| m.slice(row, e * ib, ib);
