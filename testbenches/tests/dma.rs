@@ -60,6 +60,12 @@ fn c32() -> Geometry {
     geometry(32, 1, 4, 4, 8, 32)
 }
 
+/// The compact engines on a 32-bit bus with 8x8 int8 scratchpad rows (8 bytes, more
+/// than a beat): whole-row local writes, not chunk by chunk; R = 32.
+fn c32_wide() -> Geometry {
+    geometry(32, 1, 8, 8, 8, 32)
+}
+
 /// The compact engines on a 64-bit bus, R = 32.
 fn c64() -> Geometry {
     geometry(64, 1, 4, 8, 8, 32)
@@ -174,7 +180,7 @@ struct Ports {
     st_done: PortId,
     lw_valid: PortId,
     lw_ready: PortId,
-    lw_payload: [PortId; 4],
+    lw_payload: [PortId; 5],
     lr_valid: PortId,
     lr_ready: PortId,
     lr_payload: [PortId; 3],
@@ -205,7 +211,7 @@ impl Ports {
             st_done: p("st_done_o"),
             lw_valid: p("lw_valid_o"),
             lw_ready: p("lw_ready_i"),
-            lw_payload: ["lw_row_o", "lw_acc_o", "lw_accumulate_o", "lw_data_o"].map(p),
+            lw_payload: ["lw_row_o", "lw_acc_o", "lw_accumulate_o", "lw_data_o", "lw_chunks_o"].map(p),
             lr_valid: p("lr_valid_o"),
             lr_ready: p("lr_ready_i"),
             lr_payload: ["lr_row_o", "lr_acc_o", "lr_raw_o"].map(p),
@@ -221,6 +227,7 @@ impl Ports {
 }
 
 /// One local write the DMA must make.
+#[derive(Clone)]
 struct LocalWrite {
     cmd: usize,
     row: u32,
@@ -265,6 +272,8 @@ struct Bench {
     lr_expected: VecDeque<(usize, u32, bool, bool)>,
     lrd_queue: VecDeque<(u64, Vec<u8>)>,
     lw_held: Option<Vec<Bits>>,
+    /// Chunks of the oldest expected local write already written (chunk writes).
+    lw_chunks_done: u32,
     lr_held: Option<Vec<Bits>>,
     ld_count: usize,
     st_count: usize,
@@ -328,6 +337,7 @@ impl Bench {
             lr_expected: VecDeque::new(),
             lrd_queue: VecDeque::new(),
             lw_held: None,
+            lw_chunks_done: 0,
             lr_held: None,
             ld_count: 0,
             st_count: 0,
@@ -540,7 +550,7 @@ impl Bench {
             }
             return Ok(());
         }
-        let Some(w) = self.lw_expected.pop_front() else {
+        let Some(w) = self.lw_expected.front().cloned() else {
             return Err(self.fail("lw_valid_o", "0 (every load row already written)", 1));
         };
         let what = format!("local write of load {} row {}", w.cmd, w.row);
@@ -553,13 +563,35 @@ impl Bench {
             ));
         }
         let data = bits_to_bytes(&payload[3], self.s.row_bytes);
-        if let Some(i) = (0..data.len()).find(|i| data[*i] != w.data[*i]) {
+        // The bytes this write carries: the whole row, or (chunk writes) the next chunk.
+        let (b, chunks) = (self.s.beat_bytes, self.s.chunks());
+        let mask = payload[4].to_u64();
+        let (span, last) = if mask == (1 << chunks) - 1 {
+            (0..data.len(), true)
+        } else {
+            let c = self.lw_chunks_done;
+            if mask != 1 << c {
+                return Err(self.fail("lw_chunks_o", format!("{:#x} ({what}: chunk {c})", 1u64 << c), mask));
+            }
+            let end = ((c + 1) * b).min(self.s.row_bytes);
+            ((c * b) as usize..end as usize, end >= w.bytes)
+        };
+        if let Some(i) = span.clone().find(|i| data[*i] != w.data[*i]) {
             return Err(self.fail(
                 &format!("lw_data_o byte {i}"),
                 format!("{:#04x} ({what}, {} bytes)", w.data[i], w.bytes),
                 format!("{:#04x}", data[i]),
             ));
         }
+        if !last {
+            if bytes_done != 0 {
+                return Err(self.fail("ld_bytes_done_o", format!("0 ({what}: not its last chunk)"), bytes_done));
+            }
+            self.lw_chunks_done += 1;
+            return Ok(());
+        }
+        self.lw_chunks_done = 0;
+        self.lw_expected.pop_front();
         if bytes_done != u64::from(w.bytes) {
             return Err(self.fail("ld_bytes_done_o", format!("{} ({what})", w.bytes), bytes_done));
         }
@@ -783,10 +815,13 @@ fn random_traffic_all(engine: Engine) {
 /// buses (the 256-bit one, also compact, is in [`random_traffic_all`]).
 fn compact_random_traffic(engine: Engine) {
     let configs = match engine {
-        Engine::Interp => vec![(c32(), 100), (c64(), 120), (c128(), 140)],
-        Engine::Verilator => vec![(c32(), 160), (c128(), 180)],
+        Engine::Interp => vec![(c32(), 100), (c64(), 120), (c128(), 140), (c32_wide(), 200)],
+        Engine::Verilator => vec![(c32(), 160), (c128(), 180), (c32_wide(), 220)],
     };
     let seeds = if engine == Engine::Interp { 8 } else { 4 };
+    // Both forms of the compact load's local writes: whole rows and chunk by chunk.
+    let chunked: Vec<bool> = configs.iter().map(|(g, _)| DmaSizes::of(g).chunk_writes).collect();
+    assert!(chunked.contains(&true) && chunked.contains(&false), "chunk writes per geometry: {chunked:?}");
     let (mut ar_waits, mut w_waits, mut r_waits) = (0, 0, 0);
     for (g, seed0) in configs {
         assert!(DmaSizes::of(&g).compact());

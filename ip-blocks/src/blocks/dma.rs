@@ -36,6 +36,7 @@
 //! | `lw_valid_o`, `lw_ready_i` | 1 | local write channel (loads) |
 //! | `lw_acc_o`, `lw_accumulate_o`, `lw_row_o` | 1, 1, LB | where the row goes |
 //! | `lw_data_o` | 8R | the row, byte `i` at bits `[8i +: 8]`; bytes past the command's `bytes` are zero |
+//! | `lw_chunks_o` | `ceil(R / B)` | the beat-sized chunks of the row this write carries: all ones (the whole row), or with [`DmaSizes::chunk_writes`] one chunk, in order from chunk 0, only those holding bytes of the row (`lw_data_o` then carries that chunk in every chunk's place) |
 //! | `st_valid_i`, `st_ready_o` | 1 | store command channel |
 //! | `st_dram_i`, `st_stride_i` | 32 | main-memory address of row 0, bytes between rows |
 //! | `st_rows_i`, `st_bytes_i` | 16 | rows (1..65535), bytes per row (1..R) |
@@ -114,6 +115,11 @@ pub struct DmaSizes {
     /// while that side is idle): the compact engines then read the stride from the port
     /// rather than keep a copy. False from [`DmaSizes::of`].
     pub stride_held: bool,
+    /// The compact load writes each beat-sized chunk of a row as soon as it is complete
+    /// (`lw_chunks_o` one-hot) instead of assembling the row: no row register. From
+    /// [`DmaSizes::of`] when the engines are compact, a scratchpad row fits one beat and
+    /// accumulator elements do not straddle beats.
+    pub chunk_writes: bool,
 }
 
 /// Rows a store buffers between its local read requests and the W channel (requests in
@@ -137,6 +143,9 @@ impl DmaSizes {
             local_row_bits: g.local_row_bits(),
             outstanding: g.dma_outstanding,
             stride_held: false,
+            chunk_writes: g.dma_outstanding == 1
+                && g.sp_row_bytes() <= beat_bytes
+                && beat_bytes % g.acc_elem_bytes() == 0,
         }
     }
 
@@ -244,6 +253,7 @@ const PORT_ORDER: &[&str] = &[
     "lw_accumulate_o",
     "lw_row_o",
     "lw_data_o",
+    "lw_chunks_o",
     "st_valid_i",
     "st_ready_o",
     "st_dram_i",
@@ -298,6 +308,7 @@ struct LoadPorts {
     lw_accumulate_o: SignalId,
     lw_row_o: SignalId,
     lw_data_o: SignalId,
+    lw_chunks_o: SignalId,
     ld_bytes_done: SignalId,
     resp_error: SignalId,
     idle: SignalId,
@@ -334,6 +345,7 @@ impl LoadPorts {
             lw_accumulate_o: m.output("lw_accumulate_o", 1),
             lw_row_o: m.output("lw_row_o", lb),
             lw_data_o: m.output("lw_data_o", 8 * r),
+            lw_chunks_o: m.output("lw_chunks_o", s.chunks()),
             ld_bytes_done: m.output("ld_bytes_done_o", 16),
             resp_error: m.output("resp_error_o", 1),
             idle: m.output("idle_o", 1),

@@ -123,6 +123,7 @@ pub fn build(design: &mut Design, prefix: &str, parts: TopParts) -> Result<Modul
         ("lw_accumulate_o", "lw_accumulate_i"),
         ("lw_row_o", "lw_row_i"),
         ("lw_data_o", "lw_data_i"),
+        ("lw_chunks_o", "lw_chunks_i"),
         ("lr_valid_o", "lr_valid_i"),
         ("lr_acc_o", "lr_acc_i"),
         ("lr_raw_o", "lr_raw_i"),

@@ -167,6 +167,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let lw_accumulate_i = m.input("lw_accumulate_i", 1);
     let lw_row_i = m.input("lw_row_i", lb);
     let lw_data_i = m.input("lw_data_i", 8 * rbytes);
+    let beat_bytes = g.dma_data_bits / 8;
+    let lw_chunks_i = m.input("lw_chunks_i", rbytes.div_ceil(beat_bytes));
     let st_valid_o = m.output("st_valid_o", 1);
     let st_ready_i = m.input("st_ready_i", 1);
     let st_dram_o = m.output("st_dram_o", 32);
@@ -1332,14 +1334,23 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let lw_addr_acc = m.resize(lw_row_i, acc_aw, false);
         let addr = m.mux(eng_out_valid, wb_addr, lw_addr_acc);
         m.connect(acc, "wr_addr_i", addr);
-        let accum = m.mux(eng_out_valid, h_accum, x(lw_accumulate_i));
+        // A DMA write of one chunk (`lw_chunks_i`) writes 0 to the other columns: its first
+        // chunk overwrites (or adds to) the row, the later ones add to it.
+        let later_chunk = m.bit(lw_chunks_i, 0);
+        let later_chunk = m.not(later_chunk);
+        let lw_accum = m.or(lw_accumulate_i, later_chunk);
+        let accum = m.mux(eng_out_valid, h_accum, lw_accum);
         m.connect(acc, "wr_accumulate_i", accum);
         for n in 0..cols {
             let from_dma = m.slice(lw_data_i, n * aeb * 8, ab);
+            let in_chunk = m.bit(lw_chunks_i, n * aeb / beat_bytes);
+            let in_chunk = m.sext(in_chunk, ab);
+            let from_dma = m.and(from_dma, in_chunk);
             let v = m.mux(eng_out_valid, eng_c[n as usize], from_dma);
             m.connect(acc, &format!("wr_data_c{n}_i"), v);
         }
         m.mark_unused(lw_data_i);
+        m.mark_unused(lw_chunks_i); // chunks past the last column's
 
         // ---- Performance counters ----------------------------------------------------------
         // `controller.counter_bits` wide; they wrap.

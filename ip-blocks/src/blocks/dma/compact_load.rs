@@ -31,11 +31,12 @@
 //! taken the cycle after the previous one's last burst took the burst registers.
 
 use super::{drive_burst_attributes, Command, DmaSizes, LoadPorts, RowSpan};
-use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId};
+use rtl_gen::ir::clog2;
+use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
 
 /// Build the compact `<prefix>_dma_load` into `design`.
 pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId, CheckErrors> {
-    let (w, b, r, lb, rb) = (s.data_bits, s.beat_bytes, s.row_bytes, s.local_row_bits, s.bytes_bits);
+    let (w, b, r, lb) = (s.data_bits, s.beat_bytes, s.row_bytes, s.local_row_bits);
     let mut m = ModuleBuilder::new(format!("{prefix}_dma_load"));
     m.doc(format!(
         "DMA load engine, compact form: mvin commands to AXI4 INCR read bursts (aligned down \
@@ -71,6 +72,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
         lw_accumulate_o,
         lw_row_o,
         lw_data_o,
+        lw_chunks_o,
         ld_bytes_done,
         resp_error,
         idle,
@@ -108,7 +110,16 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let written = m.and(lw_valid, lw_ready);
     let written = m.named("lw_written", written);
     let lw_free = m.not(lw_valid);
+    // Chunk writes: the row's last chunk, written after its last beat (see 4).
+    let flush = s.chunk_writes.then(|| m.reg("lw_flush", 1).reset(0).build());
     let lw_leaves = m.or(lw_free, written);
+    let lw_leaves = match flush {
+        Some(f) => {
+            let nf = m.not(f);
+            m.and(lw_leaves, nf)
+        }
+        None => lw_leaves,
+    };
     let pending = m.reg("pending", 1).reset(0).build();
     let accepted = m.or(ar_fire, pending);
     let take = m.and(accepted, lw_leaves);
@@ -158,7 +169,20 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     };
 
     let inflight = m.reg("inflight", 1).reset(0).build();
-    let r_ready = m.and(inflight, lw_free);
+    // Chunk writes take a beat while the chunk before is being written too (a chunk per
+    // beat), but not while an accepted burst waits for the burst registers or the last
+    // chunk is still to be written.
+    let r_ready = match flush {
+        Some(f) => {
+            let lw_ok = m.or(lw_free, lw_ready);
+            let nf = m.not(f);
+            let np = m.not(pending);
+            let ok = m.and(lw_ok, nf);
+            let ok = m.and(ok, np);
+            m.and(inflight, ok)
+        }
+        None => m.and(inflight, lw_free),
+    };
     let r_ready = m.named("r_ready", r_ready);
     m.assign(r_ready_o, r_ready);
     let beat = m.and(r_valid, r_ready);
@@ -192,9 +216,6 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let zero_k = m.lit(0, kw);
     let k_next = m.mux(row_done, zero_k, k_inc);
     m.next(k, k_next);
-    let k_max = s.max_row_beats() - 1;
-    let chunks = s.chunks();
-    let k_is: Vec<ExprId> = (0..=chunks).map(|c| super::equals(&mut m, k, c, k_max)).collect();
 
     // Rotate right by the row's first lane: lane l holds stream byte (l + off) mod B.
     let rotated = rotate_lanes(&mut m, "r_rotated", r_data, b_off, b, false);
@@ -215,45 +236,34 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
             }
         })
         .collect();
-    let zero8 = m.lit(0, 8);
-    let mut row_bytes: Vec<ExprId> = Vec::with_capacity(r as usize);
-    let beat_is: Vec<ExprId> = k_is.iter().map(|k| m.and(beat, *k)).collect();
-    let first_beat = beat_is[0];
-    for j in 0..r {
-        let (c, l) = (j / b, j % b);
-        let here = m.mux(lane_high[l as usize], beat_is[c as usize + 1], beat_is[c as usize]);
-        let write = m.or(here, first_beat);
-        let value = m.slice(rotated, 8 * l, 8);
-        let value = if j == 0 {
-            value // every row has a first byte
-        } else {
-            let index = m.lit(j.into(), rb);
-            let past = m.le(b_bytes, index);
-            m.mux(past, zero8, value)
-        };
-        let byte = m.reg(format!("lw_byte{j}"), 8).enable(write).build();
-        m.next(byte, value);
-        row_bytes.push(m.sig(byte.q));
-    }
-    let lw_data = m.concat(row_bytes.iter().rev().copied());
-    m.assign(lw_data_o, lw_data);
+    let rows = RowWrite { beat, row_done, k, rotated, lane_high, b_off, b_bytes, flush };
+    let (lw_load, lw_last) = if s.chunk_writes {
+        chunk_writes(&mut m, s, &rows, lw_valid.q, lw_data_o, lw_chunks_o)
+    } else {
+        row_write(&mut m, s, &rows, lw_data_o, lw_chunks_o)
+    };
 
     // ---- 5. The local write, described by the burst registers. ----------------------
     let not_written = m.not(written);
     let lw_held = m.and(lw_valid, not_written);
-    let lw_valid_next = m.or(row_done, lw_held);
+    let lw_valid_next = m.or(lw_load, lw_held);
     m.next(lw_valid, lw_valid_next);
     m.assign(lw_valid_o, lw_valid);
     m.assign(lw_row_o, b_row);
     m.assign(lw_acc_o, b_acc);
     m.assign(lw_accumulate_o, b_accumulate);
+    // The row's last write: its bytes, and the command's end.
+    let row_written = match lw_last {
+        Some(last) => m.and(written, last),
+        None => m.sig(written),
+    };
     let done = m.reg("done", 1).reset(0).build();
-    let done_next = m.and(written, b_cmd_last);
+    let done_next = m.and(row_written, b_cmd_last);
     m.next(done, done_next);
     m.assign(ld_done, done);
     let bytes16 = m.zext(b_bytes, 16);
     let zero16 = m.lit(0, 16);
-    let bytes_done = m.mux(written, bytes16, zero16);
+    let bytes_done = m.mux(row_written, bytes16, zero16);
     m.assign(ld_bytes_done, bytes_done);
 
     // ---- Status. ---------------------------------------------------------------------
@@ -263,11 +273,189 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let active = m.or(cmd.busy, ar_valid);
     let active = m.or(active, inflight);
     let active = m.or(active, lw_valid);
+    let active = match flush {
+        Some(f) => m.or(active, f),
+        None => active,
+    };
     let is_idle = m.not(active);
     m.assign(idle, is_idle);
 
     super::load::properties(&mut m, s);
     design.add(m)
+}
+
+/// What the local write logic reads of an R beat and its burst.
+struct RowWrite {
+    /// An R beat is taken.
+    beat: SignalId,
+    /// The beat is the row's last.
+    row_done: SignalId,
+    /// The beat's index in its row (0 at the row's first).
+    k: rtl_gen::Reg,
+    /// The beat rotated right by the row's first lane.
+    rotated: SignalId,
+    /// Per lane: the lane's byte belongs to the chunk after the beat's (`l + off >= B`).
+    lane_high: Vec<ExprId>,
+    /// The row's first lane.
+    b_off: SignalId,
+    /// The row's bytes.
+    b_bytes: SignalId,
+    /// Chunk writes: the last chunk is still to be written (`lw_flush`).
+    flush: Option<rtl_gen::Reg>,
+}
+
+/// The whole-row local write register (`lw_byte<j>`, one register per row byte): lane `l`
+/// of beat `k` is row byte `j = cB + l` for `k = c + (l + off >= B)`, written in place;
+/// the first beat of a row clears every byte at or past `bytes`. Returns the write's
+/// load (the row's last beat) and no last-chunk flag (every write is a whole row).
+fn row_write(
+    m: &mut ModuleBuilder,
+    s: &DmaSizes,
+    w: &RowWrite,
+    lw_data_o: SignalId,
+    lw_chunks_o: SignalId,
+) -> (ExprId, Option<ExprId>) {
+    let (b, r, rb) = (s.beat_bytes, s.row_bytes, s.bytes_bits);
+    let k_max = s.max_row_beats() - 1;
+    let chunks = s.chunks();
+    let k_is: Vec<ExprId> = (0..=chunks).map(|c| super::equals(m, w.k, c, k_max)).collect();
+    let zero8 = m.lit(0, 8);
+    let mut row_bytes: Vec<ExprId> = Vec::with_capacity(r as usize);
+    let beat_is: Vec<ExprId> = k_is.iter().map(|k| m.and(w.beat, *k)).collect();
+    let first_beat = beat_is[0];
+    for j in 0..r {
+        let (c, l) = (j / b, j % b);
+        let here = m.mux(w.lane_high[l as usize], beat_is[c as usize + 1], beat_is[c as usize]);
+        let write = m.or(here, first_beat);
+        let value = m.slice(w.rotated, 8 * l, 8);
+        let value = if j == 0 {
+            value // every row has a first byte
+        } else {
+            let index = m.lit(j.into(), rb);
+            let past = m.le(w.b_bytes, index);
+            m.mux(past, zero8, value)
+        };
+        let byte = m.reg(format!("lw_byte{j}"), 8).enable(write).build();
+        m.next(byte, value);
+        row_bytes.push(m.sig(byte.q));
+    }
+    let lw_data = m.concat(row_bytes.iter().rev().copied());
+    m.assign(lw_data_o, lw_data);
+    let whole_row = m.lit((1u64 << chunks) - 1, chunks);
+    m.assign(lw_chunks_o, whole_row);
+    (m.sig(w.row_done), None)
+}
+
+/// Chunk writes ([`DmaSizes::chunk_writes`]): the row goes out one beat-sized chunk at a
+/// time, `lw_chunk` one-hot, from one chunk register (`lw_data`) and the lanes of the
+/// beat before (`lw_hold`), instead of a whole row register. Chunk `c` is lanes `l + off
+/// < B` of beat `c` and lanes `l + off >= B` of beat `c + 1`: with `off` = 0 it is written
+/// at beat `c`; otherwise at beat `c + 1`, and the last one (when it has bytes the last
+/// beat did not complete) in a cycle of its own after the last beat (`lw_flush`, the R
+/// channel held meanwhile). Lanes at or past the row's `bytes` are zero, and chunks with
+/// no byte of the row are not written. `lw_rem` counts the bytes from the next chunk on.
+/// Returns the write's load and whether the chunk written is the row's last.
+fn chunk_writes(
+    m: &mut ModuleBuilder,
+    s: &DmaSizes,
+    w: &RowWrite,
+    lw_valid: SignalId,
+    lw_data_o: SignalId,
+    lw_chunks_o: SignalId,
+) -> (ExprId, Option<ExprId>) {
+    let (b, r) = (s.beat_bytes, s.row_bytes);
+    let lanes = b.min(r);
+    let chunks = s.chunks();
+    let flush = w.flush.expect("chunk writes have a flush");
+    let k_max = s.max_row_beats() - 1;
+    let first = super::equals(m, w.k, 0, k_max);
+    let first = m.named("r_first_beat", first);
+    let any_off = m.any(w.b_off);
+    let aligned = m.not(any_off);
+    let aligned = m.named("burst_aligned", aligned);
+    // A beat completes a chunk unless it is the first of an unaligned row.
+    let not_first = m.not(first);
+    let completes = m.or(aligned, not_first);
+    let at_beat = m.and(w.beat, completes);
+    let at_beat = m.named("lw_chunk_done", at_beat);
+    // The bytes from the chunk being written on, and its one-hot index: the row's from its
+    // first beat (`lw_rem`, `lw_next_chunk` the registers for the beats after).
+    let remw = clog2(u64::from(r + b) + 1);
+    let rem = m.reg("lw_rem", remw).enable(w.beat).build();
+    let next_chunk = m.reg("lw_next_chunk", chunks).enable(w.beat).build();
+    let bytes = m.zext(w.b_bytes, remw);
+    let rem_row = m.mux(first, bytes, rem);
+    let one_hot0 = m.lit(1, chunks);
+    let chunk_row = m.mux(first, one_hot0, next_chunk);
+    let bw = m.lit(b.into(), remw);
+    let rem_after = m.sub(rem_row, bw);
+    let rem_next = m.mux(at_beat, rem_after, rem_row);
+    m.next(rem, rem_next);
+    let chunk_shifted = if chunks > 1 {
+        let low = m.slice(chunk_row, 0, chunks - 1);
+        let zero = m.lit(0, 1);
+        m.concat([low, zero])
+    } else {
+        m.lit(0, 1)
+    };
+    let chunk_next = m.mux(at_beat, chunk_shifted, chunk_row);
+    m.next(next_chunk, chunk_next);
+    // The flush: after an unaligned row's last beat, when bytes are left for a chunk.
+    let more = m.gt(rem_row, bw);
+    let left = m.or(first, more);
+    let unaligned = m.not(aligned);
+    let flush_set = m.and(w.row_done, unaligned);
+    let flush_set = m.and(flush_set, left);
+    let lw_free = m.not(lw_valid);
+    let flush_fire = m.and(flush, lw_free);
+    let flush_fire = m.named("lw_flush_fire", flush_fire);
+    let not_fire = m.not(flush_fire);
+    let flush_held = m.and(flush, not_fire);
+    let flush_next = m.or(flush_set, flush_held);
+    m.next(flush, flush_next);
+    let load = m.or(at_beat, flush_fire);
+    let load = m.named("lw_load", load);
+    // The chunk: per lane from this beat (aligned, or `l + off >= B`) or the one before;
+    // zero at or past the row's bytes. In the flush no beat is taken: the lanes from "this
+    // beat" are past the row then.
+    let rem_now = m.mux(flush, rem, rem_row);
+    let rem_now = m.named("lw_rem_now", rem_now);
+    let hold = m.reg("lw_hold", 8 * lanes).enable(w.beat).build();
+    let rotated_used = m.slice(w.rotated, 0, 8 * lanes);
+    m.next(hold, rotated_used);
+    let zero8 = m.lit(0, 8);
+    let lanes_value: Vec<ExprId> = (0..lanes)
+        .map(|l| {
+            let now = m.slice(w.rotated, 8 * l, 8);
+            let before = m.slice(hold, 8 * l, 8);
+            let from_now = m.or(aligned, w.lane_high[l as usize]);
+            let value = m.mux(from_now, now, before);
+            if l == 0 {
+                value // every chunk written has a first byte
+            } else {
+                let index = m.lit(l.into(), remw);
+                let past = m.le(rem_now, index);
+                m.mux(past, zero8, value)
+            }
+        })
+        .collect();
+    let value = m.concat(lanes_value.into_iter().rev());
+    let data = m.reg("lw_data", 8 * lanes).enable(load).build();
+    m.next(data, value);
+    let chunk = m.reg("lw_chunk", chunks).enable(load).build();
+    let chunk_value = m.mux(flush, next_chunk, chunk_row);
+    m.next(chunk, chunk_value);
+    let last = m.reg("lw_last", 1).enable(load).build();
+    let not_more = m.not(more);
+    let last_value = m.or(flush, not_more);
+    m.next(last, last_value);
+    // The chunk in every chunk's place of the row.
+    let copies: Vec<ExprId> = (0..chunks).map(|_| m.sig(data.q)).collect();
+    let row = m.concat(copies);
+    let row = m.slice(row, 0, 8 * r);
+    m.assign(lw_data_o, row);
+    m.assign(lw_chunks_o, chunk);
+    (m.sig(load), Some(m.sig(last.q)))
 }
 
 /// The wire `name`: `value` (whole bytes) rotated by `off` byte lanes, right (lane `l`

@@ -84,6 +84,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
         lw_accumulate_o,
         lw_row_o,
         lw_data_o,
+        lw_chunks_o,
         ld_bytes_done,
         resp_error,
         idle,
@@ -298,6 +299,8 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.next(lw_valid, lw_valid_next);
     m.assign(lw_valid_o, lw_valid);
     m.assign(lw_data_o, lw_data);
+    let whole_row = m.lit((1u64 << s.chunks()) - 1, s.chunks());
+    m.assign(lw_chunks_o, whole_row);
     m.assign(lw_row_o, lw_row);
     m.assign(lw_acc_o, lw_acc);
     m.assign(lw_accumulate_o, lw_accumulate);
@@ -340,8 +343,9 @@ pub(super) fn properties(m: &mut ModuleBuilder, s: &DmaSizes) {
             .map(|n| port(m, n));
     let [r_valid, r_ready_o, r_data, r_resp, r_last] =
         ["m_axi_rvalid_i", "m_axi_rready_o", "m_axi_rdata_i", "m_axi_rresp_i", "m_axi_rlast_i"].map(|n| port(m, n));
-    let [lw_valid_o, lw_ready, lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o] =
-        ["lw_valid_o", "lw_ready_i", "lw_acc_o", "lw_accumulate_o", "lw_row_o", "lw_data_o"].map(|n| port(m, n));
+    let [lw_valid_o, lw_ready, lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o, lw_chunks_o] =
+        ["lw_valid_o", "lw_ready_i", "lw_acc_o", "lw_accumulate_o", "lw_row_o", "lw_data_o", "lw_chunks_o"]
+            .map(|n| port(m, n));
     let b = s.beat_bytes;
     m.assume_initial_reset();
     super::assume_legal_commands(m, s, "ld", &[ld_dram, ld_stride, ld_rows, ld_bytes, ld_acc, ld_accumulate, ld_row]);
@@ -353,7 +357,7 @@ pub(super) fn properties(m: &mut ModuleBuilder, s: &DmaSizes) {
     let some = m.any(owed);
     m.assume_when("f_env_r_only_for_bursts", "R beats only for accepted read bursts", r_valid, some);
     formal::assert_offer_held(m, "ar", ar_valid_o, ar_ready, &[ar_addr_o, ar_len_o, ar_size_o, ar_burst_o]);
-    formal::assert_offer_held(m, "lw", lw_valid_o, lw_ready, &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o]);
+    formal::assert_offer_held(m, "lw", lw_valid_o, lw_ready, &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o, lw_chunks_o]);
     formal::assert_burst_in_page(m, "ar", ar_valid_o, ar_addr_o, ar_len_o, b);
     formal::assert_burst_kind(m, "ar", ar_valid_o, ar_size_o, ar_burst_o, b);
 }
