@@ -774,7 +774,7 @@ fn command_word_writes_wait_for_the_queue_when_held() {
     let offset = |name: &str| map.registers.iter().find(|r| r.name == name).expect("register").offset;
     for hold in [false, true] {
         let mut d = Design::new();
-        let opts = host::HostOptions { hold_command_words: hold };
+        let opts = host::HostOptions { hold_command_words: hold, ..Default::default() };
         let top = host::build_with(&mut d, &cfg.name, &map, opts).unwrap_or_else(|e| panic!("{e}"));
         let mut sim = Interp::new(&d, top).expect("interpreter");
         sim.reset(2);

@@ -9,10 +9,12 @@
 //! - [`window_check`]: the last main-memory byte of a `mvin`/`mvout`,
 //!   `dram + (rows - 1) * stride + bytes - 1`, against the DMA window, by a shift-add
 //!   multiply in 32-bit registers with an overflow flag rather than a 48-bit product.
+//!   With a one-entry command queue, [`window_check_serial`] does it one bit per cycle
+//!   instead, on registers that the host turns ([`super::turns_window`]).
 //!
 //! [`Geometry::local_row_bits`]: crate::geometry::Geometry::local_row_bits
 
-use super::parts::or_all;
+use super::parts::{or_all, x};
 use super::queue::Narrow;
 use rtl_gen::{ExprId, ModuleBuilder, SignalId};
 
@@ -180,4 +182,160 @@ pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInput
         m.sig(s)
     };
     WindowCheck { done, err }
+}
+
+/// The inputs of [`window_check_serial`].
+pub(super) struct SerialInputs {
+    /// Start (an error-free `mvin`/`mvout` at the head, checker idle).
+    pub(super) start: ExprId,
+    /// The head leaves (dispatched or failed) or a soft reset: back to idle (never while
+    /// the registers turn: the head waits for the result, and the soft reset for the
+    /// turn, [`SerialCheck::turning`]).
+    pub(super) leave: ExprId,
+    /// Bytes between rows (32 bits, unsigned), read in parallel.
+    pub(super) stride: ExprId,
+    /// `rows - 1`, as for [`WindowInputs::rows_m1`].
+    pub(super) rows_m1: ExprId,
+    /// Bytes of one row, at least 1 once the size check has passed (at most 32 bits).
+    pub(super) bytes: ExprId,
+    /// Bit 0 of the turning main-memory address of row 0 and of the window bounds:
+    /// in the `j`-th cycle of the turn, bit `j` of each.
+    pub(super) dram: ExprId,
+    pub(super) window_base: ExprId,
+    pub(super) window_limit: ExprId,
+}
+
+/// [`window_check_serial`]'s result and the turn it asks of the host.
+pub(super) struct SerialCheck {
+    pub(super) check: WindowCheck,
+    /// The host turns the address word and the window bounds right by one bit (32
+    /// cycles, so they end where they started).
+    pub(super) turning: ExprId,
+}
+
+/// The DMA-window check one bit per cycle, for a one-entry command queue: the same
+/// answer as [`window_check`] in 34 cycles (start, 32 turning, compare) with one 32-bit
+/// adder and a few one-bit registers instead of two more 33-bit carry chains and a
+/// 32-bit multiplicand register.
+///
+/// `V = (bytes - 1) + (rows - 1) * stride` comes out least significant bit first from a
+/// shift-add multiplier whose partial sum shifts right: the sum starts at `bytes - 1`;
+/// in every cycle it adds the stride if the multiplier's low bit is set, gives its low
+/// bit as bit `j` of `V`, and keeps the rest (`sum >> 1`, never above `2^32 - 1`); the
+/// multiplier shifts right. After 32 cycles the sum holds `V >> 32`, below `2^(B+1)` for
+/// a multiplier of `B` bits, so its low `B + 1` bits say whether `V >= 2^32`. In the
+/// same cycles bit `j` of `V` meets bit `j` of `dram`, `window_base` and `window_limit`
+/// (the host turns its registers, so bit 0 holds it): a one-bit adder with its carry
+/// makes bit `j` of `last = dram + V`, and two one-bit comparators (the last bit that
+/// differs decides) give `last[31:0] > window_limit` and `dram < window_base`. The
+/// transfer is outside the window when `V >= 2^32`, the adder carries out of bit 31, or
+/// either comparison holds; as in [`window_check`], every addend is non-negative, so
+/// the model's unwrapped last byte is then above `window_limit < 2^32`.
+pub(super) fn window_check_serial(m: &mut ModuleBuilder, i: SerialInputs) -> SerialCheck {
+    let bw = m.width(i.rows_m1);
+    assert!(m.width(i.bytes) <= 32, "a row's bytes fit 32 bits");
+    // 0 idle, 1 turning (32 cycles), 2 comparing, 3 done.
+    let state = m.reg("win_state", 2).reset(0).build();
+    let bit = m.reg("win_bit", 5).reset(0).build();
+    let acc = m.reg("win_sum", 32).build();
+    let b = m.reg("win_multiplier", bw).build();
+    let carry = m.reg("win_carry", 1).build();
+    let above = m.reg("win_above", 1).build();
+    let below = m.reg("win_below", 1).build();
+    let idle = m.eq_const(state, 0);
+    let run = {
+        let e = m.eq_const(state, 1);
+        m.named("win_turning", e)
+    };
+    let comparing = m.eq_const(state, 2);
+    let done = {
+        let e = m.eq_const(state, 3);
+        let s = m.named("win_done", e);
+        m.sig(s)
+    };
+    let start = m.and(idle, i.start);
+    let last_bit = m.eq_const(bit, 31);
+    let finishing = m.and(run, last_bit);
+    {
+        let nr = m.not(run);
+        let leave = m.and(i.leave, nr);
+        let one = m.lit(1, 2);
+        let zero = m.lit(0, 2);
+        // 1 -> 2 -> 3: the state plus one.
+        let up = m.inc(state);
+        let v = m.mux(start, one, up);
+        let v = m.mux(leave, zero, v);
+        let en = or_all(m, [start, finishing, comparing, leave]);
+        m.next(state, v);
+        m.set_enable(state, en);
+        // Wraps to 0 after the 32nd cycle.
+        let v = m.inc(bit);
+        m.next(bit, v);
+        m.set_enable(bit, run);
+    }
+    let en = m.or(start, run);
+    // The partial sum: bytes - 1 at the start, then (sum + stride if the multiplier's
+    // low bit is set) >> 1.
+    let v_bit = {
+        let b0 = m.bit(b, 0);
+        let zero = m.lit(0, 32);
+        let addend = m.mux(b0, i.stride, zero);
+        let a33 = m.zext(addend, 33);
+        let s33 = m.zext(acc, 33);
+        let sum = m.add(s33, a33);
+        let rest = m.slice(sum, 1, 32);
+        let bm1 = {
+            let d = m.dec(i.bytes);
+            m.resize(d, 32, false)
+        };
+        let v = m.mux(start, bm1, rest);
+        m.next(acc, v);
+        m.set_enable(acc, en);
+        let low = m.bit(sum, 0);
+        m.named("win_v_bit", low)
+    };
+    {
+        let one = m.lit(1, bw);
+        let sh = m.shr(b, one);
+        let v = m.mux(start, i.rows_m1, sh);
+        m.next(b, v);
+        m.set_enable(b, en);
+    }
+    // Bit j of last = dram + V, and the comparisons, least significant bit first.
+    let last_bit = {
+        let vb = m.sig(v_bit);
+        let t = m.xor(vb, i.dram);
+        let s = m.xor(t, carry);
+        let c = {
+            let g = m.and(vb, i.dram);
+            let p = m.and(t, carry);
+            m.or(g, p)
+        };
+        let z = m.lit(0, 1);
+        let v = m.mux(start, z, c);
+        m.next(carry, v);
+        m.set_enable(carry, en);
+        m.named("win_last_bit", s)
+    };
+    for (r, a, b) in [(above, m.sig(last_bit), i.window_limit), (below, i.window_base, i.dram)] {
+        // `a > b` so far: where the bits differ, `a`'s bit says which is greater.
+        let differ = m.xor(a, b);
+        let v = m.mux(differ, a, r);
+        let z = m.lit(0, 1);
+        let v = m.mux(start, z, v);
+        m.next(r, v);
+        m.set_enable(r, en);
+    }
+    let err = {
+        let hb = (bw + 1).min(32);
+        let hi = m.slice(acc, 0, hb);
+        let big = m.any(hi);
+        let e = or_all(m, [x(big), x(carry), x(above), x(below)]);
+        let r = m.reg("win_err", 1).build();
+        m.next(r, e);
+        m.set_enable(r, comparing);
+        let s = m.named("err_dma_window", r);
+        m.sig(s)
+    };
+    SerialCheck { check: WindowCheck { done, err }, turning: m.sig(run) }
 }

@@ -53,7 +53,7 @@ mod scoreboard;
 
 use super::decoder;
 use crate::Config;
-use checks::{past_end, window_check, WindowInputs};
+use checks::{past_end, window_check, window_check_serial, SerialInputs, WindowInputs};
 use parts::*;
 use queue::{narrow, narrow_const, narrow_mux};
 use rtl_gen::ir::clog2;
@@ -75,6 +75,14 @@ pub fn cmd_queue_depth(cfg: &Config) -> u32 {
 /// `controller.queue_depth = 1`.
 pub fn reads_host_words(cfg: &Config) -> bool {
     cmd_queue_depth(cfg) == 1
+}
+
+/// The DMA-window check runs one bit per cycle ([`checks::window_check_serial`]) on
+/// the host's `CMD1`, `WINDOW_BASE` and `WINDOW_LIMIT`, which turn while `window_turn_o`
+/// is high ([`super::host::HostOptions::turn_window`]): with the one-entry command queue
+/// of [`reads_host_words`], whose `CMD1` is the head's.
+pub fn turns_window(cfg: &Config) -> bool {
+    reads_host_words(cfg)
 }
 
 /// The DMA reads the strides at `ld_stride_o` and `st_stride_o` for as long as a command
@@ -139,6 +147,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let clear_counters_i = m.input("clear_counters_i", 1);
     let window_base = m.input("window_base_i", 32);
     let window_limit = m.input("window_limit_i", 32);
+    let window_turn_o = turns_window(cfg).then(|| m.output("window_turn_o", 1));
     let idle_o = m.output("idle_o", 1);
     let error_o = m.output("error_o", 1);
     let cmd_full_o = m.output("cmd_full_o", 1);
@@ -450,6 +459,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let flags: Vec<ExprId> = rules.iter().rev().map(|(cond, _)| m.sig(*cond)).collect();
         let v = m.concat(flags);
         m.next(check_flags, v);
+        if window_turn_o.is_some() {
+            // Kept from the head's first cycle: the window check turns `w1`.
+            let en = m.not(checked);
+            m.set_enable(check_flags, en);
+        }
         let stays = {
             let np = m.not(cq_pop);
             m.and(cq_valid, np)
@@ -490,11 +504,31 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         let stride = m.sig(stride);
         let (window_base, window_limit, bytes) = (m.sig(window_base), m.sig(window_limit), m.sig(bytes19));
-        window_check(
-            &mut m,
-            soft,
-            WindowInputs { start, leave, dram, stride, rows_m1, bytes, window_base, window_limit },
-        )
+        match window_turn_o {
+            Some(turn) => {
+                let leave = m.or(leave, soft);
+                let bit0 = |m: &mut ModuleBuilder, v: ExprId, name: &str| {
+                    let rest = m.slice(v, 1, 31);
+                    let rest = m.named(format!("{name}_turning"), rest);
+                    m.mark_unused(rest);
+                    m.bit(v, 0)
+                };
+                let (dram, window_base, window_limit) = (
+                    m.bit(dram, 0),
+                    bit0(&mut m, window_base, "window_base"),
+                    bit0(&mut m, window_limit, "window_limit"),
+                );
+                let i = SerialInputs { start, leave, stride, rows_m1, bytes, dram, window_base, window_limit };
+                let s = window_check_serial(&mut m, i);
+                m.assign(turn, s.turning);
+                s.check
+            }
+            None => window_check(
+                &mut m,
+                soft,
+                WindowInputs { start, leave, dram, stride, rows_m1, bytes, window_base, window_limit },
+            ),
+        }
     };
 
     // ---- Trackers ------------------------------------------------------------------------
@@ -1426,6 +1460,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         // Soft reset: when everything was idle in the last cycle with nothing dispatched
         // (so is now), from registers alone, as the reset reaches every register here.
         let sv = m.and(reset_pending, all_quiet);
+        // Not while the host's registers turn for the window check: they end where they started.
+        let sv = match window_turn_o {
+            Some(turn) => {
+                let nt = m.not(turn);
+                m.and(sv, nt)
+            }
+            None => sv,
+        };
         m.assign(soft, sv);
         let rp = {
             let ns = m.not(soft);
