@@ -16,6 +16,7 @@
 //! | `<reg>_i` | 32 | a read-only register fed by the controller (`status_i`, …) |
 //! | `<reg>_o` | 32 | a read-write register's value, or a pulse register's one-cycle 1-bits |
 //! | `<counter>_i` | 64 or 32 | a performance counter ([`RegMap::counter_bits`]), read through its `_LO`/`_HI` pair |
+//! | `window_turn_i` | 1 | with [`HostOptions::turn_window`]: turn the window check's registers |
 //!
 //! Behaviour:
 //! - **Writes.** AW and W are taken together: `awready` and `wready` rise in the cycle in
@@ -34,6 +35,11 @@
 //!   With [`HostOptions::hold_command_words`], writes to `CMD0` to `CMD2` wait the same
 //!   way while `cmd_ready_i` is low, so that `w0` to `w2` hold the command at the head of
 //!   the controller's one-entry queue.
+//! - **Turning.** With [`HostOptions::turn_window`], `CMD1`, `WINDOW_BASE` and
+//!   `WINDOW_LIMIT` turn right by one bit in each cycle `window_turn_i` is high, for the
+//!   controller's bit-serial window check, which turns them 32 times (back to their
+//!   values); meanwhile reads and writes of `WINDOW_BASE` and `WINDOW_LIMIT` and writes of
+//!   `CMD1` wait (ARREADY, or AWREADY and WREADY, low).
 //! - **Reads.** One per cycle while RREADY is high: ARREADY is high when the read-data
 //!   register is empty or being taken; RDATA and RRESP are registered. With 64-bit
 //!   counters, reading a counter's low word copies its high word into that counter's
