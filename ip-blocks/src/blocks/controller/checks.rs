@@ -214,7 +214,7 @@ pub(super) struct SerialCheck {
 }
 
 /// The DMA-window check one bit per cycle, for a one-entry command queue: the same
-/// answer as [`window_check`] in 34 cycles (start, 32 turning, compare) with an adder
+/// answer as [`window_check`] in 33 cycles (start, 32 turning) with an adder
 /// as wide as `rows` and a few one-bit registers instead of 32-bit registers and three
 /// more 33-bit carry chains.
 ///
@@ -233,7 +233,7 @@ pub(super) struct SerialCheck {
 /// [`window_check`], the model's unwrapped last byte is then above `window_limit < 2^32`.
 pub(super) fn window_check_serial(m: &mut ModuleBuilder, i: SerialInputs) -> SerialCheck {
     let w = m.width(i.rows).max(m.width(i.bytes));
-    // 0 idle, 1 turning (32 cycles), 2 comparing, 3 done.
+    // 0 idle, 1 turning (32 cycles), 2 done (the result is in the one-bit registers).
     let state = m.reg("win_state", 2).reset(0).build();
     let bit = m.reg("win_bit", 5).reset(0).build();
     let acc = m.reg("win_sum", w).build();
@@ -246,9 +246,8 @@ pub(super) fn window_check_serial(m: &mut ModuleBuilder, i: SerialInputs) -> Ser
         let e = m.eq_const(state, 1);
         m.named("win_turning", e)
     };
-    let comparing = m.eq_const(state, 2);
     let done = {
-        let e = m.eq_const(state, 3);
+        let e = m.eq_const(state, 2);
         let s = m.named("win_done", e);
         m.sig(s)
     };
@@ -260,11 +259,10 @@ pub(super) fn window_check_serial(m: &mut ModuleBuilder, i: SerialInputs) -> Ser
         let leave = m.and(i.leave, nr);
         let one = m.lit(1, 2);
         let zero = m.lit(0, 2);
-        // 1 -> 2 -> 3: the state plus one.
-        let up = m.inc(state);
-        let v = m.mux(start, one, up);
+        let two = m.lit(2, 2);
+        let v = m.mux(start, one, two);
         let v = m.mux(leave, zero, v);
-        let en = or_all(m, [start, finishing, comparing, leave]);
+        let en = or_all(m, [start, finishing, leave]);
         m.next(state, v);
         m.set_enable(state, en);
         // Wraps to 0 after the 32nd cycle.
@@ -338,10 +336,7 @@ pub(super) fn window_check_serial(m: &mut ModuleBuilder, i: SerialInputs) -> Ser
             m.or(hi, one)
         };
         let e = or_all(m, [x(big), x(carry), x(above), x(below)]);
-        let r = m.reg("win_err", 1).build();
-        m.next(r, e);
-        m.set_enable(r, comparing);
-        let s = m.named("err_dma_window", r);
+        let s = m.named("err_dma_window", e);
         m.sig(s)
     };
     SerialCheck { check: WindowCheck { done, err }, turning: m.sig(run) }

@@ -12,7 +12,7 @@
 //!    (`checks.rs`). `mvin`/`mvout` first compute their last byte for the DMA-window check
 //!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
 //!    (one cycle per bit of `rows - 1`, one more to compare); with a one-entry queue, one
-//!    bit per cycle on registers that turn ([`turns_window`], 34 cycles). The checks' result is
+//!    bit per cycle on registers that turn ([`turns_window`], 33 cycles). The checks' result is
 //!    registered, so a command dispatches at the earliest in its second cycle at the
 //!    head. Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
@@ -369,13 +369,12 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sp_lim = m.lit(g.sp_rows().into(), rb);
         let acc_lim = m.lit(g.acc_rows.into(), rb);
         let row_bad = {
-            // Rows from the local address: one for a bias, the array's rows for an
-            // output-stationary result, else the command's count.
-            let one = narrow_const(&mut m, 1, nw);
+            // Rows from the local address: the array's rows for an output-stationary
+            // result, else the command's count (a bias's is 1: `Instr::decode` refuses
+            // any other, and an illegal command's error comes first).
             let os_rows = narrow_const(&mut m, rows.into(), nw);
             let os_out = m.and(is_compute, mode_os);
             let k = narrow_mux(&mut m, os_out, os_rows, n_n);
-            let k = narrow_mux(&mut m, pre_acc, one, k);
             let in_acc = m.or(loc_acc, is_compute);
             let lim = m.mux(in_acc, acc_lim, sp_lim);
             let b = past_end(&mut m, row_n, k, lim);
