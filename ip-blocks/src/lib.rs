@@ -127,7 +127,10 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
         ..blocks::dma::DmaSizes::of(&g)
     };
     let dma = blocks::dma::build_sized(&mut design, &cfg.name, sizes)?;
-    let host_options = blocks::host::HostOptions { hold_command_words: blocks::controller::reads_host_words(cfg) };
+    let host_options = blocks::host::HostOptions {
+        hold_command_words: blocks::controller::reads_host_words(cfg),
+        turn_window: blocks::controller::turns_window(cfg),
+    };
     let host = blocks::host::build_with(&mut design, &cfg.name, &regmap::regmap(&g, cfg.array.dataflow), host_options)?;
     let top = blocks::top::build(&mut design, &cfg.name, blocks::top::TopParts { host, controller, dma })?;
     Ok(Generated { design, systolic_array, scratchpad, accumulator, controller, dma, host, top })

@@ -774,7 +774,7 @@ fn command_word_writes_wait_for_the_queue_when_held() {
     let offset = |name: &str| map.registers.iter().find(|r| r.name == name).expect("register").offset;
     for hold in [false, true] {
         let mut d = Design::new();
-        let opts = host::HostOptions { hold_command_words: hold };
+        let opts = host::HostOptions { hold_command_words: hold, ..Default::default() };
         let top = host::build_with(&mut d, &cfg.name, &map, opts).unwrap_or_else(|e| panic!("{e}"));
         let mut sim = Interp::new(&d, top).expect("interpreter");
         sim.reset(2);
@@ -812,4 +812,82 @@ fn command_word_writes_wait_for_the_queue_when_held() {
             assert_eq!(stored, value as u64, "{name}, hold {hold}: the word written");
         }
     }
+}
+
+/// With `turn_window`, `CMD1`, `WINDOW_BASE` and `WINDOW_LIMIT` turn right by one bit in
+/// every cycle `window_turn_i` is high (bit `j` at bit 0 after `j` turns) and are back
+/// after 32; meanwhile reads and writes of the window registers wait (`CMD1` waits for
+/// `cmd_ready_i`, low while the controller turns), and every other register answers
+/// as usual.
+#[test]
+fn turning_registers_come_back_after_32_turns_and_their_reads_and_writes_wait() {
+    let (cfg, map) = ice40();
+    let offset = |name: &str| i64::from(map.registers.iter().find(|r| r.name == name).expect("register").offset);
+    let mut d = Design::new();
+    let opts = host::HostOptions { hold_command_words: true, turn_window: true };
+    let top = host::build_with(&mut d, &cfg.name, &map, opts).unwrap_or_else(|e| panic!("{e}"));
+    let mut sim = Interp::new(&d, top).expect("interpreter");
+    sim.reset(2);
+    sim.set("cmd_ready_i", 1);
+    sim.set("s_axil_bready_i", 1);
+    sim.set("s_axil_rready_i", 1);
+    let values = [("CMD1", 0x8765_4321_i64), ("WINDOW_BASE", 0x0000_1235), ("WINDOW_LIMIT", 0xf00d_cafe)];
+    let write = |sim: &mut Interp, name: &str, value: i64| {
+        sim.set("s_axil_awvalid_i", 1);
+        sim.set("s_axil_awaddr_i", offset(name));
+        sim.set("s_axil_wvalid_i", 1);
+        sim.set("s_axil_wdata_i", value);
+        sim.set("s_axil_wstrb_i", 0xf);
+    };
+    let idle = |sim: &mut Interp| {
+        sim.set("s_axil_awvalid_i", 0);
+        sim.set("s_axil_wvalid_i", 0);
+        sim.set("s_axil_arvalid_i", 0);
+    };
+    for (name, value) in values {
+        write(&mut sim, name, value);
+        sim.step();
+    }
+    idle(&mut sim);
+    sim.step();
+    let now = |sim: &mut Interp| -> [u64; 3] {
+        let port = sim.port("cmd_data_o").expect("the command port");
+        let w1 = sim.peek(port).words()[0] >> 32;
+        [w1, sim.get("window_base_o"), sim.get("window_limit_o")]
+    };
+    sim.set("cmd_ready_i", 0);
+    sim.set("window_turn_i", 1);
+    for j in 0..32 {
+        let got = now(&mut sim);
+        for ((name, value), got) in values.iter().zip(got) {
+            assert_eq!(got, u64::from((*value as u32).rotate_right(j)), "{name} after {j} turns");
+        }
+        // Reads and writes of the window registers wait; STATUS answers.
+        let (reg, is_write) = [("WINDOW_BASE", false), ("WINDOW_LIMIT", true), ("CMD1", true)][j as usize % 3];
+        if is_write {
+            write(&mut sim, reg, 0);
+            assert_eq!(sim.get("s_axil_awready_o"), 0, "a write of {reg} while turning");
+        } else {
+            sim.set("s_axil_arvalid_i", 1);
+            sim.set("s_axil_araddr_i", offset(reg));
+            assert_eq!(sim.get("s_axil_arready_o"), 0, "a read of {reg} while turning");
+            sim.set("s_axil_araddr_i", offset("STATUS"));
+            assert_eq!(sim.get("s_axil_arready_o"), 1, "a read of STATUS while turning");
+            sim.set("s_axil_arvalid_i", 0);
+        }
+        idle(&mut sim);
+        sim.step();
+    }
+    sim.set("window_turn_i", 0);
+    let got = now(&mut sim);
+    for ((name, value), got) in values.iter().zip(got) {
+        assert_eq!(got, *value as u64 & 0xffff_ffff, "{name} after 32 turns");
+    }
+    // A read of WINDOW_LIMIT answers at once again, with its value.
+    sim.set("s_axil_arvalid_i", 1);
+    sim.set("s_axil_araddr_i", offset("WINDOW_LIMIT"));
+    assert_eq!(sim.get("s_axil_arready_o"), 1, "a read of WINDOW_LIMIT after the turn");
+    sim.step();
+    idle(&mut sim);
+    assert_eq!(sim.get("s_axil_rdata_o"), 0xf00d_cafe, "WINDOW_LIMIT read after the turn");
 }

@@ -589,6 +589,16 @@ fn window_check_is_exact_at_the_32_bit_edge() {
             ("last byte one past the limit", load(16, limit - 2 - 48, 4), window(1)),
             ("a store with a product of 2^32", store(0x8000_0000, 3), window(3)),
             ("a store with a product of 2^32 + 2", store(0x5555_5556, 4), window(3)),
+            ("first byte one below the base", load(16, base - 1, 1), window(1)),
+            ("one row whose bytes carry out of bit 31", load(16, 0xffff_fffe, 1), window(1)),
+            ("a stride of 2^32 - 1 over two rows, dram just below 2^32", load(0xffff_ffff, 0xffff_fff0, 2), window(1)),
+            // The second load waits for the first (the turning stride is the DMA's).
+            ("a load behind a load, product 2^32", [load(16, base, 4), load(0x8000_0000, base, 3)].concat(), window(3)),
+            (
+                "a load behind a load, last byte at the limit",
+                [load(16, base, 4), load(16, limit - 3 - 48, 4)].concat(),
+                None,
+            ),
         ];
         edge_cases(&cfg, &mem, &cases);
         // Accumulator elements (4 bytes, strides multiples of 4).

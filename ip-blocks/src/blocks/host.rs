@@ -16,6 +16,7 @@
 //! | `<reg>_i` | 32 | a read-only register fed by the controller (`status_i`, …) |
 //! | `<reg>_o` | 32 | a read-write register's value, or a pulse register's one-cycle 1-bits |
 //! | `<counter>_i` | 64 or 32 | a performance counter ([`RegMap::counter_bits`]), read through its `_LO`/`_HI` pair |
+//! | `window_turn_i` | 1 | with [`HostOptions::turn_window`]: turn the window check's registers |
 //!
 //! Behaviour:
 //! - **Writes.** AW and W are taken together: `awready` and `wready` rise in the cycle in
@@ -34,6 +35,11 @@
 //!   With [`HostOptions::hold_command_words`], writes to `CMD0` to `CMD2` wait the same
 //!   way while `cmd_ready_i` is low, so that `w0` to `w2` hold the command at the head of
 //!   the controller's one-entry queue.
+//! - **Turning.** With [`HostOptions::turn_window`], `CMD1`, `WINDOW_BASE` and
+//!   `WINDOW_LIMIT` turn right by one bit in each cycle `window_turn_i` is high, for the
+//!   controller's bit-serial window check, which turns them 32 times (back to their
+//!   values); meanwhile reads and writes of `WINDOW_BASE` and `WINDOW_LIMIT` and writes of
+//!   `CMD1` wait (ARREADY, or AWREADY and WREADY, low).
 //! - **Reads.** One per cycle while RREADY is high: ARREADY is high when the read-data
 //!   register is empty or being taken; RDATA and RRESP are registered. With 64-bit
 //!   counters, reading a counter's low word copies its high word into that counter's
@@ -248,7 +254,17 @@ pub struct HostOptions {
     /// low, so that the stored words hold the command at the head of a one-entry queue
     /// and the controller need not copy them ([`super::controller::reads_host_words`]).
     pub hold_command_words: bool,
+    /// `CMD1`, `WINDOW_BASE` and `WINDOW_LIMIT` turn right by one bit (bit 0 takes bit
+    /// 1, bit 31 bit 0) in every cycle the input `window_turn_i` is high, so that the
+    /// controller reads them one bit per cycle at bit 0
+    /// ([`super::controller::turns_window`]); it turns them 32 times, back to where they
+    /// were. Meanwhile reads and writes of `WINDOW_BASE` and `WINDOW_LIMIT` and writes of
+    /// `CMD1` wait.
+    pub turn_window: bool,
 }
+
+/// The registers [`HostOptions::turn_window`] turns.
+pub const TURNING: [&str; 3] = ["CMD1", "WINDOW_BASE", "WINDOW_LIMIT"];
 
 /// Build `<prefix>_host` from `map` into `design`. A map with problems
 /// ([`RegMap::problems`]) is refused with every problem listed.
@@ -301,6 +317,9 @@ pub fn build_with(
     if options.hold_command_words {
         m.param("hold_command_words", true);
     }
+    if options.turn_window {
+        m.param("turn_window", true);
+    }
 
     let p = AXIL_PREFIX;
     let awvalid = m.input(format!("{p}awvalid_i"), 1);
@@ -325,6 +344,8 @@ pub fn build_with(
     let cmd_valid = m.output("cmd_valid_o", 1);
     let cmd_ready = m.input("cmd_ready_i", 1);
     let cmd_data = m.output("cmd_data_o", CMD_BITS);
+    let turn = options.turn_window.then(|| m.input("window_turn_i", 1));
+    let turns = |r: &Register| turn.is_some() && TURNING.contains(&r.name);
     let ports: Vec<Option<SignalId>> = map
         .registers
         .iter()
@@ -403,6 +424,23 @@ pub fn build_with(
     let push_offer = m.and(wr_req, wr_push);
     let cmd_valid_e = m.and(push_offer, wr_room);
     m.assign(cmd_valid, cmd_valid_e);
+    // While the turning registers turn, their writes wait.
+    let wr_waits = match turn {
+        Some(t) => {
+            let words: Vec<ExprId> = map
+                .registers
+                .iter()
+                .zip(&wr_sel)
+                .filter(|(r, _)| turns(r))
+                .filter_map(|(_, sel)| sel.map(|s| m.sig(s)))
+                .collect();
+            let any = or_all(&mut m, &words, no);
+            let held = m.and(t, any);
+            let held = m.named("wr_turn_wait", held);
+            m.or(wr_waits, held)
+        }
+        None => wr_waits,
+    };
     let no_wait = m.not(wr_waits);
     let cmd_ok = m.or(no_wait, cmd_ready);
     let req_room = m.and(wr_req, wr_room);
@@ -441,7 +479,18 @@ pub fn build_with(
                     .collect();
                 let d = m.concat(bytes);
                 let d = implemented(&mut m, r, d);
-                m.next(q, d);
+                match turn.filter(|_| turns(r)) {
+                    Some(t) => {
+                        let hi = m.slice(q, 1, DATA_BITS - 1);
+                        let lo = m.bit(q, 0);
+                        let turned = m.concat([lo, hi]);
+                        let d = m.mux(t, turned, d);
+                        m.next(q, d);
+                        let en = m.or(en, t);
+                        m.set_enable(q, en);
+                    }
+                    None => m.next(q, d),
+                }
                 match (r.kind, ports[i]) {
                     (Kind::CommandWord(n), _) => held_words[usize::from(n)] = Some(q.q),
                     (_, Some(port)) => m.assign(port, q),
@@ -504,8 +553,25 @@ pub fn build_with(
     let r_empty = m.not(r_valid);
     let rd_room_e = m.or(r_empty, rready);
     let rd_room = m.named("rd_room", rd_room_e);
-    m.assign(arready, rd_room);
-    let rd_accept_e = m.and(arvalid, rd_room);
+    // While the turning registers turn, their reads wait.
+    let rd_ready = match turn {
+        Some(t) => {
+            let words: Vec<u32> =
+                map.registers.iter().filter(|r| turns(r) && r.access.readable()).map(|r| r.offset >> 2).collect();
+            let hit = match decode(&mut m, rd_word, &words, WORD_BITS) {
+                Cond::Always(a) => m.lit(a.into(), 1),
+                Cond::Expr(e) => e,
+            };
+            let held = m.and(t, hit);
+            let held = m.named("rd_turn_wait", held);
+            let nh = m.not(held);
+            let e = m.and(rd_room, nh);
+            m.named("rd_ready", e)
+        }
+        None => rd_room,
+    };
+    m.assign(arready, rd_ready);
+    let rd_accept_e = m.and(arvalid, rd_ready);
     let rd_accept = m.named("rd_accept", rd_accept_e);
     // Counter snapshots (64-bit counters), filled by reads of the low words.
     let mut snapshots: Vec<(&str, SignalId)> = Vec::new();
@@ -578,7 +644,12 @@ pub fn build_with(
     assume_offer_held(&mut m, "s_axil_ar", arvalid, arready, &[araddr, arprot]);
     assert_offer_held(&mut m, "s_axil_b", bvalid, bready, &[bresp]);
     assert_offer_held(&mut m, "s_axil_r", rvalid, rready, &[rdata, rresp]);
-    assert_offer_held(&mut m, "cmd", cmd_valid, cmd_ready, &[cmd_data]);
+    if turn.is_some() {
+        // `w1` may turn under a waiting push; the controller reads it only at its head.
+        assert_offer_held(&mut m, "cmd", cmd_valid, cmd_ready, &[wr_bytes, w2, w0]);
+    } else {
+        assert_offer_held(&mut m, "cmd", cmd_valid, cmd_ready, &[cmd_data]);
+    }
     let aw_fire = fire(&mut m, awvalid, awready);
     let w_fire = fire(&mut m, wvalid, wready);
     let together = m.eq(aw_fire, w_fire);

@@ -75,6 +75,12 @@ pub fn build(design: &mut Design, prefix: &str, parts: TopParts) -> Result<Modul
     let wl = m.connect_wire(host, "window_limit_o", "window_limit");
     m.connect(ctl, "window_base_i", wb);
     m.connect(ctl, "window_limit_i", wl);
+    // The window check's turn of the host's registers, where the controller has one.
+    let ctl_ports = &design.module(parts.controller).ports;
+    if ctl_ports.iter().any(|p| design.module(parts.controller).signal(*p).name == "window_turn_o") {
+        let turn = m.connect_wire(ctl, "window_turn_o", "window_turn");
+        m.connect(host, "window_turn_i", turn);
+    }
     let idle = m.connect_wire(ctl, "idle_o", "ctl_idle");
     let error = m.connect_wire(ctl, "error_o", "ctl_error");
     let full = m.connect_wire(ctl, "cmd_full_o", "ctl_cmd_full");

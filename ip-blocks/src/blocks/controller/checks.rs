@@ -9,12 +9,14 @@
 //! - [`window_check`]: the last main-memory byte of a `mvin`/`mvout`,
 //!   `dram + (rows - 1) * stride + bytes - 1`, against the DMA window, by a shift-add
 //!   multiply in 32-bit registers with an overflow flag rather than a 48-bit product.
+//!   With a one-entry command queue, [`window_check_serial`] does it one bit per cycle
+//!   instead, on the stride and the host's registers turning ([`super::turns_window`]).
 //!
 //! [`Geometry::local_row_bits`]: crate::geometry::Geometry::local_row_bits
 
-use super::parts::or_all;
+use super::parts::{or_all, x};
 use super::queue::Narrow;
-use rtl_gen::{ExprId, ModuleBuilder, SignalId};
+use rtl_gen::{ExprId, ModuleBuilder, Reg, SignalId};
 
 /// `row + n > limit`, exactly, for a command that `Instr::decode` accepts (so `n >= 1`).
 ///
@@ -180,4 +182,185 @@ pub(super) fn window_check(m: &mut ModuleBuilder, soft: SignalId, i: WindowInput
         m.sig(s)
     };
     WindowCheck { done, err }
+}
+
+/// The inputs of [`window_check_serial`].
+pub(super) struct SerialInputs {
+    /// Start (an error-free `mvin`/`mvout` at the head, checker idle, and no transfer
+    /// of its side in flight: the DMA reads the stride while one runs).
+    pub(super) start: ExprId,
+    /// The head leaves (dispatched or failed) or a soft reset: back to idle (never while
+    /// the registers turn: the head waits for the result, and the soft reset for the
+    /// turn, [`SerialCheck::turning`]).
+    pub(super) leave: ExprId,
+    /// Rows, at least 1 (`Instr::decode` refuses 0), held while the check runs.
+    pub(super) rows: ExprId,
+    /// Bytes of one row, at least 1 once the size check has passed.
+    pub(super) bytes: ExprId,
+    /// Bit 0 of the turning stride (unsigned), main-memory address of row 0 and window
+    /// bounds: in the `j`-th cycle of the turn, bit `j` of each.
+    pub(super) stride: ExprId,
+    pub(super) dram: ExprId,
+    pub(super) window_base: ExprId,
+    pub(super) window_limit: ExprId,
+}
+
+/// [`window_check_serial`]'s result and the turn it asks for.
+pub(super) struct SerialCheck {
+    pub(super) check: WindowCheck,
+    /// The stride register of the command's side and the host's address word and
+    /// window bounds turn right by one bit (32 cycles, so they end where they started).
+    pub(super) turning: ExprId,
+}
+
+/// The DMA-window check one bit per cycle, for a one-entry command queue: the same
+/// answer as [`window_check`] in 33 cycles (start, 32 turning) with an adder
+/// as wide as `rows` and a few one-bit registers instead of 32-bit registers and three
+/// more 33-bit carry chains.
+///
+/// The last byte is `dram + V` with `V = P - stride - 1` and `P = bytes + rows *
+/// stride`. `P` comes out least significant bit first from a shift-add multiplier that
+/// takes the stride one bit per cycle: the sum starts at `bytes`; in cycle `j` it adds
+/// `rows` if bit `j` of the stride is set, gives its low bit as bit `j` of `P`, and keeps
+/// the rest (`sum >> 1`, which stays within the wider of `rows` and `bytes`). In the same
+/// cycle a one-bit subtractor (its borrow starts at 1) takes bit `j` of the stride from
+/// it, giving bit `j` of `V`; a one-bit adder with its carry adds bit `j` of `dram`; and
+/// two one-bit comparators (the last bit that differs decides) give `last[31:0] >
+/// window_limit` and `dram < window_base`. After 32 cycles the sum holds `P >> 32` and
+/// `V >> 32` is that minus the final borrow (`V >= 0` as `rows, bytes >= 1`), so `V >=
+/// 2^32` exactly when the sum is above the borrow. The transfer is outside the window
+/// when `V >= 2^32`, the adder carries out of bit 31, or either comparison holds; as in
+/// [`window_check`], the model's unwrapped last byte is then above `window_limit < 2^32`.
+pub(super) fn window_check_serial(m: &mut ModuleBuilder, i: SerialInputs) -> SerialCheck {
+    let w = m.width(i.rows).max(m.width(i.bytes));
+    // 0 idle, 1 turning (32 cycles), 2 done (the result is in the one-bit registers).
+    let state = m.reg("win_state", 2).reset(0).build();
+    let bit = m.reg("win_bit", 5).reset(0).build();
+    let acc = m.reg("win_sum", w).build();
+    let borrow = m.reg("win_borrow", 1).build();
+    let carry = m.reg("win_carry", 1).build();
+    let above = m.reg("win_above", 1).build();
+    let below = m.reg("win_below", 1).build();
+    let idle = m.eq_const(state, 0);
+    let run = {
+        let e = m.eq_const(state, 1);
+        m.named("win_turning", e)
+    };
+    let done = {
+        let e = m.eq_const(state, 2);
+        let s = m.named("win_done", e);
+        m.sig(s)
+    };
+    let start = m.and(idle, i.start);
+    let last_bit = m.eq_const(bit, 31);
+    let finishing = m.and(run, last_bit);
+    {
+        let nr = m.not(run);
+        let leave = m.and(i.leave, nr);
+        let one = m.lit(1, 2);
+        let zero = m.lit(0, 2);
+        let two = m.lit(2, 2);
+        let v = m.mux(start, one, two);
+        let v = m.mux(leave, zero, v);
+        let en = or_all(m, [start, finishing, leave]);
+        m.next(state, v);
+        m.set_enable(state, en);
+        // Wraps to 0 after the 32nd cycle.
+        let v = m.inc(bit);
+        m.next(bit, v);
+        m.set_enable(bit, run);
+    }
+    let en = m.or(start, run);
+    // A one-bit register of the serial arithmetic: `init` at the start, then `v`.
+    let serial = |m: &mut ModuleBuilder, r: Reg, init: u64, v: ExprId| {
+        let k = m.lit(init, 1);
+        let v = m.mux(start, k, v);
+        m.next(r, v);
+        m.set_enable(r, en);
+    };
+    // The partial sum: bytes at the start, then (sum + rows if the stride's bit is set) >> 1.
+    let p_bit = {
+        let zero = m.lit(0, w);
+        let rows = m.zext(i.rows, w);
+        let addend = m.mux(i.stride, rows, zero);
+        let a = m.zext(addend, w + 1);
+        let s = m.zext(acc, w + 1);
+        let sum = m.add(s, a);
+        let rest = m.slice(sum, 1, w);
+        let bytes = m.zext(i.bytes, w);
+        let v = m.mux(start, bytes, rest);
+        m.next(acc, v);
+        m.set_enable(acc, en);
+        let low = m.bit(sum, 0);
+        m.named("win_p_bit", low)
+    };
+    // Bit j of V = P - stride - 1, of last = dram + V, and the comparisons, least
+    // significant bit first.
+    let v_bit = {
+        let p = m.sig(p_bit);
+        let t = m.xor(p, i.stride);
+        let d = m.xor(t, borrow);
+        // Borrow out of p - stride - borrow: p below stride + borrow.
+        let np = m.not(p);
+        let nt = m.not(t);
+        let b1 = m.and(np, i.stride);
+        let b2 = m.and(nt, borrow);
+        let b = m.or(b1, b2);
+        serial(m, borrow, 1, b);
+        m.named("win_v_bit", d)
+    };
+    let last_bit = {
+        let vb = m.sig(v_bit);
+        let t = m.xor(vb, i.dram);
+        let s = m.xor(t, carry);
+        let g = m.and(vb, i.dram);
+        let p = m.and(t, carry);
+        let c = m.or(g, p);
+        serial(m, carry, 0, c);
+        m.named("win_last_bit", s)
+    };
+    for (r, a, b) in [(above, m.sig(last_bit), i.window_limit), (below, i.window_base, i.dram)] {
+        // `a > b` so far: where the bits differ, `a`'s bit says which is greater.
+        let differ = m.xor(a, b);
+        let v = m.mux(differ, a, r);
+        serial(m, r, 0, v);
+    }
+    let err = {
+        // V >> 32 = sum - borrow, at least 1.
+        let big = {
+            let hi = m.slice(acc, 1, w - 1);
+            let hi = m.any(hi);
+            let lo = m.bit(acc, 0);
+            let nb = m.not(borrow);
+            let one = m.and(lo, nb);
+            m.or(hi, one)
+        };
+        let e = or_all(m, [x(big), x(carry), x(above), x(below)]);
+        let s = m.named("err_dma_window", e);
+        m.sig(s)
+    };
+    SerialCheck { check: WindowCheck { done, err }, turning: m.sig(run) }
+}
+
+/// A register that `en` loads with `value` and the soft reset clears, as
+/// [`super::parts::soft_next`], and that turns right by one bit while `turn` is high
+/// (never together with either).
+pub(super) fn soft_next_turning(
+    m: &mut ModuleBuilder,
+    r: Reg,
+    soft: SignalId,
+    en: ExprId,
+    value: ExprId,
+    turn: ExprId,
+) {
+    let w = m.width(value);
+    let hi = m.slice(r, 1, w - 1);
+    let lo = m.bit(r, 0);
+    let turned = m.concat([lo, hi]);
+    let zero = m.lit(0, w);
+    let v = m.mux(soft, zero, value);
+    let v = m.mux(turn, turned, v);
+    m.next(r, v);
+    let e = or_all(m, [x(en), x(soft), x(turn)]);
+    m.set_enable(r, e);
 }

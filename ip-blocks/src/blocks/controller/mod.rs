@@ -11,7 +11,8 @@
 //!    arithmetic narrowed to the configuration and the model's answer kept exactly
 //!    (`checks.rs`). `mvin`/`mvout` first compute their last byte for the DMA-window check
 //!    with a shift-add multiply of `(rows - 1) * stride` in 32 bits and an overflow flag
-//!    (one cycle per bit of `rows - 1`, one more to compare). The checks' result is
+//!    (one cycle per bit of `rows - 1`, one more to compare); with a one-entry queue, one
+//!    bit per cycle on registers that turn ([`turns_window`], 33 cycles). The checks' result is
 //!    registered, so a command dispatches at the earliest in its second cycle at the
 //!    head. Configuration commands are absorbed here; a
 //!    `config_ex` waits until the engine and the store side are idle, then changes the
@@ -53,7 +54,7 @@ mod scoreboard;
 
 use super::decoder;
 use crate::Config;
-use checks::{past_end, window_check, WindowInputs};
+use checks::{past_end, soft_next_turning, window_check, window_check_serial, SerialInputs, WindowInputs};
 use parts::*;
 use queue::{narrow, narrow_const, narrow_mux};
 use rtl_gen::ir::clog2;
@@ -75,6 +76,16 @@ pub fn cmd_queue_depth(cfg: &Config) -> u32 {
 /// `controller.queue_depth = 1`.
 pub fn reads_host_words(cfg: &Config) -> bool {
     cmd_queue_depth(cfg) == 1
+}
+
+/// The DMA-window check runs one bit per cycle ([`checks::window_check_serial`]) on
+/// the stride of its side and the host's `CMD1`, `WINDOW_BASE` and `WINDOW_LIMIT`, which
+/// turn while `window_turn_o` is high ([`super::host::HostOptions::turn_window`]): with
+/// the one-entry command queue of [`reads_host_words`], whose `CMD1` is the head's. An
+/// `mvin` (`mvout`) starts its check once no load (store) is in flight, as the DMA may
+/// read the stride while one runs ([`dma_stride_held`]).
+pub fn turns_window(cfg: &Config) -> bool {
+    reads_host_words(cfg)
 }
 
 /// The DMA reads the strides at `ld_stride_o` and `st_stride_o` for as long as a command
@@ -139,6 +150,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let clear_counters_i = m.input("clear_counters_i", 1);
     let window_base = m.input("window_base_i", 32);
     let window_limit = m.input("window_limit_i", 32);
+    let window_turn_o = turns_window(cfg).then(|| m.output("window_turn_o", 1));
     let idle_o = m.output("idle_o", 1);
     let error_o = m.output("error_o", 1);
     let cmd_full_o = m.output("cmd_full_o", 1);
@@ -359,13 +371,12 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let sp_lim = m.lit(g.sp_rows().into(), rb);
         let acc_lim = m.lit(g.acc_rows.into(), rb);
         let row_bad = {
-            // Rows from the local address: one for a bias, the array's rows for an
-            // output-stationary result, else the command's count.
-            let one = narrow_const(&mut m, 1, nw);
+            // Rows from the local address: the array's rows for an output-stationary
+            // result, else the command's count (a bias's is 1: `Instr::decode` refuses
+            // any other, and an illegal command's error comes first).
             let os_rows = narrow_const(&mut m, rows.into(), nw);
             let os_out = m.and(is_compute, mode_os);
             let k = narrow_mux(&mut m, os_out, os_rows, n_n);
-            let k = narrow_mux(&mut m, pre_acc, one, k);
             let in_acc = m.or(loc_acc, is_compute);
             let lim = m.mux(in_acc, acc_lim, sp_lim);
             let b = past_end(&mut m, row_n, k, lim);
@@ -452,6 +463,11 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let flags: Vec<ExprId> = rules.iter().rev().map(|(cond, _)| m.sig(*cond)).collect();
         let v = m.concat(flags);
         m.next(check_flags, v);
+        if window_turn_o.is_some() {
+            // Kept from the head's first cycle: the window check turns `w1`.
+            let en = m.not(checked);
+            m.set_enable(check_flags, en);
+        }
         let stays = {
             let np = m.not(cq_pop);
             m.and(cq_valid, np)
@@ -486,18 +502,41 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             and_all(&mut m, [x(mv), x(checked), x(ni), x(running)])
         };
         let leave = m.or(dispatch_go, err_now);
-        let rows_m1 = {
-            let d = m.dec(n_n.lo);
-            m.resize(d, lb, false)
-        };
+        let (window_base_i, window_limit_i, stride_s) = (window_base, window_limit, stride);
         let stride = m.sig(stride);
         let (window_base, window_limit, bytes) = (m.sig(window_base), m.sig(window_limit), m.sig(bytes19));
-        window_check(
-            &mut m,
-            soft,
-            WindowInputs { start, leave, dram, stride, rows_m1, bytes, window_base, window_limit },
-        )
+        match window_turn_o {
+            Some(turn) => {
+                // Bit 0 of each turning register, and the stride of the command's side,
+                // which turns only while no transfer of that side is in flight.
+                let leave = m.or(leave, soft);
+                let side_idle = m.wire("mv_side_idle", 1);
+                let start = m.and(start, side_idle);
+                for sig in [window_base_i, window_limit_i, stride_s] {
+                    m.mark_unused(sig);
+                }
+                let stride = {
+                    let (l, s) = (m.bit(ld_stride, 0), m.bit(st_stride, 0));
+                    m.mux(is_mvin, l, s)
+                };
+                let (dram, window_base, window_limit) = (m.bit(dram, 0), m.bit(window_base, 0), m.bit(window_limit, 0));
+                let rows = n_n.lo;
+                let i = SerialInputs { start, leave, rows, bytes, stride, dram, window_base, window_limit };
+                let s = window_check_serial(&mut m, i);
+                m.assign(turn, s.turning);
+                (s.check, Some((side_idle, s.turning)))
+            }
+            None => {
+                let rows_m1 = {
+                    let d = m.dec(n_n.lo);
+                    m.resize(d, lb, false)
+                };
+                let i = WindowInputs { start, leave, dram, stride, rows_m1, bytes, window_base, window_limit };
+                (window_check(&mut m, soft, i), None)
+            }
+        }
     };
+    let (win, win_turn) = win;
 
     // ---- Trackers ------------------------------------------------------------------------
     let row_lb = row_n.lo;
@@ -551,6 +590,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     // ---- Waiting conditions and dispatch ---------------------------------------------------
     let ld_empty = ldr.empty(&mut m);
     let st_empty = str_.empty(&mut m);
+    if let Some((side_idle, _)) = win_turn {
+        let e = m.mux(is_mvin, ld_empty, st_empty);
+        m.assign(side_idle, e);
+    }
     let pr_empty = prr.empty(&mut m);
     let cp_empty = cpr.empty(&mut m);
     let ld_full = ldr.full(&mut m);
@@ -725,9 +768,20 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         soft_next(&mut m, cfg_relu6, soft, ex, r6, 0);
         soft_next(&mut m, cfg_mult, soft, ex, w1, 0x7fff_ffff);
         let l = m.and(go, is_config_ld);
-        soft_next(&mut m, ld_stride, soft, l, w1, 0);
         let s = m.and(go, is_config_st);
-        soft_next(&mut m, st_stride, soft, s, w1, 0);
+        match win_turn {
+            // The stride of the command's side turns for the window check.
+            Some((_, turning)) => {
+                let tl = m.and(turning, is_mvin);
+                soft_next_turning(&mut m, ld_stride, soft, l, w1, tl);
+                let ts = m.and(turning, is_mvout);
+                soft_next_turning(&mut m, st_stride, soft, s, w1, ts);
+            }
+            None => {
+                soft_next(&mut m, ld_stride, soft, l, w1, 0);
+                soft_next(&mut m, st_stride, soft, s, w1, 0);
+            }
+        }
         // Weights: a scratchpad preload sets, a weight-stationary compute uses them up.
         let set = m.and(go, pre_sp);
         let ws = m.not(mode_os);
@@ -1434,6 +1488,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         // Soft reset: when everything was idle in the last cycle with nothing dispatched
         // (so is now), from registers alone, as the reset reaches every register here.
         let sv = m.and(reset_pending, all_quiet);
+        // Not while the host's registers turn for the window check: they end where they started.
+        let sv = match window_turn_o {
+            Some(turn) => {
+                let nt = m.not(turn);
+                m.and(sv, nt)
+            }
+            None => sv,
+        };
         m.assign(soft, sv);
         let rp = {
             let ns = m.not(soft);
