@@ -103,6 +103,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
         blocks::scratchpad::ScratchpadParams {
             rows: cfg.scratchpad.rows_per_bank,
             row_bits: cfg.scratchpad_row_bits(),
+            read_latency: cfg.scratchpad.read_latency,
         },
     )?;
     let accumulator = blocks::accumulator::build(
