@@ -17,6 +17,7 @@ fn small_dma() -> DmaSizes {
         local_row_bits: 2,
         outstanding: 2,
         stride_held: false,
+        response_register: false,
     }
 }
 

@@ -114,6 +114,12 @@ pub struct DmaSizes {
     /// while that side is idle): the compact engines then read the stride from the port
     /// rather than keep a copy. False from [`DmaSizes::of`].
     pub stride_held: bool,
+    /// The compact store copies the local read response into a register of its own
+    /// (`lrd_row`) before selecting its bytes, one cycle more per row, so that no path
+    /// runs from a block RAM behind the response to the W register; set with the
+    /// scratchpad's output register (`scratchpad.read_latency` = 2). False from
+    /// [`DmaSizes::of`].
+    pub response_register: bool,
 }
 
 /// Rows a store buffers between its local read requests and the W channel (requests in
@@ -137,6 +143,7 @@ impl DmaSizes {
             local_row_bits: g.local_row_bits(),
             outstanding: g.dma_outstanding,
             stride_held: false,
+            response_register: false,
         }
     }
 
