@@ -890,11 +890,15 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     // queue: row `w_r` is read, offered to the engine in the next cycle straight from
     // the bank, and read again if the engine does not take it then. Rows the engine
     // has taken are counted; the preload is complete when it has taken the last.
+    // With a read latency of two, the weight feeder is a reader like the others: rows
+    // `wf_issue` up to `n` are read into a queue (`wq`) as its credit allows, whatever
+    // the engine takes, and the engine takes them from the queue.
     let rw = clog2(u64::from(rows)).max(1);
     let w_r = m.reg("wf_row", rw).reset(0).build();
     let lat = cfg.scratchpad.read_latency;
     let w_reads = InFlight::new(&mut m, "wf", lat, &[("bank", g.sp_banks)]);
     let w_inflight = w_reads.arriving();
+    let wq = (lat == 2).then(|| (ReadQueue::new(&mut m, "wq", sp_bits, lat), m.reg("wf_issue", pnw).reset(0).build()));
     let pr_active = {
         let ne = m.not(pr_empty);
         m.named("wf_active", ne)
@@ -908,7 +912,20 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("wf_zero", e)
     };
     let wq_pop = m.wire("wq_pop", 1);
-    let w_want_read = {
+    let w_want_read = if let Some((q, issue)) = &wq {
+        let more = m.lt(*issue, pr_n);
+        let credit = q.room(&mut m, &w_reads);
+        let e = and_all(&mut m, [x(pr_active), x(more), x(credit)]);
+        let e = m.named("wf_want", e);
+        if !has_ws {
+            m.mark_unused(e);
+            let z = m.lit(0, 1);
+            (z, z)
+        } else {
+            let e = m.sig(e);
+            (e, e)
+        }
+    } else {
         // Row w_r while nothing is in flight; row w_r + 1 while row w_r leaves, unless
         // it is a zero row.
         let next_read = {
@@ -941,7 +958,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         }
     };
     let (w_want_read, w_may_read) = w_want_read;
-    let w_row_addr = {
+    let w_row_addr = if let Some((_, issue)) = &wq {
+        let k = m.resize(*issue, lb, false);
+        m.add(pr_row, k)
+    } else {
         let i = m.zext(w_inflight, rw);
         let k = m.add(w_r, i);
         let k = m.zext(k, lb);
@@ -1118,21 +1138,47 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let hv = hits_vec(&mut m, &w_hit);
         w_reads.connect(&mut m, soft, w_grant, &[hv]);
     }
-    let wq_head = {
+    let (wq_head, wq_valid) = if let Some((q, issue)) = &wq {
+        // Rows below `n` come from the queue in order; `wf_issue` restarts with the
+        // next preload (when the last row is taken, every row read has been).
+        {
+            let last_r = m.eq_const(w_r, (rows - 1).into());
+            let retire = m.and(wq_pop, last_r);
+            let z = m.lit(0, pnw);
+            let nx = m.inc(*issue);
+            let v = m.mux(retire, z, nx);
+            let en = m.or(w_grant, retire);
+            soft_next(&mut m, *issue, soft, en, v, 0);
+        }
+        let data = bank_data(&mut m, w_reads.field(0));
+        let pop = {
+            let nz = m.not(w_zero);
+            m.and(wq_pop, nz)
+        };
+        let head = q.connect(&mut m, soft, w_inflight, data, pop);
+        let z = m.lit(0, sp_bits);
+        let head = m.mux(w_zero, z, head);
+        let has = q.valid(&mut m, w_inflight);
+        let v = m.or(w_zero, has);
+        let e = m.and(pr_active, v);
+        let valid = m.named("wf_valid", e);
+        let busy = w_reads.at_least(&mut m, 1);
+        let any = m.or(busy, has);
+        let e = m.not(any);
+        m.assign(wq_empty_w, e);
+        (head, valid)
+    } else {
         let data = bank_data(&mut m, w_reads.field(0));
         let z = m.lit(0, sp_bits);
-        m.mux(w_zero, z, data)
-    };
-    let wq_valid = {
+        let head = m.mux(w_zero, z, data);
         let v = m.or(w_zero, w_inflight);
         let e = m.and(pr_active, v);
-        m.named("wf_valid", e)
-    };
-    {
+        let valid = m.named("wf_valid", e);
         let busy = w_reads.at_least(&mut m, 1);
         let e = m.not(busy);
         m.assign(wq_empty_w, e);
-    }
+        (head, valid)
+    };
     if let Some(wr) = eng_w_ready {
         m.connect(eng, "w_valid_i", wq_valid);
         let pop = m.and(wq_valid, wr);
