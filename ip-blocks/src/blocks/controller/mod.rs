@@ -39,7 +39,9 @@
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
 //!    the A, B and store readers each with a two-row queue (`parts::ReadQueue`; one row
-//!    for the store reader with a one-entry command queue) whose credit is registered, so that no consumer's ready reaches the arbitration; the
+//!    for the store reader with a one-entry command queue) whose credit is registered, so that no consumer's ready reaches the arbitration
+//!    (with `scratchpad.read_latency = 2` their reads take two stages, `parts::InFlight`,
+//!    the queues keep a row more, and the weight feeder reads into a queue too); the
 //!    readers of lower priority yield to the weight feeder when it may read, whatever
 //!    the engine takes. The accumulator write port is shared too (engine first, then
 //!    DMA loads).
