@@ -14,7 +14,6 @@ fn check(sim: &mut dyn Simulator, p: ScratchpadParams, seed: u64) {
     let (wr_data, rd_data) = (sim.port("wr_data_i").unwrap(), sim.port("rd_data_o").unwrap());
     // The memory's read register, and with a latency of two the output register after it.
     let mut read_q: Option<Bits> = None;
-    let mut out_q: Option<Bits> = None;
     for cycle in 0..2000 {
         // Hot addresses make reads of the row being written common.
         let pick =
@@ -32,7 +31,7 @@ fn check(sim: &mut dyn Simulator, p: ScratchpadParams, seed: u64) {
             model[wa as usize] = data;
         }
         sim.step();
-        out_q = read_q.clone();
+        let out_q = read_q.clone();
         if let Some(v) = read_now {
             read_q = Some(v);
         }
