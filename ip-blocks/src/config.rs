@@ -124,6 +124,15 @@ pub struct ScratchpadConfig {
     pub banks: u32,
     /// Rows per bank, 16 to 65536.
     pub rows_per_bank: u32,
+    /// Cycles from a bank's read enable to its data, 1 (default) or 2: 2 adds a register
+    /// after the block RAM's output (Yosys maps the ECP5's DP16KD without its output
+    /// register, 5.8 ns clock to out), and the readers' queues keep one row more.
+    #[serde(default = "default_read_latency")]
+    pub read_latency: u32,
+}
+
+fn default_read_latency() -> u32 {
+    1
 }
 
 /// The accumulator memory: `rows` rows of `cols` accumulators, with the read-out path
@@ -333,6 +342,7 @@ impl Config {
         let s = &self.scratchpad;
         range("scratchpad.banks", s.banks.into(), 1, 16, "")?;
         range("scratchpad.rows_per_bank", s.rows_per_bank.into(), 16, 65536, "")?;
+        range("scratchpad.read_latency", s.read_latency.into(), 1, 2, " cycles")?;
         range("accumulator.rows", self.accumulator.rows.into(), 16, 65536, "")?;
         let rd = self.accumulator.requant_dsps;
         if ![0, 1, 4].contains(&rd) {

@@ -103,6 +103,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
         blocks::scratchpad::ScratchpadParams {
             rows: cfg.scratchpad.rows_per_bank,
             row_bits: cfg.scratchpad_row_bits(),
+            read_latency: cfg.scratchpad.read_latency,
         },
     )?;
     let accumulator = blocks::accumulator::build(
@@ -124,6 +125,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
     let g = cfg.geometry();
     let sizes = blocks::dma::DmaSizes {
         stride_held: blocks::controller::dma_stride_held(cfg),
+        response_register: cfg.scratchpad.read_latency == 2,
         ..blocks::dma::DmaSizes::of(&g)
     };
     let dma = blocks::dma::build_sized(&mut design, &cfg.name, sizes)?;

@@ -66,6 +66,9 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if !within(c.scratchpad.rows_per_bank, 16, 65536) {
         bad.push("scratchpad.rows_per_bank");
     }
+    if !within(c.scratchpad.read_latency, 1, 2) {
+        bad.push("scratchpad.read_latency");
+    }
     if !within(c.accumulator.rows, 16, 65536) {
         bad.push("accumulator.rows");
     }
@@ -138,6 +141,7 @@ prop_compose! {
         broadcast in any::<bool>(),
         banks in around(1, 16),
         rows_per_bank in around(16, 65536),
+        read_latency in around(1, 2),
         acc_rows in around(16, 65536),
         requant_dsps in one_of(&[0, 1, 4]),
         data_bits in one_of(&[32, 64, 128, 256]),
@@ -149,7 +153,7 @@ prop_compose! {
         (Config {
             name,
             array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp, broadcast },
-            scratchpad: ScratchpadConfig { banks, rows_per_bank },
+            scratchpad: ScratchpadConfig { banks, rows_per_bank, read_latency },
             accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
             dma: DmaConfig { data_bits, outstanding },
             controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
@@ -246,6 +250,7 @@ prop_compose! {
         broadcast in any::<bool>(),
         banks in 1u32..=4,
         rows_per_bank in 16u32..=80,
+        read_latency in 1u32..=2,
         acc_rows in 16u32..=80,
         requant_dsps in prop::sample::select(vec![0u32, 1, 4]),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
@@ -263,7 +268,7 @@ prop_compose! {
                 rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers,
                 broadcast: broadcast && dataflow == Dataflow::Ws && !pairs_split,
             },
-            scratchpad: ScratchpadConfig { banks, rows_per_bank },
+            scratchpad: ScratchpadConfig { banks, rows_per_bank, read_latency },
             accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
             dma: DmaConfig { data_bits, outstanding },
             controller: ControllerConfig {

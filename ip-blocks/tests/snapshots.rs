@@ -53,7 +53,7 @@ fn systolic_array_verilog_each_dataflow() {
 #[test]
 fn scratchpad_bank_verilog() {
     let mut d = Design::new();
-    let p = scratchpad::ScratchpadParams { rows: 16, row_bits: 24 };
+    let p = scratchpad::ScratchpadParams { rows: 16, row_bits: 24, read_latency: 1 };
     let id = scratchpad::build(&mut d, "sc", p).unwrap();
     insta::assert_snapshot!(verilog::emit(&d, id).file("sc_scratchpad_bank").unwrap().text);
 }
@@ -61,7 +61,7 @@ fn scratchpad_bank_verilog() {
 #[test]
 fn banked_scratchpad_verilog() {
     let mut d = Design::new();
-    let p = scratchpad::ScratchpadParams { rows: 16, row_bits: 24 };
+    let p = scratchpad::ScratchpadParams { rows: 16, row_bits: 24, read_latency: 1 };
     let id = scratchpad::build_banked(&mut d, "sc", 2, p).unwrap();
     insta::assert_snapshot!(verilog::emit(&d, id).file("sc_scratchpad").unwrap().text);
 }

@@ -18,6 +18,7 @@ fn small_dma() -> DmaSizes {
         outstanding: 2,
         stride_held: false,
         chunk_writes: false,
+        response_register: false,
     }
 }
 

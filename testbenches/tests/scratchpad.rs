@@ -1,5 +1,5 @@
 //! The scratchpad bank against a Rust model of a simple dual-port RAM (read-before-
-//! write, one cycle of read latency), on random traffic, on both engines.
+//! write, one or two cycles of read latency), on random traffic, on both engines.
 
 use ip_blocks::blocks::scratchpad::{self, ScratchpadParams};
 use rand::{Rng, SeedableRng};
@@ -12,7 +12,8 @@ fn check(sim: &mut dyn Simulator, p: ScratchpadParams, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut model = vec![Bits::zero(p.row_bits); p.rows as usize];
     let (wr_data, rd_data) = (sim.port("wr_data_i").unwrap(), sim.port("rd_data_o").unwrap());
-    let mut expected: Option<Bits> = None;
+    // The memory's read register, and with a latency of two the output register after it.
+    let mut read_q: Option<Bits> = None;
     for cycle in 0..2000 {
         // Hot addresses make reads of the row being written common.
         let pick =
@@ -30,18 +31,24 @@ fn check(sim: &mut dyn Simulator, p: ScratchpadParams, seed: u64) {
             model[wa as usize] = data;
         }
         sim.step();
+        let out_q = read_q.clone();
         if let Some(v) = read_now {
-            expected = Some(v);
+            read_q = Some(v);
         }
-        if let Some(e) = &expected {
+        let expected = if p.read_latency == 2 { &out_q } else { &read_q };
+        if let Some(e) = expected {
             let got = sim.peek(rd_data);
             assert_eq!(&got, e, "cycle {cycle}: rd_data_o expected {e}, got {got}");
         }
     }
 }
 
-fn params() -> [ScratchpadParams; 2] {
-    [ScratchpadParams { rows: 16, row_bits: 32 }, ScratchpadParams { rows: 100, row_bits: 128 }]
+fn params() -> [ScratchpadParams; 3] {
+    [
+        ScratchpadParams { rows: 16, row_bits: 32, read_latency: 1 },
+        ScratchpadParams { rows: 100, row_bits: 128, read_latency: 1 },
+        ScratchpadParams { rows: 16, row_bits: 32, read_latency: 2 },
+    ]
 }
 
 #[test]

@@ -377,6 +377,30 @@ fn the_ulx3s_8x8_configuration_matches_the_model() {
     programs_and_matmuls(&cfg, 105, false);
 }
 
+/// `scratchpad.read_latency = 2` (a register after each bank, as the ULX3S builds): the
+/// readers' in-flight stages and their queues one row deeper (A, B and store of three
+/// rows, the weight feeder's queue; the one-row store queue of the one-entry command
+/// queue) and the compact store's response register, on both dataflows, under random
+/// memory timing and random power-up states, against the golden model.
+#[test]
+fn the_scratchpad_output_register_matches_the_model() {
+    let two = |mut c: Config| {
+        c.name = format!("{}_lat2", c.name);
+        c.scratchpad.read_latency = 2;
+        c.validate("lat2").expect("valid");
+        c
+    };
+    programs_and_matmuls(&two(odd()), 110, true);
+    programs_and_matmuls(&two(lean(compact(), 1)), 115, true);
+    let mut os = two(odd());
+    os.array.dataflow = ip_blocks::config::Dataflow::Os;
+    os.name = "odd_os_lat2".into();
+    matmul(&os, 7, 9, 11, Activation::Relu, 3, &CosimOptions::default());
+    matmul(&lean(os, 1), 7, 9, 11, Activation::Relu6, 4, &CosimOptions::default());
+    let interp = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    matmul(&two(odd()), 5, 7, 3, Activation::Relu, 6, &interp);
+}
+
 #[test]
 fn the_interpreter_runs_the_same_system() {
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };

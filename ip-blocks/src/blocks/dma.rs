@@ -120,6 +120,12 @@ pub struct DmaSizes {
     /// [`DmaSizes::of`] when the engines are compact, a scratchpad row fits one beat and
     /// accumulator elements do not straddle beats.
     pub chunk_writes: bool,
+    /// The compact store copies the local read response into a register of its own
+    /// (`lrd_row`) before selecting its bytes, one cycle more per row, so that no path
+    /// runs from a block RAM behind the response to the W register; set with the
+    /// scratchpad's output register (`scratchpad.read_latency` = 2). False from
+    /// [`DmaSizes::of`].
+    pub response_register: bool,
 }
 
 /// Rows a store buffers between its local read requests and the W channel (requests in
@@ -146,6 +152,7 @@ impl DmaSizes {
             chunk_writes: g.dma_outstanding == 1
                 && g.sp_row_bytes() <= beat_bytes
                 && beat_bytes % g.acc_elem_bytes() == 0,
+            response_register: false,
         }
     }
 

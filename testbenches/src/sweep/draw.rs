@@ -96,6 +96,7 @@ pub fn random_config(seed: u64, index: u32) -> Config {
         scratchpad: ScratchpadConfig {
             banks: rng.gen_range(1..=4),
             rows_per_bank: *[16, 20, 32, 48, 64].choose(&mut rng).expect("not empty"),
+            read_latency: 1,
         },
         accumulator: AccumulatorConfig {
             rows: *[16, 24, 32, 64, 100, 128].choose(&mut rng).expect("not empty"),
@@ -119,6 +120,8 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     // Broadcast rows (weight-stationary only, PE pairs within a row), drawn after that.
     let pairs_split = cols % 2 == 1 && cfg.array.dsp_pes() >= 2;
     cfg.array.broadcast = dataflow == Dataflow::Ws && !pairs_split && rng.gen_bool(0.4);
+    // The scratchpad's output register, drawn after that.
+    cfg.scratchpad.read_latency = if rng.gen_bool(0.3) { 2 } else { 1 };
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
 }
@@ -159,6 +162,7 @@ mod tests {
             seen.insert(format!("dsp {}", a.dsp_multipliers.is_some()));
             seen.insert(format!("requant_dsps {}", cfg.accumulator.requant_dsps));
             seen.insert(format!("broadcast {}", a.broadcast));
+            seen.insert(format!("read_latency {}", cfg.scratchpad.read_latency));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
                 seen.insert("acc_bits at its least".into());
             }
@@ -171,7 +175,7 @@ mod tests {
         for want in ["data_bits 256", "outstanding 1", "queue_depth 1", "queue_depth 2", "queue_depth 16", "banks 4"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
-        for want in ["broadcast false", "broadcast true"] {
+        for want in ["broadcast false", "broadcast true", "read_latency 1", "read_latency 2"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {

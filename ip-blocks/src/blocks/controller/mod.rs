@@ -40,7 +40,9 @@
 //!    accumulator; the bias unit reads an accumulator row into the read-out's bias.
 //!    Scratchpad read ports are shared with fixed priority (A, B, weights, DMA store),
 //!    the A, B and store readers each with a two-row queue (`parts::ReadQueue`; one row
-//!    for the store reader with a one-entry command queue) whose credit is registered, so that no consumer's ready reaches the arbitration; the
+//!    for the store reader with a one-entry command queue) whose credit is registered, so that no consumer's ready reaches the arbitration
+//!    (with `scratchpad.read_latency = 2` their reads take two stages, `parts::InFlight`,
+//!    the queues keep a row more, and the weight feeder reads into a queue too); the
 //!    readers of lower priority yield to the weight feeder when it may read, whatever
 //!    the engine takes. The accumulator write port is shared too (engine first, then
 //!    DMA loads).
@@ -943,10 +945,15 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     // queue: row `w_r` is read, offered to the engine in the next cycle straight from
     // the bank, and read again if the engine does not take it then. Rows the engine
     // has taken are counted; the preload is complete when it has taken the last.
+    // With a read latency of two, the weight feeder is a reader like the others: rows
+    // `wf_issue` up to `n` are read into a queue (`wq`) as its credit allows, whatever
+    // the engine takes, and the engine takes them from the queue.
     let rw = clog2(u64::from(rows)).max(1);
     let w_r = m.reg("wf_row", rw).reset(0).build();
-    let w_inflight = m.reg("wf_inflight", 1).reset(0).build();
-    let w_inflight_bank = m.reg("wf_inflight_bank", g.sp_banks).build();
+    let lat = cfg.scratchpad.read_latency;
+    let w_reads = InFlight::new(&mut m, "wf", lat, &[("bank", g.sp_banks)]);
+    let w_inflight = w_reads.arriving();
+    let wq = (lat == 2).then(|| (ReadQueue::new(&mut m, "wq", sp_bits, lat), m.reg("wf_issue", pnw).reset(0).build()));
     let pr_active = {
         let ne = m.not(pr_empty);
         m.named("wf_active", ne)
@@ -960,7 +967,20 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.named("wf_zero", e)
     };
     let wq_pop = m.wire("wq_pop", 1);
-    let w_want_read = {
+    let w_want_read = if let Some((q, issue)) = &wq {
+        let more = m.lt(*issue, pr_n);
+        let credit = q.room(&mut m, &w_reads);
+        let e = and_all(&mut m, [x(pr_active), x(more), x(credit)]);
+        let e = m.named("wf_want", e);
+        if !has_ws {
+            m.mark_unused(e);
+            let z = m.lit(0, 1);
+            (z, z)
+        } else {
+            let e = m.sig(e);
+            (e, e)
+        }
+    } else {
         // Row w_r while nothing is in flight; row w_r + 1 while row w_r leaves, unless
         // it is a zero row.
         let next_read = {
@@ -968,7 +988,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let nm1 = m.dec(pr_n);
             m.lt(r, nm1)
         };
-        let idle = m.not(w_inflight);
+        // With a read latency of two, rows are read one every two cycles.
+        let busy = w_reads.at_least(&mut m, 1);
+        let idle = m.not(busy);
         let on = m.and(wq_pop, next_read);
         let may = m.or(idle, on);
         let nz = m.not(w_zero);
@@ -991,7 +1013,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         }
     };
     let (w_want_read, w_may_read) = w_want_read;
-    let w_row_addr = {
+    let w_row_addr = if let Some((_, issue)) = &wq {
+        let k = m.resize(*issue, lb, false);
+        m.add(pr_row, k)
+    } else {
         let i = m.zext(w_inflight, rw);
         let k = m.add(w_r, i);
         let k = m.zext(k, lb);
@@ -1016,16 +1041,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     let kb = m.reg("if_b_step", stw).reset(0).build();
     let a_done = m.reg("if_a_done", 1).reset(0).build();
     let b_done = m.reg("if_b_done", 1).reset(0).build();
-    let a_inflight = m.reg("if_a_inflight", 1).reset(0).build();
-    let a_inflight_last = m.reg("if_a_inflight_last", 1).build();
-    let a_inflight_bank = m.reg("if_a_inflight_bank", g.sp_banks).build();
-    let b_inflight = m.reg("if_b_inflight", 1).reset(0).build();
-    let b_inflight_bank = m.reg("if_b_inflight_bank", g.sp_banks).build();
-    let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1);
-    let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits));
-    let a_credit = aq.room(&mut m, a_inflight);
+    let a_reads = InFlight::new(&mut m, "if_a", lat, &[("last", 1), ("bank", g.sp_banks)]);
+    let b_reads = InFlight::new(&mut m, "if_b", lat, &[("bank", g.sp_banks)]);
+    let (a_inflight, b_inflight) = (a_reads.arriving(), b_reads.arriving());
+    let aq = ReadQueue::new(&mut m, "aq", sp_bits + 1, lat);
+    let bq = has_os.then(|| ReadQueue::new(&mut m, "bq", sp_bits, lat));
+    let a_credit = aq.room(&mut m, &a_reads);
     let b_credit = match &bq {
-        Some(q) => q.room(&mut m, b_inflight),
+        Some(q) => q.room(&mut m, &b_reads),
         None => m.lit(0, 1),
     };
     let a_want = {
@@ -1057,17 +1080,17 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let same = m.eq(resp_acc, lr_acc_i);
         m.or(z, same)
     };
-    let s_inflight = m.reg("st_sp_inflight", 1).reset(0).build();
-    let s_inflight_bank = m.reg("st_sp_inflight_bank", g.sp_banks).build();
+    let s_reads = InFlight::new(&mut m, "st_sp", lat, &[("bank", g.sp_banks)]);
+    let s_inflight = s_reads.arriving();
     // In the small-device form (a one-entry command queue) the store reader keeps one
     // row, offered from its register: scratchpad rows leave at one every three cycles,
     // which the compact DMA store, at a byte per cycle, does not notice.
     let sq = if cmd_queue_depth(cfg) == 1 {
         ReadQueue::one_row(&mut m, "sq", sp_bits)
     } else {
-        ReadQueue::new(&mut m, "sq", sp_bits)
+        ReadQueue::new(&mut m, "sq", sp_bits, lat)
     };
-    let s_credit = sq.room(&mut m, s_inflight);
+    let s_credit = sq.room(&mut m, &s_reads);
     let s_want = {
         let na = m.not(lr_acc_i);
         let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
@@ -1167,25 +1190,50 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         }
         let never = m.lit(0, 1);
         prr.connect(&mut m, soft, push, &data, never, retire);
-        let one = m.lit(1, 1);
-        soft_next(&mut m, w_inflight, soft, one, x(w_grant), 0);
         let hv = hits_vec(&mut m, &w_hit);
-        m.next(w_inflight_bank, hv);
+        w_reads.connect(&mut m, soft, w_grant, &[hv]);
     }
-    let wq_head = {
-        let data = bank_data(&mut m, w_inflight_bank);
+    let (wq_head, wq_valid) = if let Some((q, issue)) = &wq {
+        // Rows below `n` come from the queue in order; `wf_issue` restarts with the
+        // next preload (when the last row is taken, every row read has been).
+        {
+            let last_r = m.eq_const(w_r, (rows - 1).into());
+            let retire = m.and(wq_pop, last_r);
+            let z = m.lit(0, pnw);
+            let nx = m.inc(*issue);
+            let v = m.mux(retire, z, nx);
+            let en = m.or(w_grant, retire);
+            soft_next(&mut m, *issue, soft, en, v, 0);
+        }
+        let data = bank_data(&mut m, w_reads.field(0));
+        let pop = {
+            let nz = m.not(w_zero);
+            m.and(wq_pop, nz)
+        };
+        let head = q.connect(&mut m, soft, w_inflight, data, pop);
         let z = m.lit(0, sp_bits);
-        m.mux(w_zero, z, data)
-    };
-    let wq_valid = {
+        let head = m.mux(w_zero, z, head);
+        let has = q.valid(&mut m, w_inflight);
+        let v = m.or(w_zero, has);
+        let e = m.and(pr_active, v);
+        let valid = m.named("wf_valid", e);
+        let busy = w_reads.at_least(&mut m, 1);
+        let any = m.or(busy, has);
+        let e = m.not(any);
+        m.assign(wq_empty_w, e);
+        (head, valid)
+    } else {
+        let data = bank_data(&mut m, w_reads.field(0));
+        let z = m.lit(0, sp_bits);
+        let head = m.mux(w_zero, z, data);
         let v = m.or(w_zero, w_inflight);
         let e = m.and(pr_active, v);
-        m.named("wf_valid", e)
-    };
-    {
-        let e = m.not(w_inflight);
+        let valid = m.named("wf_valid", e);
+        let busy = w_reads.at_least(&mut m, 1);
+        let e = m.not(busy);
         m.assign(wq_empty_w, e);
-    }
+        (head, valid)
+    };
     if let Some(wr) = eng_w_ready {
         m.connect(eng, "w_valid_i", wq_valid);
         let pop = m.and(wq_valid, wr);
@@ -1242,13 +1290,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             m.and(t, ni)
         };
         soft_next(&mut m, b_done, soft, one, bd_v, 0);
-        soft_next(&mut m, a_inflight, soft, one, a_fire, 0);
-        m.next(a_inflight_last, a_last);
         let ah = hits_vec(&mut m, &a_hit);
-        m.next(a_inflight_bank, ah);
-        soft_next(&mut m, b_inflight, soft, one, b_fire, 0);
+        a_reads.connect(&mut m, soft, a_fire, &[a_last, ah]);
         let bh = hits_vec(&mut m, &b_hit);
-        m.next(b_inflight_bank, bh);
+        b_reads.connect(&mut m, soft, b_fire, &[bh]);
 
         let push = m.and(go, is_compute);
         let mut data = vec![x(a_lb)];
@@ -1266,8 +1311,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let in_fire = m.wire("eng_in_fire", 1);
         let a_pop = m.sig(in_fire);
         let a_data = {
-            let dta = bank_data(&mut m, a_inflight_bank);
-            let l = m.sig(a_inflight_last.q);
+            let dta = bank_data(&mut m, a_reads.field(1));
+            let l = m.sig(a_reads.field(0).q);
             m.concat([l, dta])
         };
         let aq_head = aq.connect(&mut m, soft, a_inflight, a_data, a_pop);
@@ -1277,14 +1322,13 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
                 let pop = bq_pop.expect("with the B queue");
                 let e = m.and(in_fire, mode_os);
                 m.assign(pop, e);
-                let b_data = bank_data(&mut m, b_inflight_bank);
+                let b_data = bank_data(&mut m, b_reads.field(0));
                 let head = q.connect(&mut m, soft, b_inflight, b_data, x(pop));
                 (head, q.valid(&mut m, b_inflight))
             }
             None => {
                 // Weight-stationary only: the B reader never reads.
-                m.mark_unused(b_inflight.q);
-                m.mark_unused(b_inflight_bank.q);
+                b_reads.mark_unused(&mut m);
                 (m.lit(0, sp_bits), m.lit(0, 1))
             }
         };
@@ -1510,10 +1554,9 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     {
         let s_fire = s_grant;
         let one = m.lit(1, 1);
-        soft_next(&mut m, s_inflight, soft, one, s_fire, 0);
         let sh = hits_vec(&mut m, &s_hit);
-        m.next(s_inflight_bank, sh);
-        let sdata = bank_data(&mut m, s_inflight_bank);
+        s_reads.connect(&mut m, soft, s_fire, &[sh]);
+        let sdata = bank_data(&mut m, s_reads.field(0));
         let sq_head = sq.connect(&mut m, soft, s_inflight, sdata, x(sq_pop));
         // Accumulator read port: the bias unit when active, else DMA reads.
         let nb = m.not(bias_idle);

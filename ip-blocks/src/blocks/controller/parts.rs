@@ -342,63 +342,145 @@ pub(super) fn fifo2(
     Fifo { count, head }
 }
 
+/// A scratchpad reader's reads in flight: one stage per cycle of the scratchpad's read
+/// latency, each a flag (reset, and cleared by the soft reset) and the fields that travel
+/// with the read (the bank's one-hot, the A reader's last-row flag). The last stage,
+/// `<prefix>_inflight`, is the read whose row is on the bank's output now (arriving);
+/// with a latency of two, `<prefix>_issued` is the read of the cycle before.
+pub(super) struct InFlight {
+    /// Stages, the read issued in the last cycle first, the arriving one last.
+    stages: Vec<(Reg, Vec<Reg>)>,
+}
+
+impl InFlight {
+    pub(super) fn new(m: &mut ModuleBuilder, prefix: &str, latency: u32, fields: &[(&str, u32)]) -> InFlight {
+        assert!((1..=2).contains(&latency), "{prefix}: a read latency of {latency}");
+        let names: &[&str] = if latency == 2 { &["issued", "inflight"] } else { &["inflight"] };
+        let stages = names
+            .iter()
+            .map(|n| {
+                let flag = m.reg(format!("{prefix}_{n}"), 1).reset(0).build();
+                let regs = fields.iter().map(|(f, w)| m.reg(format!("{prefix}_{n}_{f}"), *w).build()).collect();
+                (flag, regs)
+            })
+            .collect();
+        InFlight { stages }
+    }
+
+    /// The read whose row is on the bank's output in this cycle.
+    pub(super) fn arriving(&self) -> Reg {
+        self.stages.last().expect("one stage at least").0
+    }
+
+    /// Field `k` of the arriving read.
+    pub(super) fn field(&self, k: usize) -> Reg {
+        self.stages.last().expect("one stage at least").1[k]
+    }
+
+    /// Reads in flight, at least `n` of them (1 to the latency).
+    pub(super) fn at_least(&self, m: &mut ModuleBuilder, n: usize) -> ExprId {
+        let flags: Vec<Reg> = self.stages.iter().rev().map(|s| s.0).collect();
+        if n == 1 {
+            or_all(m, flags.iter().copied())
+        } else {
+            assert_eq!(n, flags.len(), "at most one read per stage");
+            and_all(m, flags.iter().copied())
+        }
+    }
+
+    /// Wire the stages: `fire` issues a read with `values` (one per field).
+    pub(super) fn connect(&self, m: &mut ModuleBuilder, soft: SignalId, fire: impl IntoExpr, values: &[ExprId]) {
+        let one = m.lit(1, 1);
+        let mut flag_in = fire.into_expr(m);
+        let mut ins: Vec<ExprId> = values.to_vec();
+        for (flag, regs) in &self.stages {
+            soft_next(m, *flag, soft, one, flag_in, 0);
+            for (r, v) in regs.iter().zip(&ins) {
+                m.next(*r, *v);
+            }
+            flag_in = m.sig(flag.q);
+            ins = regs.iter().map(|r| m.sig(r.q)).collect();
+        }
+    }
+
+    /// Mark the arriving stage unused (a reader that never reads).
+    pub(super) fn mark_unused(&self, m: &mut ModuleBuilder) {
+        let (flag, regs) = self.stages.last().expect("one stage at least");
+        m.mark_unused(flag.q);
+        for r in regs {
+            m.mark_unused(r.q);
+        }
+    }
+}
+
 /// The queue between a reader of scratchpad rows and its consumer (the engine's input
-/// channel, the DMA's local read responses): a row arrives one cycle after its read
-/// (`arriving`, the reader's in-flight flag, with `data`) and goes straight to the
-/// consumer if taken in that cycle; otherwise it waits in the queue's two registers.
-/// A read may issue while at most one row is held or arriving ([`ReadQueue::room`]),
-/// whatever the consumer does: the credit is a function of the queue's own registers,
-/// so a consumer's ready that comes late (the engine's, a combinational output of the
-/// array; the DMA's take, behind the accumulator's read-out on the same channel) never
-/// reaches the scratchpad's read arbitration, and rows still flow at one per cycle.
-/// (A one-register queue whose read waits for the pop in the same cycle flows as fast
-/// with half the flip-flops, but puts the consumer's ready on the read arbitration.)
-/// The one-row form ([`ReadQueue::one_row`]) keeps the registered credit and half the
-/// flip-flops, with no bypass (a row is offered from the register, one cycle after it
-/// arrives), at a row every three cycles, for a consumer slower than that anyway.
+/// channel, the DMA's local read responses): a row arrives `L` cycles after its read
+/// (the scratchpad's read latency; [`InFlight::arriving`], with `data`) and goes straight
+/// to the consumer if taken in that cycle; otherwise it waits in the queue's `L + 1`
+/// registers. A read may issue while at most `L` rows are held or in flight
+/// ([`ReadQueue::room`]), whatever the consumer does: the credit is a function of the
+/// queue's own registers, so a consumer's ready that comes late (the engine's, a
+/// combinational output of the array; the DMA's take, behind the accumulator's read-out
+/// on the same channel) never reaches the scratchpad's read arbitration, and rows still
+/// flow at one per cycle. (A one-register queue whose read waits for the pop in the same
+/// cycle flows as fast with half the flip-flops, but puts the consumer's ready on the
+/// read arbitration.) The one-row form ([`ReadQueue::one_row`]) keeps the registered
+/// credit and one register, with no bypass (a row is offered from the register, one
+/// cycle after it arrives), at a row every `L + 2` cycles, for a consumer slower than
+/// that anyway.
 pub(super) struct ReadQueue {
-    held: Reg,
-    row: Reg,
-    /// The second row, held behind `row` (none in the one-row form).
-    second: Option<(Reg, Reg)>,
+    /// Row `k` is held (a thermometer code: `held[k]` implies `held[k - 1]`).
+    held: Vec<Reg>,
+    /// The rows, the oldest (offered) first.
+    rows: Vec<Reg>,
 }
 
 impl ReadQueue {
-    pub(super) fn new(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
+    /// The queue of `latency + 1` rows for a scratchpad of that read latency.
+    pub(super) fn new(m: &mut ModuleBuilder, name: &str, width: u32, latency: u32) -> ReadQueue {
         let mut q = ReadQueue::one_row(m, name, width);
-        q.second =
-            Some((m.reg(format!("{name}_held2"), 1).reset(0).build(), m.reg(format!("{name}_row2"), width).build()));
+        for k in 2..=latency + 1 {
+            q.held.push(m.reg(format!("{name}_held{k}"), 1).reset(0).build());
+            q.rows.push(m.reg(format!("{name}_row{k}"), width).build());
+        }
         q
     }
 
-    /// The one-row form: a read may issue only while no row is held or arriving, and a
-    /// row is offered from the register only, so rows flow at one every three cycles,
+    /// The one-row form: a read may issue only while no row is held or in flight, and a
+    /// row is offered from the register only, so rows flow at one every `L + 2` cycles,
     /// still with the credit from the queue's registers.
     pub(super) fn one_row(m: &mut ModuleBuilder, name: &str, width: u32) -> ReadQueue {
         ReadQueue {
-            held: m.reg(format!("{name}_held"), 1).reset(0).build(),
-            row: m.reg(format!("{name}_row"), width).build(),
-            second: None,
+            held: vec![m.reg(format!("{name}_held"), 1).reset(0).build()],
+            rows: vec![m.reg(format!("{name}_row"), width).build()],
         }
     }
 
     /// A row to take: held, or arriving (held only, in the one-row form).
     pub(super) fn valid(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
-        if self.second.is_none() {
-            return m.sig(self.held.q);
+        if self.rows.len() == 1 {
+            return m.sig(self.held[0].q);
         }
-        m.or(self.held, arriving)
+        m.or(self.held[0], arriving)
     }
 
-    /// A read may issue in this cycle: at most one row held or arriving (none in the
+    /// A read may issue in this cycle: at most `L` rows held or in flight (none in the
     /// one-row form), so the row read now finds room whatever the consumer does.
-    pub(super) fn room(&self, m: &mut ModuleBuilder, arriving: Reg) -> ExprId {
-        let full = match self.second {
-            Some((held2, _)) => {
-                let both = m.and(self.held, arriving);
-                m.or(held2, both)
+    pub(super) fn room(&self, m: &mut ModuleBuilder, reads: &InFlight) -> ExprId {
+        let c = self.rows.len();
+        let full = if c == 1 {
+            let f = reads.at_least(m, 1);
+            m.or(self.held[0], f)
+        } else {
+            // Held rows (k + 1 or more when held[k]) and reads in flight (at most L = c - 1)
+            // fill the c rows.
+            let mut full = m.sig(self.held[c - 1].q);
+            for k in (0..c - 1).rev() {
+                let f = reads.at_least(m, c - 1 - k);
+                let both = m.and(self.held[k], f);
+                full = m.or(full, both);
             }
-            None => m.or(self.held, arriving),
+            full
         };
         m.not(full)
     }
@@ -416,38 +498,44 @@ impl ReadQueue {
         let np = m.not(pop);
         let v = self.valid(m, arriving);
         let one = m.lit(1, 1);
-        let Some((held2, row2)) = self.second else {
+        let c = self.rows.len();
+        if c == 1 {
             // One row, always through the register (no bypass, so that the read data
             // feeds the register alone): held until popped; a row arrives only into an
             // empty queue.
             let kept = m.and(v, np);
             let keep = m.or(kept, arriving);
-            soft_next(m, self.held, soft, one, keep, 0);
-            m.next(self.row, data);
-            m.set_enable(self.row, arriving);
-            return m.sig(self.row.q);
-        };
-        // Rows in order: `row` (if held), `row2` (if held2), `data` (if arriving); the
-        // pop takes the first, the rest move to the front.
-        let behind = {
-            let t = m.or(held2, arriving);
-            m.and(self.held, t)
-        };
-        let keep = {
-            let s = m.and(v, np);
-            m.or(behind, s)
-        };
-        soft_next(m, self.held, soft, one, keep, 0);
-        let keep2 = m.and(behind, np);
-        soft_next(m, held2, soft, one, keep2, 0);
-        let front = m.mux(held2, row2, data);
-        m.next(self.row, front);
-        let en = m.mux(self.held, pop, np);
-        m.set_enable(self.row, en);
-        m.next(row2, data);
-        let en2 = m.and(arriving, self.held);
-        m.set_enable(row2, en2);
-        m.mux(self.held, self.row, data)
+            soft_next(m, self.held[0], soft, one, keep, 0);
+            m.next(self.rows[0], data);
+            m.set_enable(self.rows[0], arriving);
+            return m.sig(self.rows[0].q);
+        }
+        // Rows in order: `rows[k]` while `held[k]`, then `data` (if arriving); the pop
+        // takes the first, the rest move to the front. `within[k]`: there are more than
+        // `k` of them (the credit keeps them to `c`: no row arrives while all are held).
+        let mut within = vec![v];
+        for k in 1..c {
+            let t = m.or(self.held[k], arriving);
+            within.push(m.and(self.held[k - 1], t));
+        }
+        for k in 0..c {
+            let s = m.and(within[k], np);
+            let keep = if k + 1 < c { m.or(within[k + 1], s) } else { s };
+            soft_next(m, self.held[k], soft, one, keep, 0);
+        }
+        for k in 0..c {
+            if k + 1 < c {
+                let next = m.mux(self.held[k + 1], self.rows[k + 1], data);
+                m.next(self.rows[k], next);
+                let en = m.mux(self.held[k], pop, np);
+                m.set_enable(self.rows[k], en);
+            } else {
+                m.next(self.rows[k], data);
+                let en = m.and(arriving, self.held[k - 1]);
+                m.set_enable(self.rows[k], en);
+            }
+        }
+        m.mux(self.held[0], self.rows[0], data)
     }
 }
 

@@ -18,7 +18,10 @@
 //!    is exactly the row's bytes. WLAST marks the row's last beat and, in a row crossing
 //!    4 KB, the page's last beat. The next beat's first byte may be written in the cycle
 //!    the offered beat is taken. `lrd_ready_o` is a register: high in the cycle after the
-//!    row's last byte is stepped, which takes the response.
+//!    row's last byte is stepped, which takes the response. With
+//!    [`DmaSizes::response_register`] the bytes come from a copy of the response
+//!    (`lrd_row`, loaded every cycle) once it has been valid for a cycle (`lrd_seen`),
+//!    not from the response itself: a row's first byte waits one cycle more.
 //! 4. **B responses**: `m_axi_bready_o` is always high. `b_cur` counts the bursts of the
 //!    command in progress whose response is owed, `b_old` those of the command before
 //!    it (whose last byte is stepped); a command's last byte waits while `b_old` is not
@@ -60,6 +63,9 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("local_row_bits", lb);
     if s.stride_held {
         m.param("stride_held", true);
+    }
+    if s.response_register {
+        m.param("response_register", true);
     }
 
     // The ports (the command channel's registers are [`Command`]'s).
@@ -144,8 +150,21 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let not_hold = m.not(hold_last);
     let not_aw = m.not(aw_valid);
     let not_pop = m.not(pop);
+    // The response's bytes: the response itself, or its copy once the response has been
+    // valid (and held) for a cycle.
+    let (have_row, row_data) = if s.response_register {
+        let copy = m.reg("lrd_row", 8 * r).build();
+        m.next(copy, lrd_data);
+        let seen = m.reg("lrd_seen", 1).reset(0).build();
+        let seen_next = m.and(lrd_valid, not_pop);
+        m.next(seen, seen_next);
+        let have = m.and(seen, lrd_valid);
+        (have, m.sig(copy.q))
+    } else {
+        (m.sig(lrd_valid), m.sig(lrd_data))
+    };
     let step = m.and(row_active, not_aw);
-    let step = m.and(step, lrd_valid);
+    let step = m.and(step, have_row);
     let step = m.and(step, not_pop);
     let step = m.and(step, w_free);
     let step = m.and(step, not_hold);
@@ -207,7 +226,7 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.next(pop, row_finish);
     m.assign(lrd_ready_o, pop);
 
-    let row_bytes: Vec<ExprId> = (0..r).map(|i| m.slice(lrd_data, 8 * i, 8)).collect();
+    let row_bytes: Vec<ExprId> = (0..r).map(|i| m.slice(row_data, 8 * i, 8)).collect();
     let byte = select(&mut m, j, row_bytes);
     let byte = m.named("w_byte", byte);
     let taken = m.and(w_valid, w_ready);
