@@ -151,7 +151,7 @@ impl DmaSizes {
             stride_held: false,
             chunk_writes: g.dma_outstanding == 1
                 && g.sp_row_bytes() <= beat_bytes
-                && beat_bytes % g.acc_elem_bytes() == 0,
+                && beat_bytes.is_multiple_of(g.acc_elem_bytes()),
             response_register: false,
         }
     }

@@ -357,7 +357,13 @@ pub(super) fn properties(m: &mut ModuleBuilder, s: &DmaSizes) {
     let some = m.any(owed);
     m.assume_when("f_env_r_only_for_bursts", "R beats only for accepted read bursts", r_valid, some);
     formal::assert_offer_held(m, "ar", ar_valid_o, ar_ready, &[ar_addr_o, ar_len_o, ar_size_o, ar_burst_o]);
-    formal::assert_offer_held(m, "lw", lw_valid_o, lw_ready, &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o, lw_chunks_o]);
+    formal::assert_offer_held(
+        m,
+        "lw",
+        lw_valid_o,
+        lw_ready,
+        &[lw_acc_o, lw_accumulate_o, lw_row_o, lw_data_o, lw_chunks_o],
+    );
     formal::assert_burst_in_page(m, "ar", ar_valid_o, ar_addr_o, ar_len_o, b);
     formal::assert_burst_kind(m, "ar", ar_valid_o, ar_size_o, ar_burst_o, b);
 }
