@@ -21,7 +21,11 @@
 //!    beat of a row also clears every byte at or past `bytes` (a synchronous clear, so no
 //!    gate per bit), and a byte is never written with data past `bytes`. The row's last
 //!    beat raises `lw_valid`; `m_axi_rready_o` is low while it is high (from registers
-//!    only).
+//!    only). With [`DmaSizes::chunk_writes`] (a scratchpad row fits one beat, as on the
+//!    iCEBreaker's 2x2 and 4x4) there is no row register: each beat-sized chunk is written
+//!    as soon as it is complete, from one chunk register, `lw_chunks_o` one-hot naming it
+//!    (the controller writes zeros to the other columns: the row's first chunk overwrites,
+//!    the later ones accumulate), and `m_axi_rready_o` then follows `lw_ready_i`.
 //!
 //! Timing with no backpressure and a read latency of `L` cycles: `m_axi_arvalid_o` rises
 //! two cycles after the cycle in which the command is taken; the next burst is offered in
