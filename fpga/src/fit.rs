@@ -11,8 +11,8 @@
 //! - **LUTs and flip-flops** are an estimate ([`crate::estimate`]) of the accelerator
 //!   plus an allowance for the board top (UART bridge, main-memory port), labelled as
 //!   such. On iCE40, where a logic cell holds one LUT4 and one flip-flop, the **logic
-//!   cells** too: the LUTs plus half the flip-flops ([`ICE40_LONE_FF_SHARE`]), for about
-//!   half of them find no LUT to share a cell with. An estimate refuses only when it is more than [`ESTIMATE_MARGIN`] over the
+//!   cells** too: the LUTs plus about a third of the flip-flops ([`ICE40_LONE_FF_SHARE`]), for about
+//!   that share of them find no LUT to share a cell with. An estimate refuses only when it is more than [`ESTIMATE_MARGIN`] over the
 //!   device, and warns when it is near.
 //!
 //! ```
@@ -50,11 +50,12 @@ pub const BOARD_TOP_FF: u64 = 400;
 
 /// The share of flip-flops that take an iCE40 logic cell of their own (no LUT of theirs
 /// to pack with): measured with Yosys 0.70 and nextpnr-ice40 0.11 on whole iCEBreaker
-/// boards, logic cells = SB_LUT4 + this share of the flip-flops to within 3%: the 2x2 of
-/// `configs/icebreaker-2x2.toml` (3620 LUT4, 2269 FF, 4829 cells: 0.53), the 4x4 of
-/// `configs/icebreaker-4x4.toml` (4625, 2918, 6055: 0.49) and that 4x4 without
-/// broadcast rows (4763, 3306, 6571: 0.55).
-pub const ICE40_LONE_FF_SHARE: f64 = 0.5;
+/// boards, logic cells = SB_LUT4 + this share of the flip-flops: the 2x2 of
+/// `configs/icebreaker-2x2.toml` (3399 LUT4, 1930 FF, 4041 cells: 0.33) and the 4x4 of
+/// `configs/icebreaker-4x4.toml` (4119, 2244, 4767: 0.29). It was about 0.5 before the
+/// small-device control path lost its copy registers and its window check turned its
+/// registers bit-serially (a multiplexer in front of each flip-flop, in the same cell).
+pub const ICE40_LONE_FF_SHARE: f64 = 0.3;
 
 /// One resource of a prediction.
 #[derive(Clone, Debug, PartialEq, Serialize)]
