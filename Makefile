@@ -13,9 +13,10 @@
 #   make synth   Yosys synthesis for iCE40 and ECP5, long runs included: hard blocks vs plan
 #   make fpga-all  the whole FPGA flow (Yosys, nextpnr, packer) on every board: iCEBreaker,
 #                ULX3S, Tang Nano 9K, OrangeCrab (a small test design, with and without a PLL;
-#                the default suite runs iCEBreaker), and the whole accelerators: the ecp5
-#                preset on the ULX3S, configs/tangnano9k-4x4.toml on the Tang Nano 9K, the
-#                ice40 preset on the OrangeCrab (about 15 to 25 minutes each)
+#                the default suite runs iCEBreaker), and the whole accelerators:
+#                configs/icebreaker-4x4.toml on the iCEBreaker, the ecp5 preset and
+#                configs/ulx3s-8x8.toml on the ULX3S, configs/tangnano9k-4x4.toml on the
+#                Tang Nano 9K, the ice40 preset on the OrangeCrab (5 to 25 minutes each)
 #   make bench   the performance suite (seedchip bench, about 5 minutes): generation time,
 #                simulator speed, Verilator build time, MAC utilization of four matmul shapes on
 #                both presets; writes out/bench/bench.json and out/bench/bench.md
