@@ -62,6 +62,7 @@
 //! enter the tree. With 32-bit counters (11 live words) the tree costs about 10 LUT4s
 //! per data bit on an iCE40, the one-hot AND-OR of before about 13.
 
+use super::util::rotate_right_1;
 use crate::regmap::{Access, Kind, RegMap, Register, ADDR_BITS, DATA_BITS};
 use rtl_gen::sim::PortDir;
 use rtl_gen::{CheckError, CheckErrors, Design, ExprId, IntoExpr, ModuleBuilder, ModuleId, SignalId};
@@ -481,9 +482,7 @@ pub fn build_with(
                 let d = implemented(&mut m, r, d);
                 match turn.filter(|_| turns(r)) {
                     Some(t) => {
-                        let hi = m.slice(q, 1, DATA_BITS - 1);
-                        let lo = m.bit(q, 0);
-                        let turned = m.concat([lo, hi]);
+                        let turned = rotate_right_1(&mut m, q);
                         let d = m.mux(t, turned, d);
                         m.next(q, d);
                         let en = m.or(en, t);

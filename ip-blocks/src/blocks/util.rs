@@ -3,6 +3,15 @@
 use rtl_gen::ir::clog2;
 use rtl_gen::{ExprId, IntoExpr, ModuleBuilder, SignalId};
 
+/// `r` turned right by one bit: bit 0 goes to the top, every other bit down by one.
+pub fn rotate_right_1(m: &mut ModuleBuilder, r: impl IntoExpr) -> ExprId {
+    let r = r.into_expr(m);
+    let w = m.width(r);
+    let hi = m.slice(r, 1, w - 1);
+    let lo = m.bit(r, 0);
+    m.concat([lo, hi])
+}
+
 /// A counter over `0..n` advancing when `en` is high, if `n > 1`: (counter, `en` and at
 /// the last value). For `n == 1` there is no counter and the second value is `en`.
 pub fn wrapping_counter(m: &mut ModuleBuilder, name: &str, n: u32, en: impl IntoExpr) -> (Option<SignalId>, ExprId) {

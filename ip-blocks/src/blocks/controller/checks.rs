@@ -16,6 +16,7 @@
 
 use super::parts::{or_all, x};
 use super::queue::Narrow;
+use crate::blocks::util::rotate_right_1;
 use rtl_gen::{ExprId, ModuleBuilder, Reg, SignalId};
 
 /// `row + n > limit`, exactly, for a command that `Instr::decode` accepts (so `n >= 1`).
@@ -354,9 +355,7 @@ pub(super) fn soft_next_turning(
     turn: ExprId,
 ) {
     let w = m.width(value);
-    let hi = m.slice(r, 1, w - 1);
-    let lo = m.bit(r, 0);
-    let turned = m.concat([lo, hi]);
+    let turned = rotate_right_1(m, r);
     let zero = m.lit(0, w);
     let v = m.mux(soft, zero, value);
     let v = m.mux(turn, turned, v);
