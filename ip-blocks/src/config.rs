@@ -148,6 +148,21 @@ pub struct AccumulatorConfig {
     /// product in logic (no DSP), one column every 8 cycles.
     #[serde(default = "default_requant_dsps")]
     pub requant_dsps: u32,
+    /// Cycles from the read-modify-write's block-RAM read to its sum, 1 (default) or 2: 2
+    /// adds a register after the block RAM (Yosys maps the ECP5's DP16KD without its
+    /// output register, 5.6 ns clock to out) and writes a cycle later; an accumulate to a
+    /// row written in the two cycles before waits.
+    #[serde(default = "default_read_latency")]
+    pub read_latency: u32,
+    /// Pipeline registers of the requantizer's 32x32 product (`requant_dsps = 4`), 1
+    /// (default) or 2: 2 registers its four 16x16 partial products before their sum (one
+    /// cycle more per requantized row, the same throughput).
+    #[serde(default = "default_product_stages")]
+    pub product_stages: u32,
+}
+
+fn default_product_stages() -> u32 {
+    1
 }
 
 fn default_requant_dsps() -> u32 {
@@ -353,6 +368,17 @@ impl Config {
                 allowed: "0, 1 or 4 (a Booth product in logic, 8 cycles per column; one 16x16 product used four \
                           times per column; or one 32x32 product)"
                     .into(),
+            });
+        }
+        range("accumulator.read_latency", self.accumulator.read_latency.into(), 1, 2, " cycles")?;
+        let ps = self.accumulator.product_stages;
+        range("accumulator.product_stages", ps.into(), 1, 2, "")?;
+        if ps == 2 && rd != 4 {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "accumulator.product_stages".into(),
+                value: ps.to_string(),
+                allowed: "1 with `requant_dsps` 0 or 1 (only the 32x32 product has two stages)".into(),
             });
         }
         let d = &self.dma;

@@ -115,6 +115,8 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
             acc_bits: cfg.array.acc_bits,
             out_bits: cfg.array.input_bits,
             requant_dsps: cfg.accumulator.requant_dsps,
+            read_latency: cfg.accumulator.read_latency,
+            product_stages: cfg.accumulator.product_stages,
         },
     )?;
     let controller = blocks::controller::build(

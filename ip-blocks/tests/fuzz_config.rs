@@ -75,6 +75,13 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if ![0, 1, 4].contains(&c.accumulator.requant_dsps) {
         bad.push("accumulator.requant_dsps");
     }
+    if !within(c.accumulator.read_latency, 1, 2) {
+        bad.push("accumulator.read_latency");
+    }
+    let ps = c.accumulator.product_stages;
+    if !within(ps, 1, 2) || (ps == 2 && c.accumulator.requant_dsps != 4) {
+        bad.push("accumulator.product_stages");
+    }
     if ![32, 64, 128, 256].contains(&c.dma.data_bits) {
         bad.push("dma.data_bits");
     }
@@ -144,6 +151,7 @@ prop_compose! {
         read_latency in around(1, 2),
         acc_rows in around(16, 65536),
         requant_dsps in one_of(&[0, 1, 4]),
+        (acc_latency, product_stages) in (around(1, 2), around(1, 2)),
         data_bits in one_of(&[32, 64, 128, 256]),
         outstanding in around(1, 64),
         queue_depth in one_of(&[1, 2, 4, 8, 16]),
@@ -154,7 +162,7 @@ prop_compose! {
             name,
             array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp, broadcast },
             scratchpad: ScratchpadConfig { banks, rows_per_bank, read_latency },
-            accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
+            accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps, read_latency: acc_latency, product_stages },
             dma: DmaConfig { data_bits, outstanding },
             controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
         }, name_ok)
@@ -253,6 +261,7 @@ prop_compose! {
         read_latency in 1u32..=2,
         acc_rows in 16u32..=80,
         requant_dsps in prop::sample::select(vec![0u32, 1, 4]),
+        (acc_latency, product_stages) in (1u32..=2, 1u32..=2),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
         outstanding in 1u32..=64,
         queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
@@ -269,7 +278,12 @@ prop_compose! {
                 broadcast: broadcast && dataflow == Dataflow::Ws && !pairs_split,
             },
             scratchpad: ScratchpadConfig { banks, rows_per_bank, read_latency },
-            accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps },
+            accumulator: AccumulatorConfig {
+                rows: acc_rows,
+                requant_dsps,
+                read_latency: acc_latency,
+                product_stages: if requant_dsps == 4 { product_stages } else { 1 },
+            },
             dma: DmaConfig { data_bits, outstanding },
             controller: ControllerConfig {
                 queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth },
@@ -312,6 +326,8 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("scratchpad", "rows_per_bank", &["15", "0", "65537", "4294967295", "1_000_000_000_000"]),
     ("accumulator", "rows", &["15", "65537", "0", "-16", "[]"]),
     ("accumulator", "requant_dsps", &["2", "3", "8", "-1", "\"1\"", "1.0"]),
+    ("accumulator", "read_latency", &["0", "3", "-1", "\"2\""]),
+    ("accumulator", "product_stages", &["0", "3", "-2", "\"1\""]),
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
     ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),

@@ -81,8 +81,20 @@ fn accumulator_booth_requantizer_verilog() {
     insta::assert_snapshot!(accumulator_text(0));
 }
 
+/// `read_latency` = 2 (the block RAM's output registered on the read-modify-write) and
+/// `product_stages` = 2 (the 32x32 product's partial products registered), as the ULX3S builds.
+#[test]
+fn accumulator_pipelined_verilog() {
+    insta::assert_snapshot!(accumulator_text_with(4, 2, 2));
+}
+
 /// A 16-row, 2-column accumulator with its requantizer's product on `requant_dsps` DSPs.
 fn accumulator_text(requant_dsps: u32) -> String {
+    accumulator_text_with(requant_dsps, 1, 1)
+}
+
+/// [`accumulator_text`] with `read_latency` and `product_stages`.
+fn accumulator_text_with(requant_dsps: u32, read_latency: u32, product_stages: u32) -> String {
     let mut d = Design::new();
     let p = ip_blocks::blocks::accumulator::AccumulatorParams {
         rows: 16,
@@ -90,6 +102,8 @@ fn accumulator_text(requant_dsps: u32) -> String {
         acc_bits: 32,
         out_bits: 8,
         requant_dsps,
+        read_latency,
+        product_stages,
     };
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
     verilog::emit(&d, id).file("sc_accumulator").unwrap().text.clone()

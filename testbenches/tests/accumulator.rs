@@ -15,12 +15,44 @@ use testbenches::accumulator::{fill, random_value, run_random, AccBench, ReadReq
 use testbenches::lockstep::run_lockstep;
 
 const CONFIGS: [AccumulatorParams; 4] = [
-    AccumulatorParams { rows: 16, cols: 4, acc_bits: 32, out_bits: 8, requant_dsps: 4 },
-    AccumulatorParams { rows: 16, cols: 3, acc_bits: 20, out_bits: 6, requant_dsps: 4 },
+    AccumulatorParams {
+        rows: 16,
+        cols: 4,
+        acc_bits: 32,
+        out_bits: 8,
+        requant_dsps: 4,
+        read_latency: 1,
+        product_stages: 1,
+    },
+    AccumulatorParams {
+        rows: 16,
+        cols: 3,
+        acc_bits: 20,
+        out_bits: 6,
+        requant_dsps: 4,
+        read_latency: 1,
+        product_stages: 1,
+    },
     // Wider than int32 (saturation before the multiply), rows not a power of two.
-    AccumulatorParams { rows: 20, cols: 2, acc_bits: 40, out_bits: 16, requant_dsps: 4 },
+    AccumulatorParams {
+        rows: 20,
+        cols: 2,
+        acc_bits: 40,
+        out_bits: 16,
+        requant_dsps: 4,
+        read_latency: 1,
+        product_stages: 1,
+    },
     // The corners: one column (no column counters), 64-bit accumulators, 32-bit outputs.
-    AccumulatorParams { rows: 2, cols: 1, acc_bits: 64, out_bits: 32, requant_dsps: 4 },
+    AccumulatorParams {
+        rows: 2,
+        cols: 1,
+        acc_bits: 64,
+        out_bits: 32,
+        requant_dsps: 4,
+        read_latency: 1,
+        product_stages: 1,
+    },
 ];
 
 /// The same shapes with the serial requantizer (one 16x16 product used four times).
@@ -37,6 +69,17 @@ const BOOTH: [AccumulatorParams; 4] = [
     AccumulatorParams { requant_dsps: 0, ..CONFIGS[1] },
     AccumulatorParams { requant_dsps: 0, ..CONFIGS[2] },
     AccumulatorParams { requant_dsps: 0, ..CONFIGS[3] },
+];
+
+/// The same shapes with the block RAM's output registered on the read-modify-write
+/// (`read_latency` = 2): the 32x32 product in two stages, the serial and Booth ones.
+const LATE: [AccumulatorParams; 6] = [
+    AccumulatorParams { read_latency: 2, product_stages: 2, ..CONFIGS[0] },
+    AccumulatorParams { read_latency: 2, product_stages: 2, ..CONFIGS[1] },
+    AccumulatorParams { read_latency: 2, product_stages: 2, ..CONFIGS[2] },
+    AccumulatorParams { read_latency: 2, product_stages: 2, ..CONFIGS[3] },
+    AccumulatorParams { read_latency: 2, ..SERIAL[0] },
+    AccumulatorParams { read_latency: 2, ..BOOTH[1] },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -130,6 +173,20 @@ fn accumulator_matches_model_on_verilator() {
 }
 
 #[test]
+fn late_read_and_two_stage_product_match_model_on_interpreter() {
+    for (i, p) in LATE.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Interp), p, 900 + i as u64, 150);
+    }
+}
+
+#[test]
+fn late_read_and_two_stage_product_match_model_on_verilator() {
+    for (i, p) in LATE.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Verilator), p, 950 + i as u64, 150);
+    }
+}
+
+#[test]
 fn serial_requantizer_matches_model_on_interpreter() {
     for (i, p) in SERIAL.into_iter().enumerate() {
         check(&mut *simulator(p, Engine::Interp), p, 500 + i as u64, 300);
@@ -202,6 +259,15 @@ fn requantizer_corners_match_model_on_interpreter() {
 }
 
 #[test]
+fn two_stage_product_corners_match_model_on_interpreter_and_verilator() {
+    let wide = AccumulatorParams { rows: 16, ..LATE[3] };
+    for p in [LATE[0], wide] {
+        directed_corners(p, Engine::Interp);
+        directed_corners(p, Engine::Verilator);
+    }
+}
+
+#[test]
 fn booth_requantizer_corners_match_model_on_interpreter_and_verilator() {
     let wide = AccumulatorParams { rows: 16, requant_dsps: 0, ..CONFIGS[3] };
     for p in [BOOTH[0], wide] {
@@ -257,6 +323,72 @@ fn same_row_hazards(engine: Engine) {
     assert_ne!(old6, bench.model.row(6));
 }
 
+/// Two accumulates to one row `distance` cycles apart (1 to 4), for each read latency:
+/// the second waits until the first's write has landed (`read_latency + 1` cycles after
+/// the first was taken), a row agreeing in the low address bits waits the same, and a
+/// raw read right behind them waits for the last write; then random traffic with
+/// stalls on every channel, and every row read back.
+fn same_row_at_each_distance(engine: Engine) {
+    for (k, p) in [CONFIGS[0], LATE[0], LATE[5]].into_iter().enumerate() {
+        let mut sim = simulator(p, engine);
+        let mut bench = AccBench::new(&mut *sim, p);
+        let mut rng = ChaCha8Rng::seed_from_u64(20 + k as u64);
+        let ok = |r: Result<(), Box<testbenches::accumulator::Failure>>| r.unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        ok(fill(&mut bench, &mut rng));
+        let settle = |bench: &mut AccBench| {
+            for _ in 0..4 {
+                ok(bench.cycle(None, false, true));
+            }
+        };
+        let busy = u64::from(p.read_latency) + 1; // cycles a write keeps its row from accumulates
+        for distance in 1..=4u64 {
+            for second in [5, 5 + (1 << accumulator::WR_HAZARD_BITS)] {
+                settle(&mut bench);
+                let stalls = bench.stats.wr_stalls;
+                let a =
+                    WriteBeat { addr: 5, accumulate: true, data: testbenches::accumulator::random_row(&mut rng, &p) };
+                let b = WriteBeat {
+                    addr: second,
+                    accumulate: true,
+                    data: testbenches::accumulator::random_row(&mut rng, &p),
+                };
+                ok(bench.cycle(Some(&a), false, true));
+                for _ in 1..distance {
+                    ok(bench.cycle(None, false, true));
+                }
+                ok(bench.cycle(Some(&b), false, true));
+                while !bench.idle() {
+                    ok(bench.cycle(None, false, true));
+                }
+                let want = busy.saturating_sub(distance);
+                assert_eq!(bench.stats.wr_stalls - stalls, want, "{engine:?} {p:?}: distance {distance}, row {second}");
+                // A raw read of the row right behind: it waits while the write is in flight.
+                bench.queue_read(ReadReq { addr: second, raw: true });
+                ok(bench.drain(&mut rng, 1.0, 1.0, 100));
+            }
+        }
+        // Back-to-back accumulates to four hot rows under random stalls, then every row read.
+        let t = Traffic { write: 0.9, accumulate: 0.9, hot: 0.9, ..Traffic::BUSY };
+        ok(run_random(&mut bench, &mut rng, 600, &t));
+        ok(bench.drain(&mut rng, 0.7, 0.6, 2000));
+        for addr in 0..p.rows {
+            bench.queue_read(ReadReq { addr, raw: true });
+        }
+        ok(bench.drain(&mut rng, 0.7, 0.6, 2000));
+        assert!(bench.stats.wr_stalls > 50, "{p:?}: {:?}", bench.stats);
+    }
+}
+
+#[test]
+fn same_row_at_each_distance_on_interpreter() {
+    same_row_at_each_distance(Engine::Interp);
+}
+
+#[test]
+fn same_row_at_each_distance_on_verilator() {
+    same_row_at_each_distance(Engine::Verilator);
+}
+
 #[test]
 fn same_row_back_to_back_accumulates_and_reads_on_interpreter() {
     same_row_hazards(Engine::Interp);
@@ -270,7 +402,7 @@ fn same_row_back_to_back_accumulates_and_reads_on_verilator() {
 /// Raw rows leave one per cycle, `RAW_LATENCY` after their read; requantized rows one
 /// every `requant_cycles * cols` cycles, the first `requant_latency` after its read.
 fn throughput_and_latency(engine: Engine) {
-    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH) {
+    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH).chain(LATE) {
         let mut sim = simulator(p, engine);
         let mut bench = AccBench::new(&mut *sim, p);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -305,7 +437,9 @@ fn readout_throughput_and_latency_on_verilator() {
 
 #[test]
 fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
-    for (i, p) in CONFIGS.into_iter().chain([SERIAL[0], SERIAL[2], BOOTH[0], BOOTH[2]]).enumerate() {
+    for (i, p) in
+        CONFIGS.into_iter().chain([SERIAL[0], SERIAL[2], BOOTH[0], BOOTH[2], LATE[0], LATE[3], LATE[5]]).enumerate()
+    {
         let mut a = simulator(p, Engine::Interp);
         let mut b = simulator(p, Engine::Verilator);
         run_lockstep(&mut *a, &mut *b, ("interpreter", "verilator"), 3000, 40 + i as u64)
@@ -316,7 +450,15 @@ fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
 #[test]
 fn bad_parameters_name_the_parameter_and_range() {
     let mut d = Design::new();
-    let bad = AccumulatorParams { rows: 1, cols: 0, acc_bits: 65, out_bits: 40, requant_dsps: 2 };
+    let bad = AccumulatorParams {
+        rows: 1,
+        cols: 0,
+        acc_bits: 65,
+        out_bits: 40,
+        requant_dsps: 2,
+        read_latency: 1,
+        product_stages: 1,
+    };
     assert!(AccumulatorParams { requant_dsps: 0, ..CONFIGS[0] }.check("sc_accumulator").is_ok());
     let e = accumulator::build(&mut d, "sc", bad).unwrap_err().to_string();
     for want in [

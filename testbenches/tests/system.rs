@@ -401,6 +401,36 @@ fn the_scratchpad_output_register_matches_the_model() {
     matmul(&two(odd()), 5, 7, 3, Activation::Relu, 6, &interp);
 }
 
+/// `accumulator.read_latency = 2` and `product_stages = 2` (the block RAM's output
+/// registered on the read-modify-write, the requantizer's product in two stages, as the
+/// ULX3S builds): accumulates waiting on the writes of both stages, reads stalled behind
+/// them, on both dataflows, with the scoreboard and without, under random memory timing,
+/// against the golden model.
+#[test]
+fn the_accumulator_output_register_matches_the_model() {
+    let two = |mut c: Config| {
+        c.name = format!("{}_acc2", c.name);
+        c.accumulator.read_latency = 2;
+        c.accumulator.product_stages = 2;
+        c.validate("acc2").expect("valid");
+        c
+    };
+    programs_and_matmuls(&two(odd()), 120, true);
+    programs_and_matmuls(&two(lean(compact(), 1)), 125, true);
+    let mut os = two(odd());
+    os.array.dataflow = ip_blocks::config::Dataflow::Os;
+    os.name = "odd_os_acc2".into();
+    matmul(&os, 7, 9, 11, Activation::Relu, 3, &CosimOptions::default());
+    matmul(&lean(os, 1), 7, 9, 11, Activation::Relu6, 4, &CosimOptions::default());
+    // The serial requantizer with the late read (one stage of product: it is serial).
+    let mut serial = serial_requant();
+    serial.accumulator.read_latency = 2;
+    serial.name = "serial_acc2".into();
+    matmul(&serial, 9, 5, 6, Activation::Relu, 5, &CosimOptions::default());
+    let interp = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };
+    matmul(&two(odd()), 5, 7, 3, Activation::Relu, 6, &interp);
+}
+
 #[test]
 fn the_interpreter_runs_the_same_system() {
     let opts = CosimOptions { engine: Engine::Interp, ..CosimOptions::default() };

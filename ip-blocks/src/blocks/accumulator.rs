@@ -41,6 +41,11 @@
 //!   accumulate to a row agreeing with the previous one there waits too (never two
 //!   consecutive rows); every other write is accepted at once. `wr_ready_o` depends combinationally on
 //!   `wr_addr_i` and `wr_accumulate_i`, never on `wr_valid_i`.
+//! - Write with `read_latency` = 2: the stored row goes through a register after the
+//!   block RAM (`rmw_row`) and is written back two edges after the accepting one; an
+//!   accumulate waits while a write to its row (low bits) is in either stage, so
+//!   back-to-back accumulates to one row take three cycles each, and a read waits while
+//!   a write to its row is in either stage.
 //! - Read: a read sees every write accepted in an earlier cycle; a write accepted in the
 //!   same cycle as the read comes after it (the read returns the old row). While a write
 //!   to `rd_addr_i` is in its second stage, `rd_ready_o` is low for one cycle (a stall,
@@ -61,6 +66,9 @@
 //!   read. A raw
 //!   beat queued behind a requantized row waits for that row to leave. `out_ready_i` low
 //!   freezes the requantizer pipeline.
+//! - With `product_stages` = 2 (the 32x32 product only) the four 16x16 partial products
+//!   are registered before their sum (see `split_product`): the same throughput, the
+//!   beat one edge later (`cols + 7`).
 //!
 //! The arithmetic is rearranged for area, bit-exact all the same: SRDHM is not saturated
 //! (its one overflow, `i32::MIN * i32::MIN`, gives 2^31, which every activation and the
@@ -104,6 +112,15 @@ pub struct AccumulatorParams {
     /// a radix-4 Booth serial product in logic, a column every 8 cycles (see
     /// [`requant_cycles`]).
     pub requant_dsps: u32,
+    /// Clock edges from the read-modify-write's block-RAM read to its sum: 1, the sum
+    /// straight from the block RAM's output, written one edge after the accepting one; 2,
+    /// a register after the block RAM (`rmw_row`), the write one edge later, and an
+    /// accumulate waiting while a write to its row is in either stage.
+    pub read_latency: u32,
+    /// Pipeline registers of the 32x32 product (`requant_dsps` = 4): 1, the product
+    /// registered whole; 2, its four 16x16 partial products registered before their sum
+    /// (one edge more from a requantized read to its beat, the same throughput).
+    pub product_stages: u32,
 }
 
 impl AccumulatorParams {
@@ -146,6 +163,24 @@ impl AccumulatorParams {
                     .into(),
             });
         }
+        for (name, v) in [("read_latency", self.read_latency), ("product_stages", self.product_stages)] {
+            if !(1..=2).contains(&v) {
+                errors.push(CheckError::Parameter {
+                    module: module.to_string(),
+                    parameter: name.into(),
+                    value: v.to_string(),
+                    allowed: "1 to 2".into(),
+                });
+            }
+        }
+        if self.product_stages == 2 && self.requant_dsps != 4 {
+            errors.push(CheckError::Parameter {
+                module: module.to_string(),
+                parameter: "product_stages".into(),
+                value: "2".into(),
+                allowed: "1 with requant_dsps 0 or 1 (only the 32x32 product has two stages)".into(),
+            });
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -183,8 +218,8 @@ pub fn column_cycles(requant_dsps: u32) -> u32 {
 }
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
-/// `cols + 6` with the 32x32 product, `4 * cols + 7` with the serial one, `8 * cols + 5`
-/// with the Booth one.
+/// `cols + 6` with the 32x32 product (`cols + 7` with `product_stages` = 2), `4 * cols +
+/// 7` with the serial one, `8 * cols + 5` with the Booth one.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
     // The serial product adds four edges to a column's way through the stages (and one
@@ -193,7 +228,7 @@ pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     match p.requant_dsps {
         0 => cycles * (p.cols - 1) + cycles + 5,
         1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
-        _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2,
+        _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + (p.product_stages - 1),
     }
 }
 
@@ -224,21 +259,30 @@ fn saturate(m: &mut ModuleBuilder, x: impl IntoExpr, to: u32) -> ExprId {
 /// SRDHM - 1 for a negative SRDHM, and -1 instead of 0 for a product in (-2^30, 0), which
 /// the rounding shift then takes to the same result). Returns the `srdhm` register and
 /// the bit below it for the rounding shift (`shifting`).
+///
+/// With `stages` = 2 the product takes two edges (see [`split_product`]): its partial
+/// products are registered before their sum, and `at[2]` loads both registers (every
+/// stage moves together when the product is whole).
 fn wide_product(
     m: &mut ModuleBuilder,
     x32: ExprId,
     multiplier: SignalId,
     at: &[ExprId],
     shifting: SignalId,
+    stages: u32,
 ) -> (ExprId, ExprId) {
-    let prod = m.reg("prod", 64).enable(at[2]).build();
-    let x32 = x32_register(m, x32, at[1]);
-    let product = m.mul_signed_full(x32, multiplier);
-    m.next(prod, product);
+    let (high, negative) = if stages == 2 {
+        let x32 = x32_register(m, x32, at[1]);
+        split_product(m, x32, multiplier, at[2])
+    } else {
+        let prod = m.reg("prod", 64).enable(at[2]).build();
+        let x32 = x32_register(m, x32, at[1]);
+        let product = m.mul_signed_full(x32, multiplier);
+        m.next(prod, product);
+        m.mark_unused(prod.q); // bits 29:0 cannot reach the result
+        (m.slice(prod, 30, 34), m.bit(prod, 63))
+    };
     // The nudge only touches bits 30 and up: prod[63:30] + 1, or - 1 (negative, shifting).
-    m.mark_unused(prod.q); // bits 29:0 cannot reach the result
-    let high = m.slice(prod, 30, 34);
-    let negative = m.bit(prod, 63);
     let down = m.and(negative, shifting);
     let step = m.sext(down, 33);
     let one = m.lit(1, 1);
@@ -251,6 +295,66 @@ fn wide_product(
     m.next(srdhm, value);
     let w = m.sig(srdhm.q);
     (w, m.sig(shifting))
+}
+
+/// The signed 32x32 product `x32 * multiplier` in two stages, both loaded at `en`: four
+/// 16x16 partial products (one MULT18X18D each on ECP5), registered, then their sum,
+/// registered (the multiplier through a register of its own). With `x = X1 * 2^16 + X0` and `multiplier = M1 * 2^16 + M0` (`X1`, `M1`
+/// signed, `X0`, `M0` unsigned), `P = {X1*M1, X0*M0} + (X1*M0 + X0*M1) * 2^16`: the
+/// outer products side by side (they do not overlap), the middle ones added into them.
+/// Returns `P[63:30]` (the `prod` register, 34 bits) and the product's sign.
+fn split_product(m: &mut ModuleBuilder, x32: SignalId, multiplier: SignalId, en: ExprId) -> (ExprId, ExprId) {
+    // A copy of the multiplier beside the DSPs, loaded every cycle: `cfg_multiplier_i`
+    // comes from the controller (routing across the device), and is stable from a
+    // requantized read's acceptance on, two edges before its first column gets here.
+    let y = m.reg("prod_multiplier", 32).build();
+    m.next(y, multiplier);
+    let x = m.sig(x32);
+    let y = m.sig(y.q);
+    let digit = |m: &mut ModuleBuilder, name: &str, v: ExprId, at: u32| -> ExprId {
+        let d = m.slice(v, at, 16);
+        let d = m.named(name, d);
+        m.sig(d)
+    };
+    let (x0, x1) = (digit(m, "prod_x_lo", x, 0), digit(m, "prod_x_hi", x, 16));
+    let (y0, y1) = (digit(m, "prod_m_lo", y, 0), digit(m, "prod_m_hi", y, 16));
+    let zero = m.lit(0, 1);
+    let x0s = m.concat([zero, x0]); // X0 as a signed 17-bit operand
+    let x0s = m.named("prod_x_lo_signed", x0s);
+    let y0s = m.concat([zero, y0]);
+    let y0s = m.named("prod_m_lo_signed", y0s);
+    let pp = |m: &mut ModuleBuilder, name: &str, value: ExprId| -> ExprId {
+        let width = m.width(value);
+        let r = m.reg(name, width).enable(en).build();
+        m.next(r, value);
+        m.sig(r.q)
+    };
+    let x0_32 = m.zext(x0, 32);
+    let y0_32 = m.zext(y0, 32);
+    let low = m.mul(x0_32, y0_32);
+    let low = m.slice(low, 16, 16); // (X0*M0)[15:0] cannot reach the result
+    let low_top = pp(m, "prod_ll", low);
+    let mid_a = m.mul_signed_full(x1, y0s);
+    let mid_a = pp(m, "prod_hl", mid_a);
+    let mid_b = m.mul_signed_full(x0s, y1);
+    let mid_b = pp(m, "prod_lh", mid_b);
+    let high = m.mul_signed_full(x1, y1);
+    let high = pp(m, "prod_hh", high);
+    // P[63:16] = {X1*M1, (X0*M0)[31:16]} + X1*M0 + X0*M1.
+    let a = m.sext(mid_a, 34);
+    let b = m.sext(mid_b, 34);
+    let mid = m.add(a, b);
+    let mid = m.named("prod_mid", mid);
+    let mid = m.sext(mid, 48);
+    let outer = m.concat([high, low_top]);
+    let sum = m.add(outer, mid);
+    let sum = m.named("prod_sum", sum);
+    m.mark_unused(sum); // P[29:16] only carry into the result
+    let value = m.slice(sum, 14, 34);
+    let prod = m.reg("prod", 34).enable(en).build();
+    m.next(prod, value);
+    let prod = m.sig(prod.q);
+    (prod, m.bit(prod, 33))
 }
 
 /// The `x32` register of the 32x32 product, loaded at `en`.
@@ -568,18 +672,21 @@ fn narrow_shift(m: &mut ModuleBuilder, z: SignalId, shift: SignalId, keep: u32) 
 pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<ModuleId, CheckErrors> {
     let name = format!("{prefix}_accumulator");
     p.check(&name)?;
-    let AccumulatorParams { rows, cols, acc_bits: ab, out_bits: ob, requant_dsps } = p;
+    let AccumulatorParams { rows, cols, acc_bits: ab, out_bits: ob, requant_dsps, read_latency, product_stages } = p;
+    let late = read_latency == 2;
     let aw = p.addr_bits();
     let mut m = ModuleBuilder::new(name);
     m.doc(format!(
         "Accumulator memory: {rows} rows of {cols} signed {ab}-bit accumulators. Write port: \
          one row per cycle, overwrite or accumulate (read-modify-write; an accumulate to the \
-         row accepted the cycle before waits a cycle). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
+         row accepted {} before waits{}). Read-out (valid/ready in, valid/ready out, one row per beat, in order): \
          raw rows one per cycle, {RAW_LATENCY} cycle after the read; requantized rows \
          (bias, SRDHM by cfg_multiplier_i, rounding shift, activation, saturation to \
          {ob} bits, as TFLite) one column every {} cycle(s), {} cycles after the read ({}). \
          rd_ready_o is low while a write to rd_addr_i is in flight. Memory: one write, two read \
          ports (duplicated on iCE40).",
+        if late { "in the two cycles" } else { "the cycle" },
+        if late { ", the block RAM's output registered" } else { " a cycle" },
         requant_cycles(&p),
         requant_latency(&p),
         if requant_dsps == 1 {
@@ -593,6 +700,13 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     m.param("acc_bits", ab);
     m.param("out_bits", ob);
     m.param("requant_dsps", requant_dsps);
+    // Named only when not 1, so that the default block's text is the same as before they were.
+    if late {
+        m.param("read_latency", read_latency);
+    }
+    if product_stages != 1 {
+        m.param("product_stages", product_stages);
+    }
 
     let wr_valid = m.input("wr_valid_i", 1);
     let wr_ready = m.output("wr_ready_o", 1);
@@ -629,6 +743,20 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let wr_low = m.slice(wr_addr, 0, hb);
     let same_row = m.eq(s1_low, wr_low);
     let hazard = m.and(s1_valid, same_row);
+    // With the register after the block RAM, the write lands one edge later: a row in
+    // stage 2 is not written yet either.
+    let s2 = late.then(|| {
+        let s2_valid = m.reg("wr2_valid", 1).reset(0).build();
+        let s2_addr = m.reg("wr2_addr", aw).build();
+        let s2_low = m.slice(s2_addr, 0, hb);
+        let same_row = m.eq(s2_low, wr_low);
+        let hazard2 = m.and(s2_valid, same_row);
+        (s2_valid, s2_addr, hazard2)
+    });
+    let hazard = match s2 {
+        Some((_, _, hazard2)) => m.or(hazard, hazard2),
+        None => hazard,
+    };
     let hazard = m.and(hazard, wr_accumulate);
     let hazard = m.named("wr_hazard", hazard);
     let ready = m.not(hazard);
@@ -641,18 +769,39 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     m.next(s1_accumulate, wr_accumulate);
     let rmw_en = m.and(accept, wr_accumulate);
     let stored_row = m.mem_read(mem, "rmw", rmw_en, wr_addr);
+    // Stage 2 (`read_latency` = 2): the stored row in `rmw_row`, the write's address,
+    // kind and data one register further.
+    let (stored_row, w_valid, w_addr, w_accumulate) = match s2 {
+        Some((s2_valid, s2_addr, _)) => {
+            let row = m.reg("rmw_row", p.row_bits()).build();
+            m.next(row, stored_row);
+            m.next(s2_valid, s1_valid);
+            m.next(s2_addr, s1_addr);
+            let s2_accumulate = m.reg("wr2_accumulate", 1).build();
+            m.next(s2_accumulate, s1_accumulate);
+            (row.q, s2_valid.q, s2_addr.q, s2_accumulate.q)
+        }
+        None => (stored_row, s1_valid.q, s1_addr.q, s1_accumulate.q),
+    };
     let mut new_row = Vec::with_capacity(cols as usize);
     for c in 0..cols {
         let data = m.reg(format!("wr_data_c{c}"), ab).build();
         m.next(data, wr_data[c as usize]);
+        let data = if late {
+            let data2 = m.reg(format!("wr2_data_c{c}"), ab).build();
+            m.next(data2, data);
+            data2.q
+        } else {
+            data.q
+        };
         let stored = m.slice(stored_row, c * ab, ab);
         let sum = m.add(stored, data);
-        let value = m.mux(s1_accumulate, sum, data);
+        let value = m.mux(w_accumulate, sum, data);
         let value = m.named(format!("wr_row_c{c}"), value);
         new_row.push(value);
     }
     let word = m.concat(new_row.iter().rev().copied());
-    m.mem_write(mem, s1_valid, s1_addr, word);
+    m.mem_write(mem, w_valid, w_addr, word);
 
     // ---- Read channel: the row lands in port 2's read register and waits there. -------
     let row_valid = m.reg("row_valid", 1).reset(0).build();
@@ -664,9 +813,10 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // A valid bit per column in flight: one per stage, and for the serial product one
     // more, as its digits stay for a whole period in the multiplier.
     let booth = requant_dsps == 0;
-    let stage_names: &[&str] = match requant_dsps {
-        0 => &["sel", "x32", "prod", "y"],
-        1 => &["sel", "x32", "digits", "prod", "srdhm", "y"],
+    let stage_names: &[&str] = match (requant_dsps, product_stages) {
+        (0, _) => &["sel", "x32", "prod", "y"],
+        (1, _) => &["sel", "x32", "digits", "prod", "srdhm", "y"],
+        (_, 2) => &["sel", "x32", "pp", "prod", "srdhm", "y"],
         _ => &["sel", "x32", "prod", "srdhm", "y"],
     };
     let valids: Vec<_> = stage_names.iter().map(|s| m.reg(format!("{s}_valid"), 1).reset(0).build()).collect();
@@ -738,7 +888,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let valid_at: Vec<ExprId> = match requant_dsps {
         0 => [0, 1, 1, 2].iter().map(|k| at(&mut m, *k)).collect(),
         1 => [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect(),
-        _ => stage_at.clone(),
+        _ => vec![stage_at[0]; stage_names.len()],
     };
     let issue = m.and(q_row, stage_at[0]);
     let issue = m.named("rq_issue", issue);
@@ -749,6 +899,14 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let row_free = m.or(empty, release);
     let write_addr_match = m.eq(s1_addr, rd_addr);
     let hazard = m.and(s1_valid, write_addr_match);
+    let hazard = match s2 {
+        Some((s2_valid, s2_addr, _)) => {
+            let match2 = m.eq(s2_addr, rd_addr);
+            let hazard2 = m.and(s2_valid, match2);
+            m.or(hazard, hazard2)
+        }
+        None => hazard,
+    };
     let hazard = m.named("rd_hazard", hazard);
     let no_hazard = m.not(hazard);
     let ready = m.and(row_free, no_hazard);
@@ -809,7 +967,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // Stages 3 and 4 give `w`, 33 bits: SRDHM(x32, multiplier) without its saturation,
     // minus 1 when it is negative and a shift follows (see `requant_cycles`).
     let (w, below) = if cycles == 1 {
-        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting)
+        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting, product_stages)
     } else if booth {
         let x32 = x32_register(&mut m, x32_value, stage_at[1]);
         booth_product(&mut m, x32, cfg_multiplier, shifting, phase.expect("serial"), advance)
@@ -893,7 +1051,7 @@ mod tests {
     use rtl_gen::emit::verilog;
 
     fn params(rows: u32, cols: u32, acc_bits: u32, out_bits: u32) -> AccumulatorParams {
-        AccumulatorParams { rows, cols, acc_bits, out_bits, requant_dsps: 4 }
+        AccumulatorParams { rows, cols, acc_bits, out_bits, requant_dsps: 4, read_latency: 1, product_stages: 1 }
     }
 
     #[test]
@@ -922,6 +1080,27 @@ mod tests {
         let serial = AccumulatorParams { requant_dsps: 1, ..params(16, 4, 32, 8) };
         assert_eq!((requant_cycles(&serial), requant_latency(&serial)), (4, 23));
         assert_eq!(RAW_LATENCY, 1);
+    }
+
+    #[test]
+    fn the_late_read_and_the_two_stage_product_add_their_registers() {
+        let p = AccumulatorParams { read_latency: 2, product_stages: 2, ..params(16, 4, 32, 8) };
+        assert_eq!(requant_latency(&p), 11, "one edge more than the whole product");
+        let mut d = Design::new();
+        let id = build(&mut d, "t", p).unwrap_or_else(|e| panic!("{e}"));
+        let text = &verilog::emit(&d, id).module_files[0].text;
+        assert_eq!(text.matches(" * ").count(), 4, "four 16x16 partial products");
+        for reg in ["rmw_row_q", "wr2_valid_q", "wr2_data_c3_q", "prod_ll_q", "prod_hh_q", "prod_multiplier_q"] {
+            assert!(text.contains(reg), "{reg}");
+        }
+        // The write-back comes from stage 2's registers, the sum from the block RAM's copy.
+        assert!(text.contains("rmw_row_q[31:0] + wr2_data_c0_q"), "{text}");
+        let one = build(&mut Design::new(), "t", params(16, 4, 32, 8)).map(|_| ());
+        assert!(one.is_ok());
+        let e = AccumulatorParams { requant_dsps: 1, product_stages: 2, read_latency: 3, ..params(16, 4, 32, 8) };
+        let e = e.check("t_accumulator").unwrap_err().to_string();
+        assert!(e.contains("parameter `read_latency`: 3 is out of range: 1 to 2"), "{e}");
+        assert!(e.contains("parameter `product_stages`: 2 is out of range: 1 with requant_dsps 0 or 1"), "{e}");
     }
 
     #[test]

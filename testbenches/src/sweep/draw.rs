@@ -101,6 +101,8 @@ pub fn random_config(seed: u64, index: u32) -> Config {
         accumulator: AccumulatorConfig {
             rows: *[16, 24, 32, 64, 100, 128].choose(&mut rng).expect("not empty"),
             requant_dsps: 4,
+            read_latency: 1,
+            product_stages: 1,
         },
         dma: DmaConfig {
             data_bits: *[32, 64, 128, 256].choose(&mut rng).expect("not empty"),
@@ -122,6 +124,10 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     cfg.array.broadcast = dataflow == Dataflow::Ws && !pairs_split && rng.gen_bool(0.4);
     // The scratchpad's output register, drawn after that.
     cfg.scratchpad.read_latency = if rng.gen_bool(0.3) { 2 } else { 1 };
+    // The accumulator's block-RAM output register and the two-stage product, after that.
+    cfg.accumulator.read_latency = if rng.gen_bool(0.3) { 2 } else { 1 };
+    let two_stages = rng.gen_bool(0.5) && cfg.accumulator.requant_dsps == 4;
+    cfg.accumulator.product_stages = if two_stages { 2 } else { 1 };
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
 }
@@ -163,6 +169,8 @@ mod tests {
             seen.insert(format!("requant_dsps {}", cfg.accumulator.requant_dsps));
             seen.insert(format!("broadcast {}", a.broadcast));
             seen.insert(format!("read_latency {}", cfg.scratchpad.read_latency));
+            seen.insert(format!("acc read_latency {}", cfg.accumulator.read_latency));
+            seen.insert(format!("product_stages {}", cfg.accumulator.product_stages));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
                 seen.insert("acc_bits at its least".into());
             }
@@ -175,7 +183,10 @@ mod tests {
         for want in ["data_bits 256", "outstanding 1", "queue_depth 1", "queue_depth 2", "queue_depth 16", "banks 4"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
-        for want in ["broadcast false", "broadcast true", "read_latency 1", "read_latency 2"] {
+        for want in ["broadcast false", "broadcast true", "read_latency 1", "read_latency 2", "acc read_latency 1"] {
+            assert!(seen.contains(want), "no configuration with {want}");
+        }
+        for want in ["acc read_latency 2", "product_stages 1", "product_stages 2"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {
