@@ -48,13 +48,17 @@ pub fn board_params(cfg: &Config, board: &Board, pll: Option<&Pll>) -> fpga::boa
     p.leds_active_low = active_low;
     p.pll_lock = pll.is_some();
     p.spram = board.main_memory.kind == fpga::board::MemoryKind::Spram;
+    // Block RAM main memory (ECP5, Gowin) takes its request through a register: its
+    // fan-out to every block is the whole cycle's routing.
+    p.registered_memory = !p.spram;
     p
 }
 
 /// The board top `<name>_board` of `cfg` for `board` ([`board_params`]), clocked by `pll`
 /// when given.
 ///
-/// Main memory is the board's kind: block RAM, or SPRAM (the iCEBreaker).
+/// Main memory is the board's kind: block RAM, or SPRAM (the iCEBreaker); block RAM
+/// registers its request ([`fpga::board_top::BoardParams::registered_memory`]).
 pub fn board_top(cfg: &Config, board: &Board, pll: Option<&Pll>) -> Result<(Design, ModuleId)> {
     let t = fpga::board_top::build(&board_params(cfg, board, pll)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
     Ok((t.design, t.top))
