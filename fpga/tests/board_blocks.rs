@@ -303,8 +303,9 @@ fn memory_harness(sizes: memory::MemSizes) -> Interp {
 fn board_memory_against_a_byte_model(spram: bool, registered: bool) {
     let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram, registered };
     // Cycles a bridge request waits for its grant: none, or with a registered request,
-    // the storage's read latency (the byte is registered too).
-    let grant_wait = if registered { sizes.read_latency() } else { 0 };
+    // one (the access starts a cycle late), the storage's read latency and one for the
+    // registered byte, less the cycle of the grant.
+    let grant_wait = if registered { sizes.read_latency() + 1 } else { 0 };
     let mut sim = memory_harness(sizes);
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     sim.reset(2);

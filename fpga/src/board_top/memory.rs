@@ -25,7 +25,7 @@
 //!
 //! | port | width | meaning |
 //! |---|---|---|
-//! | `br_req_i`, `br_gnt_o` | 1 | a bridge access; granted in the same cycle, always (priority) |
+//! | `br_req_i`, `br_gnt_o` | 1 | a bridge access, held until granted: in the same cycle, always (priority), or with a registered request ([`MemSizes::registered`]) `read_latency() + 1` cycles later |
 //! | `br_we_i`, `br_addr_i`, `br_wdata_i` | 1, clog2(bytes), 8 | write or read one byte |
 //! | `br_rdata_o` | 8 | the byte read, in the cycle after the grant |
 //!
@@ -43,6 +43,16 @@
 //! two-entry buffer (`r_*`, `skid_*`), so `s_axi_rready_i` low never loses a beat and
 //! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
 //! output.
+//!
+//! **Registered request** ([`MemSizes::registered`], block-RAM main memory on the ECP5
+//! and Gowin boards, where 64 DP16KD spread over the die took a whole cycle's routing
+//! after the bridge's and the slave's logic): the storage registers its request (`req_*`)
+//! and answers two cycles after it; the slave's read buffer has `lat + 2` entries
+//! (`skid2_*` ..) and counts its room from registers alone, so that `s_axi_rready_i`
+//! reaches no request; the bridge's access starts the cycle after its request (`br_wait1`,
+//! a register: the bridge's state reaches no AXI handshake) and its byte is registered
+//! (`br_byte`), so its grant comes four cycles after the request. The bridge runs at UART
+//! speed; the AXI side's bursts keep one beat per cycle.
 
 use super::util::{bits_for, lt_const};
 use rtl_gen::ir::clog2;
@@ -254,7 +264,29 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     };
     let flip = m.xor(prefer_w, both);
     m.next(prefer_w, flip);
-    let axi_free = m.not(br_req);
+    // The bridge's access: at once (`br_req_i`), or, with a registered storage request,
+    // from the cycle after the request on (`br_wait1`, a register), so that the bridge's
+    // logic reaches no AXI handshake. It is granted once the byte of its first access is a
+    // cycle away: at once, or after the wait, the storage's latency and the registered
+    // byte (`br_byte`, below): `lat + 1` cycles of `br_wait<k>` (the access repeats
+    // meanwhile, which changes nothing).
+    let lat = s.read_latency();
+    let (br_access, br_gnt) = if s.registered {
+        let waits: Vec<Reg> = (1..=lat + 1).map(|k| m.reg(format!("br_wait{k}"), 1).reset(0).build()).collect();
+        let gnt = m.and(br_req, waits[waits.len() - 1].q);
+        let gnt = m.named("br_grant", gnt);
+        let not_gnt = m.not(gnt);
+        let mut held = m.and(br_req, not_gnt);
+        for r in &waits {
+            m.next(*r, held);
+            let more = m.and(r.q, br_req);
+            held = m.and(more, not_gnt);
+        }
+        (waits[0].q, gnt)
+    } else {
+        (br_req, br_req)
+    };
+    let axi_free = m.not(br_access);
     let axi_free = m.named("axi_free", axi_free);
 
     // ---- read side -----------------------------------------------------------------
@@ -266,9 +298,10 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let pop = m.named("r_pop", pop);
     // With a registered storage request (read latency `lat` > 1), the stages of a read
     // in flight after the first (`rd_inflight<k>`, k = 1 ..) and the buffer's entries
-    // after `skid_*` (`skid<k>_*`, k = 2 ..): `lat + 1` entries in all, so that one beat
-    // per cycle flows while `s_axi_rready_i` is high.
-    let lat = s.read_latency();
+    // after `skid_*` (`skid<k>_*`, k = 2 ..): `lat + 2` entries in all, so that one beat
+    // per cycle flows while `s_axi_rready_i` is high although the room for another beat
+    // is counted from the registers alone, without the beat leaving (no `rready` reaches
+    // the storage's request).
     let stages: Vec<[Reg; 3]> = (1..lat)
         .map(|k| {
             let v = m.reg(format!("rd_inflight{k}"), 1).reset(0).build();
@@ -277,7 +310,8 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
             [v, l, e]
         })
         .collect();
-    let extra: Vec<[Reg; 4]> = (2..=lat)
+    let entries = if s.registered { lat + 2 } else { 2 };
+    let extra: Vec<[Reg; 4]> = (2..entries)
         .map(|k| {
             let v = m.reg(format!("skid{k}_valid"), 1).reset(0).build();
             let d = m.reg(format!("skid{k}_data"), w).build();
@@ -286,7 +320,8 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
             [v, d, l, e]
         })
         .collect();
-    // Beats held or in flight, less the one leaving: at most `lat` (one more may issue).
+    // Beats held or in flight, less the one leaving: at most one (one more may issue);
+    // with a registered request, not less the one leaving: at most `lat + 1`.
     let room = if lat == 1 {
         let occ = {
             let a = m.zext(rv, 2);
@@ -300,7 +335,7 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
         let one2 = m.lit(1, 2);
         m.le(occ, one2)
     } else {
-        let ow = bits_for(u64::from(2 * lat + 1));
+        let ow = bits_for(u64::from(2 * lat + 2));
         let mut held = vec![rv.q, sv.q, inflight.q];
         held.extend(stages.iter().map(|[v, _, _]| v.q));
         held.extend(extra.iter().map(|[v, _, _, _]| v.q));
@@ -309,10 +344,8 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
             let x = m.zext(*h, ow);
             sum = m.add(sum, x);
         }
-        let p = m.zext(pop, ow);
-        let occ = m.sub(sum, p);
-        let occ = m.named("rd_held", occ);
-        let max = m.lit(u64::from(lat), ow);
+        let occ = m.named("rd_held", sum);
+        let max = m.lit(u64::from(lat + 1), ow);
         m.le(occ, max)
     };
     let rd_issue = {
@@ -434,33 +467,14 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     m.assign(bresp_o, b_resp);
 
     // ---- the storage port ----------------------------------------------------------
-    // The bridge is granted once its first request cycle's byte is a cycle away: at once,
-    // or, with a registered storage request, whose byte is also registered (`br_byte`,
-    // below), after `lat` more cycles (the request repeats the same access meanwhile,
-    // which changes nothing).
-    if lat == 1 {
-        m.assign(br_gnt_o, br_req);
-    } else {
-        let waits: Vec<Reg> = (1..=lat).map(|k| m.reg(format!("br_wait{k}"), 1).reset(0).build()).collect();
-        let last = waits[waits.len() - 1];
-        let gnt = m.and(br_req, last.q);
-        let gnt = m.named("br_grant", gnt);
-        m.assign(br_gnt_o, gnt);
-        let not_gnt = m.not(gnt);
-        let mut held = m.and(br_req, not_gnt);
-        for r in &waits {
-            m.next(*r, held);
-            let more = m.and(r.q, br_req);
-            held = m.and(more, not_gnt);
-        }
-    }
+    m.assign(br_gnt_o, br_gnt);
     let br_lane_bits = m.slice(br_addr, 0, lb);
     let br_word = m.slice(br_addr, lb, ab - lb);
     let br_word = m.resize(br_word, aw, false);
-    m.set_enable(br_lane, br_req);
+    m.set_enable(br_lane, br_access);
     m.next(br_lane, br_lane_bits);
     let en = {
-        let a = m.or(br_req, beat);
+        let a = m.or(br_access, beat);
         m.or(a, rd_issue)
     };
     m.assign(mem_en_o, en);
@@ -471,14 +485,14 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let br_strobes = m.mux(br_we, br_onehot, zero_b);
     let w_ok = m.and(beat, w_in);
     let w_strobes = m.mux(w_ok, wstrb, zero_b);
-    let we = m.mux(br_req, br_strobes, w_strobes);
+    let we = m.mux(br_access, br_strobes, w_strobes);
     m.assign(mem_we_o, we);
     let axi_word = m.mux(beat, w_addr, r_addr);
-    let addr = m.mux(br_req, br_word, axi_word);
+    let addr = m.mux(br_access, br_word, axi_word);
     m.assign(mem_addr_o, addr);
     let lanes: Vec<ExprId> = (0..b).map(|_| m.sig(br_wdata)).collect();
     let br_word_data = m.concat(lanes);
-    let wd = m.mux(br_req, br_word_data, wdata);
+    let wd = m.mux(br_access, br_word_data, wdata);
     m.assign(mem_wdata_o, wd);
     let shift = {
         let lane = m.sig(br_lane.q);
