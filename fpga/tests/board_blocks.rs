@@ -219,7 +219,7 @@ fn spram_board_memory_serves_axi_bursts_and_bridge_bytes_together() {
 }
 
 /// The same with the storage's request registered (block RAM main memory on the ECP5
-/// and Gowin boards): reads answer a cycle later, the bridge waits for its grant.
+/// boards): reads answer a cycle later, the bridge waits for its grant.
 #[test]
 fn registered_board_memory_serves_axi_bursts_and_bridge_bytes_together() {
     board_memory_against_a_byte_model(false, true);

@@ -41,8 +41,8 @@ fn params(cfg: Config, spram: bool) -> BoardParams {
 
 /// The board top and its Verilator model, built once per configuration. `tiny` and
 /// `ulx3s` (`configs/ulx3s-8x8.toml`) keep main memory in block-RAM lanes, the tiny one
-/// also with its request registered (`tiny_registered`, as `seedchip fpga` builds block
-/// RAM main memory: the ULX3S's and the Tang Nano's) and the ULX3S's always so.
+/// also with its request registered (`tiny_registered`, as `seedchip fpga` builds the
+/// ECP5's block-RAM main memory) and the ULX3S's always so.
 fn board(which: &str) -> &'static (BoardTop, Arc<VerilatorModel>) {
     static TINY: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
     static TINY_REGISTERED: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();

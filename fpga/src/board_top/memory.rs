@@ -45,7 +45,7 @@
 //! output.
 //!
 //! **Registered request** ([`MemSizes::registered`], block-RAM main memory on the ECP5
-//! and Gowin boards, where 64 DP16KD spread over the die took a whole cycle's routing
+//! boards, where the ULX3S's 64 DP16KD spread over the die took a whole cycle's routing
 //! after the bridge's and the slave's logic): the storage registers its request (`req_*`)
 //! and answers two cycles after it; the slave's read buffer has `lat + 2` entries
 //! (`skid2_*` ..) and counts its room from registers alone, so that `s_axi_rready_i`
