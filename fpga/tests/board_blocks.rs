@@ -209,13 +209,53 @@ fn board_parameters_are_checked_with_reasons() {
 /// accesses on the memory module alone, against a byte model.
 #[test]
 fn board_memory_serves_axi_bursts_and_bridge_bytes_together() {
-    board_memory_against_a_byte_model(false);
+    board_memory_against_a_byte_model(false, false);
 }
 
 /// The same with the SPRAM form of the storage (one memory of words with byte enables).
 #[test]
 fn spram_board_memory_serves_axi_bursts_and_bridge_bytes_together() {
-    board_memory_against_a_byte_model(true);
+    board_memory_against_a_byte_model(true, false);
+}
+
+/// The same with the storage's request registered (block RAM main memory on the ECP5
+/// boards): reads answer a cycle later, the bridge waits for its grant.
+#[test]
+fn registered_board_memory_serves_axi_bursts_and_bridge_bytes_together() {
+    board_memory_against_a_byte_model(false, true);
+}
+
+/// With the storage's request registered, a read burst still flows one beat per cycle
+/// while `rready` is high, and the beats come in order with their data.
+#[test]
+fn registered_board_memory_streams_a_read_burst_one_beat_per_cycle() {
+    for registered in [false, true] {
+        let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram: false, registered };
+        let mut sim = memory_harness(sizes);
+        sim.reset(2);
+        let pattern: Vec<u32> = (0..32u32).map(|w| 0xA500_0000 | (w * 0x0301)).collect();
+        assert_eq!(axi_write(&mut sim, 0x80, &pattern[..16]), 0);
+        assert_eq!(axi_write(&mut sim, 0xC0, &pattern[16..]), 0);
+        axi_address(&mut sim, "ar", 0x80, 32);
+        sim.set("s_axi_rready_i", 1);
+        let (mut got, mut first, mut last) = (Vec::new(), None, 0);
+        for cycle in 0..100u32 {
+            if sim.get("s_axi_rvalid_o") == 1 {
+                got.push(sim.get("s_axi_rdata_o") as u32);
+                first.get_or_insert(cycle);
+                last = cycle;
+            }
+            sim.step();
+            if got.len() == 32 {
+                break;
+            }
+        }
+        sim.set("s_axi_rready_i", 0);
+        assert_eq!(got, pattern, "registered {registered}: the burst's data in order");
+        let first = first.expect("beats");
+        assert_eq!(last - first, 31, "registered {registered}: one beat per cycle");
+        assert!(first <= 2 + u32::from(registered), "registered {registered}: first beat at cycle {first}");
+    }
 }
 
 /// The AXI slave and its storage in one module, every port of the slave but the
@@ -260,8 +300,12 @@ fn memory_harness(sizes: memory::MemSizes) -> Interp {
     Interp::new(&d, top).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn board_memory_against_a_byte_model(spram: bool) {
-    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram };
+fn board_memory_against_a_byte_model(spram: bool, registered: bool) {
+    let sizes = memory::MemSizes { data_bits: 32, bytes: 1024, spram, registered };
+    // Cycles a bridge request waits for its grant: none, or with a registered request,
+    // one (the access starts a cycle late), the storage's read latency and one for the
+    // registered byte, less the cycle of the grant.
+    let grant_wait = if registered { sizes.read_latency() + 1 } else { 0 };
     let mut sim = memory_harness(sizes);
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     sim.reset(2);
@@ -274,6 +318,10 @@ fn board_memory_against_a_byte_model(spram: bool) {
         sim.set("br_we_i", 1);
         sim.set("br_addr_i", a as i64);
         sim.set("br_wdata_i", i64::from(v));
+        for _ in 0..grant_wait {
+            assert_eq!(sim.get("br_gnt_o"), 0, "not granted before its read data is near");
+            sim.step();
+        }
         assert_eq!(sim.get("br_gnt_o"), 1);
         sim.step();
         *slot = v;
@@ -289,6 +337,8 @@ fn board_memory_against_a_byte_model(spram: bool) {
     let mut r_burst: Option<(usize, usize, usize)> = None; // (word, beats, received)
     let mut ar_pending: Option<(usize, usize)> = None;
     let mut bridge_read: Option<usize> = None;
+    // A bridge request held until granted: (address, cycles waited).
+    let mut bridge_req: Option<(usize, u32)> = None;
     let mut w_beat: Option<(u32, u8)> = None;
     for cycle in 0..20_000u32 {
         // Drive.
@@ -328,19 +378,26 @@ fn board_memory_against_a_byte_model(spram: bool) {
         sim.set("s_axi_arburst_i", 1);
         let rready = rng.gen_bool(0.6);
         sim.set("s_axi_rready_i", rready as i64);
-        let br_start = bridge_read.is_none() && bridge_reads < 300 && rng.gen_bool(0.1);
-        let br_addr = rng.gen_range(0..n);
-        sim.set("br_req_i", br_start as i64);
+        if bridge_req.is_none() && bridge_read.is_none() && bridge_reads < 300 && rng.gen_bool(0.1) {
+            bridge_req = Some((rng.gen_range(0..n), 0));
+        }
+        sim.set("br_req_i", bridge_req.is_some() as i64);
         sim.set("br_we_i", 0);
-        sim.set("br_addr_i", br_addr as i64);
+        sim.set("br_addr_i", bridge_req.map_or(0, |(a, _)| a) as i64);
         // Check what the design answers, then take the handshakes at the edge.
         if let Some(a) = bridge_read.take() {
             assert_eq!(sim.get("br_rdata_o") as u8, model[a], "cycle {cycle}: bridge read of {a:#x}");
             bridge_reads += 1;
         }
-        if br_start {
-            assert_eq!(sim.get("br_gnt_o"), 1, "the bridge is always granted");
-            bridge_read = Some(br_addr);
+        if let Some((a, waited)) = bridge_req {
+            let granted = sim.get("br_gnt_o") == 1;
+            assert_eq!(granted, waited == grant_wait, "cycle {cycle}: the bridge's grant after {waited} cycles");
+            bridge_req = if granted {
+                bridge_read = Some(a);
+                None
+            } else {
+                Some((a, waited + 1))
+            };
         }
         if sim.get("s_axi_rvalid_o") == 1 && rready {
             let (word, beats, got) = r_burst.expect("no R beat without a burst");
@@ -507,8 +564,8 @@ fn axi_read(sim: &mut Interp, addr: u32, beats: usize) -> Vec<(u32, u64)> {
 /// that is not (its end is compared).
 #[test]
 fn axi_beats_outside_the_memory_answer_slverr_and_write_nothing() {
-    for bytes in [1024u32, 1000] {
-        let sizes = memory::MemSizes { data_bits: 32, bytes, spram: false };
+    for (bytes, registered) in [(1024u32, false), (1000, false), (1024, true), (1000, true)] {
+        let sizes = memory::MemSizes { data_bits: 32, bytes, spram: false, registered };
         let mut sim = memory_harness(sizes);
         sim.reset(2);
         let words = bytes / 4;

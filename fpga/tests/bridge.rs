@@ -39,18 +39,28 @@ fn params(cfg: Config, spram: bool) -> BoardParams {
     p
 }
 
-/// The board top and its Verilator model, built once per configuration.
+/// The board top and its Verilator model, built once per configuration. `tiny` and
+/// `ulx3s` (`configs/ulx3s-8x8.toml`) keep main memory in block-RAM lanes, the tiny one
+/// also with its request registered (`tiny_registered`, as `seedchip fpga` builds the
+/// ECP5's block-RAM main memory) and the ULX3S's always so.
 fn board(which: &str) -> &'static (BoardTop, Arc<VerilatorModel>) {
     static TINY: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
+    static TINY_REGISTERED: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
     static ICE40: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
     static ICEBREAKER: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
+    static ULX3S: OnceLock<(BoardTop, Arc<VerilatorModel>)> = OnceLock::new();
     let (cell, cfg) = match which {
         "tiny" => (&TINY, tiny as fn() -> Config),
+        "tiny_registered" => (&TINY_REGISTERED, tiny as fn() -> Config),
         "icebreaker" => (&ICEBREAKER, icebreaker as fn() -> Config),
+        "ulx3s" => (&ULX3S, ulx3s as fn() -> Config),
         _ => (&ICE40, (|| Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"))) as fn() -> Config),
     };
+    let block_ram = ["tiny", "tiny_registered", "ulx3s"].contains(&which);
     cell.get_or_init(|| {
-        let b = board_top::build(&params(cfg(), which != "tiny")).unwrap_or_else(|e| panic!("{e}"));
+        let mut p = params(cfg(), !block_ram);
+        p.registered_memory = ["tiny_registered", "ulx3s"].contains(&which);
+        let b = board_top::build(&p).unwrap_or_else(|e| panic!("{e}"));
         let model = testbenches::verilate(&b.design, b.top).unwrap_or_else(|e| panic!("{e}"));
         (b, model)
     })
@@ -133,7 +143,17 @@ fn register_reads_and_writes_round_trip() {
 
 #[test]
 fn memory_reads_and_writes_round_trip_at_any_alignment() {
-    let mut br = connect("tiny");
+    memory_round_trip("tiny");
+}
+
+/// The same with main memory's request registered (the bridge waits for its grant).
+#[test]
+fn memory_reads_and_writes_round_trip_through_a_registered_memory() {
+    memory_round_trip("tiny_registered");
+}
+
+fn memory_round_trip(which: &str) {
+    let mut br = connect(which);
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let mut shadow = vec![0u8; MEM_BYTES as usize];
     let whole = random_bytes(&mut rng, MEM_BYTES as usize);
@@ -172,8 +192,18 @@ fn memory_reads_and_writes_round_trip_at_any_alignment() {
 
 #[test]
 fn damaged_frames_get_an_error_reply_and_change_nothing() {
+    damaged_frames("tiny");
+}
+
+/// The same with main memory's request registered.
+#[test]
+fn damaged_frames_change_nothing_in_a_registered_memory() {
+    damaged_frames("tiny_registered");
+}
+
+fn damaged_frames(which: &str) {
     let cfg = tiny();
-    let mut br = connect("tiny");
+    let mut br = connect(which);
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let image = random_bytes(&mut rng, 1024);
     br.write_mem(0, &image).unwrap_or_else(|e| panic!("{e}"));
@@ -299,6 +329,25 @@ fn tiled_matmul_on_the_ice40_preset_matches_the_golden_model() {
     let cfg = Config::preset("ice40").unwrap_or_else(|e| panic!("{e}"));
     let spec = MatmulSpec { m: 9, k: 10, n: 7, bias: true, requant: requant() };
     matmul_matches_the_golden_model("ice40", &cfg, spec, 5);
+}
+
+#[test]
+fn tiled_matmul_through_a_registered_memory_matches_the_golden_model() {
+    let spec = MatmulSpec { m: 6, k: 9, n: 5, bias: true, requant: requant() };
+    matmul_matches_the_golden_model("tiny_registered", &tiny(), spec, 11);
+}
+
+/// `configs/ulx3s-8x8.toml`: the 64 MACs the ULX3S builds, its main memory's request
+/// registered.
+fn ulx3s() -> Config {
+    let text = include_str!("../../configs/ulx3s-8x8.toml");
+    Config::from_toml(text, "configs/ulx3s-8x8.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn tiled_matmul_on_the_ulx3s_configuration_matches_the_golden_model() {
+    let spec = MatmulSpec { m: 11, k: 13, n: 10, bias: true, requant: requant() };
+    matmul_matches_the_golden_model("ulx3s", &ulx3s(), spec, 9);
 }
 
 /// `configs/icebreaker-2x2.toml`: the small-device control path the iCEBreaker builds.

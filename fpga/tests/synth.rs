@@ -243,13 +243,13 @@ fn ecp5_preset_array_takes_one_mult18x18d_per_pe() {
 fn ice40_board_memory_takes_the_four_sprams() {
     use fpga::board_top::memory::{build_storage, MemSizes};
     let mut d = Design::new();
-    let top = build_storage(&mut d, "t", MemSizes { data_bits: 32, bytes: 128 * 1024, spram: true })
+    let top = build_storage(&mut d, "t", MemSizes { data_bits: 32, bytes: 128 * 1024, spram: true, registered: false })
         .unwrap_or_else(|e| panic!("{e}"));
     let r = synth(&d, top, Family::Ice40, true);
     assert_eq!((r.spram, r.bram), (4, 0), "{r}");
     assert!(r.lut < 100, "only the read-data multiplexer of the two SPRAM pairs: {r}");
     let mut d = Design::new();
-    let top = build_storage(&mut d, "t", MemSizes { data_bits: 32, bytes: 4096, spram: false })
+    let top = build_storage(&mut d, "t", MemSizes { data_bits: 32, bytes: 4096, spram: false, registered: false })
         .unwrap_or_else(|e| panic!("{e}"));
     let r = synth(&d, top, Family::Ice40, true);
     assert_eq!((r.spram, r.bram), (0, 8), "4 KiB in 4-kbit block RAMs: {r}");

@@ -98,7 +98,8 @@ fn st(name: &str) -> u64 {
 
 /// Build `<prefix>_board_bridge`.
 pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<ModuleId, CheckErrors> {
-    let ab = super::memory::MemSizes { data_bits: 32, bytes: p.mem_bytes, spram: false }.byte_addr_bits();
+    let ab =
+        super::memory::MemSizes { data_bits: 32, bytes: p.mem_bytes, spram: false, registered: false }.byte_addr_bits();
     let mut m = ModuleBuilder::new(format!("{prefix}_board_bridge"));
     m.doc(format!(
         "UART bridge (docs/bridge.md): request frames from the UART receiver, checked by CRC-8 \

@@ -25,7 +25,7 @@
 //!
 //! | port | width | meaning |
 //! |---|---|---|
-//! | `br_req_i`, `br_gnt_o` | 1 | a bridge access; granted in the same cycle, always (priority) |
+//! | `br_req_i`, `br_gnt_o` | 1 | a bridge access, held until granted: in the same cycle, always (priority), or with a registered request ([`MemSizes::registered`]) `read_latency() + 1` cycles later |
 //! | `br_we_i`, `br_addr_i`, `br_wdata_i` | 1, clog2(bytes), 8 | write or read one byte |
 //! | `br_rdata_o` | 8 | the byte read, in the cycle after the grant |
 //!
@@ -43,8 +43,18 @@
 //! two-entry buffer (`r_*`, `skid_*`), so `s_axi_rready_i` low never loses a beat and
 //! one beat per cycle flows while it is high; no `*ready` input reaches a `*valid`
 //! output.
+//!
+//! **Registered request** ([`MemSizes::registered`], block-RAM main memory on the ECP5
+//! boards, where the ULX3S's 64 DP16KD spread over the die took a whole cycle's routing
+//! after the bridge's and the slave's logic): the storage registers its request (`req_*`)
+//! and answers two cycles after it; the slave's read buffer has `lat + 2` entries
+//! (`skid2_*` ..) and counts its room from registers alone, so that `s_axi_rready_i`
+//! reaches no request; the bridge's access starts the cycle after its request (`br_wait1`,
+//! a register: the bridge's state reaches no AXI handshake) and its byte is registered
+//! (`br_byte`), so its grant comes four cycles after the request. The bridge runs at UART
+//! speed; the AXI side's bursts keep one beat per cycle.
 
-use super::util::lt_const;
+use super::util::{bits_for, lt_const};
 use rtl_gen::ir::clog2;
 use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, Reg, SignalId};
 
@@ -57,6 +67,12 @@ pub struct MemSizes {
     pub bytes: u32,
     /// Single-port RAM with write masks (SPRAM on the iCE40 UP5K) rather than block RAM.
     pub spram: bool,
+    /// The storage registers its request (enable, write enables, address, write data) one
+    /// cycle before the memory: a read's word comes two cycles after the request rather
+    /// than one, and the slave's read buffer is an entry deeper. For block RAM spread over
+    /// the device (the ULX3S's 64 DP16KD), so that no logic sits in front of the
+    /// request's fan-out.
+    pub registered: bool,
 }
 
 impl MemSizes {
@@ -78,6 +94,11 @@ impl MemSizes {
     /// Bits of a byte address.
     pub fn byte_addr_bits(&self) -> u32 {
         clog2(self.bytes.into()).max(1)
+    }
+
+    /// Cycles from a request on the storage port to its read data on `rdata_o`.
+    pub fn read_latency(&self) -> u32 {
+        1 + u32::from(self.registered)
     }
 }
 
@@ -102,6 +123,18 @@ pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<M
     let addr = m.input("addr_i", aw);
     let wdata = m.input("wdata_i", w);
     let rdata = m.output("rdata_o", w);
+    // The request registered one cycle (no reset: a request caught by a reset still
+    // completes, as it would have without the register).
+    let (en, we, addr, wdata) = if s.registered {
+        let mut q = |name: &str, d: SignalId, width: u32| {
+            let r = m.reg(name, width).build();
+            m.next(r, d);
+            r.q
+        };
+        (q("req_en", en, 1), q("req_we", we, b), q("req_addr", addr, aw), q("req_wdata", wdata, w))
+    } else {
+        (en, we, addr, wdata)
+    };
     let writing = m.any(we);
     let not_writing = m.not(writing);
     let read_en = m.and(en, not_writing);
@@ -231,7 +264,29 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     };
     let flip = m.xor(prefer_w, both);
     m.next(prefer_w, flip);
-    let axi_free = m.not(br_req);
+    // The bridge's access: at once (`br_req_i`), or, with a registered storage request,
+    // from the cycle after the request on (`br_wait1`, a register), so that the bridge's
+    // logic reaches no AXI handshake. It is granted once the byte of its first access is a
+    // cycle away: at once, or after the wait, the storage's latency and the registered
+    // byte (`br_byte`, below): `lat + 1` cycles of `br_wait<k>` (the access repeats
+    // meanwhile, which changes nothing).
+    let lat = s.read_latency();
+    let (br_access, br_gnt) = if s.registered {
+        let waits: Vec<Reg> = (1..=lat + 1).map(|k| m.reg(format!("br_wait{k}"), 1).reset(0).build()).collect();
+        let gnt = m.and(br_req, waits[waits.len() - 1].q);
+        let gnt = m.named("br_grant", gnt);
+        let not_gnt = m.not(gnt);
+        let mut held = m.and(br_req, not_gnt);
+        for r in &waits {
+            m.next(*r, held);
+            let more = m.and(r.q, br_req);
+            held = m.and(more, not_gnt);
+        }
+        (waits[0].q, gnt)
+    } else {
+        (br_req, br_req)
+    };
+    let axi_free = m.not(br_access);
     let axi_free = m.named("axi_free", axi_free);
 
     // ---- read side -----------------------------------------------------------------
@@ -241,18 +296,58 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     m.assign(arready_o, ar_ready);
     let pop = m.and(rv, rready);
     let pop = m.named("r_pop", pop);
-    // Beats held or in flight, less the one leaving: at most one more may issue.
-    let occ = {
-        let a = m.zext(rv, 2);
-        let s2 = m.zext(sv, 2);
-        let i2 = m.zext(inflight, 2);
-        let p2 = m.zext(pop, 2);
-        let sum = m.add(a, s2);
-        let sum = m.add(sum, i2);
-        m.sub(sum, p2)
+    // With a registered storage request (read latency `lat` > 1), the stages of a read
+    // in flight after the first (`rd_inflight<k>`, k = 1 ..) and the buffer's entries
+    // after `skid_*` (`skid<k>_*`, k = 2 ..): `lat + 2` entries in all, so that one beat
+    // per cycle flows while `s_axi_rready_i` is high although the room for another beat
+    // is counted from the registers alone, without the beat leaving (no `rready` reaches
+    // the storage's request).
+    let stages: Vec<[Reg; 3]> = (1..lat)
+        .map(|k| {
+            let v = m.reg(format!("rd_inflight{k}"), 1).reset(0).build();
+            let l = m.reg(format!("rd_inflight{k}_last"), 1).reset(0).build();
+            let e = m.reg(format!("rd_inflight{k}_err"), 1).reset(0).build();
+            [v, l, e]
+        })
+        .collect();
+    let entries = if s.registered { lat + 2 } else { 2 };
+    let extra: Vec<[Reg; 4]> = (2..entries)
+        .map(|k| {
+            let v = m.reg(format!("skid{k}_valid"), 1).reset(0).build();
+            let d = m.reg(format!("skid{k}_data"), w).build();
+            let l = m.reg(format!("skid{k}_last"), 1).reset(0).build();
+            let e = m.reg(format!("skid{k}_err"), 1).reset(0).build();
+            [v, d, l, e]
+        })
+        .collect();
+    // Beats held or in flight, less the one leaving: at most one (one more may issue);
+    // with a registered request, not less the one leaving: at most `lat + 1`.
+    let room = if lat == 1 {
+        let occ = {
+            let a = m.zext(rv, 2);
+            let s2 = m.zext(sv, 2);
+            let i2 = m.zext(inflight, 2);
+            let p2 = m.zext(pop, 2);
+            let sum = m.add(a, s2);
+            let sum = m.add(sum, i2);
+            m.sub(sum, p2)
+        };
+        let one2 = m.lit(1, 2);
+        m.le(occ, one2)
+    } else {
+        let ow = bits_for(u64::from(2 * lat + 2));
+        let mut held = vec![rv.q, sv.q, inflight.q];
+        held.extend(stages.iter().map(|[v, _, _]| v.q));
+        held.extend(extra.iter().map(|[v, _, _, _]| v.q));
+        let mut sum = m.zext(held[0], ow);
+        for h in &held[1..] {
+            let x = m.zext(*h, ow);
+            sum = m.add(sum, x);
+        }
+        let occ = m.named("rd_held", sum);
+        let max = m.lit(u64::from(lat + 1), ow);
+        m.le(occ, max)
     };
-    let one2 = m.lit(1, 2);
-    let room = m.le(occ, one2);
     let rd_issue = {
         let t = m.and(r_turn, axi_free);
         m.and(t, room)
@@ -276,43 +371,57 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     m.next(inflight_last, last_beat);
     let r_err = m.not(r_in);
     m.next(inflight_err, r_err);
-    // The two-entry buffer: r_* is on the bus, skid_* behind it.
-    let keep = {
-        let np = m.not(pop);
-        m.and(rv, np)
-    };
-    let keep = m.named("r_keep", keep);
-    // r_*: kept, or refilled from the skid entry, or from the arriving beat.
-    let from_skid = m.mux(sv, sd, mem_rdata);
-    let rd_d = m.mux(keep, rd, from_skid);
-    m.next(rd, rd_d);
-    let last_in = m.mux(sv, sl, inflight_last);
-    let rl_d = m.mux(keep, rl, last_in);
-    m.next(rl, rl_d);
-    let err_in = m.mux(sv, se, inflight_err);
-    let re_d = m.mux(keep, re, err_in);
-    m.next(re, re_d);
-    let refill = m.or(sv, inflight);
-    let rv_d = m.or(keep, refill);
-    m.next(rv, rv_d);
-    // skid_*: takes the arriving beat when r_* is kept and the skid is empty, or when
-    // the skid moves up into r_*; empties when it moves up with nothing arriving.
-    let not_sv = m.not(sv);
-    let skid_load = {
-        let a = m.and(keep, not_sv);
-        let not_keep = m.not(keep);
-        let b2 = m.and(not_keep, sv);
-        m.or(a, b2)
-    };
-    let skid_load = m.named("skid_load", skid_load);
-    let sv_d = m.mux(skid_load, inflight, sv);
-    m.next(sv, sv_d);
-    m.set_enable(sd, skid_load);
-    m.next(sd, mem_rdata);
-    let sl_d = m.mux(skid_load, inflight_last, sl);
-    m.next(sl, sl_d);
-    let se_d = m.mux(skid_load, inflight_err, se);
-    m.next(se, se_d);
+    // The read's stages in flight; the beat arriving from the storage is the last one's.
+    let mut arrive = (inflight.q, inflight_last.q, inflight_err.q);
+    for [v, l, e] in &stages {
+        m.next(*v, arrive.0);
+        m.next(*l, arrive.1);
+        m.next(*e, arrive.2);
+        arrive = (v.q, l.q, e.q);
+    }
+    if lat == 1 {
+        // The two-entry buffer: r_* is on the bus, skid_* behind it.
+        let keep = {
+            let np = m.not(pop);
+            m.and(rv, np)
+        };
+        let keep = m.named("r_keep", keep);
+        // r_*: kept, or refilled from the skid entry, or from the arriving beat.
+        let from_skid = m.mux(sv, sd, mem_rdata);
+        let rd_d = m.mux(keep, rd, from_skid);
+        m.next(rd, rd_d);
+        let last_in = m.mux(sv, sl, inflight_last);
+        let rl_d = m.mux(keep, rl, last_in);
+        m.next(rl, rl_d);
+        let err_in = m.mux(sv, se, inflight_err);
+        let re_d = m.mux(keep, re, err_in);
+        m.next(re, re_d);
+        let refill = m.or(sv, inflight);
+        let rv_d = m.or(keep, refill);
+        m.next(rv, rv_d);
+        // skid_*: takes the arriving beat when r_* is kept and the skid is empty, or when
+        // the skid moves up into r_*; empties when it moves up with nothing arriving.
+        let not_sv = m.not(sv);
+        let skid_load = {
+            let a = m.and(keep, not_sv);
+            let not_keep = m.not(keep);
+            let b2 = m.and(not_keep, sv);
+            m.or(a, b2)
+        };
+        let skid_load = m.named("skid_load", skid_load);
+        let sv_d = m.mux(skid_load, inflight, sv);
+        m.next(sv, sv_d);
+        m.set_enable(sd, skid_load);
+        m.next(sd, mem_rdata);
+        let sl_d = m.mux(skid_load, inflight_last, sl);
+        m.next(sl, sl_d);
+        let se_d = m.mux(skid_load, inflight_err, se);
+        m.next(se, se_d);
+    } else {
+        let mut entries = vec![[rv, rd, rl, re], [sv, sd, sl, se]];
+        entries.extend(extra.iter().copied());
+        read_buffer(&mut m, &entries, arrive, mem_rdata, pop);
+    }
     m.assign(rvalid_o, rv);
     m.assign(rdata_o, rd);
     m.assign(rlast_o, rl);
@@ -358,14 +467,14 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     m.assign(bresp_o, b_resp);
 
     // ---- the storage port ----------------------------------------------------------
-    m.assign(br_gnt_o, br_req);
+    m.assign(br_gnt_o, br_gnt);
     let br_lane_bits = m.slice(br_addr, 0, lb);
     let br_word = m.slice(br_addr, lb, ab - lb);
     let br_word = m.resize(br_word, aw, false);
-    m.set_enable(br_lane, br_req);
+    m.set_enable(br_lane, br_access);
     m.next(br_lane, br_lane_bits);
     let en = {
-        let a = m.or(br_req, beat);
+        let a = m.or(br_access, beat);
         m.or(a, rd_issue)
     };
     m.assign(mem_en_o, en);
@@ -376,14 +485,14 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     let br_strobes = m.mux(br_we, br_onehot, zero_b);
     let w_ok = m.and(beat, w_in);
     let w_strobes = m.mux(w_ok, wstrb, zero_b);
-    let we = m.mux(br_req, br_strobes, w_strobes);
+    let we = m.mux(br_access, br_strobes, w_strobes);
     m.assign(mem_we_o, we);
     let axi_word = m.mux(beat, w_addr, r_addr);
-    let addr = m.mux(br_req, br_word, axi_word);
+    let addr = m.mux(br_access, br_word, axi_word);
     m.assign(mem_addr_o, addr);
     let lanes: Vec<ExprId> = (0..b).map(|_| m.sig(br_wdata)).collect();
     let br_word_data = m.concat(lanes);
-    let wd = m.mux(br_req, br_word_data, wdata);
+    let wd = m.mux(br_access, br_word_data, wdata);
     m.assign(mem_wdata_o, wd);
     let shift = {
         let lane = m.sig(br_lane.q);
@@ -392,7 +501,14 @@ pub fn build_axi_slave(design: &mut Design, prefix: &str, s: MemSizes) -> Result
     };
     let shifted = m.shr(mem_rdata, shift);
     let byte = m.slice(shifted, 0, 8);
-    m.assign(br_rdata_o, byte);
+    if s.registered {
+        // The byte select over every lane's block RAM, away from the bridge's logic.
+        let r = m.reg("br_byte", 8).build();
+        m.next(r, byte);
+        m.assign(br_rdata_o, r);
+    } else {
+        m.assign(br_rdata_o, byte);
+    }
     design.add(m)
 }
 
@@ -430,5 +546,69 @@ fn burst_address(
     } else {
         let below = lt_const(m, addr_reg, u64::from(depth));
         m.and(inside, below)
+    }
+}
+
+/// The read buffer of a slave whose storage answers `lat` > 1 cycles after the request:
+/// `entries` (valid, data, last, error) in order, the first on the bus, filled in order
+/// and moved up one when the first is empty or leaves (`pop`). The arriving beat
+/// (valid, last, error from the last stage in flight, data `data`) goes into the first
+/// entry that is empty after the move.
+fn read_buffer(
+    m: &mut ModuleBuilder,
+    entries: &[[Reg; 4]],
+    arrive: (SignalId, SignalId, SignalId),
+    data: SignalId,
+    pop: SignalId,
+) {
+    let (a_valid, a_last, a_err) = arrive;
+    let [v0, d0, l0, e0] = entries[0];
+    let keep = {
+        let np = m.not(pop);
+        m.and(v0, np)
+    };
+    let keep = m.named("r_keep", keep);
+    let shift = m.not(keep);
+    // The first entry: kept, or refilled from the second, or from the arriving beat.
+    let [v1, d1, l1, e1] = entries[1];
+    let pairs = [(d0, d1.q, data), (l0, l1.q, a_last), (e0, e1.q, a_err)];
+    for (r, behind, arriving) in pairs {
+        let from = m.mux(v1, behind, arriving);
+        let next = m.mux(keep, r, from);
+        m.next(r, next);
+    }
+    let refill = m.or(v1, a_valid);
+    let v0_d = m.or(keep, refill);
+    m.next(v0, v0_d);
+    // Entry k: on a move, the one behind it, or the arriving beat when it was the last
+    // one held; else the arriving beat when it is the first empty one.
+    for k in 1..entries.len() {
+        let [v, d, l, e] = entries[k];
+        let prev = entries[k - 1][0].q;
+        let behind = entries.get(k + 1).copied();
+        let mut v_moved = m.and(v, a_valid);
+        if let Some([bv, ..]) = behind {
+            v_moved = m.or(bv, v_moved);
+        }
+        let filled = m.and(prev, a_valid);
+        let v_kept = m.or(v, filled);
+        let v_d = m.mux(shift, v_moved, v_kept);
+        m.next(v, v_d);
+        let first_empty = {
+            let nv = m.not(v);
+            m.and(prev, nv)
+        };
+        let load = m.or(shift, first_empty);
+        let load = m.named(if k == 1 { "skid_load".to_string() } else { format!("skid{k}_load") }, load);
+        for (r, arriving, field) in [(d, data, 1), (l, a_last, 2), (e, a_err, 3)] {
+            m.set_enable(r, load);
+            match behind {
+                Some(b) => {
+                    let x = m.mux(b[0], b[field], arriving);
+                    m.next(r, x);
+                }
+                None => m.next(r, arriving),
+            }
+        }
     }
 }

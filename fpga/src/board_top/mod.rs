@@ -95,6 +95,11 @@ pub struct BoardParams {
     /// block RAM. Default false.
     #[serde(default)]
     pub spram: bool,
+    /// Main memory registers its request one cycle before the block RAM
+    /// ([`memory::MemSizes::registered`]): for devices whose main memory is many block RAMs
+    /// spread over the die (the ULX3S's 64 DP16KD). Default false.
+    #[serde(default)]
+    pub registered_memory: bool,
 }
 
 impl BoardParams {
@@ -111,6 +116,7 @@ impl BoardParams {
             register_timeout_us: 1_000_000,
             pll_lock: false,
             spram: false,
+            registered_memory: false,
         }
     }
 
@@ -266,7 +272,12 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     let gen = ip_blocks::generate(cfg)?;
     let mut design = gen.design;
     let prefix = cfg.name.as_str();
-    let sizes = memory::MemSizes { data_bits: cfg.dma.data_bits, bytes: mb, spram: params.spram };
+    let sizes = memory::MemSizes {
+        data_bits: cfg.dma.data_bits,
+        bytes: mb,
+        spram: params.spram,
+        registered: params.registered_memory,
+    };
     let por = build_por(&mut design, prefix, por_cycles, params.pll_lock)?;
     let rx = uart::build_rx(&mut design, prefix, uart.divider)?;
     let tx = uart::build_tx(&mut design, prefix, uart.divider)?;
