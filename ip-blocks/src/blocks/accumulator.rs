@@ -433,7 +433,7 @@ fn booth_product(
 ) -> (ExprId, ExprId) {
     const W: u32 = 34; // a digit's product: at most 2^32 in magnitude
     const T: u32 = 36; // the pair and the sum: at most 2^34 + 2^31 in magnitude
-    // The step whose digits are decoded in phase k: (k + 6) mod 8, as a binary index.
+                       // The step whose digits are decoded in phase k: (k + 6) mod 8, as a binary index.
     let idx_bits: Vec<ExprId> = (0..3)
         .map(|b| {
             let terms: Vec<ExprId> =
@@ -982,7 +982,10 @@ mod tests {
             // One carry chain per cycle: each adder's operands come from registers (the
             // decoded digits, the pair), through at most a multiplexer and an inversion.
             assert!(text.contains("assign rq_pair_sum_carry = {"), "{p:?}");
-            assert!(text.contains("assign rq_acc_sum_carry = {rq_acc_in, 1'd1} + {rq_pair_q, rq_pair_neg_q};"), "{p:?}");
+            assert!(
+                text.contains("assign rq_acc_sum_carry = {rq_acc_in, 1'd1} + {rq_pair_q, rq_pair_neg_q};"),
+                "{p:?}"
+            );
             assert!(text.contains("assign rq_pair_d = {rq_pair_sum, rq_booth0_pp[1:0]};"), "{p:?}");
             assert!(text.contains("assign rq_booth_ctl_d = "), "{p:?}");
             let decode = text.lines().filter(|l| l.contains("rq_booth_bits[")).collect::<Vec<_>>();
