@@ -72,8 +72,9 @@
 //!
 //! Resources: one signed 32x32 product (`requant_dsps` = 4: 4 SB_MAC16 on iCE40, 4
 //! MULT18X18D on ECP5), one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
-//! MULT18X18D) or none (`requant_dsps` = 0: two 34-bit adders with their Booth digit
-//! multiplexers, about 310 SB_LUT4 and 40 flip-flops in the iCEBreaker 4x4 board,
+//! MULT18X18D) or none (`requant_dsps` = 0: two adders, 34 and 37 bits, with their Booth
+//! digit multiplexers, about 310 SB_LUT4 and 40 flip-flops in the iCEBreaker 4x4 board
+//! before the pipelining's 43 more flip-flops (17 more logic cells there),
 //! against about 250 LUTs and flip-flops of the 16x16 form's digit and sum registers
 //! and an SB_MAC16), and one memory of `rows` x `cols * acc_bits` bits with one write and two
 //! synchronous read ports (read-modify-write and read-out). iCE40 block RAM has one read
