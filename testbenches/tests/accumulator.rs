@@ -218,12 +218,18 @@ fn booth_requantizer_matches_model_on_verilator() {
 /// SRDHM (x * 2^30 for odd x) and of the rounding shift, `i32::MIN` times `i32::MIN`
 /// (SRDHM's overflow), and products just around zero, for every sign combination.
 fn directed_corners(p: AccumulatorParams, engine: Engine) {
+    let (min, max) = (i64::from(i32::MIN), i64::from(i32::MAX));
+    let values = [1, -1, 3, -3, 5, -5, 0, 2, -2, min, max, min + 1, 1 << 16, -(1 << 16), (1 << 15) - 1, -(1 << 15)];
+    let multipliers = [i32::MIN, i32::MIN + 1, -(1 << 30), -3, -1, 0, 1, 3, 1 << 30, i32::MAX];
+    directed(p, engine, &values, &multipliers, &[0, 1, 2, 15, 31]);
+}
+
+/// Every value requantized with every multiplier and shift (no bias, no activation).
+fn directed(p: AccumulatorParams, engine: Engine, values: &[i64], multipliers: &[i32], shifts: &[u32]) {
     let mut sim = simulator(p, engine);
     let mut bench = AccBench::new(&mut *sim, p);
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let ok = |r: Result<(), Box<testbenches::accumulator::Failure>>| r.unwrap_or_else(|e| panic!("{p:?}: {e}"));
-    let (min, max) = (i64::from(i32::MIN), i64::from(i32::MAX));
-    let values = [1, -1, 3, -3, 5, -5, 0, 2, -2, min, max, min + 1, 1 << 16, -(1 << 16), (1 << 15) - 1, -(1 << 15)];
     let rows: Vec<Vec<i64>> = values
         .chunks(p.cols as usize)
         .map(|c| {
@@ -235,9 +241,8 @@ fn directed_corners(p: AccumulatorParams, engine: Engine) {
     for (addr, row) in rows.iter().enumerate() {
         ok(bench.cycle(Some(&WriteBeat { addr: addr as u32, accumulate: false, data: row.clone() }), false, true));
     }
-    let multipliers = [i32::MIN, i32::MIN + 1, -(1 << 30), -3, -1, 0, 1, 3, 1 << 30, i32::MAX];
-    for multiplier in multipliers {
-        for shift in [0, 1, 2, 15, 31] {
+    for &multiplier in multipliers {
+        for &shift in shifts {
             let requant = RequantParams { multiplier, shift, activation: Activation::None, relu6_max: 0 };
             bench.set_readout(Readout { requant, bias: vec![0; p.cols as usize] });
             for addr in 0..rows.len() as u32 {
@@ -246,7 +251,7 @@ fn directed_corners(p: AccumulatorParams, engine: Engine) {
             ok(bench.drain(&mut rng, 1.0, 0.8, 4000));
         }
     }
-    assert_eq!(bench.stats.q_beats, (multipliers.len() * 5 * rows.len()) as u64);
+    assert_eq!(bench.stats.q_beats, (multipliers.len() * shifts.len() * rows.len()) as u64);
 }
 
 #[test]
@@ -273,6 +278,42 @@ fn booth_requantizer_corners_match_model_on_interpreter_and_verilator() {
     for p in [BOOTH[0], wide] {
         directed_corners(p, Engine::Interp);
         directed_corners(p, Engine::Verilator);
+    }
+}
+
+/// The Booth requantizer's step digits (`D = d_2j + 4 d_2j+1`, four bits of `x32` and
+/// the one below) at their extremes: every step -8 (`0x8888_8888`: -8 at the bottom, -7
+/// above), +7 and +8, alternating signs, and carries through every pair, against the
+/// extreme multipliers (the pair's adder and the running sum at their widest), with shifts
+/// 0 and 31 and a rounding tie (`x * 2^30` for odd `x`, shift 1).
+#[test]
+fn booth_requantizer_step_digit_extremes_match_model_on_interpreter_and_verilator() {
+    let values: Vec<i64> = [
+        0x8888_8888u32,
+        0x7777_7777,
+        0x7FFF_FFFF,
+        0x8000_0000,
+        0xF0F0_F0F0,
+        0x0F0F_0F0F,
+        0x5555_5555,
+        0xAAAA_AAAA,
+        0x1234_5678,
+        0xEDCB_A988,
+        0x8000_0001,
+        0xFFFF_FFF8,
+        0x0000_0008,
+        0x7878_7878,
+        0x8787_8787,
+        0xFFFF_FFFF,
+    ]
+    .iter()
+    .map(|v| i64::from(*v as i32))
+    .collect();
+    let multipliers = [i32::MIN, i32::MIN + 1, i32::MAX, -(1 << 30), 1 << 30, 0, 1, -1, 0x5555_5555, -0x5555_5555];
+    let wide = AccumulatorParams { rows: 16, requant_dsps: 0, ..CONFIGS[3] };
+    for p in [BOOTH[0], wide] {
+        directed(p, Engine::Interp, &values, &multipliers, &[0, 1, 31]);
+        directed(p, Engine::Verilator, &values, &multipliers, &[0, 1, 31]);
     }
 }
 

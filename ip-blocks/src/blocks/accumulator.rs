@@ -62,10 +62,9 @@
 //!   products (see `serial_product`): one column every 4 cycles, one row every
 //!   `4 * cols`, the beat `4 * cols + 7` edges after its read ([`requant_cycles`]). With
 //!   `requant_dsps` = 0 the product is a radix-4 Booth serial multiplier in logic (see
-//!   `booth_product`): one column every 8 cycles, the beat `8 * cols + 5` edges after its
-//!   read. A raw
-//!   beat queued behind a requantized row waits for that row to leave. `out_ready_i` low
-//!   freezes the requantizer pipeline.
+//!   `booth_product`, pipelined: one carry chain per cycle): one column every 8 cycles, the
+//!   beat `8 * cols + 7` edges after its read. A raw beat queued behind a requantized
+//!   row waits for that row to leave. `out_ready_i` low freezes the requantizer pipeline.
 //! - With `product_stages` = 2 (the 32x32 product only) the four 16x16 partial products
 //!   are registered before their sum (see `split_product`): the same throughput, the
 //!   beat one edge later (`cols + 7`).
@@ -81,8 +80,9 @@
 //!
 //! Resources: one signed 32x32 product (`requant_dsps` = 4: 4 SB_MAC16 on iCE40, 4
 //! MULT18X18D on ECP5), one unsigned 16x16 product (`requant_dsps` = 1: one SB_MAC16 or
-//! MULT18X18D) or none (`requant_dsps` = 0: two 34-bit adders with their Booth digit
-//! multiplexers, about 310 SB_LUT4 and 40 flip-flops in the iCEBreaker 4x4 board,
+//! MULT18X18D) or none (`requant_dsps` = 0: two adders, 34 and 37 bits, with their Booth
+//! digit multiplexers, about 310 SB_LUT4 and 40 flip-flops in the iCEBreaker 4x4 board
+//! before the pipelining's 43 more flip-flops (17 more logic cells there),
 //! against about 250 LUTs and flip-flops of the 16x16 form's digit and sum registers
 //! and an SB_MAC16), and one memory of `rows` x `cols * acc_bits` bits with one write and two
 //! synchronous read ports (read-modify-write and read-out). iCE40 block RAM has one read
@@ -219,14 +219,14 @@ pub fn column_cycles(requant_dsps: u32) -> u32 {
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
 /// `cols + 6` with the 32x32 product (`cols + 7` with `product_stages` = 2), `4 * cols +
-/// 7` with the serial one, `8 * cols + 5` with the Booth one.
+/// 7` with the serial one, `8 * cols + 7` with the Booth one.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
     // The serial product adds four edges to a column's way through the stages (and one
     // valid bit); the Booth product takes a whole period for the select and bias, one
-    // for the 8 steps, and lands 3 edges later.
+    // for the 8 steps, and lands 5 edges later (its steps are pipelined three deep).
     match p.requant_dsps {
-        0 => cycles * (p.cols - 1) + cycles + 5,
+        0 => cycles * (p.cols - 1) + cycles + 7,
         1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
         _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + (p.product_stages - 1),
     }
@@ -496,27 +496,38 @@ fn serial_product(
 
 /// Stages 3 and 4 with no DSP (`requant_dsps` = 0): the signed 32x32 product in logic,
 /// a radix-4 Booth serial multiplier retiring two Booth digits of `x32` (four bits) per
-/// cycle through two chained adders, a column every 8 cycles. `x32` is loaded in phase 1;
-/// step `j` (0 to 7, in phase `(j + 2) mod 8`: phases 2 to 7, then 0 and 1 of the next
-/// period) adds digits `2j` and `2j + 1` (bits `4j + 3` to `4j - 1`
-/// of `x32`, picked by a multiplexer: no shift register) times the multiplier. Returns `w`
-/// and the bit below it for the rounding shift, as [`wide_product`] does.
+/// cycle, a column every 8 cycles, pipelined so that each cycle holds one carry chain with
+/// at most two LUT levels in front of it. `x32` is loaded in phase 1; step `j` (0 to 7) of
+/// a column goes through three registers, one phase apart:
+///
+/// | phase | register | from |
+/// |---|---|---|
+/// | `(j + 2) mod 8` | `rq_booth_ctl`: digits `2j` and `2j + 1` decoded | bits `4j + 3` to `4j - 1` of `x32`, picked by a multiplexer (no shift register) |
+/// | `(j + 3) mod 8` | `rq_pair`: the two digits' products as one (`rq_pair_sum`, the first chain) | `rq_booth_ctl` and the multiplier |
+/// | `(j + 4) mod 8` | `rq_acc`: the running sum (`rq_acc_sum`, the second chain) | `rq_pair` and `rq_acc` |
+///
+/// (phases 2 to 7 of the column's period, then 0 to 3 of the next one, overlapping the
+/// next column's first steps). Returns `w` and the bit below it for the rounding shift, as
+/// [`wide_product`] does; `w` is complete after phase 3, loaded into `y` in phase 4.
 ///
 /// Digit `i` of `x32` is `-2 b[2i+1] + b[2i] + b[2i-1]` (b[-1] = 0), so `x32 = sum d_i
-/// 4^i` and `P = x32 * multiplier = sum d_i * multiplier * 4^i`. The running sum `acc`
-/// after digit `i` is `floor((I + S) / 4^(i+1))`, `S` the products of digits 0 to `i`
-/// (each step's floor composes exactly, as the added terms are whole); it starts at `I =
-/// 2^30`, or `-2^30` for a negative product when `shifting` (the sign `x32[31] ^
-/// multiplier[31]`: for a zero product it gives `w = -1` instead of 0, which the rounding
-/// shift takes to the same 0). The last digit is added without the shift, giving
-/// `floor((P + I) / 2^30)`, and `w` is that halved: `(prod + 2^30) >> 31`, or
-/// `(prod - 2^30) >> 31` when negative and shifting, as [`wide_product`] computes. The
-/// running sum keeps 32 bits (at most about `2^30` in magnitude before a digit's product,
-/// `2^32 + 2^31` after) and the bit below them (bit 1 of the last sum, `w`'s lowest).
+/// 4^i` and `P = x32 * multiplier = sum D_j * multiplier * 16^j` with the step's digit
+/// `D_j = d_2j + 4 d_2j+1` (-8 to 8). The running sum `acc` after step `j` is `floor((I +
+/// S) / 16^(j+1))`, `S` the products of steps 0 to `j` (each step's floor composes
+/// exactly, as the added terms are whole); it starts at `I = 2^30`, or `-2^30` for a
+/// negative product when `shifting` (the sign `x32[31] ^ multiplier[31]`: for a zero
+/// product it gives `w = -1` instead of 0, which the rounding shift takes to the same 0).
+/// The last step's sum is `floor((P + I) / 2^28)`, and `w` is that over 8: `(prod +
+/// 2^30) >> 31`, or `(prod - 2^30) >> 31` when negative and shifting, as [`wide_product`]
+/// computes. The running sum keeps 32 bits (at most about `2^31` in magnitude before a
+/// step's product, `2^34 + 2^31` after) and the bit below them (bit 3 of the last sum,
+/// `w`'s lowest).
 ///
-/// A digit's product is `0`, `±multiplier` or `±2 multiplier`; a negative one is added
-/// inverted with a carry in at the bottom (`{acc, 1} + {pp, neg}`, one carry chain). The
-/// digit `111` (zero) counts as negative: the inverted zero plus its carry is zero.
+/// A digit's product is `0`, `±multiplier` or `±2 multiplier`; a negative one is inverted
+/// and owes a carry in at its bottom (the digit `111`, zero, counts as negative: the
+/// inverted zero plus its carry is zero). The pair is `rq_pair = 4 * ((pp0 >>> 2) + pp1 +
+/// neg1) + pp0[1:0]` (one chain, `{pp0 >>> 2, 1} + {pp1, neg1}`), and the sum takes the
+/// last carry, `neg0`: `{acc, 1} + {rq_pair, neg0}`.
 fn booth_product(
     m: &mut ModuleBuilder,
     x32: SignalId,
@@ -525,8 +536,9 @@ fn booth_product(
     phase: SignalId,
     advance: SignalId,
 ) -> (ExprId, ExprId) {
-    const W: u32 = 34; // adder width: the sums, at most 2^32 + 2^31 in magnitude
-                       // The step as a binary index, from the one-hot phase: step j in phase (j + 2) mod 8.
+    const W: u32 = 34; // a digit's product: at most 2^32 in magnitude
+    const T: u32 = 36; // the pair and the sum: at most 2^34 + 2^31 in magnitude
+                       // The step whose digits are decoded in phase k: (k + 6) mod 8, as a binary index.
     let idx_bits: Vec<ExprId> = (0..3)
         .map(|b| {
             let terms: Vec<ExprId> =
@@ -539,75 +551,95 @@ fn booth_product(
     let idx = m.named("rq_step", idx);
     // The step's five bits of {x32, 0}: bits 4j + 4 to 4j.
     let zero = m.lit(0, 1);
+    let one = m.lit(1, 1);
     let x_e = m.sig(x32);
     let x_ext = m.concat([x_e, zero]);
     let windows: Vec<ExprId> = (0..8).map(|j| m.slice(x_ext, 4 * j, 5)).collect();
     let window = select(m, idx, windows);
     let window = m.named("rq_booth_bits", window);
+    // Stage 1: each digit as (neg, one, two), registered.
+    let mut controls = Vec::with_capacity(6);
+    for k in 0..2 {
+        let b0 = m.bit(window, 2 * k);
+        let b1 = m.bit(window, 2 * k + 1);
+        let b2 = m.bit(window, 2 * k + 2);
+        let single = m.xor(b1, b0);
+        let top = m.xor(b2, b1);
+        let not_single = m.not(single);
+        let double = m.and(top, not_single);
+        controls.extend([b2, single, double]);
+    }
+    let ctl_value = m.concat(controls.into_iter().rev());
+    let ctl = m.reg("rq_booth_ctl", 6).enable(advance).build();
+    m.next(ctl, ctl_value);
     let multiplicand = m.sext(multiplier, W);
     let multiplicand = m.named("rq_multiplicand", multiplicand);
     let twice = m.slice(multiplicand, 0, W - 1);
     let twice = m.concat([twice, zero]);
-    // One Booth digit's product, inverted when negative, and its sign (the carry in).
+    // One digit's product, inverted when negative, and its sign (the carry it owes).
     let digit = |m: &mut ModuleBuilder, k: u32| -> (ExprId, ExprId) {
-        let b0 = m.bit(window, 2 * k);
-        let b1 = m.bit(window, 2 * k + 1);
-        let b2 = m.bit(window, 2 * k + 2);
-        let b2 = m.named(format!("rq_booth{k}_neg"), b2);
-        let b2 = m.sig(b2);
-        let one = m.xor(b1, b0);
-        let one = m.named(format!("rq_booth{k}_one"), one);
-        let top = m.xor(b2, b1);
-        let not_one = m.not(one);
-        let two = m.and(top, not_one);
-        let two = m.named(format!("rq_booth{k}_two"), two);
+        let neg = m.bit(ctl, 3 * k);
+        let neg = m.named(format!("rq_booth{k}_neg"), neg);
+        let single = m.bit(ctl, 3 * k + 1);
+        let double = m.bit(ctl, 3 * k + 2);
         let zero_w = m.lit(0, W);
-        let single = m.mux(one, multiplicand, zero_w);
-        let magnitude = m.mux(two, twice, single);
-        let mask = m.sext(b2, W);
+        let magnitude = m.mux(single, multiplicand, zero_w);
+        let magnitude = m.mux(double, twice, magnitude);
+        let neg = m.sig(neg);
+        let mask = m.sext(neg, W);
         let pp = m.xor(magnitude, mask);
         let pp = m.named(format!("rq_booth{k}_pp"), pp);
-        (m.sig(pp), b2)
+        (m.sig(pp), neg)
     };
-    let one = m.lit(1, 1);
-    let add = |m: &mut ModuleBuilder, acc: ExprId, (pp, neg): (ExprId, ExprId), name: &str| -> SignalId {
-        let a = m.concat([acc, one]);
-        let b = m.concat([pp, neg]);
+    // `{a, 1} + {b, carry}` (the carry in at the bottom), without that bottom bit.
+    let add = |m: &mut ModuleBuilder, a: ExprId, b: ExprId, carry: ExprId, name: &str| -> SignalId {
+        let width = m.width(a);
+        let a = m.concat([a, one]);
+        let b = m.concat([b, carry]);
         let s = m.add(a, b);
         let s = m.named(format!("{name}_carry"), s);
         m.mark_unused(s); // bit 0 is the carry in's position
-        let s = m.slice(s, 1, W);
-        let s = m.named(name, s);
-        m.mark_unused(s); // its low bits are shifted out (floor by 4 each digit)
-        s
+        let s = m.slice(s, 1, width);
+        m.named(name, s)
     };
-    // The running sum (33 bits, the last sum shifted right by 2) and the bit below it.
+    // Stage 2: the pair, 4 * ((pp0 >>> 2) + pp1 + neg1) + pp0[1:0], and neg0.
+    let (pp0, neg0) = digit(m, 0);
+    let (pp1, neg1) = digit(m, 1);
+    let quarter = m.slice(pp0, 2, W - 2);
+    let quarter = m.sext(quarter, W);
+    let high = add(m, quarter, pp1, neg1, "rq_pair_sum");
+    let low = m.slice(pp0, 0, 2);
+    let high = m.sig(high);
+    let pair_value = m.concat([high, low]);
+    let pair = m.reg("rq_pair", T).enable(advance).build();
+    m.next(pair, pair_value);
+    let pair_neg = m.reg("rq_pair_neg", 1).enable(advance).build();
+    m.next(pair_neg, neg0);
+    // Stage 3: the running sum (32 bits, the last sum shifted right by 4) and the bit
+    // below it (bit 3).
     let acc = m.reg("rq_acc", 32).enable(advance).build();
     let acc_low = m.reg("rq_acc_low", 1).enable(advance).build();
-    // Step 0 starts from I = +-2^30 (the product's sign with the shift on).
+    // Step 0 (in phase 4) starts from I = +-2^30 (the product's sign with the shift on).
     let x_neg = m.bit(x32, 31);
     let m_neg = m.bit(multiplier, 31);
     let s = m.xor(x_neg, m_neg);
     let down = m.and(s, shifting);
     let down = m.named("rq_round_down", down);
-    let start_top = m.sext(down, 3);
+    let start_top = m.sext(down, T - 31);
     let start_one = m.lit(1 << 30, 31);
     let start = m.concat([start_top, start_one]);
-    let held = m.sext(acc, W);
-    let first = m.bit(phase, 2);
+    let held = m.sext(acc, T);
+    let first = m.bit(phase, 4);
     let acc_in = m.mux(first, start, held);
     let acc_in = m.named("rq_acc_in", acc_in);
-    let lo = digit(m, 0);
     let acc_in = m.sig(acc_in);
-    let sum1 = add(m, acc_in, lo, "rq_sum1");
-    let sum1_q = m.slice(sum1, 2, W - 2);
-    let sum1_q = m.named("rq_sum1_quarter", sum1_q);
-    let sum1_q = m.sext(sum1_q, W);
-    let hi = digit(m, 1);
-    let sum2 = add(m, sum1_q, hi, "rq_sum2");
-    let acc_next = m.slice(sum2, 2, 32);
+    let pair_e = m.sig(pair.q);
+    let pair_neg = m.sig(pair_neg.q);
+    let sum = add(m, acc_in, pair_e, pair_neg, "rq_acc_sum");
+    m.mark_unused(sum); // its low bits are shifted out (floor by 16 each step)
+    let acc_next = m.slice(sum, 4, 32);
     m.next(acc, acc_next);
-    let low_next = m.bit(sum2, 1);
+    let low_next = m.bit(sum, 3);
     m.next(acc_low, low_next);
     // After the last step: w = floor((P + I) / 2^31), 33 bits.
     let low = m.sig(acc_low.q);
@@ -877,16 +909,16 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // registers land in the phase after y's. The valid bits' phases: the same, with the
     // serial product's two (digits in, product out) both in phase 2.
     // The Booth product: sel in phase 0, x32 in phase 1, its 8 steps in phases 2 to 7 and
-    // 0 to 1, y in phase 2 after them (the same edge as the next column's first step), the
-    // output registers in phase 3.
+    // 0 to 3 (three registers each, see `booth_product`), y in phase 4 after them (the
+    // same edge as the next column's first running sum), the output registers in phase 5.
     let stage_phase: [u64; 5] = match requant_dsps {
-        0 => [0, 1, 1, 1, 2],
+        0 => [0, 1, 1, 1, 4],
         1 => [0, 1, 2, 3, 0],
         _ => [0; 5],
     };
     let stage_at: Vec<ExprId> = stage_phase.iter().map(|k| at(&mut m, *k)).collect();
     let valid_at: Vec<ExprId> = match requant_dsps {
-        0 => [0, 1, 1, 2].iter().map(|k| at(&mut m, *k)).collect(),
+        0 => [0, 1, 1, 4].iter().map(|k| at(&mut m, *k)).collect(),
         1 => [0, 1, 2, 2, 3, 0].iter().map(|k| at(&mut m, *k)).collect(),
         _ => vec![stage_at[0]; stage_names.len()],
     };
@@ -1119,7 +1151,7 @@ mod tests {
     }
 
     #[test]
-    fn the_booth_requantizer_has_no_product_and_two_adders() {
+    fn the_booth_requantizer_has_no_product_and_two_pipelined_adders() {
         for p in [params(2, 1, 2, 2), params(16, 4, 32, 8), params(20, 3, 40, 16), params(65536, 64, 64, 32)] {
             let p = AccumulatorParams { requant_dsps: 0, ..p };
             let mut d = Design::new();
@@ -1127,9 +1159,21 @@ mod tests {
             let text = &verilog::emit(&d, id).module_files[0].text;
             assert_eq!(text.matches(" * ").count(), 0, "{p:?}: no DSP product");
             assert!(text.lines().any(|l| l.contains("[7:0]") && l.contains(" rq_phase_q;")), "{p:?}: 8 phases");
-            assert!(text.contains("rq_sum1_carry") && text.contains("rq_sum2_carry"), "{p:?}");
+            // One carry chain per cycle: each adder's operands come from registers (the
+            // decoded digits, the pair), through at most a multiplexer and an inversion.
+            assert!(text.contains("assign rq_pair_sum_carry = {"), "{p:?}");
+            assert!(
+                text.contains("assign rq_acc_sum_carry = {rq_acc_in, 1'd1} + {rq_pair_q, rq_pair_neg_q};"),
+                "{p:?}"
+            );
+            assert!(text.contains("assign rq_pair_d = {rq_pair_sum, rq_booth0_pp[1:0]};"), "{p:?}");
+            assert!(text.contains("assign rq_booth_ctl_d = "), "{p:?}");
+            let decode = text.lines().filter(|l| l.contains("rq_booth_bits[")).collect::<Vec<_>>();
+            assert!(decode.len() == 1 && decode[0].contains("assign rq_booth_ctl_d = "), "{p:?}: {decode:?}");
+            assert!(text.contains("rq_booth_ctl_q[2] ? {rq_multiplicand[32:0], 1'd0}"), "{p:?}");
+            assert!(!text.contains("rq_sum1") && !text.contains("rq_sum2"), "{p:?}: no chained adders");
         }
         let p = AccumulatorParams { requant_dsps: 0, ..params(16, 4, 32, 8) };
-        assert_eq!((requant_cycles(&p), requant_latency(&p)), (8, 37));
+        assert_eq!((requant_cycles(&p), requant_latency(&p)), (8, 39));
     }
 }

@@ -1466,10 +1466,18 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let nim = m.not(imm_err);
             and_all(&mut m, [x(running), x(nim), x(hazard)])
         };
+        // The bytes a cycle later, registered, so that the DMA handshakes behind
+        // `*_bytes_done_i` stay off the counter's carry chain (zeroed by a clear, as the
+        // counter drops the bytes of the clearing cycle).
         let bytes = {
-            let a = m.zext(ld_bytes_done_i, cb);
-            let b = m.zext(st_bytes_done_i, cb);
-            m.add(a, b)
+            let a = m.zext(ld_bytes_done_i, 17);
+            let b = m.zext(st_bytes_done_i, 17);
+            let sum = m.add(a, b);
+            let r = m.reg("perf_dma_bytes_in", 17).reset(0).build();
+            let z = m.lit(0, 17);
+            let v = m.mux(clear, z, sum);
+            m.next(r, v);
+            m.resize(r, cb, false)
         };
         // MACS is ENGINE_BUSY times the MACs per cycle: when that is a power of two, it is
         // ENGINE_BUSY shifted (equal, wrapping included), with no register of its own.
