@@ -388,9 +388,10 @@ fn the_small_device_configuration_builds_an_icebreaker_bitstream() {
 /// The 16 MACs of `configs/icebreaker-4x4.toml` (4x4, all 16 products on the 8
 /// SB_MAC16, small-device control path, compact DMA, UART bridge, SPRAM main memory) on
 /// the iCEBreaker: board top, Yosys, nextpnr, icepack (about 5 minutes, longer on a busy
-/// machine: `make fpga-all`). Measured (seed 1): 4767 of 5280 logic cells, 4119 LUT4,
-/// 2244 FF, 8 SB_MAC16, 25 EBR, 4 SPRAM, Fmax 22.9 MHz, so issue 5's 40 MHz is not met;
-/// this test holds the build, its hard blocks and timing at the 12 MHz oscillator.
+/// machine: `make fpga-all`). Measured (seed 1, `--freq 40`): 4770 of 5280 logic cells,
+/// 4135 LUT4, 2306 FF, 8 SB_MAC16, 25 EBR, 4 SPRAM, Fmax 24.7 MHz (27.5 at seed 2), so
+/// issue 5's 40 MHz is not met; this test holds the build, its hard blocks and timing at
+/// the 12 MHz oscillator.
 #[test]
 #[ignore = "place and route of the 90%-full UP5K takes about 5 minutes; run by make fpga-all"]
 fn the_icebreaker_4x4_configuration_builds_16_macs() {
@@ -419,8 +420,8 @@ fn the_ecp5_preset_builds_a_ulx3s_bitstream() {
 /// The 64 MACs of `configs/ulx3s-8x8.toml` (8x8, small-device control path, compact
 /// DMA, UART bridge, 128 KiB of block-RAM main memory) on the ULX3S with a 55 MHz PLL
 /// clock: board top, Yosys, nextpnr, ecppack (about 5 minutes: `make fpga-all`).
-/// Measured (seed 1) with a 100 MHz PLL: 8202 LUT4, 6803 FF, 68 MULT18X18D, 89 DP16KD,
-/// Fmax 63.3 MHz, so issue 5's 100 MHz is not met; this test holds the build, its
+/// Measured (seed 1) with a 100 MHz PLL: 8117 LUT4, 7507 FF, 68 MULT18X18D, 89 DP16KD,
+/// Fmax 82.5 MHz, so issue 5's 100 MHz is not met; this test holds the build, its
 /// resources and timing at 55 MHz.
 #[test]
 #[ignore = "place and route of the whole accelerator takes about 5 minutes; run by make fpga-all"]

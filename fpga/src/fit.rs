@@ -52,7 +52,7 @@ pub const BOARD_TOP_FF: u64 = 400;
 /// to pack with): measured with Yosys 0.70 and nextpnr-ice40 0.11 on whole iCEBreaker
 /// boards, logic cells = SB_LUT4 + this share of the flip-flops: the 2x2 of
 /// `configs/icebreaker-2x2.toml` (3399 LUT4, 1930 FF, 4041 cells: 0.33) and the 4x4 of
-/// `configs/icebreaker-4x4.toml` (4119, 2244, 4767: 0.29). It was about 0.5 before the
+/// `configs/icebreaker-4x4.toml` (4135, 2306, 4770: 0.28). It was about 0.5 before the
 /// small-device control path lost its copy registers and its window check turned its
 /// registers bit-serially (a multiplexer in front of each flip-flop, in the same cell).
 pub const ICE40_LONE_FF_SHARE: f64 = 0.3;

@@ -139,7 +139,7 @@ fn the_icebreaker_logic_cells_are_predicted_near_what_nextpnr_packed() {
     let board = Board::by_name("icebreaker").unwrap();
     for (name, text, packed) in [
         ("icebreaker-2x2", include_str!("../../configs/icebreaker-2x2.toml"), 4041.0),
-        ("icebreaker-4x4", include_str!("../../configs/icebreaker-4x4.toml"), 4767.0),
+        ("icebreaker-4x4", include_str!("../../configs/icebreaker-4x4.toml"), 4770.0),
     ] {
         let cfg = Config::from_toml(text, name).unwrap();
         let p = fit::predict(&cfg, &board).unwrap();
