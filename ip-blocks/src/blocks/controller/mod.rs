@@ -1470,11 +1470,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         // `*_bytes_done_i` stay off the counter's carry chain (zeroed by a clear, as the
         // counter drops the bytes of the clearing cycle).
         let bytes = {
-            let a = m.zext(ld_bytes_done_i, 17);
-            let b = m.zext(st_bytes_done_i, 17);
+            // Wide enough for the sum of the two ports' counts.
+            let ld = m.sig(ld_bytes_done_i);
+            let w = m.width(ld) + 1;
+            let a = m.zext(ld_bytes_done_i, w);
+            let b = m.zext(st_bytes_done_i, w);
             let sum = m.add(a, b);
-            let r = m.reg("perf_dma_bytes_in", 17).reset(0).build();
-            let z = m.lit(0, 17);
+            let r = m.reg("perf_dma_bytes_in", w).reset(0).build();
+            let z = m.lit(0, w);
             let v = m.mux(clear, z, sum);
             m.next(r, v);
             m.resize(r, cb, false)
