@@ -49,8 +49,10 @@ pub fn board_params(cfg: &Config, board: &Board, pll: Option<&Pll>) -> fpga::boa
     p.pll_lock = pll.is_some();
     p.spram = board.main_memory.kind == fpga::board::MemoryKind::Spram;
     // The ECP5's block-RAM main memory (the ULX3S's 64 DP16KD over the die) takes its
-    // request through a register: its fan-out to every block was a whole cycle's routing
-    // at 100 MHz. The Tang Nano's (27 MHz, 65 MHz Fmax) would pay about 230 LUTs for it.
+    // request through a register, and its read data: the request's fan-out to every block
+    // was a whole cycle's routing at 100 MHz, and a block's unregistered output (5.6 ns
+    // clock to out) with the bridge's byte select another. The Tang Nano's (27 MHz, 65
+    // MHz Fmax) would pay about 230 LUTs for it.
     p.registered_memory = board.family() == fpga::family::Family::Ecp5 && !p.spram;
     p
 }
@@ -59,7 +61,8 @@ pub fn board_params(cfg: &Config, board: &Board, pll: Option<&Pll>) -> fpga::boa
 /// when given.
 ///
 /// Main memory is the board's kind: block RAM, or SPRAM (the iCEBreaker); the ECP5's
-/// block RAM registers its request ([`fpga::board_top::BoardParams::registered_memory`]).
+/// block RAM registers its request and read data
+/// ([`fpga::board_top::BoardParams::registered_memory`]).
 pub fn board_top(cfg: &Config, board: &Board, pll: Option<&Pll>) -> Result<(Design, ModuleId)> {
     let t = fpga::board_top::build(&board_params(cfg, board, pll)).map_err(|e| anyhow::anyhow!("board top: {e}"))?;
     Ok((t.design, t.top))

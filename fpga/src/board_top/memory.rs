@@ -11,7 +11,7 @@
 //! | `we_i` | B | byte write enables (all 0: a read) |
 //! | `addr_i` | clog2(depth) | word address |
 //! | `wdata_i` | W | data to write |
-//! | `rdata_o` | W | the word read by the last read access (held until the next read) |
+//! | `rdata_o` | W | the word read by the last read access, [`MemSizes::read_latency`] cycles after its request (held until the next read) |
 //!
 //! Inside, for block RAM, one memory of 8-bit words per byte lane (`lane0` ..), each with
 //! a write port and a read port on the same address. For SPRAM ([`MemSizes::spram`], the
@@ -46,13 +46,15 @@
 //!
 //! **Registered request** ([`MemSizes::registered`], block-RAM main memory on the ECP5
 //! boards, where the ULX3S's 64 DP16KD spread over the die took a whole cycle's routing
-//! after the bridge's and the slave's logic): the storage registers its request (`req_*`)
-//! and answers two cycles after it; the slave's read buffer has `lat + 2` entries
-//! (`skid2_*` ..) and counts its room from registers alone, so that `s_axi_rready_i`
-//! reaches no request; the bridge's access starts the cycle after its request (`br_wait1`,
-//! a register: the bridge's state reaches no AXI handshake) and its byte is registered
-//! (`br_byte`), so its grant comes four cycles after the request. The bridge runs at UART
-//! speed; the AXI side's bursts keep one beat per cycle.
+//! after the bridge's and the slave's logic, and their unregistered outputs, 5.6 ns clock
+//! to out, another before the bridge's byte select): the storage registers its request
+//! (`req_*`) and its read data (`rdata`), and answers three cycles after the request;
+//! the slave's read buffer has `lat + 2` entries (`skid2_*` ..) and counts its room from
+//! registers alone, so that `s_axi_rready_i` reaches no request; the bridge's access
+//! starts the cycle after its request (`br_wait1`, a register: the bridge's state
+//! reaches no AXI handshake) and its byte is registered (`br_byte`), so its grant comes
+//! five cycles after the request. The bridge runs at UART speed; the AXI side's bursts
+//! keep one beat per cycle.
 
 use super::util::{bits_for, lt_const};
 use rtl_gen::ir::clog2;
@@ -68,10 +70,11 @@ pub struct MemSizes {
     /// Single-port RAM with write masks (SPRAM on the iCE40 UP5K) rather than block RAM.
     pub spram: bool,
     /// The storage registers its request (enable, write enables, address, write data) one
-    /// cycle before the memory: a read's word comes two cycles after the request rather
-    /// than one, and the slave's read buffer is an entry deeper. For block RAM spread over
-    /// the device (the ULX3S's 64 DP16KD), so that no logic sits in front of the
-    /// request's fan-out.
+    /// cycle before the memory, and its read data one cycle after: a read's word comes
+    /// three cycles after the request rather than one, and the slave's read buffer is
+    /// two entries deeper. For block RAM spread over the device (the ULX3S's 64 DP16KD),
+    /// so that no logic sits in front of the request's fan-out nor behind the blocks'
+    /// unregistered outputs.
     pub registered: bool,
 }
 
@@ -96,9 +99,10 @@ impl MemSizes {
         clog2(self.bytes.into()).max(1)
     }
 
-    /// Cycles from a request on the storage port to its read data on `rdata_o`.
+    /// Cycles from a request on the storage port to its read data on `rdata_o`: 1, or 3
+    /// with a registered request and read data ([`MemSizes::registered`]).
     pub fn read_latency(&self) -> u32 {
-        1 + u32::from(self.registered)
+        1 + 2 * u32::from(self.registered)
     }
 }
 
@@ -146,7 +150,8 @@ pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<M
         m.mem_style(mem, "huge");
         m.mem_write_bytes(mem, en, addr, wdata, we);
         let q = m.mem_read(mem, "words_rdata", read_en, addr);
-        m.assign(rdata, q);
+        let word = m.sig(q);
+        assign_rdata(&mut m, s, rdata, word);
         return design.add(m);
     }
     let mut lanes = Vec::new();
@@ -161,8 +166,22 @@ pub fn build_storage(design: &mut Design, prefix: &str, s: MemSizes) -> Result<M
     }
     lanes.reverse();
     let word = m.concat(lanes);
-    m.assign(rdata, word);
+    assign_rdata(&mut m, s, rdata, word);
     design.add(m)
+}
+
+/// Drive the storage's `rdata_o` with the word read: straight, or with a registered
+/// request through a register (`rdata`, always loading, no reset), so that the block
+/// RAMs' unregistered outputs (a DP16KD's is 5.6 ns clock to out) reach only a flip-flop
+/// each, which the placer puts beside its block.
+fn assign_rdata(m: &mut ModuleBuilder, s: MemSizes, rdata: SignalId, word: ExprId) {
+    if s.registered {
+        let r = m.reg("rdata", s.data_bits).build();
+        m.next(r, word);
+        m.assign(rdata, r);
+    } else {
+        m.assign(rdata, word);
+    }
 }
 
 /// Build the AXI4 slave `<prefix>_board_axi_mem`.

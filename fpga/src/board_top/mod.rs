@@ -95,9 +95,9 @@ pub struct BoardParams {
     /// block RAM. Default false.
     #[serde(default)]
     pub spram: bool,
-    /// Main memory registers its request one cycle before the block RAM
-    /// ([`memory::MemSizes::registered`]): for devices whose main memory is many block RAMs
-    /// spread over the die (the ULX3S's 64 DP16KD). Default false.
+    /// Main memory registers its request one cycle before the block RAM and its read data
+    /// one cycle after ([`memory::MemSizes::registered`]): for devices whose main memory
+    /// is many block RAMs spread over the die (the ULX3S's 64 DP16KD). Default false.
     #[serde(default)]
     pub registered_memory: bool,
 }
