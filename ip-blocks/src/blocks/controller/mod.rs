@@ -1462,6 +1462,15 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         let nfire = m.not(in_fire);
         let dma_stall = and_all(&mut m, [x(busy), x(nfire), x(dma_busy)]);
+        // The stall a cycle later, registered as the bytes are below, so that the engine's
+        // and the DMA's handshakes stay off the counter's carry chain.
+        let dma_stall = {
+            let r = m.reg("perf_dma_stall_in", 1).reset(0).build();
+            let z = m.lit(0, 1);
+            let v = m.mux(clear, z, dma_stall);
+            m.next(r, v);
+            r.q
+        };
         let dep_stall = {
             let nim = m.not(imm_err);
             and_all(&mut m, [x(running), x(nim), x(hazard)])
