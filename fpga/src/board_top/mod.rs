@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!            ┌──────────────────────────── <name>_board ─────────────────────────────┐
-//!  clk_i ───►│ <name>_board_reset (power-on) ──► rst, acc_rst = rst | acc_reset     │
+//!  clk_i ───►│ <name>_board_reset (power-on) ──► rst, acc_rst <= rst | acc_reset    │
 //!  uart_rx_i►│ uart_rx ─► <name>_board_bridge ─► uart_tx ─────────────────────────────►uart_tx_o
 //!            │                 │ m_axil_*            │ mem_* (byte port)             │
 //!            │                 ▼                     ▼                               │
@@ -18,9 +18,10 @@
 //! `uart_rx_i`, `uart_tx_o`, `led_o[leds-1:0]`. There is no reset pin: the power-on
 //! reset generator holds everything in reset for [`BoardTop::por_cycles`] cycles after
 //! configuration (at least 10 us, which also covers the iCE40's block-RAM start-up), and
-//! the bridge's `Reset` request resets the accelerator and its memory port alone. The
-//! generator counts from the flip-flops' configuration value, 0 on iCE40, ECP5 and Gowin
-//! devices; a simulation must start from zeros too (Verilator's default).
+//! the bridge's `Reset` request resets the accelerator and its memory port alone (both
+//! through a register, `acc_rst`, a cycle later). The generator counts from the
+//! flip-flops' configuration value, 0 on iCE40, ECP5 and Gowin devices; a simulation must
+//! start from zeros too (Verilator's default).
 //!
 //! LEDs, in order (fewer LEDs keep the first ones, more are off): 0 heartbeat (about
 //! 1 Hz: its half period the power of two nearest half a second, [`heartbeat_bits`]),
@@ -330,10 +331,14 @@ pub fn build(params: &BoardParams) -> Result<BoardTop, BoardError> {
     let axi_i = m.instance("axi_mem", &design, axi_mem);
     let acc_i = m.instance("accelerator", &design, gen.top);
 
-    // Reset: the accelerator and its memory port also on the bridge's request.
+    // Reset: the accelerator and its memory port also on the bridge's request, a cycle
+    // later from a register (`acc_rst`, no reset: from configuration it follows the
+    // power-on reset after one edge), so that the power-on count's compare and the
+    // bridge's logic stay off the reset's fan-out over the accelerator.
     let acc_reset = m.connect_wire(br_i, "acc_reset_o", "bridge_acc_reset");
-    let acc_rst = m.or(rst, acc_reset);
-    let acc_rst = m.named("acc_rst", acc_rst);
+    let acc_rst_d = m.or(rst, acc_reset);
+    let acc_rst = m.reg("acc_rst", 1).build();
+    m.next(acc_rst, acc_rst_d);
     m.connect_reset(acc_i, acc_rst);
     m.connect_reset(axi_i, acc_rst);
 
