@@ -461,8 +461,10 @@ fn build_por(design: &mut Design, prefix: &str, cycles: u32, locked: bool) -> Re
     let rst_o = m.output("rst_o", 1);
     let w = bits_for(u64::from(cycles));
     let count = m.reg("count", w).build();
-    let done = m.eq_const(count, u64::from(cycles));
-    let done = m.named("done", done);
+    // `done` is a register, loaded with the compare of the count's next value, so that it
+    // is always `count == cycles` (both start at 0, `cycles` is above 0) while the
+    // compare stays off the reset's fan-out over the board.
+    let done = m.reg("done", 1).build();
     let next = m.inc(count);
     let mut count_d = m.mux(done, count, next);
     if locked {
@@ -475,6 +477,8 @@ fn build_por(design: &mut Design, prefix: &str, cycles: u32, locked: bool) -> Re
         count_d = m.mux(sync, count_d, zero);
     }
     m.next(count, count_d);
+    let done_d = m.eq_const(count.d, u64::from(cycles));
+    m.next(done, done_d);
     let rst = m.not(done);
     m.assign(rst_o, rst);
     design.add(m)
