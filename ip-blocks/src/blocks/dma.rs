@@ -126,6 +126,11 @@ pub struct DmaSizes {
     /// scratchpad's output register (`scratchpad.read_latency` = 2). False from
     /// [`DmaSizes::of`].
     pub response_register: bool,
+    /// The compact store steps a row's bytes only once the local read response has been
+    /// offered for a cycle (`lrd_seen`, registered), one cycle more per row, so that no
+    /// combinational path runs from `lrd_valid_i` into the store (`dma.local_read_registered`).
+    /// False from [`DmaSizes::of`].
+    pub response_valid_registered: bool,
 }
 
 /// Rows a store buffers between its local read requests and the W channel (requests in
@@ -153,6 +158,7 @@ impl DmaSizes {
                 && g.sp_row_bytes() <= beat_bytes
                 && beat_bytes.is_multiple_of(g.acc_elem_bytes()),
             response_register: false,
+            response_valid_registered: false,
         }
     }
 
