@@ -135,8 +135,15 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let pos = m.named("w_pos", pos);
     let lane = m.slice(pos, 0, s.lane_bits);
     let beat = m.slice(pos, s.lane_bits, tw - s.lane_bits);
-    let row_end_byte = m.eq(pos, span.last_byte);
+    // Byte j is the row's last when j + 1 = bytes (the same as p = t, without the two
+    // adders of p and t on the step's path).
+    let ew = rb.max(jw + 1);
+    let j_e = m.zext(j, ew);
+    let j_after = m.inc(j_e);
+    let bytes_e = m.zext(cmd.bytes, ew);
+    let row_end_byte = m.eq(j_after, bytes_e);
     let row_end_byte = m.named("w_row_end", row_end_byte);
+    m.mark_unused(span.last_byte); // its low bits (the last lane): the row's end is found from j
     let lane_last = m.all(lane);
     let beat_end = m.or(lane_last, row_end_byte);
     let beat_end = m.named("w_beat_end", beat_end);
