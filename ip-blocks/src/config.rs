@@ -181,12 +181,15 @@ pub struct DmaConfig {
     /// stores one byte per cycle, about 40% of the streaming engines' LUTs.
     #[serde(default = "default_dma_outstanding")]
     pub outstanding: u32,
-    /// Register the local-read handshakes at the block boundaries (only with
-    /// `outstanding = 1`): the compact store takes a row a cycle after it is offered
+    /// Register the local-read and local-write handshakes at the block boundaries (only
+    /// with `outstanding = 1`): the compact store takes a row a cycle after it is offered
     /// (its valid registered) and the accumulator accepts a read only once the row
     /// before it has left its read register, each a cycle more per row, so that no
     /// combinational path crosses from the store through the controller into the
-    /// accumulator's read-out and back. Default false.
+    /// accumulator's read-out and back; and the compact load with chunk writes takes an
+    /// R beat only while its chunk register is empty (`m_axi_rready_o` from registers
+    /// only), so that the local write's ready (the accumulator's write hazard) does not
+    /// reach the AXI read channel. Default false.
     #[serde(default)]
     pub local_read_registered: bool,
 }

@@ -130,6 +130,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
         stride_held: blocks::controller::dma_stride_held(cfg),
         response_register: cfg.scratchpad.read_latency == 2,
         response_valid_registered: cfg.dma.local_read_registered,
+        write_ready_registered: cfg.dma.local_read_registered,
         ..blocks::dma::DmaSizes::of(&g)
     };
     let dma = blocks::dma::build_sized(&mut design, &cfg.name, sizes)?;

@@ -538,6 +538,14 @@ impl Bench {
 
     fn check_local_write(&mut self, lw_ready: bool) -> Result<(), String> {
         let valid = self.get(self.p.lw_valid) == 1;
+        if valid && self.s.chunk_writes && self.s.write_ready_registered {
+            // The chunk register is full: no R beat may be taken, whatever `lw_ready_i` is.
+            let r_ready = self.sim.port("m_axi_rready_o").map_err(|e| e.to_string())?;
+            let r_ready = self.get(r_ready);
+            if r_ready != 0 {
+                return Err(self.fail("m_axi_rready_o", "0 while lw_valid_o (write_ready_registered)", r_ready));
+            }
+        }
         let payload: Vec<Bits> = self.p.lw_payload.iter().map(|p| self.sim.peek(*p)).collect();
         if let Some(held) = self.lw_held.take() {
             if !valid {
@@ -874,6 +882,24 @@ fn compact_store_with_registered_response_valid_matches_the_reference() {
         for (g, seed0) in [(c32(), 300), (c128(), 320)] {
             let s = DmaSizes { response_valid_registered: true, ..DmaSizes::of(&g) };
             for seed in seed0..seed0 + 3 {
+                random_traffic_sized(s, engine, seed, 40, BASE);
+            }
+        }
+    }
+}
+
+/// The whole `dma.local_read_registered` form: the compact store's response valid
+/// registered and the compact load's R ready from registers only (with chunk writes, no
+/// beat while the chunk register is full, checked every cycle), on random traffic with
+/// random local-write backpressure, on both engines.
+#[test]
+fn compact_engines_with_registered_local_handshakes_match_the_reference() {
+    let geometries = [(c32(), 340), (c32_wide(), 360), (c128(), 380)];
+    assert!(geometries.iter().any(|(g, _)| DmaSizes::of(g).chunk_writes), "no geometry with chunk writes");
+    for engine in [Engine::Interp, Engine::Verilator] {
+        for (g, seed0) in &geometries {
+            let s = DmaSizes { response_valid_registered: true, write_ready_registered: true, ..DmaSizes::of(g) };
+            for seed in *seed0..*seed0 + 3 {
                 random_traffic_sized(s, engine, seed, 40, BASE);
             }
         }

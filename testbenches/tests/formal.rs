@@ -20,6 +20,7 @@ fn small_dma() -> DmaSizes {
         chunk_writes: false,
         response_register: false,
         response_valid_registered: false,
+        write_ready_registered: false,
     }
 }
 
