@@ -181,11 +181,26 @@ pub struct DmaConfig {
     /// stores one byte per cycle, about 40% of the streaming engines' LUTs.
     #[serde(default = "default_dma_outstanding")]
     pub outstanding: u32,
+    /// Register the local-read and local-write handshakes at the block boundaries (only
+    /// with `outstanding = 1`): the compact store takes a row a cycle after it is offered
+    /// (its valid registered) and the accumulator accepts a read only once the row
+    /// before it has left its read register, each a cycle more per row, so that no
+    /// combinational path crosses from the store through the controller into the
+    /// accumulator's read-out and back; and the compact load with chunk writes takes an
+    /// R beat only while its chunk register is empty (`m_axi_rready_o` from registers
+    /// only), so that the local write's ready (the accumulator's write hazard) does not
+    /// reach the AXI read channel. Default false.
+    #[serde(default)]
+    pub local_read_registered: bool,
 }
 
 impl Default for DmaConfig {
     fn default() -> Self {
-        DmaConfig { data_bits: default_dma_data_bits(), outstanding: default_dma_outstanding() }
+        DmaConfig {
+            data_bits: default_dma_data_bits(),
+            outstanding: default_dma_outstanding(),
+            local_read_registered: false,
+        }
     }
 }
 
@@ -391,6 +406,14 @@ impl Config {
             });
         }
         range("dma.outstanding", d.outstanding.into(), 1, 64, "")?;
+        if d.local_read_registered && d.outstanding != 1 {
+            return Err(ConfigError::Range {
+                path: origin.to_string(),
+                key: "dma.local_read_registered".into(),
+                value: "true".into(),
+                allowed: "false with `dma.outstanding` above 1 (only the compact store has the registered form)".into(),
+            });
+        }
         let q = self.controller.queue_depth;
         let (depths, allowed): (&[u32], &str) = if self.controller.scoreboard {
             (&[2, 4, 8, 16], "2, 4, 8 or 16 (a power of two; 1 only with `controller.scoreboard = false`)")

@@ -117,6 +117,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
             requant_dsps: cfg.accumulator.requant_dsps,
             read_latency: cfg.accumulator.read_latency,
             product_stages: cfg.accumulator.product_stages,
+            read_ready_registered: cfg.dma.local_read_registered,
         },
     )?;
     let controller = blocks::controller::build(
@@ -128,6 +129,8 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
     let sizes = blocks::dma::DmaSizes {
         stride_held: blocks::controller::dma_stride_held(cfg),
         response_register: cfg.scratchpad.read_latency == 2,
+        response_valid_registered: cfg.dma.local_read_registered,
+        write_ready_registered: cfg.dma.local_read_registered,
         ..blocks::dma::DmaSizes::of(&g)
     };
     let dma = blocks::dma::build_sized(&mut design, &cfg.name, sizes)?;

@@ -88,6 +88,9 @@ fn bad_keys(c: &Config, name_ok: bool) -> Vec<&'static str> {
     if !within(c.dma.outstanding, 1, 64) {
         bad.push("dma.outstanding");
     }
+    if c.dma.local_read_registered && c.dma.outstanding != 1 {
+        bad.push("dma.local_read_registered");
+    }
     let depth_ok = [2, 4, 8, 16].contains(&c.controller.queue_depth)
         || (c.controller.queue_depth == 1 && !c.controller.scoreboard);
     if !depth_ok {
@@ -153,7 +156,7 @@ prop_compose! {
         requant_dsps in one_of(&[0, 1, 4]),
         (acc_latency, product_stages) in (around(1, 2), around(1, 2)),
         data_bits in one_of(&[32, 64, 128, 256]),
-        outstanding in around(1, 64),
+        (outstanding, local_read_registered) in (around(1, 64), any::<bool>()),
         queue_depth in one_of(&[1, 2, 4, 8, 16]),
         counter_bits in one_of(&[64, 32]),
         scoreboard in any::<bool>(),
@@ -163,7 +166,7 @@ prop_compose! {
             array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp, broadcast },
             scratchpad: ScratchpadConfig { banks, rows_per_bank, read_latency },
             accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps, read_latency: acc_latency, product_stages },
-            dma: DmaConfig { data_bits, outstanding },
+            dma: DmaConfig { data_bits, outstanding, local_read_registered },
             controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
         }, name_ok)
     }
@@ -263,7 +266,7 @@ prop_compose! {
         requant_dsps in prop::sample::select(vec![0u32, 1, 4]),
         (acc_latency, product_stages) in (1u32..=2, 1u32..=2),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
-        outstanding in 1u32..=64,
+        (outstanding, local_read_registered) in (1u32..=64, any::<bool>()),
         queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
         counter_bits in prop::sample::select(vec![64u32, 32]),
         scoreboard in any::<bool>(),
@@ -284,7 +287,7 @@ prop_compose! {
                 read_latency: acc_latency,
                 product_stages: if requant_dsps == 4 { product_stages } else { 1 },
             },
-            dma: DmaConfig { data_bits, outstanding },
+            dma: DmaConfig { data_bits, outstanding, local_read_registered: local_read_registered && outstanding == 1 },
             controller: ControllerConfig {
                 queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth },
                 counter_bits,
@@ -330,6 +333,7 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("accumulator", "product_stages", &["0", "3", "-2", "\"1\""]),
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
+    ("dma", "local_read_registered", &["0", "1", "\"true\"", "[false]"]),
     ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),
     ("controller", "counter_bits", &["48", "0", "16", "128", "-32", "\"32\""]),
     ("controller", "scoreboard", &["0", "1", "\"false\"", "[true]", "{ a = 1 }"]),

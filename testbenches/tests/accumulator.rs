@@ -23,6 +23,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         requant_dsps: 4,
         read_latency: 1,
         product_stages: 1,
+        read_ready_registered: false,
     },
     AccumulatorParams {
         rows: 16,
@@ -32,6 +33,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         requant_dsps: 4,
         read_latency: 1,
         product_stages: 1,
+        read_ready_registered: false,
     },
     // Wider than int32 (saturation before the multiply), rows not a power of two.
     AccumulatorParams {
@@ -42,6 +44,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         requant_dsps: 4,
         read_latency: 1,
         product_stages: 1,
+        read_ready_registered: false,
     },
     // The corners: one column (no column counters), 64-bit accumulators, 32-bit outputs.
     AccumulatorParams {
@@ -52,6 +55,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         requant_dsps: 4,
         read_latency: 1,
         product_stages: 1,
+        read_ready_registered: false,
     },
 ];
 
@@ -80,6 +84,15 @@ const LATE: [AccumulatorParams; 6] = [
     AccumulatorParams { read_latency: 2, product_stages: 2, ..CONFIGS[3] },
     AccumulatorParams { read_latency: 2, ..SERIAL[0] },
     AccumulatorParams { read_latency: 2, ..BOOTH[1] },
+];
+
+/// `rd_ready_o` from registers (`read_ready_registered`): a read waits until the row
+/// before it has left the read register, with each requantizer.
+const REGISTERED: [AccumulatorParams; 4] = [
+    AccumulatorParams { read_ready_registered: true, ..CONFIGS[0] },
+    AccumulatorParams { read_ready_registered: true, ..CONFIGS[3] },
+    AccumulatorParams { read_ready_registered: true, ..SERIAL[1] },
+    AccumulatorParams { read_ready_registered: true, ..BOOTH[2] },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -183,6 +196,20 @@ fn late_read_and_two_stage_product_match_model_on_interpreter() {
 fn late_read_and_two_stage_product_match_model_on_verilator() {
     for (i, p) in LATE.into_iter().enumerate() {
         check(&mut *simulator(p, Engine::Verilator), p, 950 + i as u64, 150);
+    }
+}
+
+#[test]
+fn registered_read_ready_matches_model_on_interpreter() {
+    for (i, p) in REGISTERED.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Interp), p, 1100 + i as u64, 150);
+    }
+}
+
+#[test]
+fn registered_read_ready_matches_model_on_verilator() {
+    for (i, p) in REGISTERED.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Verilator), p, 1150 + i as u64, 150);
     }
 }
 
@@ -441,9 +468,12 @@ fn same_row_back_to_back_accumulates_and_reads_on_verilator() {
 }
 
 /// Raw rows leave one per cycle, `RAW_LATENCY` after their read; requantized rows one
-/// every `requant_cycles * cols` cycles, the first `requant_latency` after its read.
+/// every `requant_cycles * cols` cycles, the first `requant_latency` after its read. With
+/// `read_ready_registered` a read waits a cycle after the row before it has left: raw rows
+/// one every 2 cycles, requantized rows a cycle apart more only with the one-cycle
+/// requantizer (the serial ones take the next row before its first column's phase).
 fn throughput_and_latency(engine: Engine) {
-    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH).chain(LATE) {
+    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH).chain(LATE).chain(REGISTERED) {
         let mut sim = simulator(p, engine);
         let mut bench = AccBench::new(&mut *sim, p);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -459,6 +489,8 @@ fn throughput_and_latency(engine: Engine) {
             let cycles = &bench.beat_cycles[first..];
             let (want_lat, gap) =
                 if raw { (RAW_LATENCY, 1) } else { (requant_latency(&p), requant_cycles(&p) * p.cols) };
+            let wait = u32::from(p.read_ready_registered && (raw || requant_cycles(&p) == 1));
+            let gap = gap + wait;
             assert_eq!(lat[0].1, u64::from(want_lat), "{engine:?} {p:?} raw={raw}: first beat latency");
             let gaps: Vec<u64> = cycles.windows(2).map(|w| w[1] - w[0]).collect();
             assert!(gaps.iter().all(|g| *g == u64::from(gap)), "{engine:?} {p:?} raw={raw}: beat gaps {gaps:?}");
@@ -478,8 +510,10 @@ fn readout_throughput_and_latency_on_verilator() {
 
 #[test]
 fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
-    for (i, p) in
-        CONFIGS.into_iter().chain([SERIAL[0], SERIAL[2], BOOTH[0], BOOTH[2], LATE[0], LATE[3], LATE[5]]).enumerate()
+    for (i, p) in CONFIGS
+        .into_iter()
+        .chain([SERIAL[0], SERIAL[2], BOOTH[0], BOOTH[2], LATE[0], LATE[3], LATE[5], REGISTERED[0], REGISTERED[3]])
+        .enumerate()
     {
         let mut a = simulator(p, Engine::Interp);
         let mut b = simulator(p, Engine::Verilator);
@@ -499,6 +533,7 @@ fn bad_parameters_name_the_parameter_and_range() {
         requant_dsps: 2,
         read_latency: 1,
         product_stages: 1,
+        read_ready_registered: false,
     };
     assert!(AccumulatorParams { requant_dsps: 0, ..CONFIGS[0] }.check("sc_accumulator").is_ok());
     let e = accumulator::build(&mut d, "sc", bad).unwrap_err().to_string();

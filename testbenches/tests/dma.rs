@@ -84,8 +84,14 @@ enum Engine {
 }
 
 fn simulator(g: &Geometry, engine: Engine) -> Box<dyn Simulator> {
+    simulator_sized(DmaSizes::of(g), engine)
+}
+
+/// [`simulator`] with sizes other than [`DmaSizes::of`]'s (the forms the configuration
+/// keys choose).
+fn simulator_sized(s: DmaSizes, engine: Engine) -> Box<dyn Simulator> {
     let mut d = Design::new();
-    let top = dma::build(&mut d, "sc", g).unwrap_or_else(|e| panic!("{e}"));
+    let top = dma::build_sized(&mut d, "sc", s).unwrap_or_else(|e| panic!("{e}"));
     match engine {
         Engine::Interp => Box::new(Interp::new(&d, top).expect("interpreter")),
         Engine::Verilator => Box::new(testbenches::verilate(&d, top).unwrap_or_else(|e| panic!("{e}")).instantiate()),
@@ -309,7 +315,12 @@ impl Bench {
     /// A bench whose image starts at `base` (it may wrap around the top of the address
     /// space).
     fn new_at(g: &Geometry, engine: Engine, axi: AxiConfig, knobs: Knobs, seed: u64, base: u32) -> Bench {
-        let mut sim = simulator(g, engine);
+        Bench::new_sized(DmaSizes::of(g), engine, axi, knobs, seed, base)
+    }
+
+    /// A bench of the DMA with sizes `s`.
+    fn new_sized(s: DmaSizes, engine: Engine, axi: AxiConfig, knobs: Knobs, seed: u64, base: u32) -> Bench {
+        let mut sim = simulator_sized(s, engine);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let image: Vec<u8> = (0..IMAGE).map(|_| rng.gen()).collect();
         let mem = AxiMemory::new(&*sim, "m_axi_", base, image.clone(), axi).unwrap_or_else(|e| panic!("{e}"));
@@ -320,7 +331,7 @@ impl Bench {
         sim.reset(2);
         Bench {
             sim,
-            s: DmaSizes::of(g),
+            s,
             mem,
             knobs,
             salt: rng.gen(),
@@ -527,6 +538,14 @@ impl Bench {
 
     fn check_local_write(&mut self, lw_ready: bool) -> Result<(), String> {
         let valid = self.get(self.p.lw_valid) == 1;
+        if valid && self.s.chunk_writes && self.s.write_ready_registered {
+            // The chunk register is full: no R beat may be taken, whatever `lw_ready_i` is.
+            let r_ready = self.sim.port("m_axi_rready_o").map_err(|e| e.to_string())?;
+            let r_ready = self.get(r_ready);
+            if r_ready != 0 {
+                return Err(self.fail("m_axi_rready_o", "0 while lw_valid_o (write_ready_registered)", r_ready));
+            }
+        }
         let payload: Vec<Bits> = self.p.lw_payload.iter().map(|p| self.sim.peek(*p)).collect();
         if let Some(held) = self.lw_held.take() {
             if !valid {
@@ -763,10 +782,21 @@ fn random_traffic_at(
     commands: usize,
     base: u32,
 ) -> (testbenches::axi::AxiStats, usize) {
+    random_traffic_sized(DmaSizes::of(g), engine, seed, commands, base)
+}
+
+/// [`random_traffic_at`] for the DMA with sizes `s`.
+fn random_traffic_sized(
+    s: DmaSizes,
+    engine: Engine,
+    seed: u64,
+    commands: usize,
+    base: u32,
+) -> (testbenches::axi::AxiStats, usize) {
     let axi = AxiConfig::random(seed);
     let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(31));
     let knobs = Knobs::random(&mut rng);
-    let mut bench = Bench::new_at(g, engine, axi.clone(), knobs, seed, base);
+    let mut bench = Bench::new_sized(s, engine, axi.clone(), knobs, seed, base);
     let s = bench.s;
     let [load_region, store_region] = regions(base);
     for _ in 0..commands {
@@ -841,6 +871,39 @@ fn compact_loads_and_stores_match_the_reference_on_interpreter() {
 #[test]
 fn compact_loads_and_stores_match_the_reference_on_verilator() {
     compact_random_traffic(Engine::Verilator);
+}
+
+/// The compact store with its response valid registered (`dma.local_read_registered`):
+/// a row's bytes wait for `lrd_seen`, on random traffic with random local-read
+/// backpressure and latency, on both engines.
+#[test]
+fn compact_store_with_registered_response_valid_matches_the_reference() {
+    for engine in [Engine::Interp, Engine::Verilator] {
+        for (g, seed0) in [(c32(), 300), (c128(), 320)] {
+            let s = DmaSizes { response_valid_registered: true, ..DmaSizes::of(&g) };
+            for seed in seed0..seed0 + 3 {
+                random_traffic_sized(s, engine, seed, 40, BASE);
+            }
+        }
+    }
+}
+
+/// The whole `dma.local_read_registered` form: the compact store's response valid
+/// registered and the compact load's R ready from registers only (with chunk writes, no
+/// beat while the chunk register is full, checked every cycle), on random traffic with
+/// random local-write backpressure, on both engines.
+#[test]
+fn compact_engines_with_registered_local_handshakes_match_the_reference() {
+    let geometries = [(c32(), 340), (c32_wide(), 360), (c128(), 380)];
+    assert!(geometries.iter().any(|(g, _)| DmaSizes::of(g).chunk_writes), "no geometry with chunk writes");
+    for engine in [Engine::Interp, Engine::Verilator] {
+        for (g, seed0) in &geometries {
+            let s = DmaSizes { response_valid_registered: true, write_ready_registered: true, ..DmaSizes::of(g) };
+            for seed in *seed0..*seed0 + 3 {
+                random_traffic_sized(s, engine, seed, 40, BASE);
+            }
+        }
+    }
 }
 
 /// Addresses wrap at 2^32: with the image across the top of the address space (the load

@@ -19,6 +19,8 @@ fn small_dma() -> DmaSizes {
         stride_held: false,
         chunk_writes: false,
         response_register: false,
+        response_valid_registered: false,
+        write_ready_registered: false,
     }
 }
 

@@ -50,7 +50,9 @@
 //!   same cycle as the read comes after it (the read returns the old row). While a write
 //!   to `rd_addr_i` is in its second stage, `rd_ready_o` is low for one cycle (a stall,
 //!   not a forward). `rd_ready_o` depends combinationally on `rd_addr_i` and
-//!   `out_ready_i`, never on `rd_valid_i`.
+//!   `out_ready_i`, never on `rd_valid_i`. With `read_ready_registered` a read waits
+//!   until the row before it has left the read register (a cycle after it leaves), and
+//!   `rd_ready_o` depends on `rd_addr_i` alone.
 //! - Raw beats: on the output right after the accepting edge ([`RAW_LATENCY`] = 1),
 //!   one row per cycle. The row stays in the block RAM's read register until taken.
 //! - Requantized beats: a serial requantizer takes one column per cycle through
@@ -121,6 +123,11 @@ pub struct AccumulatorParams {
     /// registered whole; 2, its four 16x16 partial products registered before their sum
     /// (one edge more from a requantized read to its beat, the same throughput).
     pub product_stages: u32,
+    /// `rd_ready_o` from the read register's state alone: a read is accepted only once
+    /// the row before it has left (not in the cycle it leaves), one cycle more per row,
+    /// so that `rd_ready_o` does not depend on `out_ready_i` (no combinational path
+    /// from the reader's response handshake back to its request).
+    pub read_ready_registered: bool,
 }
 
 impl AccumulatorParams {
@@ -704,7 +711,16 @@ fn narrow_shift(m: &mut ModuleBuilder, z: SignalId, shift: SignalId, keep: u32) 
 pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<ModuleId, CheckErrors> {
     let name = format!("{prefix}_accumulator");
     p.check(&name)?;
-    let AccumulatorParams { rows, cols, acc_bits: ab, out_bits: ob, requant_dsps, read_latency, product_stages } = p;
+    let AccumulatorParams {
+        rows,
+        cols,
+        acc_bits: ab,
+        out_bits: ob,
+        requant_dsps,
+        read_latency,
+        product_stages,
+        read_ready_registered,
+    } = p;
     let late = read_latency == 2;
     let aw = p.addr_bits();
     let mut m = ModuleBuilder::new(name);
@@ -738,6 +754,9 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     }
     if product_stages != 1 {
         m.param("product_stages", product_stages);
+    }
+    if read_ready_registered {
+        m.param("read_ready_registered", true);
     }
 
     let wr_valid = m.input("wr_valid_i", 1);
@@ -928,7 +947,9 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let release = m.or(raw_taken, issue_last);
     let release = m.named("row_release", release);
     let empty = m.not(row_valid);
-    let row_free = m.or(empty, release);
+    // Registered form: only an empty read register takes a read, so that `out_ready_i`
+    // (through `row_release`) does not reach `rd_ready_o`.
+    let row_free = if read_ready_registered { empty } else { m.or(empty, release) };
     let write_addr_match = m.eq(s1_addr, rd_addr);
     let hazard = m.and(s1_valid, write_addr_match);
     let hazard = match s2 {
@@ -1083,7 +1104,16 @@ mod tests {
     use rtl_gen::emit::verilog;
 
     fn params(rows: u32, cols: u32, acc_bits: u32, out_bits: u32) -> AccumulatorParams {
-        AccumulatorParams { rows, cols, acc_bits, out_bits, requant_dsps: 4, read_latency: 1, product_stages: 1 }
+        AccumulatorParams {
+            rows,
+            cols,
+            acc_bits,
+            out_bits,
+            requant_dsps: 4,
+            read_latency: 1,
+            product_stages: 1,
+            read_ready_registered: false,
+        }
     }
 
     #[test]

@@ -72,8 +72,9 @@
 //! free places); the compact store keeps the held response as its row buffer and raises
 //! `lrd_ready_o` for one cycle after it has sent the row's last byte. `m_axi_bready_o`
 //! is always high. The combinational paths from inputs to outputs are `lw_ready_i` to
-//! `ld_bytes_done_o` and `m_axi_wready_i` to `st_bytes_done_o`, and in the streaming
-//! load `lw_ready_i` and `m_axi_rlast_i` to `m_axi_rready_o`.
+//! `ld_bytes_done_o` and `m_axi_wready_i` to `st_bytes_done_o`, in the streaming load
+//! `lw_ready_i` and `m_axi_rlast_i` to `m_axi_rready_o`, and in the compact load with
+//! chunk writes `lw_ready_i` to `m_axi_rready_o` (not with `write_ready_registered`).
 //!
 //! Structure, timing and resources of each engine: [`load`], [`store`],
 //! [`compact_load`] and [`compact_store`]. Register bits for the presets: `ice40`
@@ -126,6 +127,17 @@ pub struct DmaSizes {
     /// scratchpad's output register (`scratchpad.read_latency` = 2). False from
     /// [`DmaSizes::of`].
     pub response_register: bool,
+    /// The compact store steps a row's bytes only once the local read response has been
+    /// offered for a cycle (`lrd_seen`, registered), one cycle more per row, so that no
+    /// combinational path runs from `lrd_valid_i` into the store (`dma.local_read_registered`).
+    /// False from [`DmaSizes::of`].
+    pub response_valid_registered: bool,
+    /// With [`DmaSizes::chunk_writes`], the compact load takes an R beat only while its
+    /// chunk register is empty (`m_axi_rready_o` from registers only, not from
+    /// `lw_ready_i`), a beat every other cycle at best, so that no combinational path runs
+    /// from the local write's ready onto the AXI read channel (`dma.local_read_registered`).
+    /// False from [`DmaSizes::of`].
+    pub write_ready_registered: bool,
 }
 
 /// Rows a store buffers between its local read requests and the W channel (requests in
@@ -153,6 +165,8 @@ impl DmaSizes {
                 && g.sp_row_bytes() <= beat_bytes
                 && beat_bytes.is_multiple_of(g.acc_elem_bytes()),
             response_register: false,
+            response_valid_registered: false,
+            write_ready_registered: false,
         }
     }
 

@@ -107,6 +107,7 @@ pub fn random_config(seed: u64, index: u32) -> Config {
         dma: DmaConfig {
             data_bits: *[32, 64, 128, 256].choose(&mut rng).expect("not empty"),
             outstanding: *[1, 2, 3, 4, 8, 16].choose(&mut rng).expect("not empty"),
+            local_read_registered: false,
         },
         // Drawn last, so the draws before them are those of the sweeps before they existed.
         controller: {
@@ -128,6 +129,8 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     cfg.accumulator.read_latency = if rng.gen_bool(0.3) { 2 } else { 1 };
     let two_stages = rng.gen_bool(0.5) && cfg.accumulator.requant_dsps == 4;
     cfg.accumulator.product_stages = if two_stages { 2 } else { 1 };
+    // The registered local-read handshakes (compact DMA only), after that.
+    cfg.dma.local_read_registered = cfg.dma.outstanding == 1 && rng.gen_bool(0.5);
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
 }
@@ -171,6 +174,7 @@ mod tests {
             seen.insert(format!("read_latency {}", cfg.scratchpad.read_latency));
             seen.insert(format!("acc read_latency {}", cfg.accumulator.read_latency));
             seen.insert(format!("product_stages {}", cfg.accumulator.product_stages));
+            seen.insert(format!("local_read_registered {}", cfg.dma.local_read_registered));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
                 seen.insert("acc_bits at its least".into());
             }
@@ -186,7 +190,7 @@ mod tests {
         for want in ["broadcast false", "broadcast true", "read_latency 1", "read_latency 2", "acc read_latency 1"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
-        for want in ["acc read_latency 2", "product_stages 1", "product_stages 2"] {
+        for want in ["acc read_latency 2", "product_stages 1", "product_stages 2", "local_read_registered true"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {

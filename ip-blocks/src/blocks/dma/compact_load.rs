@@ -25,7 +25,10 @@
 //!    iCEBreaker's 2x2 and 4x4) there is no row register: each beat-sized chunk is written
 //!    as soon as it is complete, from one chunk register, `lw_chunks_o` one-hot naming it
 //!    (the controller writes zeros to the other columns: the row's first chunk overwrites,
-//!    the later ones accumulate), and `m_axi_rready_o` then follows `lw_ready_i`.
+//!    the later ones accumulate), and `m_axi_rready_o` then follows `lw_ready_i`, unless
+//!    [`DmaSizes::write_ready_registered`]: then a beat is taken only while the chunk
+//!    register is empty (`m_axi_rready_o` from registers only, a beat every other cycle
+//!    at best).
 //!
 //! Timing with no backpressure and a read latency of `L` cycles: `m_axi_arvalid_o` rises
 //! two cycles after the cycle in which the command is taken; the next burst is offered in
@@ -54,6 +57,9 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     m.param("outstanding", s.outstanding);
     if s.stride_held {
         m.param("stride_held", true);
+    }
+    if s.chunk_writes && s.write_ready_registered {
+        m.param("write_ready_registered", true);
     }
 
     // The ports (the command channel's registers are [`Command`]'s).
@@ -176,9 +182,11 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     // Chunk writes take a beat while the chunk before is being written too (a chunk per
     // beat), but not while an accepted burst waits for the burst registers or the last
     // chunk is still to be written.
+    // With `write_ready_registered` only an empty chunk register takes a beat, so that
+    // `m_axi_rready_o` comes from registers only.
     let r_ready = match flush {
         Some(f) => {
-            let lw_ok = m.or(lw_free, lw_ready);
+            let lw_ok = if s.write_ready_registered { lw_free } else { m.or(lw_free, lw_ready) };
             let nf = m.not(f);
             let np = m.not(pending);
             let ok = m.and(lw_ok, nf);

@@ -21,7 +21,10 @@
 //!    row's last byte is stepped, which takes the response. With
 //!    [`DmaSizes::response_register`] the bytes come from a copy of the response
 //!    (`lrd_row`, loaded every cycle) once it has been valid for a cycle (`lrd_seen`),
-//!    not from the response itself: a row's first byte waits one cycle more.
+//!    not from the response itself: a row's first byte waits one cycle more. With
+//!    [`DmaSizes::response_valid_registered`] the step waits for `lrd_seen` alone (the
+//!    response offered and not taken in the last cycle), a cycle more per row, so that
+//!    `lrd_valid_i` reaches only that register.
 //! 4. **B responses**: `m_axi_bready_o` is always high. `b_cur` counts the bursts of the
 //!    command in progress whose response is owed, `b_old` those of the command before
 //!    it (whose last byte is stepped); a command's last byte waits while `b_old` is not
@@ -66,6 +69,9 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     }
     if s.response_register {
         m.param("response_register", true);
+    }
+    if s.response_valid_registered {
+        m.param("response_valid_registered", true);
     }
 
     // The ports (the command channel's registers are [`Command`]'s).
@@ -129,8 +135,15 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let pos = m.named("w_pos", pos);
     let lane = m.slice(pos, 0, s.lane_bits);
     let beat = m.slice(pos, s.lane_bits, tw - s.lane_bits);
-    let row_end_byte = m.eq(pos, span.last_byte);
+    // Byte j is the row's last when j + 1 = bytes (the same as p = t, without the two
+    // adders of p and t on the step's path).
+    let ew = rb.max(jw + 1);
+    let j_e = m.zext(j, ew);
+    let j_after = m.inc(j_e);
+    let bytes_e = m.zext(cmd.bytes, ew);
+    let row_end_byte = m.eq(j_after, bytes_e);
     let row_end_byte = m.named("w_row_end", row_end_byte);
+    m.mark_unused(span.last_byte); // its low bits (the last lane): the row's end is found from j
     let lane_last = m.all(lane);
     let beat_end = m.or(lane_last, row_end_byte);
     let beat_end = m.named("w_beat_end", beat_end);
@@ -152,16 +165,28 @@ pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId
     let not_pop = m.not(pop);
     // The response's bytes: the response itself, or its copy once the response has been
     // valid (and held) for a cycle.
-    let (have_row, row_data) = if s.response_register {
+    // With `response_valid_registered` the response is known to be there from `lrd_seen`
+    // alone (it was offered and not taken in the last cycle, so it is still offered, with
+    // the same bytes): `lrd_valid_i` reaches nothing but that register.
+    let copy = s.response_register.then(|| {
         let copy = m.reg("lrd_row", 8 * r).build();
         m.next(copy, lrd_data);
+        copy
+    });
+    let seen = (s.response_register || s.response_valid_registered).then(|| {
         let seen = m.reg("lrd_seen", 1).reset(0).build();
         let seen_next = m.and(lrd_valid, not_pop);
         m.next(seen, seen_next);
-        let have = m.and(seen, lrd_valid);
-        (have, m.sig(copy.q))
-    } else {
-        (m.sig(lrd_valid), m.sig(lrd_data))
+        seen
+    });
+    let have_row = match seen {
+        Some(seen) if s.response_valid_registered => m.sig(seen.q),
+        Some(seen) => m.and(seen, lrd_valid),
+        None => m.sig(lrd_valid),
+    };
+    let row_data = match copy {
+        Some(copy) => m.sig(copy.q),
+        None => m.sig(lrd_data),
     };
     let step = m.and(row_active, not_aw);
     let step = m.and(step, have_row);
