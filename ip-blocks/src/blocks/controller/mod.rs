@@ -1460,24 +1460,24 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let ns = m.not(st_empty);
             or_all(&mut m, [x(ni), x(nl), x(ns)])
         };
+        // A counter's input a cycle later, from a register zeroed by a clear (as the counter
+        // drops the clearing cycle's count), so that the handshakes behind it stay off the
+        // counter's carry chain: DMA_STALL's stall and DMA_BYTES's bytes.
+        let late = |m: &mut ModuleBuilder, name: &str, v: ExprId| {
+            let w = m.width(v);
+            let r = m.reg(name, w).reset(0).build();
+            let z = m.lit(0, w);
+            let d = m.mux(clear, z, v);
+            m.next(r, d);
+            r
+        };
         let nfire = m.not(in_fire);
         let dma_stall = and_all(&mut m, [x(busy), x(nfire), x(dma_busy)]);
-        // The stall a cycle later, registered as the bytes are below, so that the engine's
-        // and the DMA's handshakes stay off the counter's carry chain.
-        let dma_stall = {
-            let r = m.reg("perf_dma_stall_in", 1).reset(0).build();
-            let z = m.lit(0, 1);
-            let v = m.mux(clear, z, dma_stall);
-            m.next(r, v);
-            r.q
-        };
+        let dma_stall = late(&mut m, "perf_dma_stall_in", dma_stall).q;
         let dep_stall = {
             let nim = m.not(imm_err);
             and_all(&mut m, [x(running), x(nim), x(hazard)])
         };
-        // The bytes a cycle later, registered, so that the DMA handshakes behind
-        // `*_bytes_done_i` stay off the counter's carry chain (zeroed by a clear, as the
-        // counter drops the bytes of the clearing cycle).
         let bytes = {
             // Wide enough for the sum of the two ports' counts.
             let ld = m.sig(ld_bytes_done_i);
@@ -1485,10 +1485,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
             let a = m.zext(ld_bytes_done_i, w);
             let b = m.zext(st_bytes_done_i, w);
             let sum = m.add(a, b);
-            let r = m.reg("perf_dma_bytes_in", w).reset(0).build();
-            let z = m.lit(0, w);
-            let v = m.mux(clear, z, sum);
-            m.next(r, v);
+            let r = late(&mut m, "perf_dma_bytes_in", sum);
             m.resize(r, cb, false)
         };
         // MACS is ENGINE_BUSY times the MACs per cycle: when that is a power of two, it is
