@@ -965,7 +965,16 @@ mod tests {
         let s = DmaSizes::of(&g);
         assert_eq!((s.row_bytes, s.max_row_beats()), (512, 129));
         let mut d = Design::new();
-        build(&mut d, "sc", &g).unwrap_or_else(|e| panic!("{e}"));
+        let id = build(&mut d, "sc", &g).unwrap_or_else(|e| panic!("{e}"));
+        // A whole-row write names all 128 chunks (once `(1 << 128) - 1` in a u64: none).
+        let files = rtl_gen::emit::verilog::emit(&d, id);
+        let load = files.module_files.iter().find(|f| f.text.contains("lw_chunks_o")).expect("the load engine");
+        let ones = format!("assign lw_chunks_o = 128'h{};", "f".repeat(32));
+        assert!(
+            load.text.contains(&ones),
+            "{}",
+            load.text.lines().filter(|l| l.contains("lw_chunks_o =")).collect::<String>()
+        );
     }
 
     #[test]

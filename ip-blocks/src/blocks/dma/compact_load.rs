@@ -39,7 +39,7 @@
 
 use super::{drive_burst_attributes, Command, DmaSizes, LoadPorts, RowSpan};
 use rtl_gen::ir::clog2;
-use rtl_gen::{CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
+use rtl_gen::{Bits, CheckErrors, Design, ExprId, ModuleBuilder, ModuleId, SignalId};
 
 /// Build the compact `<prefix>_dma_load` into `design`.
 pub fn build(design: &mut Design, prefix: &str, s: &DmaSizes) -> Result<ModuleId, CheckErrors> {
@@ -353,7 +353,8 @@ fn row_write(
     }
     let lw_data = m.concat(row_bytes.iter().rev().copied());
     m.assign(lw_data_o, lw_data);
-    let whole_row = m.lit((1u64 << chunks) - 1, chunks);
+    // Every chunk at once (`Bits::ones`: a row may have more than 64 chunks).
+    let whole_row = m.lit_bits(Bits::ones(chunks));
     m.assign(lw_chunks_o, whole_row);
     (m.sig(w.row_done), None)
 }
