@@ -159,6 +159,13 @@ pub struct AccumulatorConfig {
     /// cycle more per requantized row, the same throughput).
     #[serde(default = "default_product_stages")]
     pub product_stages: u32,
+    /// A register stage after the read-out's block RAM, false (default) or true: true
+    /// moves each read row into registers a cycle after its read (raw beats and the bias
+    /// load take it from there) and shifts a requantized row down a column per issue, so
+    /// that no column multiplexer follows the block RAM (one cycle more from a read to
+    /// its beat, the same throughput; a row's worth of flip-flops).
+    #[serde(default)]
+    pub read_out_registered: bool,
 }
 
 fn default_product_stages() -> u32 {

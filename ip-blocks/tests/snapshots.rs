@@ -105,6 +105,7 @@ fn accumulator_text_with(requant_dsps: u32, read_latency: u32, product_stages: u
         read_latency,
         product_stages,
         read_ready_registered: false,
+        read_out_registered: false,
     };
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
     verilog::emit(&d, id).file("sc_accumulator").unwrap().text.clone()

@@ -67,6 +67,14 @@
 //!   `booth_product`, pipelined: one carry chain per cycle): one column every 8 cycles, the
 //!   beat `8 * cols + 7` edges after its read. A raw beat queued behind a requantized
 //!   row waits for that row to leave. `out_ready_i` low freezes the requantizer pipeline.
+//! - With `read_out_registered` the block RAM's read register is a stage of its own
+//!   (`rd_pend`): its row moves into the `row_c<n>` registers a cycle after the read, or
+//!   once the row there has left, and a read is taken while it is empty or handing its
+//!   row on (with `read_ready_registered`: while it or the row registers are empty). Raw
+//!   beats and the bias load take the row from the registers; a requantized row shifts
+//!   down one column per issue, so that stage 1 takes `row_c0` (no column multiplexer
+//!   after the block RAM). Every beat comes one edge later ([`raw_latency`] = 2,
+//!   [`requant_latency`] one more), at the same rate.
 //! - With `product_stages` = 2 (the 32x32 product only) the four 16x16 partial products
 //!   are registered before their sum (see `split_product`): the same throughput, the
 //!   beat one edge later (`cols + 7`).
@@ -128,6 +136,12 @@ pub struct AccumulatorParams {
     /// so that `rd_ready_o` does not depend on `out_ready_i` (no combinational path
     /// from the reader's response handshake back to its request).
     pub read_ready_registered: bool,
+    /// A register stage after the read-out's block RAM (`row_c<n>`, one row): the row
+    /// moves into it a cycle after its read (or once the row before it has left), raw
+    /// beats and the bias load take it from there, and a requantized row shifts down one
+    /// column per issue so that stage 1 always takes column 0 (no column multiplexer
+    /// after the block RAM). One edge more from a read to its beat, the same throughput.
+    pub read_out_registered: bool,
 }
 
 impl AccumulatorParams {
@@ -200,8 +214,15 @@ impl AccumulatorParams {
 /// (rows that agree in them wait a cycle too).
 pub const WR_HAZARD_BITS: u32 = 2;
 
-/// Clock edges from a raw read's acceptance to its beat on the output.
+/// Clock edges from a raw read's acceptance to its beat on the output (without
+/// `read_out_registered`; see [`raw_latency`]).
 pub const RAW_LATENCY: u32 = 1;
+
+/// Clock edges from a raw read's acceptance to its beat: [`RAW_LATENCY`], one more with
+/// `read_out_registered`.
+pub fn raw_latency(p: &AccumulatorParams) -> u32 {
+    RAW_LATENCY + u32::from(p.read_out_registered)
+}
 
 /// Pipeline registers of the serial requantizer before the output registers.
 pub const REQUANT_STAGES: u32 = 5;
@@ -226,17 +247,20 @@ pub fn column_cycles(requant_dsps: u32) -> u32 {
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
 /// `cols + 6` with the 32x32 product (`cols + 7` with `product_stages` = 2), `4 * cols +
-/// 7` with the serial one, `8 * cols + 7` with the Booth one.
+/// 7` with the serial one, `8 * cols + 7` with the Booth one; one more each with
+/// `read_out_registered`.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
+    let registered = u32::from(p.read_out_registered);
     // The serial product adds four edges to a column's way through the stages (and one
     // valid bit); the Booth product takes a whole period for the select and bias, one
     // for the 8 steps, and lands 5 edges later (its steps are pipelined three deep).
-    match p.requant_dsps {
-        0 => cycles * (p.cols - 1) + cycles + 7,
-        1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
-        _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + (p.product_stages - 1),
-    }
+    registered
+        + match p.requant_dsps {
+            0 => cycles * (p.cols - 1) + cycles + 7,
+            1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
+            _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + (p.product_stages - 1),
+        }
 }
 
 /// `x` (signed) saturated to `to` bits, or sign-extended when it is narrower.
@@ -720,6 +744,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
         read_latency,
         product_stages,
         read_ready_registered,
+        read_out_registered,
     } = p;
     let late = read_latency == 2;
     let aw = p.addr_bits();
@@ -757,6 +782,9 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     }
     if read_ready_registered {
         m.param("read_ready_registered", true);
+    }
+    if read_out_registered {
+        m.param("read_out_registered", true);
     }
 
     let wr_valid = m.input("wr_valid_i", 1);
@@ -947,9 +975,32 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let release = m.or(raw_taken, issue_last);
     let release = m.named("row_release", release);
     let empty = m.not(row_valid);
+    // With `read_out_registered` the block RAM's read register is a stage of its own
+    // (`rd_pend`): its row moves into the `row_c<n>` registers (`row_valid`, `row_raw`)
+    // once they are free or being released, and it takes a read when it is empty or
+    // handing its row on.
+    let pend = read_out_registered.then(|| {
+        let pend = m.reg("rd_pend", 1).reset(0).build();
+        let pend_raw = m.reg("rd_pend_raw", 1).build();
+        let free = m.or(empty, release);
+        let load = m.and(pend, free);
+        let load = m.named("row_load", load);
+        (pend, pend_raw, m.sig(load))
+    });
     // Registered form: only an empty read register takes a read, so that `out_ready_i`
     // (through `row_release`) does not reach `rd_ready_o`.
-    let row_free = if read_ready_registered { empty } else { m.or(empty, release) };
+    let row_free = match pend {
+        Some((pend, _, load)) => {
+            let idle = m.not(pend);
+            if read_ready_registered {
+                m.or(idle, empty)
+            } else {
+                m.or(idle, load)
+            }
+        }
+        None if read_ready_registered => empty,
+        None => m.or(empty, release),
+    };
     let write_addr_match = m.eq(s1_addr, rd_addr);
     let hazard = m.and(s1_valid, write_addr_match);
     let hazard = match s2 {
@@ -968,12 +1019,50 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let fire = m.named("rd_fire", fire);
     let kept = m.not(release);
     let kept = m.and(row_valid, kept);
-    let row_valid_next = m.or(fire, kept);
+    let arrive = match pend {
+        Some((_, _, load)) => load,
+        None => m.sig(fire),
+    };
+    let row_valid_next = m.or(arrive, kept);
     m.next(row_valid, row_valid_next);
-    m.set_enable(row_raw, fire);
-    m.next(row_raw, rd_raw);
     let row = m.mem_read(mem, "row", fire, rd_addr);
-    let columns: Vec<ExprId> = (0..cols).map(|c| m.slice(row, c * ab, ab)).collect();
+    let read_columns: Vec<ExprId> = (0..cols).map(|c| m.slice(row, c * ab, ab)).collect();
+    let columns = match pend {
+        Some((pend, pend_raw, load)) => {
+            let waiting = m.not(load);
+            let waiting = m.and(pend, waiting);
+            let pend_next = m.or(fire, waiting);
+            m.next(pend, pend_next);
+            m.set_enable(pend_raw, fire);
+            m.next(pend_raw, rd_raw);
+            m.set_enable(row_raw, load);
+            m.next(row_raw, pend_raw);
+            // The row's registers: loaded from the block RAM, or shifted down a column
+            // as each column is issued (column 0 into stage 1); the last column only loads.
+            let regs: Vec<_> = (0..cols).map(|c| m.reg(format!("row_c{c}"), ab).build()).collect();
+            let shift = (cols > 1).then(|| {
+                let s = m.or(load, issue);
+                m.named("row_shift", s)
+            });
+            for c in 0..cols as usize {
+                if let (Some(shift), true) = (shift, c + 1 < cols as usize) {
+                    let down = m.sig(regs[c + 1].q);
+                    let value = m.mux(load, read_columns[c], down);
+                    m.set_enable(regs[c], shift);
+                    m.next(regs[c], value);
+                } else {
+                    m.set_enable(regs[c], load);
+                    m.next(regs[c], read_columns[c]);
+                }
+            }
+            regs.iter().map(|r| m.sig(r.q)).collect()
+        }
+        None => {
+            m.set_enable(row_raw, fire);
+            m.next(row_raw, rd_raw);
+            read_columns
+        }
+    };
     for c in 0..cols as usize {
         m.assign(out_acc[c], columns[c]);
     }
@@ -991,8 +1080,8 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     m.next(busy_reg, any_next);
     // Stage 1: the column.
     let acc_sel = match col {
-        Some(col) => select(&mut m, col, columns.clone()),
-        None => columns[0],
+        Some(col) if !read_out_registered => select(&mut m, col, columns.clone()),
+        _ => columns[0],
     };
     let sel_acc = m.reg("sel_acc", ab).enable(stage_at[0]).build();
     m.next(sel_acc, acc_sel);
@@ -1113,6 +1202,7 @@ mod tests {
             read_latency: 1,
             product_stages: 1,
             read_ready_registered: false,
+            read_out_registered: false,
         }
     }
 
