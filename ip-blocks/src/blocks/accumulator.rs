@@ -291,20 +291,22 @@ fn saturate(m: &mut ModuleBuilder, x: impl IntoExpr, to: u32) -> ExprId {
 /// the rounding shift then takes to the same result). Returns the `srdhm` register and
 /// the bit below it for the rounding shift (`shifting`).
 ///
-/// With `stages` = 2 the product takes two edges (see [`split_product`]): its partial
-/// products are registered before their sum, and `at[2]` loads both registers (every
-/// stage moves together when the product is whole).
+/// With `split` (`product_stages` = 2) the product takes two edges (see
+/// [`split_product`]): its partial products are registered before their sum, and `at[2]`
+/// loads both registers (every stage moves together when the product is whole).
 fn wide_product(
     m: &mut ModuleBuilder,
     x32: ExprId,
     multiplier: SignalId,
     at: &[ExprId],
     shifting: SignalId,
-    stages: u32,
+    split: Option<(&Design, ModuleId)>,
 ) -> (ExprId, ExprId) {
-    let (high, negative) = if stages == 2 {
-        let x32 = x32_register(m, x32, at[1]);
-        split_product(m, x32, multiplier, at[2])
+    let (high, negative) = if let Some(split) = split {
+        // The module's x register loads at `at[1]`, its products at `at[2]`: one signal
+        // with the 32x32 product (every stage loads while the requantizer advances).
+        debug_assert_eq!(at[1], at[2]);
+        split_product(m, split, x32, multiplier, at[2])
     } else {
         let prod = m.reg("prod", 64).enable(at[2]).build();
         let x32 = x32_register(m, x32, at[1]);
@@ -329,48 +331,31 @@ fn wide_product(
 }
 
 /// The signed 32x32 product `x32 * multiplier` in two stages, both loaded at `en`: four
-/// 16x16 partial products (one MULT18X18D each on ECP5), registered, then their sum,
-/// registered (the multiplier through a register of its own). With `x = X1 * 2^16 + X0` and `multiplier = M1 * 2^16 + M0` (`X1`, `M1`
-/// signed, `X0`, `M0` unsigned), `P = {X1*M1, X0*M0} + (X1*M0 + X0*M1) * 2^16`: the
-/// outer products side by side (they do not overlap), the middle ones added into them.
-/// Returns `P[63:30]` (the `prod` register, 34 bits) and the product's sign.
-fn split_product(m: &mut ModuleBuilder, x32: SignalId, multiplier: SignalId, en: ExprId) -> (ExprId, ExprId) {
-    // A copy of the multiplier beside the DSPs, loaded every cycle: `cfg_multiplier_i`
-    // comes from the controller (routing across the device), and is stable from a
-    // requantized read's acceptance on, two edges before its first column gets here.
-    let y = m.reg("prod_multiplier", 32).build();
-    m.next(y, multiplier);
-    let x = m.sig(x32);
-    let y = m.sig(y.q);
-    let digit = |m: &mut ModuleBuilder, name: &str, v: ExprId, at: u32| -> ExprId {
-        let d = m.slice(v, at, 16);
-        let d = m.named(name, d);
-        m.sig(d)
-    };
-    let (x0, x1) = (digit(m, "prod_x_lo", x, 0), digit(m, "prod_x_hi", x, 16));
-    let (y0, y1) = (digit(m, "prod_m_lo", y, 0), digit(m, "prod_m_hi", y, 16));
-    let zero = m.lit(0, 1);
-    let x0s = m.concat([zero, x0]); // X0 as a signed 17-bit operand
-    let x0s = m.named("prod_x_lo_signed", x0s);
-    let y0s = m.concat([zero, y0]);
-    let y0s = m.named("prod_m_lo_signed", y0s);
-    let pp = |m: &mut ModuleBuilder, name: &str, value: ExprId| -> ExprId {
-        let width = m.width(value);
-        let r = m.reg(name, width).enable(en).build();
-        m.next(r, value);
-        m.sig(r.q)
-    };
-    let x0_32 = m.zext(x0, 32);
-    let y0_32 = m.zext(y0, 32);
-    let low = m.mul(x0_32, y0_32);
-    let low = m.slice(low, 16, 16); // (X0*M0)[15:0] cannot reach the result
-    let low_top = pp(m, "prod_ll", low);
-    let mid_a = m.mul_signed_full(x1, y0s);
-    let mid_a = pp(m, "prod_hl", mid_a);
-    let mid_b = m.mul_signed_full(x0s, y1);
-    let mid_b = pp(m, "prod_lh", mid_b);
-    let high = m.mul_signed_full(x1, y1);
-    let high = pp(m, "prod_hh", high);
+/// 16x16 partial products, registered, in the split product module `split`
+/// ([`super::mul::build_split`]: one MULT18X18D each on ECP5, where the flow puts its
+/// registers in the DSP blocks), then their sum, registered. The module registers `x32`
+/// at `en` and the multiplier every cycle (a copy beside the DSPs: `cfg_multiplier_i`
+/// comes from the controller, routing across the device, and is stable from a
+/// requantized read's acceptance on, two edges before its first column gets here). With
+/// `x = X1 * 2^16 + X0` and `multiplier = M1 * 2^16 + M0` (`X1`, `M1` signed, `X0`, `M0`
+/// unsigned), `P = {X1*M1, X0*M0} + (X1*M0 + X0*M1) * 2^16`: the outer products side by
+/// side (they do not overlap), the middle ones added into them. Returns `P[63:30]` (the
+/// `prod` register, 34 bits) and the product's sign.
+fn split_product(
+    m: &mut ModuleBuilder,
+    split: (&Design, ModuleId),
+    x32: ExprId,
+    multiplier: SignalId,
+    en: ExprId,
+) -> (ExprId, ExprId) {
+    let inst = m.instance("u_prod", split.0, split.1);
+    m.connect(inst, "en_i", en);
+    m.connect(inst, "x_i", x32);
+    m.connect(inst, "m_i", multiplier);
+    let low_top = m.connect_wire(inst, "ll_o", "prod_ll");
+    let mid_a = m.connect_wire(inst, "hl_o", "prod_hl");
+    let mid_b = m.connect_wire(inst, "lh_o", "prod_lh");
+    let high = m.connect_wire(inst, "hh_o", "prod_hh");
     // P[63:16] = {X1*M1, (X0*M0)[31:16]} + X1*M0 + X0*M1.
     let a = m.sext(mid_a, 34);
     let b = m.sext(mid_b, 34);
@@ -748,6 +733,8 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     } = p;
     let late = read_latency == 2;
     let aw = p.addr_bits();
+    // The 32x32 product in two stages: its partial products in a module of their own.
+    let split = if product_stages == 2 { Some(super::mul::build_split(design, prefix)?) } else { None };
     let mut m = ModuleBuilder::new(name);
     m.doc(format!(
         "Accumulator memory: {rows} rows of {cols} signed {ab}-bit accumulators. Write port: \
@@ -1109,7 +1096,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // Stages 3 and 4 give `w`, 33 bits: SRDHM(x32, multiplier) without its saturation,
     // minus 1 when it is negative and a shift follows (see `requant_cycles`).
     let (w, below) = if cycles == 1 {
-        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting, product_stages)
+        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting, split.map(|id| (&*design, id)))
     } else if booth {
         let x32 = x32_register(&mut m, x32_value, stage_at[1]);
         booth_product(&mut m, x32, cfg_multiplier, shifting, phase.expect("serial"), advance)
@@ -1240,10 +1227,18 @@ mod tests {
         assert_eq!(requant_latency(&p), 11, "one edge more than the whole product");
         let mut d = Design::new();
         let id = build(&mut d, "t", p).unwrap_or_else(|e| panic!("{e}"));
-        let text = &verilog::emit(&d, id).module_files[0].text;
-        assert_eq!(text.matches(" * ").count(), 4, "four 16x16 partial products");
-        for reg in ["rmw_row_q", "wr2_valid_q", "wr2_data_c3_q", "prod_ll_q", "prod_hh_q", "prod_multiplier_q"] {
+        let out = verilog::emit(&d, id);
+        let text = &out.file("t_accumulator").expect("the accumulator").text;
+        let split = &out.file("t_mul_split_32x32").expect("the split product").text;
+        let products = |t: &str| t.lines().filter(|l| l.contains("assign") && l.contains(" * ")).count();
+        assert_eq!(products(text), 0, "the products are in the split module");
+        assert_eq!(products(split), 4, "four 16x16 partial products");
+        assert!(text.contains("t_mul_split_32x32 u_prod ("), "{text}");
+        for reg in ["rmw_row_q", "wr2_valid_q", "wr2_data_c3_q", "prod_q"] {
             assert!(text.contains(reg), "{reg}");
+        }
+        for reg in ["x_q", "m_q", "ll_q", "hl_q", "lh_q", "hh_q"] {
+            assert!(split.contains(reg), "{reg}");
         }
         // The write-back comes from stage 2's registers, the sum from the block RAM's copy.
         assert!(text.contains("rmw_row_q[31:0] + wr2_data_c0_q"), "{text}");
