@@ -243,6 +243,13 @@ pub struct ControllerConfig {
     /// overlap.
     #[serde(default = "default_scoreboard")]
     pub scoreboard: bool,
+    /// A register stage with a skid entry between the matrix engine's output and the
+    /// accumulator's write port, false (default) or true: true takes the engine's stall
+    /// (its `out_ready_i`, the global clock enable of every PE and DSP block) from a
+    /// register instead of the accumulator's write hazard, one cycle more per output
+    /// vector's way to the accumulator, two rows of `acc_bits` flip-flops.
+    #[serde(default)]
+    pub engine_out_registered: bool,
 }
 
 impl Default for ControllerConfig {
@@ -251,6 +258,7 @@ impl Default for ControllerConfig {
             queue_depth: default_queue_depth(),
             counter_bits: default_counter_bits(),
             scoreboard: default_scoreboard(),
+            engine_out_registered: false,
         }
     }
 }

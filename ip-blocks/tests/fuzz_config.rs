@@ -156,7 +156,7 @@ prop_compose! {
         requant_dsps in one_of(&[0, 1, 4]),
         (acc_latency, product_stages, read_out_registered) in (around(1, 2), around(1, 2), any::<bool>()),
         data_bits in one_of(&[32, 64, 128, 256]),
-        (outstanding, local_read_registered) in (around(1, 64), any::<bool>()),
+        (outstanding, local_read_registered, engine_out_registered) in (around(1, 64), any::<bool>(), any::<bool>()),
         queue_depth in one_of(&[1, 2, 4, 8, 16]),
         counter_bits in one_of(&[64, 32]),
         scoreboard in any::<bool>(),
@@ -173,7 +173,7 @@ prop_compose! {
                 read_out_registered,
             },
             dma: DmaConfig { data_bits, outstanding, local_read_registered },
-            controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
+            controller: ControllerConfig { queue_depth, counter_bits, scoreboard, engine_out_registered },
         }, name_ok)
     }
 }
@@ -272,7 +272,7 @@ prop_compose! {
         requant_dsps in prop::sample::select(vec![0u32, 1, 4]),
         (acc_latency, product_stages, read_out_registered) in (1u32..=2, 1u32..=2, any::<bool>()),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
-        (outstanding, local_read_registered) in (1u32..=64, any::<bool>()),
+        (outstanding, local_read_registered, engine_out_registered) in (1u32..=64, any::<bool>(), any::<bool>()),
         queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
         counter_bits in prop::sample::select(vec![64u32, 32]),
         scoreboard in any::<bool>(),
@@ -299,6 +299,7 @@ prop_compose! {
                 queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth },
                 counter_bits,
                 scoreboard,
+                engine_out_registered,
             },
         }
     }
@@ -345,6 +346,7 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),
     ("controller", "counter_bits", &["48", "0", "16", "128", "-32", "\"32\""]),
     ("controller", "scoreboard", &["0", "1", "\"false\"", "[true]", "{ a = 1 }"]),
+    ("controller", "engine_out_registered", &["0", "1", "\"true\"", "[false]"]),
 ];
 
 /// Keys a configuration cannot do without.
