@@ -8,7 +8,10 @@
 //! description (Yosys has only a black box). A deliberately wrong replacement is refuted,
 //! so the proof can fail. The same holds for a broadcast array's 8x8 iCE40 pair
 //! (`b_load_i`, the B register's BHOLD; the induction strengthened by the operand
-//! registers' equality). Every test fails (never skips) when Yosys is missing. The ECP5
+//! registers' equality). The requantizer's split 32x32 product on ECP5 (four MULT18X18D
+//! with their input and output registers, `mul::build_split`) is proved equal to its
+//! generic module through the same model, in a second (see [`prove_split`]), and a wrong
+//! one refuted. Every test fails (never skips) when Yosys is missing. The ECP5
 //! proofs take minutes (Yosys's SAT through 18x18 products) and are `#[ignore]`d: `make
 //! synth` runs them (measured: both in 641 s on 2 busy cores).
 
@@ -71,7 +74,8 @@ fn sb_mac16_model(cells_sim: &Path) -> String {
 /// for the features the ECP5 pair multiplier uses: an 18x18 product of A and B, signed
 /// when SIGNEDA / SIGNEDB are high; the A and B input registers and the output register
 /// each present when its `REG_*_CLK` parameter is `"CLK0"` (clocked by CLK0, enabled by
-/// CE0, reset by nothing: RST0 held low), absent (combinational) when it is `"NONE"`.
+/// CE0, or the B register by CE1 when `REG_INPUTB_CE` is `"CE1"`; reset by nothing: RST0
+/// held low), absent (combinational) when it is `"NONE"`.
 /// Every other input the replacement ties is accepted and ignored.
 fn mult18x18d_model() -> String {
     let ports = |p: &str, n: u32| (0..n).map(|i| format!("{p}{i}")).collect::<Vec<_>>().join(", ");
@@ -99,7 +103,8 @@ fn mult18x18d_model() -> String {
          wire signed [37:0] p_x = a_x * b_x;\n  \
          wire [35:0] p = p_x[35:0];\n  \
          wire [35:0] p_out = REG_OUTPUT_CLK == \"CLK0\" ? p_q : p;\n  \
-         always @(posedge CLK0) if (CE0) begin a_q <= a_in; b_q <= b_in; p_q <= p; end\n\
+         wire ce_b = REG_INPUTB_CE == \"CE1\" ? CE1 : CE0;\n  \
+         always @(posedge CLK0) begin if (CE0) a_q <= a_in; if (ce_b) b_q <= b_in; if (CE0) p_q <= p; end\n\
          {outs}  assign SIGNEDP = p_out[35];\nendmodule\n",
         a = ports("A", 18),
         b = ports("B", 18),
@@ -265,6 +270,92 @@ fn a_wrong_ecp5_pair_multiplier_is_refuted() {
     ] {
         assert_ne!(wrong, gate, "the mutation applies");
         let log = prove(Family::Ecp5, &gold, &wrong, 8, false).expect_err("a wrong replacement must not prove equal");
+        assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
+    }
+}
+
+/// The requantizer's split 32x32 product (`mul::build_split`) as `rtl-gen` emits it,
+/// renamed `gold`, and its ECP5 replacement (four MULT18X18D), renamed `gate`.
+fn split_pair() -> (String, String) {
+    let mut d = Design::new();
+    let id = mul::build_split(&mut d, "t").unwrap_or_else(|e| panic!("{e}"));
+    let name = mul::split_name("t");
+    let gold = rtl_gen::emit::verilog::emit(&d, id).file(&name).expect("emitted").text.clone();
+    let gate = rtl::emit(&d, id, Family::Ecp5).file(&name).expect("emitted").text.clone();
+    assert!(gate.contains("MULT18X18D"), "the flow replaces the split product on ECP5:\n{gate}");
+    (renamed(&gold, &name, "gold"), renamed(&gate, &name, "gate"))
+}
+
+/// Prove with Yosys that the split products `gate` and `gold` are equal (as [`prove`]).
+/// Equivalence-preserving passes first: `simplemap` makes every register bit a cell of
+/// its own, so that `opt` merges the bits of the two with the same input (and the copies
+/// of a sign in an 18-bit operand register); `wreduce` then takes the MULT18X18D model's
+/// sign- and zero-extended 19-bit products down to the generic module's widths, and the
+/// products of the same operands merge too. What is left for the SAT solver is what the
+/// merging could not make one (nothing, when the two are equal: a second); a wrong
+/// replacement keeps its own registers and products and is refuted.
+fn prove_split(gold: &str, gate: &str) -> Result<String, String> {
+    let tool = yosys::find_yosys().unwrap_or_else(|e| panic!("{e}"));
+    let dir = tempfile::Builder::new().prefix("seedchip-split-equiv-").tempdir().expect("temporary folder");
+    let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+    write("gold.v", gold);
+    write("gate.v", gate);
+    write("mult18x18d.v", &mult18x18d_model());
+    let ports = |p: &str| format!(".ll_o({p}_ll), .hl_o({p}_hl), .lh_o({p}_lh), .hh_o({p}_hh)");
+    write(
+        "miter.v",
+        &format!(
+            "module miter(input wire clk, input wire en, input wire [31:0] x, input wire [31:0] m, output wire ok);\n  \
+             wire [15:0] g_ll, t_ll;\n  wire [32:0] g_hl, t_hl, g_lh, t_lh;\n  wire [31:0] g_hh, t_hh;\n  \
+             gold u_gold(.clk_i(clk), .en_i(en), .x_i(x), .m_i(m), {});\n  \
+             gate u_gate(.clk_i(clk), .en_i(en), .x_i(x), .m_i(m), {});\n  \
+             assign ok = (g_ll == t_ll) && (g_hl == t_hl) && (g_lh == t_lh) && (g_hh == t_hh);\nendmodule\n",
+            ports("g"),
+            ports("t")
+        ),
+    );
+    write(
+        "equiv.ys",
+        "read_verilog gold.v gate.v miter.v\nread_verilog mult18x18d.v\nhierarchy -check -top miter\nproc\n\
+         flatten\nopt -full\nsimplemap t:$dff t:$dffe\nopt -full\nwreduce\nopt -full\nwreduce\nopt -full\n\
+         sat -verify -tempinduct -prove ok 1 -set-init-zero -show-inputs miter\n",
+    );
+    let out = Command::new(&tool.path)
+        .current_dir(dir.path())
+        .args(["-q", "-l", "equiv.log", "-s", "equiv.ys"])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", tool.path.display()));
+    let log = std::fs::read_to_string(dir.path().join("equiv.log")).unwrap_or_default();
+    if out.status.success() && log.contains("Induction step proven: SUCCESS!") {
+        Ok(log)
+    } else {
+        assert!(log.contains("Trying induction") || log.contains("failed"), "Yosys did not get to the proof:\n{log}");
+        Err(log)
+    }
+}
+
+#[test]
+fn ecp5_split_product_equals_the_generic_module() {
+    let (gold, gate) = split_pair();
+    if let Err(log) = prove_split(&gold, &gate) {
+        panic!("the ECP5 split product differs from the generic one:\n{log}");
+    }
+}
+
+#[test]
+fn a_wrong_ecp5_split_product_is_refuted() {
+    let (gold, gate) = split_pair();
+    // A signed digit zero-extended, an unsigned one sign-extended, a product's output
+    // register left out, the A register's enable tied high, two products swapped.
+    for wrong in [
+        gate.replace("wire [17:0] x_hi_18 = {{2{x_i[31]}}, x_i[31:16]};", "wire [17:0] x_hi_18 = {2'b00, x_i[31:16]};"),
+        gate.replace("wire [17:0] m_lo_18 = {2'b00, m_i[15:0]};", "wire [17:0] m_lo_18 = {{2{m_i[15]}}, m_i[15:0]};"),
+        gate.replacen(".REG_OUTPUT_CLK   (\"CLK0\")", ".REG_OUTPUT_CLK   (\"NONE\")", 1),
+        gate.replacen(".CE0(en_i)", ".CE0(1'b1)", 1),
+        gate.replace("assign hl_o = hl_p[32:0];", "assign hl_o = lh_p[32:0];"),
+    ] {
+        assert_ne!(wrong, gate, "the mutation applies");
+        let log = prove_split(&gold, &wrong).expect_err("a wrong replacement must not prove equal");
         assert!(log.contains("FAIL") || log.contains("failed"), "{log}");
     }
 }

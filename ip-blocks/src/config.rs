@@ -159,6 +159,13 @@ pub struct AccumulatorConfig {
     /// cycle more per requantized row, the same throughput).
     #[serde(default = "default_product_stages")]
     pub product_stages: u32,
+    /// A register stage after the read-out's block RAM, false (default) or true: true
+    /// moves each read row into registers a cycle after its read (raw beats and the bias
+    /// load take it from there) and shifts a requantized row down a column per issue, so
+    /// that no column multiplexer follows the block RAM (one cycle more from a read to
+    /// its beat, the same throughput; a row's worth of flip-flops).
+    #[serde(default)]
+    pub read_out_registered: bool,
 }
 
 fn default_product_stages() -> u32 {
@@ -236,6 +243,13 @@ pub struct ControllerConfig {
     /// overlap.
     #[serde(default = "default_scoreboard")]
     pub scoreboard: bool,
+    /// A register stage with a skid entry between the matrix engine's output and the
+    /// accumulator's write port, false (default) or true: true takes the engine's stall
+    /// (its `out_ready_i`, the global clock enable of every PE and DSP block) from a
+    /// register instead of the accumulator's write hazard, one cycle more per output
+    /// vector's way to the accumulator, two rows of `acc_bits` flip-flops.
+    #[serde(default)]
+    pub engine_out_registered: bool,
 }
 
 impl Default for ControllerConfig {
@@ -244,6 +258,7 @@ impl Default for ControllerConfig {
             queue_depth: default_queue_depth(),
             counter_bits: default_counter_bits(),
             scoreboard: default_scoreboard(),
+            engine_out_registered: false,
         }
     }
 }

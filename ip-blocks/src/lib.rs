@@ -118,6 +118,7 @@ pub fn generate(cfg: &Config) -> Result<Generated, CheckErrors> {
             read_latency: cfg.accumulator.read_latency,
             product_stages: cfg.accumulator.product_stages,
             read_ready_registered: cfg.dma.local_read_registered,
+            read_out_registered: cfg.accumulator.read_out_registered,
         },
     )?;
     let controller = blocks::controller::build(

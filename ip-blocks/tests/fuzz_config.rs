@@ -154,9 +154,9 @@ prop_compose! {
         read_latency in around(1, 2),
         acc_rows in around(16, 65536),
         requant_dsps in one_of(&[0, 1, 4]),
-        (acc_latency, product_stages) in (around(1, 2), around(1, 2)),
+        (acc_latency, product_stages, read_out_registered) in (around(1, 2), around(1, 2), any::<bool>()),
         data_bits in one_of(&[32, 64, 128, 256]),
-        (outstanding, local_read_registered) in (around(1, 64), any::<bool>()),
+        (outstanding, local_read_registered, engine_out_registered) in (around(1, 64), any::<bool>(), any::<bool>()),
         queue_depth in one_of(&[1, 2, 4, 8, 16]),
         counter_bits in one_of(&[64, 32]),
         scoreboard in any::<bool>(),
@@ -165,9 +165,15 @@ prop_compose! {
             name,
             array: ArrayConfig { rows, cols, input_bits, acc_bits, dataflow, dsp_multipliers: dsp, broadcast },
             scratchpad: ScratchpadConfig { banks, rows_per_bank, read_latency },
-            accumulator: AccumulatorConfig { rows: acc_rows, requant_dsps, read_latency: acc_latency, product_stages },
+            accumulator: AccumulatorConfig {
+                rows: acc_rows,
+                requant_dsps,
+                read_latency: acc_latency,
+                product_stages,
+                read_out_registered,
+            },
             dma: DmaConfig { data_bits, outstanding, local_read_registered },
-            controller: ControllerConfig { queue_depth, counter_bits, scoreboard },
+            controller: ControllerConfig { queue_depth, counter_bits, scoreboard, engine_out_registered },
         }, name_ok)
     }
 }
@@ -264,9 +270,9 @@ prop_compose! {
         read_latency in 1u32..=2,
         acc_rows in 16u32..=80,
         requant_dsps in prop::sample::select(vec![0u32, 1, 4]),
-        (acc_latency, product_stages) in (1u32..=2, 1u32..=2),
+        (acc_latency, product_stages, read_out_registered) in (1u32..=2, 1u32..=2, any::<bool>()),
         data_bits in prop::sample::select(vec![32u32, 64, 128, 256]),
-        (outstanding, local_read_registered) in (1u32..=64, any::<bool>()),
+        (outstanding, local_read_registered, engine_out_registered) in (1u32..=64, any::<bool>(), any::<bool>()),
         queue_depth in prop::sample::select(vec![1u32, 2, 4, 8, 16]),
         counter_bits in prop::sample::select(vec![64u32, 32]),
         scoreboard in any::<bool>(),
@@ -286,12 +292,14 @@ prop_compose! {
                 requant_dsps,
                 read_latency: acc_latency,
                 product_stages: if requant_dsps == 4 { product_stages } else { 1 },
+                read_out_registered,
             },
             dma: DmaConfig { data_bits, outstanding, local_read_registered: local_read_registered && outstanding == 1 },
             controller: ControllerConfig {
                 queue_depth: if scoreboard { queue_depth.max(2) } else { queue_depth },
                 counter_bits,
                 scoreboard,
+                engine_out_registered,
             },
         }
     }
@@ -331,12 +339,14 @@ const KEYS: &[(&str, &str, &[&str])] = &[
     ("accumulator", "requant_dsps", &["2", "3", "8", "-1", "\"1\"", "1.0"]),
     ("accumulator", "read_latency", &["0", "3", "-1", "\"2\""]),
     ("accumulator", "product_stages", &["0", "3", "-2", "\"1\""]),
+    ("accumulator", "read_out_registered", &["0", "1", "\"true\"", "[false]"]),
     ("dma", "data_bits", &["48", "0", "512", "16", "-64", "\"64\""]),
     ("dma", "outstanding", &["0", "65", "-1", "2.5"]),
     ("dma", "local_read_registered", &["0", "1", "\"true\"", "[false]"]),
     ("controller", "queue_depth", &["3", "0", "32", "6", "\"4\""]),
     ("controller", "counter_bits", &["48", "0", "16", "128", "-32", "\"32\""]),
     ("controller", "scoreboard", &["0", "1", "\"false\"", "[true]", "{ a = 1 }"]),
+    ("controller", "engine_out_registered", &["0", "1", "\"true\"", "[false]"]),
 ];
 
 /// Keys a configuration cannot do without.

@@ -88,6 +88,15 @@ fn accumulator_pipelined_verilog() {
     insta::assert_snapshot!(accumulator_text_with(4, 2, 2));
 }
 
+/// The split 32x32 product module of `product_stages` = 2 (its four 16x16 partial
+/// products registered, the module the ECP5 flow replaces by four MULT18X18D).
+#[test]
+fn mul_split_verilog() {
+    let mut d = Design::new();
+    let id = ip_blocks::blocks::mul::build_split(&mut d, "sc").unwrap();
+    insta::assert_snapshot!("mul_split", verilog::emit(&d, id).file("sc_mul_split_32x32").unwrap().text);
+}
+
 /// A 16-row, 2-column accumulator with its requantizer's product on `requant_dsps` DSPs.
 fn accumulator_text(requant_dsps: u32) -> String {
     accumulator_text_with(requant_dsps, 1, 1)
@@ -105,6 +114,7 @@ fn accumulator_text_with(requant_dsps: u32, read_latency: u32, product_stages: u
         read_latency,
         product_stages,
         read_ready_registered: false,
+        read_out_registered: false,
     };
     let id = ip_blocks::blocks::accumulator::build(&mut d, "sc", p).unwrap();
     verilog::emit(&d, id).file("sc_accumulator").unwrap().text.clone()

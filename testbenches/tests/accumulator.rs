@@ -5,7 +5,7 @@
 //! documented hazards, latencies and throughput; and the two engines cycle by cycle; with
 //! each requantizer (the 32x32 product, the serial 16x16 one, the Booth one in logic).
 
-use ip_blocks::blocks::accumulator::{self, requant_cycles, requant_latency, AccumulatorParams, RAW_LATENCY};
+use ip_blocks::blocks::accumulator::{self, raw_latency, requant_cycles, requant_latency, AccumulatorParams};
 use ip_blocks::quant::{wrap, Activation, RequantParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,6 +24,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         read_latency: 1,
         product_stages: 1,
         read_ready_registered: false,
+        read_out_registered: false,
     },
     AccumulatorParams {
         rows: 16,
@@ -34,6 +35,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         read_latency: 1,
         product_stages: 1,
         read_ready_registered: false,
+        read_out_registered: false,
     },
     // Wider than int32 (saturation before the multiply), rows not a power of two.
     AccumulatorParams {
@@ -45,6 +47,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         read_latency: 1,
         product_stages: 1,
         read_ready_registered: false,
+        read_out_registered: false,
     },
     // The corners: one column (no column counters), 64-bit accumulators, 32-bit outputs.
     AccumulatorParams {
@@ -56,6 +59,7 @@ const CONFIGS: [AccumulatorParams; 4] = [
         read_latency: 1,
         product_stages: 1,
         read_ready_registered: false,
+        read_out_registered: false,
     },
 ];
 
@@ -93,6 +97,19 @@ const REGISTERED: [AccumulatorParams; 4] = [
     AccumulatorParams { read_ready_registered: true, ..CONFIGS[3] },
     AccumulatorParams { read_ready_registered: true, ..SERIAL[1] },
     AccumulatorParams { read_ready_registered: true, ..BOOTH[2] },
+];
+
+/// A register stage after the read-out's block RAM (`read_out_registered`), with each
+/// requantizer, the late read and the two-stage product, and with `rd_ready_o` from
+/// registers.
+const READ_OUT: [AccumulatorParams; 7] = [
+    AccumulatorParams { read_out_registered: true, ..CONFIGS[0] },
+    AccumulatorParams { read_out_registered: true, ..CONFIGS[3] },
+    AccumulatorParams { read_out_registered: true, ..LATE[1] },
+    AccumulatorParams { read_out_registered: true, ..SERIAL[2] },
+    AccumulatorParams { read_out_registered: true, ..BOOTH[1] },
+    AccumulatorParams { read_out_registered: true, ..REGISTERED[0] },
+    AccumulatorParams { read_out_registered: true, ..REGISTERED[2] },
 ];
 
 #[derive(Clone, Copy, Debug)]
@@ -214,6 +231,20 @@ fn registered_read_ready_matches_model_on_verilator() {
 }
 
 #[test]
+fn registered_read_out_matches_model_on_interpreter() {
+    for (i, p) in READ_OUT.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Interp), p, 1200 + i as u64, 150);
+    }
+}
+
+#[test]
+fn registered_read_out_matches_model_on_verilator() {
+    for (i, p) in READ_OUT.into_iter().enumerate() {
+        check(&mut *simulator(p, Engine::Verilator), p, 1250 + i as u64, 150);
+    }
+}
+
+#[test]
 fn serial_requantizer_matches_model_on_interpreter() {
     for (i, p) in SERIAL.into_iter().enumerate() {
         check(&mut *simulator(p, Engine::Interp), p, 500 + i as u64, 300);
@@ -293,7 +324,7 @@ fn requantizer_corners_match_model_on_interpreter() {
 #[test]
 fn two_stage_product_corners_match_model_on_interpreter_and_verilator() {
     let wide = AccumulatorParams { rows: 16, ..LATE[3] };
-    for p in [LATE[0], wide] {
+    for p in [LATE[0], wide, READ_OUT[2]] {
         directed_corners(p, Engine::Interp);
         directed_corners(p, Engine::Verilator);
     }
@@ -467,13 +498,15 @@ fn same_row_back_to_back_accumulates_and_reads_on_verilator() {
     same_row_hazards(Engine::Verilator);
 }
 
-/// Raw rows leave one per cycle, `RAW_LATENCY` after their read; requantized rows one
+/// Raw rows leave one per cycle, `raw_latency` after their read; requantized rows one
 /// every `requant_cycles * cols` cycles, the first `requant_latency` after its read. With
 /// `read_ready_registered` a read waits a cycle after the row before it has left: raw rows
 /// one every 2 cycles, requantized rows a cycle apart more only with the one-cycle
 /// requantizer (the serial ones take the next row before its first column's phase).
+/// With `read_out_registered` every beat is a cycle later, raw rows still one per cycle
+/// (1.5 cycles with `read_ready_registered`) and requantized rows back to back.
 fn throughput_and_latency(engine: Engine) {
-    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH).chain(LATE).chain(REGISTERED) {
+    for p in CONFIGS.into_iter().chain(SERIAL).chain(BOOTH).chain(LATE).chain(REGISTERED).chain(READ_OUT) {
         let mut sim = simulator(p, engine);
         let mut bench = AccBench::new(&mut *sim, p);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
@@ -488,12 +521,19 @@ fn throughput_and_latency(engine: Engine) {
             let lat = &bench.latencies[first..];
             let cycles = &bench.beat_cycles[first..];
             let (want_lat, gap) =
-                if raw { (RAW_LATENCY, 1) } else { (requant_latency(&p), requant_cycles(&p) * p.cols) };
-            let wait = u32::from(p.read_ready_registered && (raw || requant_cycles(&p) == 1));
+                if raw { (raw_latency(&p), 1) } else { (requant_latency(&p), requant_cycles(&p) * p.cols) };
+            // With the read-out's register stage the next requantized row waits in the
+            // block RAM's read register, and raw rows alternate a cycle's gap and two.
+            let wait = u32::from(p.read_ready_registered && (raw || requant_cycles(&p) == 1) && !p.read_out_registered);
             let gap = gap + wait;
             assert_eq!(lat[0].1, u64::from(want_lat), "{engine:?} {p:?} raw={raw}: first beat latency");
             let gaps: Vec<u64> = cycles.windows(2).map(|w| w[1] - w[0]).collect();
-            assert!(gaps.iter().all(|g| *g == u64::from(gap)), "{engine:?} {p:?} raw={raw}: beat gaps {gaps:?}");
+            if raw && p.read_ready_registered && p.read_out_registered {
+                let alternating = gaps.windows(2).all(|w| w[0] + w[1] == 3 && w[0].min(w[1]) == 1);
+                assert!(alternating, "{engine:?} {p:?} raw={raw}: beat gaps {gaps:?}");
+            } else {
+                assert!(gaps.iter().all(|g| *g == u64::from(gap)), "{engine:?} {p:?} raw={raw}: beat gaps {gaps:?}");
+            }
         }
     }
 }
@@ -513,6 +553,7 @@ fn interpreter_and_verilator_agree_cycle_by_cycle_on_random_inputs() {
     for (i, p) in CONFIGS
         .into_iter()
         .chain([SERIAL[0], SERIAL[2], BOOTH[0], BOOTH[2], LATE[0], LATE[3], LATE[5], REGISTERED[0], REGISTERED[3]])
+        .chain([READ_OUT[0], READ_OUT[2], READ_OUT[3], READ_OUT[5]])
         .enumerate()
     {
         let mut a = simulator(p, Engine::Interp);
@@ -534,6 +575,7 @@ fn bad_parameters_name_the_parameter_and_range() {
         read_latency: 1,
         product_stages: 1,
         read_ready_registered: false,
+        read_out_registered: false,
     };
     assert!(AccumulatorParams { requant_dsps: 0, ..CONFIGS[0] }.check("sc_accumulator").is_ok());
     let e = accumulator::build(&mut d, "sc", bad).unwrap_err().to_string();

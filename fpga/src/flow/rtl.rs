@@ -15,7 +15,11 @@
 //!   and B input registers and the product register in its output register: Yosys's own
 //!   inference leaves the MULT18X18D combinational and the registers in the fabric, so a
 //!   product's cycle holds routing into the block, the multiplier and routing out.
-//!   Operands of up to 18 bits.
+//!   Operands of up to 18 bits. The requantizer's split 32x32 product
+//!   (`accumulator.product_stages = 2`, `ip_blocks::blocks::mul::build_split`) becomes four
+//!   MULT18X18D ([`ecp5::mul_split`]) the same way, its operand registers in the A and B
+//!   input registers and its partial-product registers in the output registers, so that
+//!   nextpnr cannot place the blocks away from their registers.
 //! - **Gowin**: nothing is replaced (Gowin's MULT9X9 already takes one int8 product each).
 //!
 //! Simulation (Verilator, the IR interpreter) always runs the generic module; the test
@@ -23,7 +27,8 @@
 //! SAT solver, over every input bit, that the replacement computes the same products as
 //! the generic module through Yosys's simulation model of SB_MAC16;
 //! `ecp5_mul_pair_equals_the_generic_module` does the same for ECP5 through a model of
-//! the MULT18X18D features used (Yosys has only a black box of it).
+//! the MULT18X18D features used (Yosys has only a black box of it), and
+//! `ecp5_split_product_equals_the_generic_module` for the split product.
 
 pub mod ecp5;
 
@@ -41,6 +46,9 @@ pub fn emit(design: &Design, top: ModuleId, family: Family) -> VerilogOutput {
     let mut out = rtl_gen::emit::verilog::emit(design, top);
     for file in &mut out.module_files {
         let Some(id) = design.find(&file.module) else { continue };
+        if family == Family::Ecp5 && mul::is_split(design.module(id)) {
+            file.text = ecp5::mul_split(&file.module);
+        }
         if let Some((a_bits, b_bits)) = mul::pair_bits(design.module(id)) {
             let b_load = mul::pair_loads_b(design.module(id));
             if let Some(text) = mul_pair(family, &file.module, a_bits, b_bits, b_load) {

@@ -67,6 +67,14 @@
 //!   `booth_product`, pipelined: one carry chain per cycle): one column every 8 cycles, the
 //!   beat `8 * cols + 7` edges after its read. A raw beat queued behind a requantized
 //!   row waits for that row to leave. `out_ready_i` low freezes the requantizer pipeline.
+//! - With `read_out_registered` the block RAM's read register is a stage of its own
+//!   (`rd_pend`): its row moves into the `row_c<n>` registers a cycle after the read, or
+//!   once the row there has left, and a read is taken while it is empty or handing its
+//!   row on (with `read_ready_registered`: while it or the row registers are empty). Raw
+//!   beats and the bias load take the row from the registers; a requantized row shifts
+//!   down one column per issue, so that stage 1 takes `row_c0` (no column multiplexer
+//!   after the block RAM). Every beat comes one edge later ([`raw_latency`] = 2,
+//!   [`requant_latency`] one more), at the same rate.
 //! - With `product_stages` = 2 (the 32x32 product only) the four 16x16 partial products
 //!   are registered before their sum (see `split_product`): the same throughput, the
 //!   beat one edge later (`cols + 7`).
@@ -128,6 +136,12 @@ pub struct AccumulatorParams {
     /// so that `rd_ready_o` does not depend on `out_ready_i` (no combinational path
     /// from the reader's response handshake back to its request).
     pub read_ready_registered: bool,
+    /// A register stage after the read-out's block RAM (`row_c<n>`, one row): the row
+    /// moves into it a cycle after its read (or once the row before it has left), raw
+    /// beats and the bias load take it from there, and a requantized row shifts down one
+    /// column per issue so that stage 1 always takes column 0 (no column multiplexer
+    /// after the block RAM). One edge more from a read to its beat, the same throughput.
+    pub read_out_registered: bool,
 }
 
 impl AccumulatorParams {
@@ -200,8 +214,15 @@ impl AccumulatorParams {
 /// (rows that agree in them wait a cycle too).
 pub const WR_HAZARD_BITS: u32 = 2;
 
-/// Clock edges from a raw read's acceptance to its beat on the output.
+/// Clock edges from a raw read's acceptance to its beat on the output (without
+/// `read_out_registered`; see [`raw_latency`]).
 pub const RAW_LATENCY: u32 = 1;
+
+/// Clock edges from a raw read's acceptance to its beat: [`RAW_LATENCY`], one more with
+/// `read_out_registered`.
+pub fn raw_latency(p: &AccumulatorParams) -> u32 {
+    RAW_LATENCY + u32::from(p.read_out_registered)
+}
 
 /// Pipeline registers of the serial requantizer before the output registers.
 pub const REQUANT_STAGES: u32 = 5;
@@ -226,17 +247,20 @@ pub fn column_cycles(requant_dsps: u32) -> u32 {
 
 /// Clock edges from a requantized read's acceptance to its beat (output never stalled):
 /// `cols + 6` with the 32x32 product (`cols + 7` with `product_stages` = 2), `4 * cols +
-/// 7` with the serial one, `8 * cols + 7` with the Booth one.
+/// 7` with the serial one, `8 * cols + 7` with the Booth one; one more each with
+/// `read_out_registered`.
 pub fn requant_latency(p: &AccumulatorParams) -> u32 {
     let cycles = requant_cycles(p);
+    let registered = u32::from(p.read_out_registered);
     // The serial product adds four edges to a column's way through the stages (and one
     // valid bit); the Booth product takes a whole period for the select and bias, one
     // for the 8 steps, and lands 5 edges later (its steps are pipelined three deep).
-    match p.requant_dsps {
-        0 => cycles * (p.cols - 1) + cycles + 7,
-        1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
-        _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + (p.product_stages - 1),
-    }
+    registered
+        + match p.requant_dsps {
+            0 => cycles * (p.cols - 1) + cycles + 7,
+            1 => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + 4,
+            _ => cycles * (p.cols - 1) + REQUANT_STAGES + 2 + (p.product_stages - 1),
+        }
 }
 
 /// `x` (signed) saturated to `to` bits, or sign-extended when it is narrower.
@@ -267,20 +291,22 @@ fn saturate(m: &mut ModuleBuilder, x: impl IntoExpr, to: u32) -> ExprId {
 /// the rounding shift then takes to the same result). Returns the `srdhm` register and
 /// the bit below it for the rounding shift (`shifting`).
 ///
-/// With `stages` = 2 the product takes two edges (see [`split_product`]): its partial
-/// products are registered before their sum, and `at[2]` loads both registers (every
-/// stage moves together when the product is whole).
+/// With `split` (`product_stages` = 2) the product takes two edges (see
+/// [`split_product`]): its partial products are registered before their sum, and `at[2]`
+/// loads both registers (every stage moves together when the product is whole).
 fn wide_product(
     m: &mut ModuleBuilder,
     x32: ExprId,
     multiplier: SignalId,
     at: &[ExprId],
     shifting: SignalId,
-    stages: u32,
+    split: Option<(&Design, ModuleId)>,
 ) -> (ExprId, ExprId) {
-    let (high, negative) = if stages == 2 {
-        let x32 = x32_register(m, x32, at[1]);
-        split_product(m, x32, multiplier, at[2])
+    let (high, negative) = if let Some(split) = split {
+        // The module's x register loads at `at[1]`, its products at `at[2]`: one signal
+        // with the 32x32 product (every stage loads while the requantizer advances).
+        debug_assert_eq!(at[1], at[2]);
+        split_product(m, split, x32, multiplier, at[2])
     } else {
         let prod = m.reg("prod", 64).enable(at[2]).build();
         let x32 = x32_register(m, x32, at[1]);
@@ -305,48 +331,31 @@ fn wide_product(
 }
 
 /// The signed 32x32 product `x32 * multiplier` in two stages, both loaded at `en`: four
-/// 16x16 partial products (one MULT18X18D each on ECP5), registered, then their sum,
-/// registered (the multiplier through a register of its own). With `x = X1 * 2^16 + X0` and `multiplier = M1 * 2^16 + M0` (`X1`, `M1`
-/// signed, `X0`, `M0` unsigned), `P = {X1*M1, X0*M0} + (X1*M0 + X0*M1) * 2^16`: the
-/// outer products side by side (they do not overlap), the middle ones added into them.
-/// Returns `P[63:30]` (the `prod` register, 34 bits) and the product's sign.
-fn split_product(m: &mut ModuleBuilder, x32: SignalId, multiplier: SignalId, en: ExprId) -> (ExprId, ExprId) {
-    // A copy of the multiplier beside the DSPs, loaded every cycle: `cfg_multiplier_i`
-    // comes from the controller (routing across the device), and is stable from a
-    // requantized read's acceptance on, two edges before its first column gets here.
-    let y = m.reg("prod_multiplier", 32).build();
-    m.next(y, multiplier);
-    let x = m.sig(x32);
-    let y = m.sig(y.q);
-    let digit = |m: &mut ModuleBuilder, name: &str, v: ExprId, at: u32| -> ExprId {
-        let d = m.slice(v, at, 16);
-        let d = m.named(name, d);
-        m.sig(d)
-    };
-    let (x0, x1) = (digit(m, "prod_x_lo", x, 0), digit(m, "prod_x_hi", x, 16));
-    let (y0, y1) = (digit(m, "prod_m_lo", y, 0), digit(m, "prod_m_hi", y, 16));
-    let zero = m.lit(0, 1);
-    let x0s = m.concat([zero, x0]); // X0 as a signed 17-bit operand
-    let x0s = m.named("prod_x_lo_signed", x0s);
-    let y0s = m.concat([zero, y0]);
-    let y0s = m.named("prod_m_lo_signed", y0s);
-    let pp = |m: &mut ModuleBuilder, name: &str, value: ExprId| -> ExprId {
-        let width = m.width(value);
-        let r = m.reg(name, width).enable(en).build();
-        m.next(r, value);
-        m.sig(r.q)
-    };
-    let x0_32 = m.zext(x0, 32);
-    let y0_32 = m.zext(y0, 32);
-    let low = m.mul(x0_32, y0_32);
-    let low = m.slice(low, 16, 16); // (X0*M0)[15:0] cannot reach the result
-    let low_top = pp(m, "prod_ll", low);
-    let mid_a = m.mul_signed_full(x1, y0s);
-    let mid_a = pp(m, "prod_hl", mid_a);
-    let mid_b = m.mul_signed_full(x0s, y1);
-    let mid_b = pp(m, "prod_lh", mid_b);
-    let high = m.mul_signed_full(x1, y1);
-    let high = pp(m, "prod_hh", high);
+/// 16x16 partial products, registered, in the split product module `split`
+/// ([`super::mul::build_split`]: one MULT18X18D each on ECP5, where the flow puts its
+/// registers in the DSP blocks), then their sum, registered. The module registers `x32`
+/// at `en` and the multiplier every cycle (a copy beside the DSPs: `cfg_multiplier_i`
+/// comes from the controller, routing across the device, and is stable from a
+/// requantized read's acceptance on, two edges before its first column gets here). With
+/// `x = X1 * 2^16 + X0` and `multiplier = M1 * 2^16 + M0` (`X1`, `M1` signed, `X0`, `M0`
+/// unsigned), `P = {X1*M1, X0*M0} + (X1*M0 + X0*M1) * 2^16`: the outer products side by
+/// side (they do not overlap), the middle ones added into them. Returns `P[63:30]` (the
+/// `prod` register, 34 bits) and the product's sign.
+fn split_product(
+    m: &mut ModuleBuilder,
+    split: (&Design, ModuleId),
+    x32: ExprId,
+    multiplier: SignalId,
+    en: ExprId,
+) -> (ExprId, ExprId) {
+    let inst = m.instance("u_prod", split.0, split.1);
+    m.connect(inst, "en_i", en);
+    m.connect(inst, "x_i", x32);
+    m.connect(inst, "m_i", multiplier);
+    let low_top = m.connect_wire(inst, "ll_o", "prod_ll");
+    let mid_a = m.connect_wire(inst, "hl_o", "prod_hl");
+    let mid_b = m.connect_wire(inst, "lh_o", "prod_lh");
+    let high = m.connect_wire(inst, "hh_o", "prod_hh");
     // P[63:16] = {X1*M1, (X0*M0)[31:16]} + X1*M0 + X0*M1.
     let a = m.sext(mid_a, 34);
     let b = m.sext(mid_b, 34);
@@ -720,9 +729,12 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
         read_latency,
         product_stages,
         read_ready_registered,
+        read_out_registered,
     } = p;
     let late = read_latency == 2;
     let aw = p.addr_bits();
+    // The 32x32 product in two stages: its partial products in a module of their own.
+    let split = if product_stages == 2 { Some(super::mul::build_split(design, prefix)?) } else { None };
     let mut m = ModuleBuilder::new(name);
     m.doc(format!(
         "Accumulator memory: {rows} rows of {cols} signed {ab}-bit accumulators. Write port: \
@@ -757,6 +769,9 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     }
     if read_ready_registered {
         m.param("read_ready_registered", true);
+    }
+    if read_out_registered {
+        m.param("read_out_registered", true);
     }
 
     let wr_valid = m.input("wr_valid_i", 1);
@@ -947,9 +962,32 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let release = m.or(raw_taken, issue_last);
     let release = m.named("row_release", release);
     let empty = m.not(row_valid);
+    // With `read_out_registered` the block RAM's read register is a stage of its own
+    // (`rd_pend`): its row moves into the `row_c<n>` registers (`row_valid`, `row_raw`)
+    // once they are free or being released, and it takes a read when it is empty or
+    // handing its row on.
+    let pend = read_out_registered.then(|| {
+        let pend = m.reg("rd_pend", 1).reset(0).build();
+        let pend_raw = m.reg("rd_pend_raw", 1).build();
+        let free = m.or(empty, release);
+        let load = m.and(pend, free);
+        let load = m.named("row_load", load);
+        (pend, pend_raw, m.sig(load))
+    });
     // Registered form: only an empty read register takes a read, so that `out_ready_i`
     // (through `row_release`) does not reach `rd_ready_o`.
-    let row_free = if read_ready_registered { empty } else { m.or(empty, release) };
+    let row_free = match pend {
+        Some((pend, _, load)) => {
+            let idle = m.not(pend);
+            if read_ready_registered {
+                m.or(idle, empty)
+            } else {
+                m.or(idle, load)
+            }
+        }
+        None if read_ready_registered => empty,
+        None => m.or(empty, release),
+    };
     let write_addr_match = m.eq(s1_addr, rd_addr);
     let hazard = m.and(s1_valid, write_addr_match);
     let hazard = match s2 {
@@ -968,12 +1006,50 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     let fire = m.named("rd_fire", fire);
     let kept = m.not(release);
     let kept = m.and(row_valid, kept);
-    let row_valid_next = m.or(fire, kept);
+    let arrive = match pend {
+        Some((_, _, load)) => load,
+        None => m.sig(fire),
+    };
+    let row_valid_next = m.or(arrive, kept);
     m.next(row_valid, row_valid_next);
-    m.set_enable(row_raw, fire);
-    m.next(row_raw, rd_raw);
     let row = m.mem_read(mem, "row", fire, rd_addr);
-    let columns: Vec<ExprId> = (0..cols).map(|c| m.slice(row, c * ab, ab)).collect();
+    let read_columns: Vec<ExprId> = (0..cols).map(|c| m.slice(row, c * ab, ab)).collect();
+    let columns = match pend {
+        Some((pend, pend_raw, load)) => {
+            let waiting = m.not(load);
+            let waiting = m.and(pend, waiting);
+            let pend_next = m.or(fire, waiting);
+            m.next(pend, pend_next);
+            m.set_enable(pend_raw, fire);
+            m.next(pend_raw, rd_raw);
+            m.set_enable(row_raw, load);
+            m.next(row_raw, pend_raw);
+            // The row's registers: loaded from the block RAM, or shifted down a column
+            // as each column is issued (column 0 into stage 1); the last column only loads.
+            let regs: Vec<_> = (0..cols).map(|c| m.reg(format!("row_c{c}"), ab).build()).collect();
+            let shift = (cols > 1).then(|| {
+                let s = m.or(load, issue);
+                m.named("row_shift", s)
+            });
+            for c in 0..cols as usize {
+                if let (Some(shift), true) = (shift, c + 1 < cols as usize) {
+                    let down = m.sig(regs[c + 1].q);
+                    let value = m.mux(load, read_columns[c], down);
+                    m.set_enable(regs[c], shift);
+                    m.next(regs[c], value);
+                } else {
+                    m.set_enable(regs[c], load);
+                    m.next(regs[c], read_columns[c]);
+                }
+            }
+            regs.iter().map(|r| m.sig(r.q)).collect()
+        }
+        None => {
+            m.set_enable(row_raw, fire);
+            m.next(row_raw, rd_raw);
+            read_columns
+        }
+    };
     for c in 0..cols as usize {
         m.assign(out_acc[c], columns[c]);
     }
@@ -991,8 +1067,8 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     m.next(busy_reg, any_next);
     // Stage 1: the column.
     let acc_sel = match col {
-        Some(col) => select(&mut m, col, columns.clone()),
-        None => columns[0],
+        Some(col) if !read_out_registered => select(&mut m, col, columns.clone()),
+        _ => columns[0],
     };
     let sel_acc = m.reg("sel_acc", ab).enable(stage_at[0]).build();
     m.next(sel_acc, acc_sel);
@@ -1020,7 +1096,7 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
     // Stages 3 and 4 give `w`, 33 bits: SRDHM(x32, multiplier) without its saturation,
     // minus 1 when it is negative and a shift follows (see `requant_cycles`).
     let (w, below) = if cycles == 1 {
-        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting, product_stages)
+        wide_product(&mut m, x32_value, cfg_multiplier, &stage_at, shifting, split.map(|id| (&*design, id)))
     } else if booth {
         let x32 = x32_register(&mut m, x32_value, stage_at[1]);
         booth_product(&mut m, x32, cfg_multiplier, shifting, phase.expect("serial"), advance)
@@ -1113,6 +1189,7 @@ mod tests {
             read_latency: 1,
             product_stages: 1,
             read_ready_registered: false,
+            read_out_registered: false,
         }
     }
 
@@ -1150,10 +1227,18 @@ mod tests {
         assert_eq!(requant_latency(&p), 11, "one edge more than the whole product");
         let mut d = Design::new();
         let id = build(&mut d, "t", p).unwrap_or_else(|e| panic!("{e}"));
-        let text = &verilog::emit(&d, id).module_files[0].text;
-        assert_eq!(text.matches(" * ").count(), 4, "four 16x16 partial products");
-        for reg in ["rmw_row_q", "wr2_valid_q", "wr2_data_c3_q", "prod_ll_q", "prod_hh_q", "prod_multiplier_q"] {
+        let out = verilog::emit(&d, id);
+        let text = &out.file("t_accumulator").expect("the accumulator").text;
+        let split = &out.file("t_mul_split_32x32").expect("the split product").text;
+        let products = |t: &str| t.lines().filter(|l| l.contains("assign") && l.contains(" * ")).count();
+        assert_eq!(products(text), 0, "the products are in the split module");
+        assert_eq!(products(split), 4, "four 16x16 partial products");
+        assert!(text.contains("t_mul_split_32x32 u_prod ("), "{text}");
+        for reg in ["rmw_row_q", "wr2_valid_q", "wr2_data_c3_q", "prod_q"] {
             assert!(text.contains(reg), "{reg}");
+        }
+        for reg in ["x_q", "m_q", "ll_q", "hl_q", "lh_q", "hh_q"] {
+            assert!(split.contains(reg), "{reg}");
         }
         // The write-back comes from stage 2's registers, the sum from the block RAM's copy.
         assert!(text.contains("rmw_row_q[31:0] + wr2_data_c0_q"), "{text}");

@@ -15,6 +15,11 @@
 //!   (parameter `b_load = 1`): its `b` registers load only while `en_i` and `b_load_i`
 //!   are high, so that they hold the two PEs' active weights (on iCE40 the SB_MAC16's B
 //!   register with BHOLD).
+//! - The requantizer's split product (`<prefix>_mul_split_32x32`, [`build_split`],
+//!   `accumulator.product_stages = 2`): a signed 32x32 product as four registered 16x16
+//!   partial products (their sum stays in the accumulator), with parameter `multiplier =
+//!   split`, which the ECP5 flow replaces by four MULT18X18D with their input and output
+//!   registers.
 
 use rtl_gen::ir::Module;
 use rtl_gen::{CheckErrors, Design, ModuleBuilder, ModuleId};
@@ -175,4 +180,76 @@ pub fn pair_bits(module: &Module) -> Option<(u32, u32)> {
         return None;
     }
     Some((param("a_bits")?.parse().ok()?, param("b_bits")?.parse().ok()?))
+}
+
+/// Name of the requantizer's split 32x32 product ([`build_split`]).
+pub fn split_name(prefix: &str) -> String {
+    format!("{prefix}_mul_split_32x32")
+}
+
+/// The requantizer's signed 32x32 product as four 16x16 partial products, registered
+/// (`accumulator.product_stages = 2`), as a module of its own so that the FPGA flow can
+/// put each partial product in a DSP block with its input and output registers (ECP5:
+/// four MULT18X18D, `fpga::flow::rtl::ecp5`). Ports: `en_i`; `x_i` (32, signed), loaded
+/// into `x` while `en_i` is high; `m_i` (32, signed), loaded into `m` every cycle; and,
+/// loaded while `en_i` is high, with `x = X1 * 2^16 + X0` and `m = M1 * 2^16 + M0` (`X1`,
+/// `M1` signed, `X0`, `M0` unsigned): `ll_o` = `(X0 * M0)[31:16]` (16 bits), `hl_o` =
+/// `X1 * M0` (33, signed), `lh_o` = `X0 * M1` (33, signed), `hh_o` = `X1 * M1` (32,
+/// signed). Its parameter `multiplier = split` is what the flow looks for. Built into
+/// `design` once.
+pub fn build_split(design: &mut Design, prefix: &str) -> Result<ModuleId, CheckErrors> {
+    let name = split_name(prefix);
+    if let Some(id) = design.find(&name) {
+        return Ok(id);
+    }
+    let mut m = ModuleBuilder::new(name);
+    m.doc(
+        "The requantizer's signed 32x32 product as four 16x16 partial products: x <= x_i while en_i is high, \
+         m <= m_i every cycle, and, while en_i is high, ll_o <= (X0 * M0)[31:16], hl_o <= X1 * M0, lh_o <= X0 \
+         * M1, hh_o <= X1 * M1 (x = X1 * 2^16 + X0, m = M1 * 2^16 + M0; X1, M1 signed, X0, M0 unsigned). The \
+         FPGA flow may replace this module by DSP blocks with their input and output registers (ECP5: four \
+         MULT18X18D).",
+    );
+    m.param("multiplier", "split");
+    let en = m.input("en_i", 1);
+    let x_in = m.input("x_i", 32);
+    let m_in = m.input("m_i", 32);
+    let outs = [("ll_o", 16), ("hl_o", 33), ("lh_o", 33), ("hh_o", 32)].map(|(n, w)| m.output(n, w));
+    let x = m.reg("x", 32).enable(en).build();
+    m.next(x, x_in);
+    let y = m.reg("m", 32).build();
+    m.next(y, m_in);
+    let x = m.sig(x.q);
+    let y = m.sig(y.q);
+    let digit = |m: &mut ModuleBuilder, name: &str, v: rtl_gen::ExprId, at: u32| {
+        let d = m.slice(v, at, 16);
+        let d = m.named(name, d);
+        m.sig(d)
+    };
+    let (x0, x1) = (digit(&mut m, "x_lo", x, 0), digit(&mut m, "x_hi", x, 16));
+    let (y0, y1) = (digit(&mut m, "m_lo", y, 0), digit(&mut m, "m_hi", y, 16));
+    let zero = m.lit(0, 1);
+    let x0s = m.concat([zero, x0]); // X0 as a signed 17-bit operand
+    let x0s = m.named("x_lo_signed", x0s);
+    let y0s = m.concat([zero, y0]);
+    let y0s = m.named("m_lo_signed", y0s);
+    let x0_32 = m.zext(x0, 32);
+    let y0_32 = m.zext(y0, 32);
+    let low = m.mul(x0_32, y0_32);
+    let low = m.slice(low, 16, 16); // (X0*M0)[15:0] cannot reach the result
+    let mid_a = m.mul_signed_full(x1, y0s);
+    let mid_b = m.mul_signed_full(x0s, y1);
+    let high = m.mul_signed_full(x1, y1);
+    for ((name, value), out) in [("ll", low), ("hl", mid_a), ("lh", mid_b), ("hh", high)].into_iter().zip(outs) {
+        let width = m.width(value);
+        let r = m.reg(name, width).enable(en).build();
+        m.next(r, value);
+        m.assign(out, r);
+    }
+    design.add(m)
+}
+
+/// True for the requantizer's split product module ([`build_split`]).
+pub fn is_split(module: &Module) -> bool {
+    module.params.iter().any(|(k, v)| k == "multiplier" && v == "split")
 }

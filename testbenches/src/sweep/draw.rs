@@ -103,6 +103,7 @@ pub fn random_config(seed: u64, index: u32) -> Config {
             requant_dsps: 4,
             read_latency: 1,
             product_stages: 1,
+            read_out_registered: false,
         },
         dma: DmaConfig {
             data_bits: *[32, 64, 128, 256].choose(&mut rng).expect("not empty"),
@@ -115,7 +116,7 @@ pub fn random_config(seed: u64, index: u32) -> Config {
             let counter_bits = *[64, 32].choose(&mut rng).expect("not empty");
             let scoreboard = rng.gen_bool(0.7);
             let queue_depth = if !scoreboard && rng.gen_bool(0.3) { 1 } else { queue_depth };
-            ControllerConfig { queue_depth, counter_bits, scoreboard }
+            ControllerConfig { queue_depth, counter_bits, scoreboard, engine_out_registered: false }
         },
     };
     // Drawn last, so that the draws above are those of earlier sweeps.
@@ -131,6 +132,10 @@ pub fn random_config(seed: u64, index: u32) -> Config {
     cfg.accumulator.product_stages = if two_stages { 2 } else { 1 };
     // The registered local-read handshakes (compact DMA only), after that.
     cfg.dma.local_read_registered = cfg.dma.outstanding == 1 && rng.gen_bool(0.5);
+    // The read-out's register stage after the block RAM, after that.
+    cfg.accumulator.read_out_registered = rng.gen_bool(0.3);
+    // The engine's registered output stage, after that.
+    cfg.controller.engine_out_registered = rng.gen_bool(0.3);
     debug_assert!(cfg.validate("sweep").is_ok(), "random_config drew an invalid configuration:\n{}", cfg.to_toml());
     cfg
 }
@@ -175,6 +180,8 @@ mod tests {
             seen.insert(format!("acc read_latency {}", cfg.accumulator.read_latency));
             seen.insert(format!("product_stages {}", cfg.accumulator.product_stages));
             seen.insert(format!("local_read_registered {}", cfg.dma.local_read_registered));
+            seen.insert(format!("read_out_registered {}", cfg.accumulator.read_out_registered));
+            seen.insert(format!("engine_out_registered {}", cfg.controller.engine_out_registered));
             if a.acc_bits == 2 * a.input_bits + clog2(a.rows.into()) {
                 seen.insert("acc_bits at its least".into());
             }
@@ -191,6 +198,9 @@ mod tests {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["acc read_latency 2", "product_stages 1", "product_stages 2", "local_read_registered true"] {
+            assert!(seen.contains(want), "no configuration with {want}");
+        }
+        for want in ["read_out_registered false", "read_out_registered true", "engine_out_registered true"] {
             assert!(seen.contains(want), "no configuration with {want}");
         }
         for want in ["dsp false", "dsp true", "scoreboard false", "scoreboard true", "acc_bits at its least"] {

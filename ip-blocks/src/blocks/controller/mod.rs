@@ -222,12 +222,16 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     m.assign(core_reset_o, soft);
 
     let eng_in_ready = m.connect_wire(eng, "in_ready_o", "eng_in_ready");
-    let eng_out_valid = m.connect_wire(eng, "out_valid_o", "eng_out_valid");
-    let eng_out_last = m.connect_wire(eng, "out_last_o", "eng_out_last");
+    // With `controller.engine_out_registered` the engine's output goes through a register
+    // stage with a skid entry (`eng_skid`, below) and these are that stage's.
+    let skid = cfg.controller.engine_out_registered;
+    let raw = if skid { "eng_raw" } else { "eng" };
+    let eng_out_valid = m.connect_wire(eng, "out_valid_o", format!("{raw}_out_valid"));
+    let eng_out_last = m.connect_wire(eng, "out_last_o", format!("{raw}_out_last"));
     m.mark_unused(eng_out_last);
     let eng_c: Vec<SignalId> =
-        (0..cols).map(|n| m.connect_wire(eng, &format!("c_c{n}_o"), format!("eng_c{n}"))).collect();
-    let eng_idle = m.connect_wire(eng, "idle_o", "eng_idle");
+        (0..cols).map(|n| m.connect_wire(eng, &format!("c_c{n}_o"), format!("{raw}_c{n}"))).collect();
+    let eng_idle = m.connect_wire(eng, "idle_o", format!("{raw}_idle"));
     let eng_w_ready = has_ws.then(|| m.connect_wire(eng, "w_ready_o", "eng_w_ready"));
     let acc_rd_ready = m.connect_wire(acc, "rd_ready_o", "acc_rd_ready");
     let acc_wr_ready = m.connect_wire(acc, "wr_ready_o", "acc_wr_ready");
@@ -239,6 +243,52 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         (0..cols).map(|n| m.connect_wire(acc, &format!("out_q_c{n}_o"), format!("acc_out_q{n}"))).collect();
     let sp_rd: Vec<SignalId> =
         (0..g.sp_banks).map(|i| m.connect_wire(sp, &format!("b{i}_rd_data_o"), format!("sp_b{i}_rd_data"))).collect();
+    // The engine's output stage (`controller.engine_out_registered`): the output register
+    // `eng_a` and the skid entry `eng_b`, so that the engine's `out_ready_i` (the global
+    // stall of every PE) is a register, `~eng_b_valid`, rather than the accumulator's
+    // write hazard. A vector taken from the engine goes to `eng_a` when it is free or
+    // leaving, else to `eng_b`, which goes to `eng_a` as that leaves; the write-back takes
+    // `eng_a` (`eng_out_valid`) when the accumulator is ready.
+    let (eng_out_valid, eng_c, eng_idle, eng_ready) = if skid {
+        let a_valid = m.reg("eng_a_valid", 1).reset(0).build();
+        let b_valid = m.reg("eng_b_valid", 1).reset(0).build();
+        let ready = m.not(b_valid);
+        let ready = m.named("eng_out_ready", ready);
+        let up_fire = m.and(eng_out_valid, ready);
+        let up_fire = m.named("eng_up_fire", up_fire);
+        let out_fire = m.and(a_valid, acc_wr_ready);
+        let a_free = m.not(a_valid);
+        let load_a = m.or(a_free, out_fire);
+        let load_a = m.named("eng_a_load", load_a);
+        let held = m.not(load_a);
+        let refill = m.or(b_valid, up_fire);
+        let a_next = m.or(refill, held);
+        m.next(a_valid, a_next);
+        let not_load_a = m.not(load_a);
+        let load_b = m.and(up_fire, not_load_a);
+        let load_b = m.named("eng_b_load", load_b);
+        let keep_b = m.and(b_valid, not_load_a);
+        let b_next = m.or(load_b, keep_b);
+        m.next(b_valid, b_next);
+        let mut out_c = Vec::with_capacity(cols as usize);
+        for (n, c) in eng_c.iter().enumerate() {
+            let b = m.reg(format!("eng_b_c{n}"), ab).enable(load_b).build();
+            m.next(b, *c);
+            let a = m.reg(format!("eng_a_c{n}"), ab).enable(load_a).build();
+            let value = m.mux(b_valid, b.q, *c);
+            m.next(a, value);
+            out_c.push(a.q);
+        }
+        let empty = m.or(a_valid, b_valid);
+        let empty = m.not(empty);
+        let idle = m.and(eng_idle, empty);
+        let idle = m.named("eng_idle", idle);
+        let valid = m.named("eng_out_valid", a_valid.q);
+        (valid, out_c, idle, m.sig(ready))
+    } else {
+        let ready = m.sig(acc_wr_ready);
+        (eng_out_valid, eng_c, eng_idle, ready)
+    };
 
     // ---- Command queue -------------------------------------------------------------
     let cq_pop = m.wire("cq_pop", 1);
@@ -1406,7 +1456,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let jn = m.inc(wb_j);
         let jv = m.mux(wb_last, z, jn);
         soft_next(&mut m, wb_j, soft, x(eng_fire), jv, 0);
-        m.connect(eng, "out_ready_i", acc_wr_ready);
+        m.connect(eng, "out_ready_i", eng_ready);
 
         // Accumulator write port: the engine first, then DMA loads.
         let lw_acc_fire = m.and(lw_valid_i, lw_acc_i);
