@@ -196,7 +196,9 @@ pub struct DmaConfig {
     /// accumulator's read-out and back; and the compact load with chunk writes takes an
     /// R beat only while its chunk register is empty (`m_axi_rready_o` from registers
     /// only), so that the local write's ready (the accumulator's write hazard) does not
-    /// reach the AXI read channel. Default false.
+    /// reach the AXI read channel; and the controller serves a local read in one cycle
+    /// and acknowledges it (`lr_ready_o`) and counts it owed from a register in the next,
+    /// so that its scratchpad arbitration does not reach the store. Default false.
     #[serde(default)]
     pub local_read_registered: bool,
 }

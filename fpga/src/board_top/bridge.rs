@@ -627,46 +627,58 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         and_all(&mut m, &[frame_open, timed_out, nv])
     };
     let frame_lost = nm(&mut m, "frame_lost", frame_lost);
-    let discard_end = {
-        let nv = m.not(rx_valid);
-        let d = m.sig(is("DISCARD"));
-        and_all(&mut m, &[d, timed_out, nv])
-    };
-    let discard_end = nm(&mut m, "discard_end", discard_end);
     let commit_step = m.and(in_commit_write, granted);
     let commit_step = nm(&mut m, "commit_step", commit_step);
-    let fetch_step = m.and(in_tx_fetch, granted);
-    let fetch_step = nm(&mut m, "fetch_step", fetch_step);
     let field_done = m.and(got_field, field_last);
     let field_done = nm(&mut m, "field_done", field_done);
-    let payload_done = m.and(got_payload, payload_last);
-    let payload_done = nm(&mut m, "payload_done", payload_done);
-    let state_d = pick(
-        &mut m,
-        state,
-        &[
-            (reg_timed_out, s_reset),
-            (frame_lost, s_tx_sync),
-            (discard_end, s_tx_sync),
-            (hunt_sync, s_opcode),
-            (got_opcode, after_opcode),
-            (field_done, after_fields),
-            (payload_done, s_crc),
-            (got_crc, after_crc),
-            (exec, after_exec),
-            (in_commit_read, s_commit_write),
-            (commit_step, after_commit),
-            (req_done, s_reg_response),
-            (resp_in, s_tx_sync),
-            (reset_end, s_tx_sync),
-            (sent_sync, s_tx_status),
-            (sent_status, after_status),
-            (fetch_step, s_tx_wait),
-            (in_tx_wait, s_tx_payload),
-            (sent_payload, after_payload),
-            (sent_crc, s_hunt),
-        ],
-    );
+    // The next state, per state: each state's own transitions from the signals it waits
+    // on (the same as one priority chain over the conditions `reg_timed_out`,
+    // `frame_lost`, `hunt_sync`, `got_opcode`, ..., `sent_crc`, each of which holds in
+    // its state only; but the FSM's next-state logic then reads a few signals per state,
+    // not every condition with the state folded in).
+    let state_d = {
+        let rx = m.sig(rx_valid);
+        let nv = m.not(rx_valid);
+        let lost = m.and(timed_out, nv);
+        let sync_in = m.and(rx, is_sync);
+        let field_in = m.and(rx, field_last);
+        let payload_in = m.and(rx, payload_last);
+        let gnt = m.sig(mem_gnt);
+        let txr = m.sig(tx_ready);
+        let reg_t = m.eq_const(timer, u64::from(p.reg_timeout));
+        let none_pending = {
+            let pending: Vec<ExprId> = [aw_pending, w_pending, ar_pending].iter().map(|r| m.sig(r.q)).collect();
+            let any = or_all(&mut m, &pending);
+            m.not(any)
+        };
+        let resp = {
+            let b = m.and(is_write_reg, bvalid);
+            let r = m.and(is_read_reg, rvalid);
+            m.or(b, r)
+        };
+        let cases = [
+            ("HUNT", pick(&mut m, s_hunt, &[(sync_in, s_opcode)])),
+            ("OPCODE", pick(&mut m, s_opcode, &[(lost, s_tx_sync), (rx, after_opcode)])),
+            ("FIELDS", pick(&mut m, s_fields, &[(lost, s_tx_sync), (field_in, after_fields)])),
+            ("PAYLOAD", pick(&mut m, s_payload, &[(lost, s_tx_sync), (payload_in, s_crc)])),
+            ("CRC", pick(&mut m, s_crc, &[(lost, s_tx_sync), (rx, after_crc)])),
+            ("DISCARD", pick(&mut m, s_discard, &[(lost, s_tx_sync)])),
+            ("EXEC", after_exec),
+            ("COMMIT_READ", s_commit_write),
+            ("COMMIT_WRITE", pick(&mut m, s_commit_write, &[(gnt, after_commit)])),
+            ("REG_REQUEST", pick(&mut m, s_reg_request, &[(reg_t, s_reset), (none_pending, s_reg_response)])),
+            ("REG_RESPONSE", pick(&mut m, s_reg_response, &[(resp, s_tx_sync), (reg_t, s_reset)])),
+            ("RESET", pick(&mut m, s_reset, &[(reset_last, s_tx_sync)])),
+            ("TX_SYNC", pick(&mut m, s_tx_sync, &[(txr, s_tx_status)])),
+            ("TX_STATUS", pick(&mut m, s_tx_status, &[(txr, after_status)])),
+            ("TX_FETCH", pick(&mut m, s_tx_fetch, &[(gnt, s_tx_wait)])),
+            ("TX_WAIT", s_tx_payload),
+            ("TX_PAYLOAD", pick(&mut m, s_tx_payload, &[(txr, after_payload)])),
+            ("TX_CRC", pick(&mut m, s_tx_crc, &[(txr, s_hunt)])),
+        ];
+        let cases: Vec<(ExprId, ExprId)> = cases.iter().map(|(n, v)| (m.sig(is(n)), *v)).collect();
+        pick(&mut m, state, &cases)
+    };
     m.next(state, state_d);
 
     // opcode, fields

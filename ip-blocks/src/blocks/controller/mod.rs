@@ -1141,9 +1141,23 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         ReadQueue::new(&mut m, "sq", sp_bits, lat)
     };
     let s_credit = sq.room(&mut m, &s_reads);
+    // With `dma.local_read_registered` a request is served (its read issued, or taken by
+    // the accumulator) in one cycle and acknowledged to the DMA from a register in the
+    // next (`lr_ack`), which also counts it owed: the scratchpad arbitration stays off
+    // `lr_ready_o`, the DMA's request register and `lr_outstanding`. The DMA holds its
+    // request until ready, so in the acknowledging cycle it is still offered, and not
+    // served again.
+    let lr_ack = cfg.dma.local_read_registered.then(|| m.reg("lr_ack", 1).reset(0).build());
+    let lr_new = match lr_ack {
+        Some(a) => {
+            let na = m.not(a);
+            m.and(lr_valid_i, na)
+        }
+        None => m.sig(lr_valid_i),
+    };
     let s_want = {
         let na = m.not(lr_acc_i);
-        let e = and_all(&mut m, [x(lr_valid_i), x(na), x(kind_ok), x(s_credit)]);
+        let e = and_all(&mut m, [x(lr_new), x(na), x(kind_ok), x(s_credit)]);
         m.named("st_sp_want", e)
     };
 
@@ -1629,7 +1643,7 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let nb = m.not(bias_idle);
         let acc_lr_want = {
             let nb2 = m.not(nb);
-            and_all(&mut m, [x(lr_valid_i), x(lr_acc_i), x(kind_ok), x(nb2)])
+            and_all(&mut m, [x(lr_new), x(lr_acc_i), x(kind_ok), x(nb2)])
         };
         let rdv = m.or(bias_req, acc_lr_want);
         m.connect(acc, "rd_valid_i", rdv);
@@ -1646,8 +1660,18 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         };
         // lr_ready_o must not depend on lr_valid_i combinationally only through the
         // request itself; the DMA holds its request until ready.
-        m.assign(lr_ready_o, lr_ready);
-        let lr_fire = m.or(acc_lr_fire, s_grant);
+        let lr_fire = match lr_ack {
+            Some(ack) => {
+                // Served now, acknowledged (and counted) in the next cycle.
+                soft_next(&mut m, ack, soft, one, lr_ready, 0);
+                m.assign(lr_ready_o, ack);
+                m.sig(ack.q)
+            }
+            None => {
+                m.assign(lr_ready_o, lr_ready);
+                m.or(acc_lr_fire, s_grant)
+            }
+        };
         let has_resp = m.sig(resp_any.q);
         let lrd_valid = {
             let sv = sq.valid(&mut m, s_inflight);
