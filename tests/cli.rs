@@ -97,6 +97,31 @@ fn lint_of_both_presets_is_clean() {
     }
 }
 
+/// A 3x3 array: the column count's narrowed field is 2 bits and both of its limits are 3,
+/// so a compare with them would be constant (Verilator's CMPCONST; the random sweep found
+/// it). The lint must stay clean.
+#[test]
+fn lint_of_a_3x3_array_is_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("3x3.toml");
+    std::fs::write(
+        &cfg,
+        concat!(
+            "name = \"seedchip\"\n[array]\nrows = 3\ncols = 3\n[scratchpad]\nbanks = 1\n",
+            "rows_per_bank = 16\n[accumulator]\nrows = 64\n[dma]\ndata_bits = 64\n[controller]\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let out = out.to_str().unwrap();
+    assert!(seedchip(&["gen", "--config", cfg.to_str().unwrap(), "--out", out]).status.success());
+    let o = seedchip(&["lint", "--out", out, "--json"]);
+    let (stdout, stderr) = text(&o);
+    assert!(o.status.success(), "lint of the 3x3 array failed:\n{stdout}\n{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(v["clean"], true, "{stdout}");
+}
+
 /// Run gen on a bad configuration: it must fail with a message containing every
 /// `needle`, without a panic, and leave nothing behind.
 fn rejects(config: &str, needles: &[&str]) {
