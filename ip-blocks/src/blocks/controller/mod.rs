@@ -708,29 +708,14 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         m.next(all_quiet, t);
     }
     let waits_ok = {
-        let ce = {
-            let nc = m.not(is_config_ex);
-            m.or(nc, ex_quiet)
-        };
-        let fe = {
-            let nf = m.not(is_fence);
-            m.or(nf, all_quiet)
-        };
-        let mvw = {
-            let nm = m.not(mv);
-            m.or(nm, win.done)
-        };
+        let ce = implies(&mut m, is_config_ex, ex_quiet);
+        let fe = implies(&mut m, is_fence, all_quiet);
+        let mvw = implies(&mut m, mv, win.done);
         if dma_stride_held(cfg) {
             // The DMA reads the stride registers while a command runs: change one only
             // while its side is idle.
-            let cl = {
-                let n = m.not(is_config_ld);
-                m.or(n, ld_empty)
-            };
-            let cs = {
-                let n = m.not(is_config_st);
-                m.or(n, st_empty)
-            };
+            let cl = implies(&mut m, is_config_ld, ld_empty);
+            let cs = implies(&mut m, is_config_st, st_empty);
             and_all(&mut m, [x(ce), x(fe), x(mvw), x(cl), x(cs)])
         } else {
             and_all(&mut m, [x(ce), x(fe), x(mvw)])

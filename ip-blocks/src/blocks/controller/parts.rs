@@ -52,6 +52,12 @@ pub(super) fn and_all<T: Into<Ex>>(m: &mut ModuleBuilder, xs: impl IntoIterator<
     es.into_iter().reduce(|a, b| m.and(a, b)).unwrap_or_else(|| m.lit(1, 1))
 }
 
+/// `!a | b`: `b` holds whenever `a` does (a wait that applies only to some commands).
+pub(super) fn implies(m: &mut ModuleBuilder, a: impl IntoExpr, b: impl IntoExpr) -> ExprId {
+    let n = m.not(a);
+    m.or(n, b)
+}
+
 pub(super) fn or_all<T: Into<Ex>>(m: &mut ModuleBuilder, xs: impl IntoIterator<Item = T>) -> ExprId {
     let es: Vec<ExprId> = xs.into_iter().map(|v| v.into().into_expr(m)).collect();
     es.into_iter().reduce(|a, b| m.or(a, b)).unwrap_or_else(|| m.lit(0, 1))
