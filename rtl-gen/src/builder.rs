@@ -658,13 +658,18 @@ impl ModuleBuilder {
         }
     }
 
-    /// `sel ? t : f`.
+    /// `sel ? t : f`; folded when `sel` is a constant or both arms are the same value (so
+    /// that a comparison with it can fold too: `x > (s ? 3 : 3)` with a 2-bit `x`).
     pub fn mux(&mut self, sel: impl IntoExpr, t: impl IntoExpr, f: impl IntoExpr) -> ExprId {
         let (sel, t, f) = (sel.into_expr(self), t.into_expr(self), f.into_expr(self));
         if let Some(c) = self.constant(sel) {
             if self.width(sel) == 1 {
                 return if c.is_zero() { f } else { t };
             }
+        }
+        let same_constant = matches!((self.constant(t), self.constant(f)), (Some(a), Some(b)) if a == b);
+        if t == f || same_constant {
+            return t;
         }
         let width = self.width(t);
         self.push(ExprKind::Mux { sel, if_true: t, if_false: f }, width)

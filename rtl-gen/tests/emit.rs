@@ -145,3 +145,31 @@ fn formal_properties_stay_inside_ifdef() {
     assert_eq!(&outside, p, "only the ifdef section differs");
     insta::assert_snapshot!(&f[start..end]);
 }
+
+/// A multiplexer whose arms are the same value is that value, so that a comparison with
+/// it folds as one with a constant does: `x > (s ? 3 : 3)` on a 2-bit `x` is never true,
+/// and Verilator's -Wall rejects the comparison it would otherwise emit (CMPCONST).
+#[test]
+fn a_mux_of_equal_arms_folds_and_so_does_a_compare_with_it() {
+    let mut m = ModuleBuilder::new("folds");
+    let x = m.input("x_i", 2);
+    let s = m.input("s_i", 1);
+    let a = m.input("a_i", 2);
+    let gt_o = m.output("gt_o", 1);
+    let same_o = m.output("same_o", 2);
+    let three = m.lit(3, 2);
+    let three_again = m.lit(3, 2);
+    let lim = m.mux(s, three, three_again);
+    let gt = m.gt(x, lim);
+    m.assign(gt_o, gt);
+    let same = m.mux(s, a, a);
+    m.assign(same_o, same);
+    m.mark_unused(x);
+    m.mark_unused(s);
+    let mut d = Design::new();
+    let id = d.add(m).unwrap();
+    let text = &verilog::emit(&d, id).module_files[0].text;
+    assert!(text.contains("assign gt_o = 1'd0;"), "{text}");
+    assert!(text.contains("assign same_o = a_i;"), "{text}");
+    assert!(!text.contains(" ? "), "{text}");
+}

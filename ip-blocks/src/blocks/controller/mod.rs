@@ -394,12 +394,8 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
     };
     let size_err = {
         let cw = m.width(cq.cols.lo);
-        // With `cols` = `spe` = 2^cw - 1 (a 3x3 array, say) no narrowed count exceeds the
-        // limit: no compare, which would be constant (lint: CMPCONST).
-        let wide = if cols == spe && u64::from(spe) == (1u64 << cw) - 1 {
-            cq.cols.big
-        } else {
-            let lim = m.mux(loc_acc, m_lit(cols.into(), cw), m_lit(spe.into(), cw));
+        let lim = m.mux(loc_acc, m_lit(cols.into(), cw), m_lit(spe.into(), cw));
+        let wide = {
             let t = m.gt(cq.cols.lo, lim);
             m.or(cq.cols.big, t)
         };
