@@ -260,11 +260,10 @@ pub fn build(design: &mut Design, cfg: &Config, dp: Datapath) -> Result<ModuleId
         let a_free = m.not(a_valid);
         let load_a = m.or(a_free, out_fire);
         let load_a = m.named("eng_a_load", load_a);
-        let held = m.not(load_a);
-        let refill = m.or(b_valid, up_fire);
-        let a_next = m.or(refill, held);
-        m.next(a_valid, a_next);
         let not_load_a = m.not(load_a);
+        let refill = m.or(b_valid, up_fire);
+        let a_next = m.or(refill, not_load_a);
+        m.next(a_valid, a_next);
         let load_b = m.and(up_fire, not_load_a);
         let load_b = m.named("eng_b_load", load_b);
         let keep_b = m.and(b_valid, not_load_a);
