@@ -406,12 +406,12 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     // The request is done once nothing is pending, from the registers alone: the cycle
     // after the last handshake, so that the slave's ready (decoded from the address)
     // reaches only the pending flags, never the next state.
-    let req_done = {
+    let none_pending = {
         let pending: Vec<ExprId> = [aw_pending, w_pending, ar_pending].iter().map(|r| m.sig(r.q)).collect();
         let any = or_all(&mut m, &pending);
-        let none = m.not(any);
-        m.and(in_req, none)
+        m.not(any)
     };
+    let req_done = m.and(in_req, none_pending);
     let req_done = nm(&mut m, "reg_request_done", req_done);
     let resp_in = {
         let b = m.and(br, bvalid);
@@ -422,10 +422,11 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
     let resp_code = m.mux(is_write_reg, bresp, rresp);
     let resp_okay = m.eq_const(resp_code, 0);
     let in_reg = m.or(in_req, in_resp);
+    // The register access's time is up (in REG_REQUEST or REG_RESPONSE).
+    let reg_time_up = m.eq_const(timer, u64::from(p.reg_timeout));
     let reg_timed_out = {
-        let t = m.eq_const(timer, u64::from(p.reg_timeout));
         let nr = m.not(resp_in);
-        and_all(&mut m, &[in_reg, t, nr])
+        and_all(&mut m, &[in_reg, reg_time_up, nr])
     };
     let reg_timed_out = nm(&mut m, "reg_timed_out", reg_timed_out);
     let exec = m.sig(is("EXEC"));
@@ -645,12 +646,6 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
         let payload_in = m.and(rx, payload_last);
         let gnt = m.sig(mem_gnt);
         let txr = m.sig(tx_ready);
-        let reg_t = m.eq_const(timer, u64::from(p.reg_timeout));
-        let none_pending = {
-            let pending: Vec<ExprId> = [aw_pending, w_pending, ar_pending].iter().map(|r| m.sig(r.q)).collect();
-            let any = or_all(&mut m, &pending);
-            m.not(any)
-        };
         let resp = {
             let b = m.and(is_write_reg, bvalid);
             let r = m.and(is_read_reg, rvalid);
@@ -666,8 +661,8 @@ pub fn build(design: &mut Design, prefix: &str, p: BridgeParams) -> Result<Modul
             ("EXEC", after_exec),
             ("COMMIT_READ", s_commit_write),
             ("COMMIT_WRITE", pick(&mut m, s_commit_write, &[(gnt, after_commit)])),
-            ("REG_REQUEST", pick(&mut m, s_reg_request, &[(reg_t, s_reset), (none_pending, s_reg_response)])),
-            ("REG_RESPONSE", pick(&mut m, s_reg_response, &[(resp, s_tx_sync), (reg_t, s_reset)])),
+            ("REG_REQUEST", pick(&mut m, s_reg_request, &[(reg_time_up, s_reset), (none_pending, s_reg_response)])),
+            ("REG_RESPONSE", pick(&mut m, s_reg_response, &[(resp, s_tx_sync), (reg_time_up, s_reset)])),
             ("RESET", pick(&mut m, s_reset, &[(reset_last, s_tx_sync)])),
             ("TX_SYNC", pick(&mut m, s_tx_sync, &[(txr, s_tx_status)])),
             ("TX_STATUS", pick(&mut m, s_tx_status, &[(txr, after_status)])),
