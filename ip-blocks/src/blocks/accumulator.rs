@@ -1032,14 +1032,17 @@ pub fn build(design: &mut Design, prefix: &str, p: AccumulatorParams) -> Result<
                 m.named("row_shift", s)
             });
             for c in 0..cols as usize {
-                if let (Some(shift), true) = (shift, c + 1 < cols as usize) {
-                    let down = m.sig(regs[c + 1].q);
-                    let value = m.mux(load, read_columns[c], down);
-                    m.set_enable(regs[c], shift);
-                    m.next(regs[c], value);
-                } else {
-                    m.set_enable(regs[c], load);
-                    m.next(regs[c], read_columns[c]);
+                match shift {
+                    Some(shift) if c + 1 < cols as usize => {
+                        let down = m.sig(regs[c + 1].q);
+                        let value = m.mux(load, read_columns[c], down);
+                        m.set_enable(regs[c], shift);
+                        m.next(regs[c], value);
+                    }
+                    _ => {
+                        m.set_enable(regs[c], load);
+                        m.next(regs[c], read_columns[c]);
+                    }
                 }
             }
             regs.iter().map(|r| m.sig(r.q)).collect()
